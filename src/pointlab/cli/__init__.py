@@ -1,0 +1,67 @@
+"""The `pointlab` command: one small module per subcommand, each with `add_parser` and `run`.
+
+Every subcommand module exposes:
+    add_parser(subparsers) -> None   registers its parser and sets `func=run` as a default
+    run(args, console) -> int        does the work and returns an exit status
+
+`main(argv)` is what tests call in-process. The library never prints; output belongs here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from rich.console import Console
+
+from pointlab import __version__
+from pointlab.errors import UserError
+
+# Subcommand modules, in the order `pointlab --help` lists them. A module that does not exist yet
+# is skipped, so the command works while the project grows.
+COMMANDS = ["data", "train", "evaluate", "predict", "sweep", "experiment", "serve"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with status 2 and one clear line, as it does, but with our prog name."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pointlab",
+        description="pointlab: train, sweep and look at neural networks that classify 2-D points.",
+    )
+    parser.add_argument("--version", action="version", version=f"pointlab {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = import_module(f"pointlab.cli.{name}_cmd")
+        except ModuleNotFoundError as error:
+            if error.name == f"pointlab.cli.{name}_cmd":
+                continue
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None, console: Console | None = None) -> int:
+    """Run `pointlab ARGV...` and return the exit status (tests call this in-process)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    console = console or Console()
+    try:
+        return int(args.func(args, console) or 0)
+    except UserError as error:
+        print(f"pointlab: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pointlab: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())
