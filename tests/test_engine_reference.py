@@ -1,0 +1,106 @@
+"""The engine against plain PyTorch: every member of a population must train exactly as a lone
+`torch.nn.Sequential` with the matching `torch.optim` optimizer and `lr_scheduler` would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from reference import reference_train
+
+from pointlab.config import OPTIMIZERS, TrainConfig
+from pointlab.engine import train
+
+RTOL = 1e-5
+
+
+def _data(n=48, classes=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, 2), dtype=np.float32)
+    y = (X[:, 1] > 0.3 * np.sin(6 * X[:, 0]) + 0.5).astype(np.int64)
+    if classes > 2:
+        y = (y + (X[:, 0] > 0.5) * 1).astype(np.int64) % classes
+    return X, y
+
+
+def _assert_member_matches(result, X, y, log_every, n_classes=2):
+    config = result.config
+    history, state = reference_train(config, X, y, log_every, n_classes)
+    got = np.array(result.history["train_loss"])
+    np.testing.assert_allclose(got, history, rtol=RTOL, atol=1e-7, err_msg=str(config))
+    for key, value in state.items():
+        torch.testing.assert_close(result.final_state[key], value, rtol=RTOL, atol=1e-6)
+
+
+# Four members per optimizer, each with other hyperparameters and another schedule.
+SCHEDULES = [
+    dict(schedule="constant"),
+    dict(schedule="step", step_size=4, gamma=0.5),
+    dict(schedule="cosine", lr_end=1e-4, warmup=3),
+    dict(schedule="cosine_restarts", step_size=5, lr_end=1e-3, warmup=2),
+]
+LRS = {"sgd": 0.3, "momentum": 0.1, "nesterov": 0.1, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.003}
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_population_equals_separate_torch_models(optimizer):
+    X, y = _data()
+    configs = [
+        TrainConfig(
+            hidden=(8, 8), optimizer=optimizer, lr=LRS[optimizer] * (1 + 0.5 * m), epochs=12,
+            batch_size=16, seed=10 + m, momentum=0.5 + 0.1 * m, beta1=0.8 + 0.05 * m,
+            weight_decay=[0.0, 1e-3, 0.0, 1e-2][m], clip_grad=[None, 0.5, None, 2.0][m],
+            **SCHEDULES[m],
+        )
+        for m in range(4)
+    ]  # fmt: skip
+    for result in train(configs, X, y, log_every=3):
+        assert result.status == "finished"
+        _assert_member_matches(result, X, y, log_every=3)
+
+
+def test_full_batch_and_mixed_batch_sizes_in_one_population():
+    X, y = _data(n=40)
+    sizes = [None, 7, 16, 40]
+    configs = [
+        TrainConfig(hidden=(6,), activation="tanh", lr=0.02, epochs=10, batch_size=b, seed=m)
+        for m, b in enumerate(sizes)
+    ]
+    for result in train(configs, X, y, log_every=2):
+        _assert_member_matches(result, X, y, log_every=2)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "gelu", "leaky_relu", "identity"])
+def test_activations_and_label_smoothing(activation):
+    X, y = _data(n=32)
+    configs = [
+        TrainConfig(
+            hidden=(5, 4), activation=activation, lr=0.05, epochs=8, seed=m, label_smoothing=0.1 * m
+        )  # fmt: skip
+        for m in range(2)
+    ]
+    for result in train(configs, X, y, log_every=4):
+        _assert_member_matches(result, X, y, log_every=4)
+
+
+def test_more_than_two_classes_use_softmax_cross_entropy():
+    X, y = _data(n=36, classes=3)
+    configs = [
+        TrainConfig(
+            hidden=(8,), lr=0.02, epochs=10, seed=m, batch_size=12, label_smoothing=0.05 * m
+        )
+        for m in range(3)
+    ]
+    results = train(configs, X, y, n_classes=3, log_every=5)
+    assert results[0].final_state["2.weight"].shape == (3, 8)
+    for result in results:
+        _assert_member_matches(result, X, y, log_every=5, n_classes=3)
+
+
+def test_members_with_different_epoch_counts():
+    X, y = _data(n=30)
+    configs = [TrainConfig(hidden=(4,), lr=0.05, epochs=e, seed=1) for e in (3, 7, 10)]
+    results = train(configs, X, y, log_every=5)
+    assert [r.history["epoch"] for r in results] == [[0, 3], [0, 5, 7], [0, 5, 10]]
+    for result in results:
+        _assert_member_matches(result, X, y, log_every=5)
