@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from reference import reference_train
 
 from pointlab.config import OPTIMIZERS, TrainConfig
 from pointlab.engine import train
+
+from reference import reference_train
 
 RTOL = 1e-5
 

@@ -14,8 +14,8 @@ Semantics, the same for every member and the same as a lone `torch.nn` loop:
 - history row `epoch = e` holds the metrics of the model after e epochs; rows are logged every
   `log_every` epochs and at the end. In full batch without dropout the training loss of row e is the
   loss of the forward pass that precedes update e + 1, which is what the book prints;
-- a member whose loss turns NaN or infinite stops at that epoch ("diverged"), keeping its last finite
-  history; one whose validation loss has not improved for `early_stopping` epochs stops
+- a member whose loss turns NaN or infinite stops at that epoch ("diverged"), keeping its last
+  finite history; one whose validation loss has not improved for `early_stopping` epochs stops
   ("early_stopped") and keeps its best weights; the others go on.
 
 The library never prints: progress goes to `callback(epoch, metrics)` at each logged epoch.
@@ -126,7 +126,7 @@ class _Population:
 
     def __init__(self, configs, X, y, train_index, val_index, n_classes, device):
         self.configs = configs
-        self.M = M = len(configs)
+        self.M = len(configs)
         first = configs[0]
         if any(c.group_key() != first.group_key() for c in configs):
             raise ValueError("train_population needs members with one group_key(); use train()")

@@ -147,7 +147,7 @@ def theta_from_states(
 
 
 def to_sequential(arch: Architecture, dropout: float = 0.0) -> torch.nn.Sequential:
-    """The plain PyTorch model with this architecture (the reference the engine is tested against)."""
+    """The plain PyTorch model of this architecture (the engine's reference in the tests)."""
     modules: list[torch.nn.Module] = []
     shapes = arch.layer_shapes
     for i, (fan_in, fan_out) in enumerate(shapes):
