@@ -18,13 +18,15 @@ Semantics, the same for every member and the same as a lone `torch.nn` loop:
   finite history; one whose validation loss has not improved for `early_stopping` epochs stops
   ("early_stopped") and keeps its best weights; the others go on.
 
-The library never prints: progress goes to `callback(epoch, metrics)` at each logged epoch.
+The library never prints: progress goes to `callback(epoch, metrics)` at each logged epoch, where
+metrics maps train_loss, train_acc, val_loss, val_acc and active to (M,) arrays; the callback may
+return member indices to stop there (status "pruned").
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,7 +39,7 @@ from pointlab.models import Architecture, forward, init_theta, layer_views, memb
 from pointlab.optim import PopulationOptimizer, clip_grad_norm
 from pointlab.schedules import PopulationSchedule
 
-Callback = Callable[[int, dict[str, np.ndarray]], None]
+Callback = Callable[[int, dict[str, np.ndarray]], Iterable[int] | None]
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 
 
@@ -48,7 +50,7 @@ class MemberResult:
     config: TrainConfig
     arch: Architecture
     history: dict[str, list[float]]  # epoch, train_loss, train_acc, val_loss, val_acc
-    status: str  # finished | early_stopped | diverged | interrupted
+    status: str  # finished | early_stopped | diverged | pruned | interrupted
     stopped_epoch: int  # epochs actually trained
     final_state: dict[str, torch.Tensor]  # torch.nn.Sequential state dict after the last epoch
     best_state: dict[str, torch.Tensor] | None = None  # at the best validation loss, if any
@@ -320,12 +322,17 @@ def train_population(
             if epoch >= configs[m].epochs and status[m] == "finished":
                 stop_time[m] = time.perf_counter() - start
         live = [m for m in live if status[m] == "finished" and epoch < configs[m].epochs]
+        if callback is not None:
+            host["active"] = np.isin(np.arange(M), live)
+            # The callback may stop members (successive halving prunes the worst this way).
+            for m in callback(epoch, host) or ():
+                if m in live:
+                    status[m], stopped[m] = "pruned", epoch
+                    stop_time[m] = time.perf_counter() - start
+            live = [m for m in live if status[m] == "finished"]
         still = torch.zeros(M, dtype=torch.bool, device=dev)
         still[live] = True
         active.copy_(still)
-        if callback is not None:
-            host["active"] = still.cpu().numpy()
-            callback(epoch, host)
 
     try:
         for epoch in range(max_epochs + 1):

@@ -1,0 +1,113 @@
+"""A trained member on disk: weights in safetensors (never pickle), with the config that made them.
+
+`save_model` writes one `.safetensors` file whose metadata holds the TrainConfig, the number of
+classes and the pointlab format version; `load_model` reads it back as a `TrainedModel`, which
+predicts class probabilities for new points.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+
+from pointlab.config import TrainConfig
+from pointlab.errors import UserError
+from pointlab.models import Architecture, to_sequential
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    config: TrainConfig
+    n_classes: int
+    state: dict[str, torch.Tensor]  # torch.nn.Sequential state dict
+
+    @property
+    def arch(self) -> Architecture:
+        return Architecture(self.config.hidden, self.config.activation, self.n_classes)
+
+    def module(self) -> torch.nn.Sequential:
+        model = to_sequential(self.arch, self.config.dropout)
+        model.load_state_dict(self.state)
+        return model.eval()
+
+    @torch.no_grad()
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """(N, n_outputs) logits for points X (N, 2)."""
+        x = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        return self.module()(x).numpy()
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(N, K) class probabilities; for two classes column 1 is P(label 1)."""
+        z = torch.as_tensor(self.logits(X))
+        if self.n_classes == 2:
+            p1 = torch.sigmoid(z[:, 0])
+            return torch.stack([1 - p1, p1], dim=1).numpy()
+        return torch.softmax(z, dim=1).numpy()
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """(N,) predicted labels."""
+        z = self.logits(X)
+        return (z[:, 0] > 0).astype(np.int64) if self.n_classes == 2 else z.argmax(1)
+
+    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Mean cross-entropy of the labels y (the training loss, from logits)."""
+        z = torch.as_tensor(self.logits(X))
+        t = torch.as_tensor(np.asarray(y, dtype=np.int64))
+        if self.n_classes == 2:
+            f = torch.nn.functional.binary_cross_entropy_with_logits(z[:, 0], t.float())
+        else:
+            f = torch.nn.functional.cross_entropy(z, t)
+        return float(f)
+
+
+def save_model(path: str | Path, config: TrainConfig, state: dict, n_classes: int) -> Path:
+    path = Path(path)
+    metadata = {
+        "format": "pointlab-model",
+        "format_version": str(FORMAT_VERSION),
+        "config": config.to_json(),
+        "n_classes": str(n_classes),
+    }
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=metadata)
+    tmp.replace(path)  # never leave a half-written model behind
+    return path
+
+
+def load_model(path: str | Path) -> TrainedModel:
+    """Read a model written by save_model; a clear UserError for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such model file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise UserError(f"{path}: not a readable safetensors model ({error})") from None
+    if metadata.get("format") != "pointlab-model":
+        raise UserError(f"{path}: not a pointlab model (no pointlab metadata)")
+    version = metadata.get("format_version")
+    if version != str(FORMAT_VERSION):
+        raise UserError(
+            f"{path}: model format version {version}, this pointlab reads {FORMAT_VERSION}"
+        )
+    try:
+        config = TrainConfig.from_dict(json.loads(metadata["config"]))
+        n_classes = int(metadata["n_classes"])
+    except (KeyError, ValueError, TypeError) as error:
+        raise UserError(f"{path}: damaged model metadata ({error})") from None
+    model = TrainedModel(config, n_classes, state)
+    try:
+        model.module()
+    except RuntimeError as error:
+        raise UserError(f"{path}: weights do not fit the saved config ({error})") from None
+    return model
