@@ -232,6 +232,8 @@ def _labels(path: Path, labels: np.ndarray, lines: list[int]) -> np.ndarray:
             f"{path}:{lines[row]}: label {labels[row]:g} is not a class: labels must be whole "
             "numbers 0, 1, 2, ... (one per class)"
         )
+    if len(np.unique(labels)) < 2:
+        raise UserError(f"{path}: every point has label {labels[0]:g}; need at least two classes")
     if labels.max() >= len(labels):
         # K classes need at least K points, so a label this large must leave classes empty.
         row = int(np.argmax(labels))
@@ -248,6 +250,4 @@ def _labels(path: Path, labels: np.ndarray, lines: list[int]) -> np.ndarray:
             f"{path}: class {missing} has no points (labels found: {found}); classes must be "
             "numbered 0, 1, ... with no gaps"
         )
-    if len(counts) < 2:
-        raise UserError(f"{path}: every point has label {int(y[0])}; need at least two classes")
     return y
