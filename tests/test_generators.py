@@ -1,4 +1,4 @@
-"""Generators, checked by their properties: counts, ranges, the book's band rule, seeds, label noise."""
+"""Generators, checked by their properties: counts, ranges, the book's band rule, seeds, noise."""
 
 from pathlib import Path
 
