@@ -77,6 +77,7 @@ def test_ripley_with_header_and_row_names(columns):
         ),
         b"x,y,label\n" + BOOK_ROWS.replace(b"1.000000000000000000e+00", b"1.0"),
         b'"x","y","label"\n' + BOOK_ROWS.replace(b"1.000000000000000000e+00", b"1e0"),
+        b"".join(b'"%s"\n' % b'", "'.join(r.split(b",")) for r in BOOK_ROWS.splitlines()),
         b",x,y,label\n"  # pandas' header with an index column, names in the first column
         + b"".join(b"p%d," % i + row + b"\n" for i, row in enumerate(BOOK_ROWS.splitlines())),
     ],
@@ -92,6 +93,7 @@ def test_ripley_with_header_and_row_names(columns):
         "integer-labels",
         "header",
         "quoted-header",
+        "all-quoted",
         "row-names",
     ],  # fmt: skip
 )
@@ -161,7 +163,8 @@ BAD = [
     ("text", b"0.1,0.2,0\n0.3,abc,1\n", None, "y 'abc' is not a number", 2),
     ("text-first-row", b"0.1,abc,0\n0.3,0.4,1\n", None, "y 'abc' is not a number", 1),
     ("underscore", b"0.1,0.2,0\n1_000,0.4,1\n", None, "x '1_000' is not a number", 2),
-    ("quoted-number", b'0.1,0.2,0\n"0.3",0.4,1\n', None, "is not a number", 2),
+    ("fullwidth-digit", "0,0,0\n0,0,１\n".encode(), None, "label '１' is not a number", 2),
+    ("quote-inside", b'0,0,0\n0,"0.5,1\n', None, "y '\"0.5' is not a number", 2),
     ("nan", b"0.1,0.2,0\nnan,0.4,1\n", None, "NaN and infinity are not allowed", 2),
     ("inf", b"0.1,0.2,0\n0.3,-Infinity,1\n", None, "NaN and infinity are not allowed", 2),
     ("nan-label", b"0.1,0.2,0\n0.3,0.4,NaN\n", None, "label is 'NaN'", 2),
@@ -169,7 +172,8 @@ BAD = [
     ("half-label", b"0.1,0.2,0\n0.3,0.4,0.5\n0.5,0.6,1\n", None, "label 0.5 is not a class", 2),
     ("label-1.5", b"0.1,0.2,0\n0.5,0.6,1\n0.3,0.4,1.5\n", None, "label 1.5 is not a class", 3),
     ("negative-label", b"0.1,0.2,0\n0.3,0.4,-1\n0.3,0.4,1\n", None, "label -1 is not a class", 2),
-    ("huge-label", b"0.1,0.2,0\n0.3,0.4,1\n0.3,0.4,1e9\n", None, "label 1e+09 is larger than", 3),
+    ("huge-label", b"0.1,0.2,0\n0.3,0.4,1\n0.3,0.4,1e9\n", None, "label 1000000000 is larger", 3),
+    ("nearly-whole", b"0,0,0\n0,0,1\n0,0,1.0000000001\n", None, "label 1.0000000001 is not", 3),
     ("gap", b"0,0,0\n0,0,2\n1,1,2\n", None, "class 1 has no points (labels found: 0, 2)", None),
     ("from-one", b"0.1,0.2,1\n0.3,0.4,2\n0.3,0.4,2\n", None, "class 0 has no points", None),
     ("one-class", ROW * 5, None, "every point has label 1; need at least two classes", None),

@@ -9,7 +9,8 @@ Loader rules (anything else is refused with a `UserError` naming the file, the l
 - blank lines are skipped wherever they are, and so are lines starting with `#` (what `savetxt`
   writes for a header comment and `numpy.loadtxt` skips); line numbers in messages count them;
 - the first line is a header when none of its fields is a number (an empty field is allowed, as in
-  the header pandas writes for a row-index column); double quotes around header names are dropped;
+  the header pandas writes for a row-index column);
+- one pair of double quotes around a value or a header name is dropped (no commas inside quotes);
 - every row has as many fields as the first one; spaces around a value are ignored;
 - only the chosen columns must be numbers, so a row-name column may hold anything;
 - x and y are finite and fit in float32; labels are whole numbers from 0 up, written as integers or
@@ -35,8 +36,9 @@ import numpy as np
 
 from pointlab.errors import UserError
 
-# A plain decimal number; stricter than float(), which also takes "1_000", "nan" and "infinity".
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# A plain decimal number; stricter than float(), which also takes "1_000", "nan", "infinity" and
+# digits of other scripts ("１").
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -111,7 +113,7 @@ def load_csv(path: str | os.PathLike[str], columns: str | None = None) -> Datase
     first = rows[0][0]
     header: list[str] | None = None
     if all(not _is_number(field) for field in rows[0][1]):
-        header = [field.strip('"') for field in rows[0][1]]
+        header = rows[0][1]
         rows = rows[1:]
         if not rows:
             raise UserError(f"{path}: has a header line but no data rows")
@@ -163,10 +165,19 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
         if stripped and not stripped.startswith("#"):
             if "\r" in stripped:
                 raise UserError(f"{path}:{number}: stray carriage return (old Mac line ends?)")
-            rows.append((number, [field.strip() for field in stripped.split(",")]))
+            rows.append((number, [_unquote(field) for field in stripped.split(",")]))
     if not rows:
         raise UserError(f"{path}: no data rows (only blank or comment lines)")
     return rows
+
+
+def _unquote(field: str) -> str:
+    """The field without spaces around it and without one pair of double quotes, which some
+    writers put around every value."""
+    field = field.strip()
+    if len(field) >= 2 and field[0] == field[-1] == '"':
+        field = field[1:-1].strip()
+    return field
 
 
 def _is_number(field: str) -> bool:
@@ -229,17 +240,19 @@ def _labels(path: Path, labels: np.ndarray, lines: list[int]) -> np.ndarray:
     if bad.any():
         row = int(np.argmax(bad))
         raise UserError(
-            f"{path}:{lines[row]}: label {labels[row]:g} is not a class: labels must be whole "
-            "numbers 0, 1, 2, ... (one per class)"
+            f"{path}:{lines[row]}: label {_number(labels[row])} is not a class: labels must be "
+            "whole numbers 0, 1, 2, ... (one per class)"
         )
     if len(np.unique(labels)) < 2:
-        raise UserError(f"{path}: every point has label {labels[0]:g}; need at least two classes")
+        raise UserError(
+            f"{path}: every point has label {_number(labels[0])}; need at least two classes"
+        )
     if labels.max() >= len(labels):
         # K classes need at least K points, so a label this large must leave classes empty.
         row = int(np.argmax(labels))
         raise UserError(
-            f"{path}:{lines[row]}: label {labels[row]:g} is larger than the number of points "
-            f"({len(labels)}); classes must be numbered 0, 1, ... with no gaps"
+            f"{path}:{lines[row]}: label {_number(labels[row])} is larger than the number of "
+            f"points ({len(labels)}); classes must be numbered 0, 1, ... with no gaps"
         )
     y = labels.astype(np.int64)
     counts = np.bincount(y)
@@ -251,3 +264,9 @@ def _labels(path: Path, labels: np.ndarray, lines: list[int]) -> np.ndarray:
             "numbered 0, 1, ... with no gaps"
         )
     return y
+
+
+def _number(value: float) -> str:
+    """Shortest text that reads back as `value`, without a useless ".0": 1, 0.5, 1.0000000001."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
