@@ -139,3 +139,13 @@ def test_help_documents_every_flag_with_its_default(capsys, command):
         for flag in ["-o FILE.png", "--show", "--columns X,Y,LABEL"]:
             assert flag in text
         assert text.count("default") >= 3
+
+
+def test_make_warns_when_a_class_is_left_empty(tmp_path, capsys):
+    assert (
+        main(["data", "make", "gauss", "--n", "2", "--classes", "3", "-o", str(tmp_path / "g.csv")])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "2 points (class 0: 1, class 1: 1, class 2: 0)" in out
+    assert "warning: class 2 has no points" in out

@@ -94,6 +94,10 @@ def _make(args: argparse.Namespace, console: Console) -> int:
     dataset = make(args.kind, seed=args.seed, **options)
     path = save_csv(dataset, args.output)
     _say(console, f"wrote {path}: {_summary(dataset)}")
+    empty = [str(c) for c, count in enumerate(dataset.class_counts()) if count == 0]
+    if empty:
+        # The loader refuses such a file (classes must be 0 .. K-1, all present), so say it now.
+        _say(console, f"warning: class {', '.join(empty)} has no points; use a larger --n")
     return 0
 
 
@@ -111,7 +115,7 @@ def _show(args: argparse.Namespace, console: Console) -> int:
 
 def _summary(dataset: Dataset) -> str:
     counts = ", ".join(f"class {c}: {n}" for c, n in enumerate(dataset.class_counts()))
-    return f"{len(dataset)} points ({counts})"
+    return f"{len(dataset)} point{'s' * (len(dataset) != 1)} ({counts})"
 
 
 def _say(console: Console, text: str) -> None:
