@@ -1,0 +1,2 @@
+"""Hyperparameter search: spaces (`space`), strategies (`strategies`), the study store (`store`)
+and the orchestration that trains trials as engine populations (`sweep`)."""

@@ -1,0 +1,218 @@
+"""The study store: every trial of a sweep in a real database, through Optuna's RDB storage.
+
+A sweep is one Optuna study (SQLite file by default, any SQLAlchemy URL with `--storage`), so
+`optuna-dashboard URL` shows it. Design:
+- The process that creates the study writes the sweep's setup (data, space, strategy, epochs, ...)
+  as a study attribute and enqueues one WAITING trial per planned slot (user attr `slot`, with its
+  parameters already set for grid, random and halving). Creating a study is atomic in the
+  database, so of two processes started together exactly one plans; the other waits for the plan.
+- A worker claims WAITING trials by switching them to RUNNING, which the database lets only one
+  process do (Optuna's own queue pop), so no trial runs twice. It never creates trials.
+- While it trains, a thread records an Optuna heartbeat for each claimed trial. A trial left
+  RUNNING by a killed process stops beating; after `stale_after` seconds any worker fails it and
+  re-enqueues its slot with the same parameters (RetryHeartbeatStaleTrialCallback). Ctrl-C does the
+  same at once.
+- A finished trial holds its value (validation loss), state COMPLETE or PRUNED, and user attrs
+  `config`, `result` (metrics) and `history`. A slot is done when one of its trials finished; the
+  table shows one row per slot, so a re-run trial is counted once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+
+import optuna
+import sqlalchemy.exc
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
+
+from pointlab.errors import UserError
+
+_DONE = (TrialState.COMPLETE, TrialState.PRUNED)
+_PLAN_WAIT = 30.0  # seconds a second process waits for the first to finish planning
+
+
+@dataclass
+class TrialRow:
+    """One planned slot of a sweep, as its finished (or latest) trial left it."""
+
+    slot: int
+    number: int  # Optuna's trial number
+    state: str  # complete | pruned | running | waiting | failed
+    params: dict
+    value: float | None  # validation loss: the score, lower is better
+    config: dict | None
+    result: dict | None
+    history: dict | None
+
+
+class Store:
+    def __init__(self, url: str, study_name: str, *, stale_after: int = 60) -> None:
+        self.url, self.study_name = url, study_name
+        engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+        try:
+            with warnings.catch_warnings():  # heartbeat_interval is "experimental"
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                self.storage = RDBStorage(
+                    url,
+                    engine_kwargs=engine_kwargs,
+                    heartbeat_interval=max(1, stale_after // 5),
+                    grace_period=stale_after,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
+                )
+        except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
+            raise UserError(f"--storage {url}: cannot open the study database ({error})") from None
+        self.study: optuna.Study | None = None
+        self._held: set[int] = set()
+        self._lock = threading.Lock()
+
+    def open(self, setup: dict, slots: list[dict], sampler: optuna.samplers.BaseSampler) -> bool:
+        """Create the study and plan its slots, or join the existing one with the same setup.
+        Returns True when this call created the study."""
+        kwargs = {"study_name": self.study_name, "storage": self.storage, "sampler": sampler}
+        try:
+            self.study = optuna.create_study(direction="minimize", **kwargs)
+        except optuna.exceptions.DuplicatedStudyError:
+            self.study = optuna.load_study(**kwargs)
+            self._join(setup, slots)
+            return False
+        self.study.set_user_attr("setup", setup)
+        self._enqueue(slots, range(len(slots)))
+        self.study.set_user_attr("planned", len(slots))
+        return True
+
+    def _join(self, setup: dict, slots: list[dict]) -> None:
+        deadline = time.monotonic() + _PLAN_WAIT
+        while "planned" not in self.study.user_attrs and time.monotonic() < deadline:
+            time.sleep(0.2)
+        old = self.study.user_attrs.get("setup")
+        if old is not None and old != setup:
+            keys = sorted(k for k in set(old) | set(setup) if old.get(k) != setup.get(k))
+            raise UserError(
+                f"study {self.study_name!r} in {self.url} was made by a different sweep "
+                f"(differs in: {', '.join(keys)}); run the same command to resume it, or pick "
+                "another --study or --out"
+            )
+        if "planned" not in self.study.user_attrs:  # its planner died half-way: finish the plan
+            present = {t.user_attrs.get("slot") for t in self.study.get_trials(deepcopy=False)}
+            self._enqueue(slots, [i for i in range(len(slots)) if i not in present])
+            self.study.set_user_attr("setup", setup)
+            self.study.set_user_attr("planned", len(slots))
+
+    def _enqueue(self, slots: list[dict], which) -> None:
+        for i in which:
+            # Parameters go in as "fixed": the trial's suggest calls then return them as planned.
+            self.study.add_trial(
+                optuna.trial.create_trial(
+                    state=TrialState.WAITING,
+                    user_attrs={"slot": i},
+                    system_attrs={"fixed_params": slots[i]} if slots[i] else None,
+                )
+            )
+
+    def claim(self, n: int, distributions: dict) -> list[optuna.Trial]:
+        """Up to n WAITING trials, now RUNNING and held by this process, with their parameters
+        (planned, or sampled now for tpe)."""
+        claimed = []
+        for frozen in self.storage.get_all_trials(
+            self.study._study_id, deepcopy=False, states=(TrialState.WAITING,)
+        ):
+            if len(claimed) == n:
+                break
+            try:  # only one process can move a trial from WAITING to RUNNING
+                if not self.storage.set_trial_state_values(frozen._trial_id, TrialState.RUNNING):
+                    continue
+            except optuna.exceptions.UpdateFinishedTrialError:
+                continue
+            self.storage.record_heartbeat(frozen._trial_id)
+            with self._lock:
+                self._held.add(frozen._trial_id)
+            trial = optuna.Trial(self.study, frozen._trial_id)
+            for name, distribution in distributions.items():
+                trial._suggest(name, distribution)
+            claimed.append(trial)
+        return claimed
+
+    def finish(self, trial: optuna.Trial, value: float, pruned: bool, attrs: dict) -> None:
+        for key, item in attrs.items():
+            trial.set_user_attr(key, item)
+        if pruned:
+            trial.report(value, attrs["result"]["stopped_epoch"])
+            self.study.tell(trial, state=TrialState.PRUNED)
+        else:
+            self.study.tell(trial, value)
+        with self._lock:
+            self._held.discard(trial._trial_id)
+
+    def release(self, trials: list[optuna.Trial]) -> None:
+        """Give back unfinished trials (Ctrl-C): failed, and their slots enqueued again."""
+        retry = self.storage.get_heartbeat_stale_trial_callback()
+        for trial in trials:
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                if self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+                    retry(self.study, self.storage.get_trial(trial._trial_id))
+            with self._lock:
+                self._held.discard(trial._trial_id)
+
+    def reap(self) -> None:
+        """Fail the trials whose process stopped beating, and enqueue their slots again."""
+        with warnings.catch_warnings():  # "experimental" since 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(self.study)
+
+    @contextlib.contextmanager
+    def heartbeat(self):
+        """Beat for every held trial every `heartbeat_interval` seconds, in a thread."""
+        stop = threading.Event()
+
+        def beat():
+            while not stop.wait(self.storage.heartbeat_interval):
+                with self._lock:
+                    held = list(self._held)
+                for trial_id in held:
+                    with contextlib.suppress(sqlalchemy.exc.SQLAlchemyError):
+                        self.storage.record_heartbeat(trial_id)
+
+        thread = threading.Thread(target=beat, name="pointlab-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def rows(self) -> list[TrialRow]:
+        """One row per planned slot: its finished trial if any, else its latest attempt."""
+        by_slot: dict[int, optuna.trial.FrozenTrial] = {}
+        for t in self.study.get_trials(deepcopy=False):
+            slot = t.user_attrs.get("slot")
+            if slot is None:
+                continue
+            old = by_slot.get(slot)
+            newer = t.state in _DONE or t.number > old.number if old else True
+            if old is None or (old.state not in _DONE and newer):
+                by_slot[slot] = t
+        return [_row(slot, t) for slot, t in sorted(by_slot.items())]
+
+    def counts(self) -> tuple[int, int]:
+        """(finished slots, planned slots)."""
+        rows = self.rows()
+        return sum(r.state in ("complete", "pruned") for r in rows), len(rows)
+
+
+def _row(slot: int, t: optuna.trial.FrozenTrial) -> TrialRow:
+    params = dict(t.params) or dict(t.system_attrs.get("fixed_params", {}))
+    value = (
+        t.value
+        if t.state == TrialState.COMPLETE
+        else t.user_attrs.get("result", {}).get("val_loss")
+    )
+    return TrialRow(
+        slot=slot, number=t.number, state=t.state.name.lower().replace("fail", "failed"),
+        params=params, value=value, config=t.user_attrs.get("config"),
+        result=t.user_attrs.get("result"), history=t.user_attrs.get("history"),
+    )  # fmt: skip

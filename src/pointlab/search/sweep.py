@@ -1,0 +1,304 @@
+"""A sweep: the trials of a search space trained as engine populations, scored on validation data
+only and kept in the study store; then the best configuration retrained on all the training data
+and tested once.
+
+Data: the test part (`--test FILE`, or a stratified share of the data) is set aside before anything
+trains and is read once, by `final_test`, after the choice; it never reaches the store or the
+choice. The rest is split once into train / validation, or into K folds (`cv`): the K folds of a
+trial are K members of one population, each with its own training and validation indices.
+
+A trial's score is its validation loss (mean over folds) at its best logged epoch; that epoch is
+kept, and the retrain runs that many epochs (constant learning rate; other schedules keep their
+length, since they are shaped by it).
+
+Not here: parsing spaces (`space`), choosing points (`strategies`), the database (`store`), output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import optuna
+import torch
+
+from pointlab import engine
+from pointlab.checkpoint import TrainedModel
+from pointlab.config import TrainConfig
+from pointlab.data import Dataset
+from pointlab.errors import UserError
+from pointlab.models import Architecture
+from pointlab.search import strategies
+from pointlab.search.space import Param, apply_params
+from pointlab.search.store import Store, TrialRow
+from pointlab.splits import kfold, split
+
+# progress(finished trials, planned trials, epoch, epochs of the population now training)
+Progress = Callable[[int, int, int, int], None]
+MAX_MEMBERS = 4096  # past this a population is no faster per member on any device we know
+
+
+@dataclass(frozen=True)
+class SweepSetup:
+    """Everything that defines a sweep's trials; a resumed sweep must match it exactly."""
+
+    params: list[Param]
+    strategy: str = "random"
+    n_trials: int | None = 32  # grid: sets the resolution of ranges (None: 5 points)
+    base: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=2000))
+    cv: int | None = None  # K folds instead of one validation split
+    val_fraction: float = 0.25
+    test_fraction: float = 0.2  # when no test file is given
+    seed: int = 0
+
+    @property
+    def log_every(self) -> int:
+        return max(1, self.base.epochs // 100)
+
+    def record(self, data: Dataset, test: Dataset | None) -> dict:
+        """What the store keeps to recognise this sweep when it is run again."""
+        return {
+            "space": [p.spec for p in self.params], "strategy": self.strategy,
+            "trials": self.n_trials, "fixed": _plain(self.base.to_dict()), "cv": self.cv,
+            "val_fraction": self.val_fraction, "seed": self.seed,
+            "test_fraction": None if test is not None else self.test_fraction,
+            "data": _digest(data), "test": None if test is None else _digest(test),
+        }  # fmt: skip
+
+
+@dataclass
+class Split:
+    """The training data (train + validation) and each fold's indices into it."""
+
+    dev: Dataset  # all the training data: what the retrain uses
+    X: np.ndarray  # (N, 2) float32, the points the indices refer to
+    y: np.ndarray  # (N,)
+    train_index: list[np.ndarray]  # one per fold (one fold without cv)
+    val_index: list[np.ndarray]
+
+
+@dataclass
+class SweepResult:
+    rows: list[TrialRow]  # one per planned trial
+    best: TrialRow
+    config: TrainConfig  # the best configuration as retrained
+    model: TrainedModel  # retrained on all the training data
+    n_train: int  # points it was retrained on
+    test: dict  # {"loss", "accuracy", "n"} on the test data, measured once
+    created: bool  # this process created the study
+
+
+def make_split(data: Dataset, test: Dataset | None, setup: SweepSetup) -> tuple[Split, Dataset]:
+    """Set the test data apart, then split the rest for validation (or into folds)."""
+    if test is None:
+        data, _, test = split(data, 0.0, setup.test_fraction, seed=setup.seed)
+        if len(test) == 0:
+            raise UserError("no test points: raise --test-fraction or give --test FILE")
+    elif test.n_classes > data.n_classes:
+        raise UserError(f"the test data has {test.n_classes} classes, the data {data.n_classes}")
+    if setup.cv:
+        folds = kfold(data, setup.cv, seed=setup.seed)
+        return Split(data, data.X, data.y, [f[0] for f in folds], [f[1] for f in folds]), test
+    train, val, _ = split(data, setup.val_fraction, 0.0, seed=setup.seed)
+    if len(val) == 0 or len(train) == 0:
+        raise UserError("the validation split is empty: raise --val-fraction or use --cv K")
+    n = len(train)
+    X, y = np.concatenate([train.X, val.X]), np.concatenate([train.y, val.y])
+    return Split(data, X, y, [np.arange(n)], [np.arange(n, len(X))]), test
+
+
+def run_sweep(
+    setup: SweepSetup, data: Dataset, test: Dataset | None, store: Store, *,
+    device: str = "cpu", batch: int | None = None, progress: Progress | None = None,
+) -> SweepResult:  # fmt: skip
+    """Plan or join the study, train every trial not yet finished, then retrain and test."""
+    record = setup.record(data, test)
+    split_, test = make_split(data, test, setup)
+    slots = strategies.plan(setup.strategy, setup.params, setup.n_trials, setup.seed, setup.base)
+    sampler = strategies.sampler(setup.strategy, setup.seed, len(slots))
+    created = store.open(record, slots, sampler)
+    run_trials(setup, split_, store, device=device, batch=batch, progress=progress)
+    rows = store.rows()
+    best = choose(rows)
+    config = retrain_config(best)
+    model, n_train = retrain(config, split_.dev, device)
+    return SweepResult(rows, best, config, model, n_train, final_test(model, test), created)
+
+
+def run_trials(setup, split_: Split, store: Store, *, device, batch, progress) -> None:
+    """Claim and train trials until every slot is finished (here or by other processes)."""
+    distributions = {p.name: p.distribution() for p in setup.params}
+    cap = batch or (8 if setup.strategy == "tpe" else MAX_MEMBERS)
+    with store.heartbeat():
+        while True:
+            store.reap()
+            claimed = store.claim(cap, distributions)
+            if not claimed:
+                done, total = store.counts()
+                if done >= total:
+                    return
+                # Others hold the rest; wait for them to finish or to go stale.
+                time.sleep(store.storage.heartbeat_interval)
+                continue
+            try:
+                _train_claimed(setup, split_, store, claimed, device, progress)
+            except KeyboardInterrupt:
+                store.release([t for t in claimed if t.number not in _finished(store)])
+                raise
+
+
+def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
+    """Train claimed trials, one population per architecture (split to fit memory)."""
+    K = len(split_.train_index)
+    configs = [apply_params(setup.base, t.params) for t in claimed]
+    groups: dict[tuple, list[int]] = {}
+    for i, config in enumerate(configs):
+        groups.setdefault(config.group_key(), []).append(i)
+    rungs = strategies.rungs(setup.base.epochs, len(store.rows()), setup.log_every) \
+        if setup.strategy == "halving" else []  # fmt: skip
+    known = _rung_losses(store.rows(), rungs)
+    for members in groups.values():
+        arch = Architecture(configs[members[0]].hidden, configs[members[0]].activation,
+                            int(split_.y.max()) + 1)  # fmt: skip
+        per_pop = max(1, members_that_fit(arch, len(split_.X), device) // K)
+        for start in range(0, len(members), per_pop):
+            chunk = members[start : start + per_pop]
+            pop_configs = [configs[i] for i in chunk for _ in range(K)]  # trial-major, then fold
+            callback = _callback(store, progress, setup.base.epochs, len(chunk), K, rungs, known)
+            results = engine.train_population(
+                pop_configs, split_.X, split_.y,
+                train_index=[split_.train_index[k] for _ in chunk for k in range(K)],
+                val_index=[split_.val_index[k] for _ in chunk for k in range(K)],
+                n_classes=int(split_.y.max()) + 1, device=device, log_every=setup.log_every,
+                callback=callback,
+            )  # fmt: skip
+            for j, i in enumerate(chunk):
+                value, pruned, attrs = score(results[j * K : (j + 1) * K])
+                store.finish(claimed[i], value, pruned, attrs)
+            if progress:
+                progress(*store.counts(), setup.base.epochs, setup.base.epochs)
+
+
+def _callback(store, progress, epochs, n_trials, K, rungs, known):
+    state = {"counts": store.counts()}  # read once per population: the store is not free
+
+    def callback(epoch: int, metrics: dict) -> list[int]:
+        if progress:
+            progress(*state["counts"], epoch, epochs)
+        if epoch not in rungs:
+            return []
+        val = metrics["val_loss"].reshape(n_trials, K).mean(1)  # (trials,)
+        active = metrics["active"].reshape(n_trials, K).all(1)
+        candidates = {t: float(val[t]) for t in range(n_trials) if active[t]}
+        prune = strategies.to_prune(known.setdefault(epoch, []), candidates)
+        known[epoch].extend(candidates.values())
+        return [t * K + k for t in sorted(prune) for k in range(K)]
+
+    return callback
+
+
+def _rung_losses(rows: list[TrialRow], rungs: list[int]) -> dict[int, list[float]]:
+    """Validation losses at each rung of the trials already finished (earlier batches)."""
+    known: dict[int, list[float]] = {r: [] for r in rungs}
+    for row in rows:
+        if row.history and row.state in ("complete", "pruned"):
+            for epoch, loss in zip(row.history["epoch"], row.history["val_loss"], strict=True):
+                if epoch in known:
+                    known[epoch].append(loss)
+    return known
+
+
+def score(folds: list[engine.MemberResult]) -> tuple[float, bool, dict]:
+    """(validation loss at the best epoch of the fold-mean curve, pruned?, attrs to store)."""
+    n = min(len(r.history["epoch"]) for r in folds)  # epochs every fold logged
+    curves = {k: np.mean([r.history[k][:n] for r in folds], axis=0)
+              for k in ("train_loss", "train_acc", "val_loss", "val_acc")}  # fmt: skip
+    epochs = folds[0].history["epoch"][:n]
+    finite = np.isfinite(curves["val_loss"])
+    best = int(np.argmin(np.where(finite, curves["val_loss"], np.inf))) if finite.any() else None
+    statuses = {r.status for r in folds}
+    status = next((s for s in ("diverged", "pruned", "interrupted") if s in statuses),
+                  "early_stopped" if statuses == {"early_stopped"} else "finished")  # fmt: skip
+    value = float(curves["val_loss"][best]) if best is not None else math.inf
+    result = {
+        "status": status,
+        "val_loss": value,
+        "best_epoch": epochs[best] if best is not None else 0,
+        "val_acc": float(curves["val_acc"][best]) if best is not None else 0.0,
+        "train_loss": float(curves["train_loss"][best]) if best is not None else math.inf,
+        "train_acc": float(curves["train_acc"][best]) if best is not None else 0.0,
+        "stopped_epoch": max(r.stopped_epoch for r in folds),
+        "folds": len(folds),
+        "wall_time": max(r.wall_time for r in folds),
+    }
+    history = {"epoch": [int(e) for e in epochs]}
+    history.update({k: [float(f"{v:.6g}") for v in c] for k, c in curves.items()})
+    config = _plain(folds[0].config.to_dict())
+    return value, status == "pruned", {"config": config, "result": result, "history": history}
+
+
+def choose(rows: list[TrialRow]) -> TrialRow:
+    """The finished trial with the lowest validation loss (the earliest slot on a tie)."""
+    finished = [r for r in rows if r.state == "complete" and r.value is not None
+                and math.isfinite(r.value)]  # fmt: skip
+    if not finished:
+        raise UserError("no trial finished with a finite validation loss: try lower learning rates")
+    return min(finished, key=lambda r: (r.value, r.slot))
+
+
+def retrain_config(best: TrialRow) -> TrainConfig:
+    """The best trial's config for the retrain: its best epoch count under a constant rate; no
+    early stopping, since the retrain has no validation data left to stop on."""
+    config = TrainConfig.from_dict({**best.config, "hidden": tuple(best.config["hidden"])})
+    if config.schedule == "constant":
+        config = config.replace(epochs=int(best.result["best_epoch"]))
+    return config.replace(early_stopping=None)
+
+
+def retrain(config: TrainConfig, dev: Dataset, device: str) -> tuple[TrainedModel, int]:
+    (result,) = engine.train([config], dev.X, dev.y, n_classes=dev.n_classes, device=device,
+                             log_every=max(1, config.epochs))  # fmt: skip
+    state = {k: v.detach().cpu() for k, v in result.final_state.items()}
+    return TrainedModel(config, dev.n_classes, state), len(dev)
+
+
+def final_test(model: TrainedModel, test: Dataset) -> dict:
+    """The one look at the test data, after the choice is made."""
+    accuracy = float(np.mean(model.predict(test.X) == test.y))
+    return {"loss": model.loss(test.X, test.y), "accuracy": accuracy, "n": len(test)}
+
+
+def members_that_fit(arch: Architecture, n_points: int, device: str) -> int:
+    """Members of this architecture one population may hold on the device: parameters with
+    gradient and optimizer state (~8 copies of n_params), and activations with their gradients
+    (~6 floats per hidden unit per point), in float32, within half the free memory."""
+    per_member = 4 * (8 * arch.n_params + 6 * n_points * (sum(arch.hidden) + arch.n_outputs))
+    dev = engine.resolve_device(device)
+    if dev.type == "cuda":
+        free = torch.cuda.mem_get_info(dev)[0]
+    else:
+        try:
+            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError):
+            free = 4 << 30
+    return int(max(1, min(MAX_MEMBERS, free // 2 // per_member)))
+
+
+def _finished(store: Store) -> set[int]:
+    done = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED
+    return {t.number for t in store.study.get_trials(deepcopy=False, states=done)}
+
+
+def _digest(data: Dataset) -> str:
+    h = hashlib.sha256(np.ascontiguousarray(data.X).tobytes())
+    h.update(np.ascontiguousarray(data.y).tobytes())
+    return f"{len(data)} points, sha256 {h.hexdigest()[:16]}"
+
+
+def _plain(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k != "extra"}
