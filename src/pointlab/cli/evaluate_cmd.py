@@ -1,0 +1,88 @@
+"""`pointlab evaluate RUN_DIR FILE.csv`: a run's loss, accuracy, confusion matrix on a file.
+
+Only argument handling and output live here; the model comes from `pointlab.runs.load_run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from pointlab.data import load_csv
+from pointlab.errors import UserError
+from pointlab.runs import load_run
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "evaluate",
+        help="a run's loss, accuracy and confusion matrix on a CSV",
+        description="Evaluate a run's model on a CSV of labelled points: loss (cross-entropy), "
+        "accuracy and the confusion matrix (rows: true label, columns: predicted).",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory made by pointlab train")
+    p.add_argument("csv", metavar="FILE.csv", help="labelled points to evaluate on")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (loss, accuracy, n, confusion, ...) (default: a table)",
+    )
+    p.add_argument(
+        "--columns",
+        metavar="X,Y,LABEL",
+        default=None,
+        help="columns to use, by header name or 0-based index (default: the run's "
+        "--columns, else the last three)",
+    )
+    p.set_defaults(func=run)
+
+
+def evaluate(run_dir: str, csv: str, columns: str | None = None) -> dict:
+    """The numbers `pointlab evaluate` prints, as a dict."""
+    run = load_run(run_dir)
+    data = load_csv(csv, columns if columns is not None else run.spec.columns)
+    k = run.model.n_classes
+    if data.n_classes > k:
+        raise UserError(
+            f"{csv}: has labels up to {data.n_classes - 1}; the model knows {k} classes"
+        )
+    predicted = run.model.predict(data.X)  # (N,)
+    confusion = np.zeros((k, k), dtype=np.int64)  # (true, predicted)
+    np.add.at(confusion, (data.y, predicted), 1)
+    return {
+        "run": str(run_dir),
+        "file": str(csv),
+        "n": len(data),
+        "loss": run.model.loss(data.X, data.y),
+        "accuracy": float((predicted == data.y).mean()),
+        "confusion": confusion.tolist(),
+        "n_classes": k,
+    }
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    numbers = evaluate(args.run_dir, args.csv, args.columns)
+    if args.json:
+        console.print_json(json.dumps(numbers)) if console.is_terminal else print(
+            json.dumps(numbers)
+        )
+        return 0
+    console.print(
+        f"{numbers['file']}: {numbers['n']} points, loss {numbers['loss']:.6g}, "
+        f"accuracy {numbers['accuracy']:.2%}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    table = Table(title="confusion matrix (rows: true label, columns: predicted)")
+    table.add_column("true \\ predicted")
+    for label in range(numbers["n_classes"]):
+        table.add_column(str(label), justify="right")
+    for label, row in enumerate(numbers["confusion"]):
+        table.add_row(str(label), *(str(count) for count in row))
+    console.print(table)
+    return 0

@@ -1,0 +1,421 @@
+"""`pointlab train FILE.csv`: train one model, show its progress, write a run directory.
+
+Argument handling, the progress bar and the summary live here; the work is in `pointlab.engine`
+(training), `pointlab.runs` (the run directory) and `pointlab.plots` (pictures). `train_run(spec,
+run_dir, console)` does everything from a `RunSpec`, so a run's config.json repeats it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pointlab import engine, runs
+from pointlab.checkpoint import TrainedModel
+from pointlab.config import ACTIVATIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, preset
+from pointlab.data import Dataset, load_csv
+from pointlab.errors import UserError
+from pointlab.models import Architecture
+from pointlab.splits import split
+
+DEFAULT_VAL_FRACTION = 0.2
+STOP_REASONS = {
+    "finished": "reached --epochs",
+    "early_stopped": "validation loss stopped improving (--early-stopping)",
+    "diverged": "loss became NaN or infinite (diverged: try a lower --lr)",
+    "interrupted": "interrupted (Ctrl-C)",
+    "pruned": "stopped by a callback",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    d = TrainConfig()
+    p = subparsers.add_parser(
+        "train",
+        help="train one model on a CSV and write a run directory",
+        description="Train one model on a CSV of 2-D points and write a run directory "
+        "(config.json, metrics.csv, model.safetensors, boundary.png, loss.png). Defaults are the "
+        "book's (complex model, Adam 0.003, full batch, 20000 epochs) except that "
+        f"{DEFAULT_VAL_FRACTION:.0%} of the points are held out for validation.",
+    )
+    p.add_argument("csv", metavar="FILE.csv", help="training data (the book's format, or a header)")
+    p.add_argument(
+        "--model",
+        choices=list(PRESETS),
+        default="complex",
+        help="the book's models: simple = no hidden layer (logistic regression), "
+        "complex = two hidden layers of 128 (default: complex)",
+    )
+    p.add_argument(
+        "--layers",
+        type=_layers,
+        metavar="W,W,...",
+        default=None,
+        help="hidden layer widths, overriding --model; 'none' for no hidden layer "
+        "(default: the model's)",
+    )
+    p.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        default=d.activation,
+        help=f"hidden activation (default: {d.activation})",
+    )
+    p.add_argument(
+        "--dropout",
+        type=float,
+        default=d.dropout,
+        metavar="P",
+        help=f"dropout after each hidden layer (default: {d.dropout})",
+    )
+    p.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default=d.optimizer, help=f"(default: {d.optimizer})"
+    )
+    p.add_argument(
+        "--lr", type=float, default=d.lr, metavar="X", help=f"learning rate (default: {d.lr})"
+    )
+    p.add_argument(
+        "--momentum",
+        type=float,
+        default=d.momentum,
+        metavar="X",
+        help=f"for momentum and nesterov (default: {d.momentum})",
+    )
+    p.add_argument(
+        "--weight-decay",
+        type=float,
+        default=d.weight_decay,
+        metavar="X",
+        help=f"L2 penalty, decoupled for adamw (default: {d.weight_decay})",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default=d.schedule,
+        help=f"learning-rate schedule over the epochs (default: {d.schedule})",
+    )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=d.warmup,
+        metavar="EPOCHS",
+        help=f"linear learning-rate warmup (default: {d.warmup})",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=d.epochs,
+        metavar="N",
+        help=f"passes over the training points (default: {d.epochs})",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        default=None,
+        metavar="N|full",
+        help="points per step; full = all training points, the book's way (default: full)",
+    )
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=DEFAULT_VAL_FRACTION,
+        metavar="F",
+        help="fraction of the points held out (stratified) for validation; the book "
+        f"trains on all of them: 0 does that (default: {DEFAULT_VAL_FRACTION})",
+    )
+    p.add_argument(
+        "--early-stopping",
+        type=int,
+        default=None,
+        metavar="PATIENCE",
+        help="stop when validation loss has not improved for this many epochs and keep "
+        "the best weights (default: off)",
+    )
+    p.add_argument(
+        "--clip-grad",
+        type=float,
+        default=None,
+        metavar="X",
+        help="clip the gradient norm to X (default: off)",
+    )
+    p.add_argument(
+        "--test",
+        metavar="FILE.csv",
+        default=None,
+        help="held-out test data, evaluated once at the end (default: none)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="seed of the initialization, batches and split (default: a random one, "
+        "printed and recorded in config.json)",
+    )
+    p.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="auto = cuda when available (default: auto)",
+    )
+    p.add_argument(
+        "--log-every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="record metrics every K epochs (default: about 200 rows, e.g. 100 for 20000 epochs)",
+    )
+    p.add_argument(
+        "--columns",
+        metavar="X,Y,LABEL",
+        default=None,
+        help="columns to use, by header name or 0-based index (default: the last three)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="RUN_DIR",
+        default=None,
+        help="run directory (default: runs/<YYYYmmdd-HHMMSS>-<data name>)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    if args.log_every is not None and args.log_every < 1:
+        raise UserError(f"--log-every must be >= 1, got {args.log_every}")
+    if not 0.0 <= args.val_fraction < 1.0:
+        raise UserError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    hidden = args.layers if args.layers is not None else preset(args.model)
+    config = TrainConfig(
+        hidden=hidden,
+        activation=args.activation,
+        dropout=args.dropout,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        warmup=args.warmup,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        early_stopping=args.early_stopping,
+        clip_grad=args.clip_grad,
+        seed=seed,
+    )
+    if config.early_stopping is not None and args.val_fraction == 0:
+        raise UserError("--early-stopping needs validation data: give --val-fraction > 0")
+    device = engine.resolve_device(args.device)
+    dataset = load_csv(args.csv, args.columns)
+    if args.test is not None:
+        load_csv(args.test, args.columns)  # bad test data fails now, not after training
+    spec = runs.RunSpec(
+        config=config,
+        data=str(Path(args.csv).resolve()),
+        columns=args.columns,
+        val_fraction=args.val_fraction,
+        split_seed=seed,
+        n_classes=dataset.n_classes,
+        test=str(Path(args.test).resolve()) if args.test else None,
+        device=str(device),
+        log_every=args.log_every or auto_log_every(config.epochs),
+    )
+    run_dir = runs.claim_run_dir(args.out) if args.out else runs.new_run_dir(dataset.name)
+    if args.seed is None:
+        _say(console, f"seed {seed} (random; repeat with --seed {seed})")
+    return train_run(spec, run_dir, console)
+
+
+def train_run(spec: runs.RunSpec, run_dir: Path, console: Console) -> int:
+    """Train `spec` into `run_dir` with a progress bar and a summary; 130 if interrupted."""
+    from pointlab.plots.boundary import plot_boundary  # matplotlib only once training is set up
+    from pointlab.plots.curves import plot_history
+
+    dataset = load_csv(spec.data, spec.columns)
+    train, val = dataset, None
+    if spec.val_fraction > 0:
+        train, val, _ = split(dataset, spec.val_fraction, seed=spec.split_seed)
+    test = load_csv(spec.test, spec.columns) if spec.test else None
+    if test is not None and test.n_classes > dataset.n_classes:
+        raise UserError(
+            f"{spec.test}: has {test.n_classes} classes, the training data {dataset.n_classes}"
+        )
+    config = spec.config
+    arch = Architecture(config.hidden, config.activation, spec.n_classes)
+    limit_cpu_threads(spec.device, len(train), arch.n_params)
+    runs.write_config(run_dir, spec)  # first, so even a crashed run says what it was
+
+    result, interrupted = _train_with_progress(spec, train, val, console)
+    model = TrainedModel(config, spec.n_classes, result.state)
+    test_metrics = None
+    if test is not None:
+        test_metrics = {
+            "loss": model.loss(test.X, test.y),
+            "acc": _accuracy(model, test),
+            "n": len(test),
+        }
+    summary = {
+        "status": result.status,
+        "stopped_epoch": result.stopped_epoch,
+        "best_epoch": result.best_epoch,
+        "wall_time": result.wall_time,
+        "n_params": arch.n_params,
+        "final": {k: result.last(k) for k in engine.METRICS},
+        "best": {k: result.best(k) for k in engine.METRICS},
+        "test": test_metrics,
+        "weights": "best" if result.state is result.best_state else "final",
+    }
+    runs.write_metrics(run_dir, result.history)
+    runs.write_model(run_dir, spec, result.state)
+    runs.write_config(run_dir, spec, summary)
+    title = f"{describe(config, spec.n_classes)} on {dataset.name}, epoch {result.stopped_epoch}"
+    pictures = [plot_boundary(model.predict_proba, train, val, run_dir / "boundary.png", title)]
+    if result.history["epoch"]:
+        pictures.append(plot_history(result.history, run_dir / "loss.png", title))
+    console.print(_summary_table(spec, summary, result))
+    _say(
+        console,
+        f"run directory: {run_dir} (config.json, metrics.csv, model.safetensors, "
+        f"{', '.join(p.name for p in pictures)})",
+    )
+    return 130 if interrupted else 0
+
+
+def _train_with_progress(spec, train: Dataset, val: Dataset | None, console: Console):
+    """(MemberResult, interrupted) with a live bar driven by the engine's callback."""
+    columns = [
+        TextColumn("epoch {task.completed:>{task.fields[digits]}}/{task.total}"),
+        BarColumn(bar_width=24),
+        TextColumn("{task.fields[stats]}"),
+        TextColumn("{task.fields[speed]}"),
+        TimeElapsedColumn(),
+    ]
+    start = time.perf_counter()
+    with Progress(*columns, console=console) as progress:
+        epochs = spec.config.epochs
+        task = progress.add_task("train", total=epochs, stats="", speed="", digits=len(str(epochs)))
+
+        def callback(epoch: int, metrics: dict[str, np.ndarray]) -> None:
+            elapsed = time.perf_counter() - start
+            stats = f"train {metrics['train_loss'][0]:.4f} {metrics['train_acc'][0]:6.1%}"
+            if val is not None:
+                stats += f" · val {metrics['val_loss'][0]:.4f} {metrics['val_acc'][0]:6.1%}"
+            speed = f"{epoch / elapsed:,.0f} ep/s" if epoch and elapsed > 0 else ""
+            progress.update(task, completed=epoch, stats=stats, speed=speed)
+
+        try:
+            (result,) = engine.train(
+                [spec.config],
+                train.X,
+                train.y,
+                *((val.X, val.y) if val is not None else ()),
+                n_classes=spec.n_classes,
+                device=spec.device,
+                log_every=spec.log_every,
+                callback=callback,
+            )
+            return result, False
+        except engine.PopulationInterrupted as stop:
+            return stop.results[0], True
+
+
+def _summary_table(spec: runs.RunSpec, summary: dict, result) -> Table:
+    table = Table(
+        title=f"pointlab train: {describe(spec.config, spec.n_classes)}", show_header=True
+    )
+    table.add_column("")
+    for name in ("loss", "accuracy", "best loss (epoch)", "best accuracy"):
+        table.add_column(name, justify="right")
+    final, best = summary["final"], summary["best"]
+    for split_name, key in (("train", "train"), ("validation", "val")):
+        if np.isfinite(final[f"{key}_loss"]):
+            best_epoch = ""
+            if key == "val" and result.best_epoch is not None:
+                best_epoch = f" ({result.best_epoch})"
+            table.add_row(
+                split_name,
+                f"{final[f'{key}_loss']:.5g}",
+                f"{final[f'{key}_acc']:.1%}",
+                f"{best[f'{key}_loss']:.5g}{best_epoch}",
+                f"{best[f'{key}_acc']:.1%}",
+            )
+    if summary["test"]:
+        test = summary["test"]
+        table.add_row(
+            f"test ({test['n']} points)", f"{test['loss']:.5g}", f"{test['acc']:.1%}", "", ""
+        )
+    reason = STOP_REASONS.get(summary["status"], summary["status"])
+    table.caption = (
+        f"{summary['n_params']:,} parameters · {summary['stopped_epoch']:,} of "
+        f"{spec.config.epochs:,} epochs · stopped: {reason} "
+        f"· {summary['wall_time']:.1f} s on {spec.device} · seed {spec.config.seed} · "
+        f"saved weights: {summary['weights']}"
+    )
+    return table
+
+
+def describe(config: TrainConfig, n_classes: int) -> str:
+    """Short model description for titles: 'complex (2-128-128-1 relu), adam lr 0.003'."""
+    arch = Architecture(config.hidden, config.activation, n_classes)
+    names = [name for name, hidden in PRESETS.items() if hidden == config.hidden]
+    widths = "-".join(str(w) for w in (2, *config.hidden, arch.n_outputs))
+    shape = f"{widths} {config.activation}" if config.hidden else widths
+    label = f"{names[0]} ({shape})" if names else f"MLP {shape}"
+    return f"{label}, {config.optimizer} lr {config.lr:g}"
+
+
+def auto_log_every(epochs: int) -> int:
+    """About 200 logged rows: the bar moves smoothly and logging (a sync + a validation pass)
+    stays a small share of the time. A round number, so rows fall on 100, 200, ..."""
+    target = max(1, epochs // 200)
+    return max(
+        n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000) if n <= target
+    )
+
+
+def limit_cpu_threads(device: str, n_points: int, n_params: int) -> None:
+    """One CPU thread for small models. Why: a step of the book's model is ~3M multiply-adds, too
+    little to split; on a busy 2-core machine two threads made the book's loop 20x slower (53 ms
+    against 2.5 ms a step). Respects OMP_NUM_THREADS when the user set it."""
+    if device == "cpu" and "OMP_NUM_THREADS" not in os.environ and n_points * n_params < 2e7:
+        torch.set_num_threads(1)
+
+
+def _accuracy(model: TrainedModel, data: Dataset) -> float:
+    return float((model.predict(data.X) == data.y).mean())
+
+
+def _layers(text: str) -> tuple[int, ...]:
+    if text.strip().lower() in ("none", "", "0"):
+        return ()
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give widths like 128,128 (or none)") from None
+    if any(w < 1 for w in widths):
+        raise argparse.ArgumentTypeError(f"{text!r}: widths must be at least 1")
+    return widths
+
+
+def _batch_size(text: str) -> int | None:
+    if text == "full":
+        return None
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number or 'full'") from None
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1 (or 'full')")
+    return size
+
+
+def _say(console: Console, text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
