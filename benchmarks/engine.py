@@ -1,0 +1,111 @@
+"""Engine speed against the book's own training loop, side by side in one run.
+
+The book's loop (point_classifier_2d): a torch.nn.Module 2->128->128->1 with a sigmoid output,
+torch.nn.BCELoss, torch.optim.Adam(lr=0.003), the full batch of the book's curve.csv each step.
+Against it: the engine at M = 1, and populations of M members against M book loops run one after
+another. Reported: model-epochs per second (one model trained for one epoch = one model-epoch) and
+the ratio engine / book.
+
+    uv run python benchmarks/engine.py                 # CPU: M = 1, 8, 32, 64, 128
+    uv run python benchmarks/engine.py --device cuda --members 1 64 1024 4096 8192
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pointlab.config import TrainConfig
+from pointlab.engine import train
+from pointlab.models import Architecture
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class BookModel(torch.nn.Module):
+    """The book's PointClassifier2DComplex: sigmoid output, trained with BCELoss."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(2, 128), torch.nn.ReLU(),
+            torch.nn.Linear(128, 128), torch.nn.ReLU(),
+            torch.nn.Linear(128, 1), torch.nn.Sigmoid(),
+        )  # fmt: skip
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def book_loop(X, y, epochs: int, device) -> None:
+    model = BookModel().to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.003)
+    loss_fn = torch.nn.BCELoss()
+    x, t = torch.as_tensor(X, device=device), torch.as_tensor(y, device=device).float()[:, None]
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), t)
+        loss.backward()
+        optimizer.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def engine_run(X, y, members: int, epochs: int, device) -> None:
+    configs = [TrainConfig(epochs=epochs, seed=m) for m in range(members)]
+    train(configs, X, y, device=str(device), log_every=epochs)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(ROOT.parent / "shared/book/curve.csv"))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--members", type=int, nargs="+", default=[1, 8, 32, 64, 128])
+    parser.add_argument("--epochs", type=int, default=1000)
+    parser.add_argument("--book-models", type=int, default=4,
+                        help="book loops actually timed; M loops cost M times one")  # fmt: skip
+    args = parser.parse_args()
+    if not Path(args.data).exists():
+        args.data = str(ROOT / "data/curve.csv")
+    data = np.loadtxt(args.data, delimiter=",")
+    X, y = data[:, :2].astype(np.float32), data[:, 2].astype(np.int64)
+    device = torch.device(args.device)
+    arch = Architecture((128, 128), "relu")
+    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, device {device}"
+          + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""))  # fmt: skip
+    print(f"# data {args.data}: {len(X)} points, full batch; model {arch.n_params} parameters; "
+          f"{args.epochs} epochs")  # fmt: skip
+
+    book_loop(X, y, 50, device)  # warm up both paths (allocator, kernels)
+    engine_run(X, y, 2, 50, device)
+    book_times = [timed(book_loop, X, y, args.epochs, device) for _ in range(args.book_models)]
+    book_rate = args.epochs / float(np.median(book_times))  # model-epochs/s, one at a time
+    print(f"\n| M | book loops, one after another (model-epochs/s) | engine (model-epochs/s) "
+          f"| engine / book |\n| ---: | ---: | ---: | ---: |")  # fmt: skip
+    for m in args.members:
+        seconds = timed(engine_run, X, y, m, args.epochs, device)
+        rate = m * args.epochs / seconds
+        print(f"| {m} | {book_rate:,.0f} | {rate:,.0f} | {rate / book_rate:.1f}x |", flush=True)
+        # interleave a book loop so both see the same machine load over the run
+        book_times.append(timed(book_loop, X, y, args.epochs, device))
+        book_rate = args.epochs / float(np.median(book_times))
+    print(f"\n# book loop: median {np.median(book_times):.3f} s per {args.epochs} epochs "
+          f"over {len(book_times)} runs")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
