@@ -94,8 +94,8 @@ def main() -> None:
     engine_run(X, y, 2, 50, device)
     book_times = [timed(book_loop, X, y, args.epochs, device) for _ in range(args.book_models)]
     book_rate = args.epochs / float(np.median(book_times))  # model-epochs/s, one at a time
-    print(f"\n| M | book loops, one after another (model-epochs/s) | engine (model-epochs/s) "
-          f"| engine / book |\n| ---: | ---: | ---: | ---: |")  # fmt: skip
+    print("\n| M | book loops, one after another (model-epochs/s) | engine (model-epochs/s) "
+          "| engine / book |\n| ---: | ---: | ---: | ---: |")  # fmt: skip
     for m in args.members:
         seconds = timed(engine_run, X, y, m, args.epochs, device)
         rate = m * args.epochs / seconds

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from reference import reference_train
 
 from pointlab.checkpoint import load_model, save_model
 from pointlab.config import TrainConfig
 from pointlab.engine import PopulationInterrupted, train, train_population
 from pointlab.errors import UserError
+
+from reference import reference_train
 
 ROOT = Path(__file__).resolve().parents[1]
 
