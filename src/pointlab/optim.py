@@ -44,8 +44,9 @@ class PopulationOptimizer:
         )
         self.sq = torch.zeros_like(theta) if kind in ("adam", "adamw", "rmsprop") else None
 
-    def set_lr(self, lr: torch.Tensor) -> None:
-        self.lr.copy_(lr.view_as(self.lr))
+    def set_lr(self, lr) -> None:
+        """Per-member learning rates (M,) for the next steps (0 freezes a member)."""
+        self.lr.copy_(torch.as_tensor(lr, dtype=self.lr.dtype).view_as(self.lr))
 
     @torch.no_grad()
     def step(self, theta: torch.Tensor, grad: torch.Tensor, stepping: torch.Tensor | None) -> None:

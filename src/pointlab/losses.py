@@ -1,0 +1,61 @@
+"""Per-member losses from logits: each member's mean loss over its own batch, shape (M,).
+
+Two classes: one logit per point and binary cross-entropy from logits (numerically stable: the
+book's sigmoid + BCELoss saturates at probabilities of exactly 0 or 1 and then stops learning).
+K > 2 classes: K logits and softmax cross-entropy. `mse` is the squared error of the probabilities
+(the book invites readers to try it). Label smoothing mixes the targets with the uniform
+distribution over the classes, as `torch.nn.functional.cross_entropy(label_smoothing=...)` does.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def member_losses(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    weights: torch.Tensor | None,
+    kind: str,
+    n_classes: int,
+    smoothing: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """(M,) mean loss of each member.
+
+    logits (M, B, n_out); targets (B,) shared or (M, B), int64 labels; weights (M, B) of 0/1 that
+    mask out padding (None: every point counts); smoothing (M, 1) or None.
+    """
+    if n_classes == 2:
+        z = logits.squeeze(2)  # (M, B)
+        t = targets.to(z.dtype).expand_as(z)
+        if smoothing is not None:
+            t = t * (1 - smoothing) + smoothing / 2
+        if kind == "mse":
+            elem = (torch.sigmoid(z) - t) ** 2
+        else:
+            elem = F.binary_cross_entropy_with_logits(z, t, reduction="none")
+    else:
+        logp = torch.log_softmax(logits, dim=2)  # (M, B, K)
+        index = targets.expand(logits.shape[:2]).unsqueeze(2)  # (M, B, 1)
+        if kind == "mse":
+            onehot = F.one_hot(index.squeeze(2), n_classes).to(logits.dtype)
+            elem = ((logp.exp() - onehot) ** 2).mean(2)
+        else:
+            elem = -logp.gather(2, index).squeeze(2)
+            if smoothing is not None:
+                elem = (1 - smoothing) * elem - smoothing * logp.mean(2)
+    if weights is None:
+        return elem.mean(1)
+    return (elem * weights).sum(1) / weights.sum(1).clamp(min=1)
+
+
+def member_correct(
+    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None
+) -> torch.Tensor:
+    """(M,) number of correctly classified points of each member."""
+    if logits.shape[2] == 1:
+        correct = (logits.squeeze(2) > 0) == targets.bool()
+    else:
+        correct = logits.argmax(2) == targets
+    return correct.sum(1) if weights is None else (correct * weights).sum(1)

@@ -1,0 +1,150 @@
+"""The device-side state of one population in training: parameters, optimizer, data, batches.
+
+Everything here is batched over the M members; nothing loops over members inside a step. The
+training loop and its bookkeeping (history, early stopping, statuses) live in `engine.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from pointlab.batches import population_order
+from pointlab.config import TrainConfig
+from pointlab.losses import member_correct, member_losses
+from pointlab.models import Architecture, forward, init_theta, layer_views
+from pointlab.optim import PopulationOptimizer, clip_grad_norm
+from pointlab.schedules import PopulationSchedule
+
+# A batch: inputs (B, 2) shared or (M, B, 2), labels (B,) or (M, B), weights (M, B) or None,
+# and which members step on it ((M, 1) bool, None = all).
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]
+
+
+class PointSets:
+    """Each member's subset of the points: indices (M, n_max) padded, counts (M,)."""
+
+    def __init__(self, index_lists: Sequence[np.ndarray], device: torch.device) -> None:
+        self.counts_host = [len(t) for t in index_lists]
+        n_max = max(self.counts_host)
+        padded = np.zeros((len(index_lists), n_max), dtype=np.int64)
+        for m, t in enumerate(index_lists):
+            padded[m, : len(t)] = t
+        self.index = torch.as_tensor(padded, device=device)
+        self.counts = torch.tensor(self.counts_host, device=device)
+        # The usual case: every member has the same points, so inputs are shared, not gathered.
+        self.shared = all(np.array_equal(index_lists[0], t) for t in index_lists)
+        arange = torch.arange(n_max, device=device)
+        self.weights = None if self.shared else (arange < self.counts.unsqueeze(1)).float()
+
+
+class Population:
+    def __init__(self, configs: Sequence[TrainConfig], X, y, train_index, val_index,
+                 n_classes: int, device: torch.device) -> None:  # fmt: skip
+        self.configs = list(configs)
+        self.M = len(configs)
+        first = configs[0]
+        if any(c.group_key() != first.group_key() for c in configs):
+            raise ValueError("a population needs members with one group_key(); use engine.train")
+        self.arch = Architecture(first.hidden, first.activation, n_classes)
+        self.loss_kind, self.n_classes, self.device = first.loss, n_classes, device
+        self.X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, 2)
+        self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=device)  # (N,)
+
+        self.theta = init_theta(self.arch, [c.seed for c in configs]).to(device)  # (M, P)
+        self.theta.requires_grad_(True)
+        self.layers = layer_views(self.arch, self.theta)
+        self.optimizer = PopulationOptimizer(first.optimizer, configs, self.theta.detach())
+        self.schedule = PopulationSchedule(configs)
+
+        def column(name, default=0.0):  # (M, 1) per-member value, or None when all are default
+            values = [getattr(c, name) for c in configs]
+            if all(v is None or v == default for v in values):
+                return None
+            values = [default if v is None else v for v in values]
+            return torch.tensor(values, dtype=torch.float32, device=device).unsqueeze(1)
+
+        self.smoothing = column("label_smoothing")
+        self.dropout = column("dropout")
+        self.dropout = None if self.dropout is None else self.dropout.unsqueeze(2)  # (M, 1, 1)
+        self.clip = column("clip_grad", float("inf"))
+        self.seeds = torch.tensor([c.seed for c in configs], device=device)
+        self.generator = torch.Generator(device=device).manual_seed(
+            sum((i + 1) * c.seed for i, c in enumerate(configs)) % (2**63)
+        )  # dropout masks
+        self.epochs = torch.tensor([c.epochs for c in configs], device=device)
+        self.max_epochs = max(c.epochs for c in configs)
+        # First epoch whose training loss was NaN or infinite, per member (max_epochs + 1: none).
+        self.bad_epoch = torch.full((self.M,), self.max_epochs + 1, device=device)
+
+        self.train = PointSets(train_index, device)
+        self.val = None if val_index is None else PointSets(val_index, device)
+        sizes = [c.batch_size or n for c, n in zip(configs, self.train.counts_host, strict=True)]
+        self.full_batch = all(s >= n for s, n in zip(sizes, self.train.counts_host, strict=True))
+        self.batch = torch.tensor(sizes, device=device)
+        self.batch_max = max(sizes)
+        steps = [-(-n // b) for n, b in zip(self.train.counts_host, sizes, strict=True)]  # ceil
+        self.steps_per_epoch, self.min_steps = max(steps), min(steps)
+        self.uniform_batches = len(set(sizes)) == 1 and len(set(self.train.counts_host)) == 1
+        self.stepping_at = [torch.tensor([s < k for k in steps], device=device).unsqueeze(1)
+                            for s in range(self.steps_per_epoch)]  # fmt: skip
+
+    # --- measuring ---------------------------------------------------------------------------
+    def logits(self, x: torch.Tensor, train: bool) -> torch.Tensor:
+        dropout = self.dropout if train else None
+        return forward(self.arch, self.layers, x, dropout, self.generator)
+
+    def loss(self, logits, targets, weights) -> torch.Tensor:
+        return member_losses(logits, targets, weights, self.loss_kind, self.n_classes,
+                             self.smoothing)  # fmt: skip
+
+    def full_batch_inputs(self, sets: PointSets):
+        if sets.shared:
+            index = sets.index[0]
+            return self.X[index], self.y[index], None
+        return self.X[sets.index], self.y[sets.index], sets.weights
+
+    @torch.no_grad()
+    def evaluate(self, sets: PointSets) -> tuple[torch.Tensor, torch.Tensor]:
+        """(loss (M,), accuracy (M,)) of every member on its own points, in evaluation mode."""
+        x, targets, weights = self.full_batch_inputs(sets)
+        logits = self.logits(x, train=False)
+        correct = member_correct(logits, targets, weights)
+        return self.loss(logits, targets, weights), correct / sets.counts
+
+    def note_finite(self, loss: torch.Tensor, epoch: int) -> None:
+        """Remember the first epoch at which a member's loss was not finite (no host sync)."""
+        here = torch.where(torch.isfinite(loss), self.max_epochs + 1, epoch)
+        torch.minimum(self.bad_epoch, here, out=self.bad_epoch)
+
+    # --- training ----------------------------------------------------------------------------
+    def batches(self, epoch: int) -> Iterator[Batch]:
+        """The minibatches of one epoch: each member's own order, its own batch size."""
+        index, counts = self.train.index, self.train.counts
+        order = population_order(self.seeds, counts, epoch, index.shape[1])  # (M, n_max)
+        if self.uniform_batches:  # one batch size, one set size: plain slices, no masks
+            size, n = self.batch_max, self.train.counts_host[0]
+            for s in range(self.steps_per_epoch):
+                points = index.gather(1, order[:, s * size : min((s + 1) * size, n)])  # (M, B)
+                yield self.X[points], self.y[points], None, None
+            return
+        arange = torch.arange(self.batch_max, device=self.device)
+        for s in range(self.steps_per_epoch):
+            positions = s * self.batch.unsqueeze(1) + arange  # (M, B_max)
+            valid = (arange < self.batch.unsqueeze(1)) & (positions < counts.unsqueeze(1))
+            positions = positions.clamp(max=index.shape[1] - 1)
+            points = index.gather(1, order.gather(1, positions))  # (M, B_max) indices into X
+            # Members whose epoch has fewer steps sit this one out, optimizer state untouched.
+            stepping = None if s < self.min_steps else self.stepping_at[s]
+            yield self.X[points], self.y[points], valid.float(), stepping
+
+    def step(self, loss: torch.Tensor, stepping: torch.Tensor | None) -> None:
+        """Backward pass of the summed member losses and one optimizer step of every member."""
+        self.theta.grad = None
+        loss.sum().backward()
+        grad = self.theta.grad
+        if self.clip is not None:
+            grad = clip_grad_norm(grad, self.clip)
+        self.optimizer.step(self.theta.detach(), grad, stepping)
