@@ -93,7 +93,8 @@ def run(ctx: Context) -> Report:
     findings = (
         f"The logistic-regression optimum on these 200 points has loss {opt_loss:.4f} and "
         f"accuracy {opt_acc:.3f}. `simple` ends at loss {s_loss:.4f} (largest distance to the "
-        f"optimum over seeds {gap:.2g}) and training accuracy {s_acc:.3f}: more epochs cannot help, "
+        f"optimum over seeds {gap:.2g}) and training accuracy {s_acc:.3f}: more epochs cannot "
+        "help, "
         f"a straight line is all it can draw. `complex` ends at loss {c_loss:.4f}, training "
         f"accuracy {c_acc:.3f}. On {len(test.X)} fresh points of the same curve, test accuracy is "
         f"{s_test:.3f} for simple and {c_test:.3f} for complex (the book's curve data flip labels "

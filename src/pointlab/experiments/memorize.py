@@ -173,14 +173,16 @@ def run(ctx: Context) -> Report:
               max(theorem.values()) < 1e-8),
     ]  # fmt: skip
     numbers = {"rows": {f"p={p},wd={wd}": v for (p, wd), v in rows.items()},
-               "fit_ratio": ratio, "raw_formula_deviation": raw_deviation, "theorem1_max_error": theorem, "n_train": n,
+               "fit_ratio": ratio, "raw_formula_deviation": raw_deviation,
+               "theorem1_max_error": theorem, "n_train": n,
                "epochs": epochs, "seeds": len(seeds)}  # fmt: skip
     if (0.0, WEIGHT_DECAY) in rows:
         wd_true = rows[(0.0, WEIGHT_DECAY)]["test_acc"]
         effect = wd_true - true["test_acc"]
         numbers["weight_decay_effect_on_true_test_acc"] = effect
         claims.append(Claim("weight decay changes true-label test accuracy only a little",
-                            "|test acc with - without| <= 0.03", effect, abs(effect) <= 0.03))  # fmt: skip
+                            "|test acc with - without| <= 0.03", effect,
+                            abs(effect) <= 0.03))  # fmt: skip
 
     names = [_curves_figure(ctx, results, rows, conditions), _boundary_figure(ctx, results, n)]
     findings = _findings(rows, ratio, theorem, n, raw_deviation)
@@ -190,7 +192,8 @@ def run(ctx: Context) -> Report:
             "Zhang et al. 2017, *Understanding deep learning requires rethinking generalization* "
             "(Table 1, Figure 1, Theorem 1), and the book's limits chapter: a network reaches 100% "
             "training accuracy on labels that mean nothing, with or without weight decay; test "
-            "accuracy then falls to chance; with a fraction p of labels replaced by random classes, "
+            "accuracy then falls to chance; with a fraction p of labels replaced by random "
+            "classes, "
             "test accuracy falls with p; random labels take longer to fit (about 3x in the paper). "
             "Theorem 1: a two-layer ReLU network with 2n + d weights represents any labels of n "
             "points in d dimensions."
@@ -252,7 +255,8 @@ def _boundary_figure(ctx, results, n):
         d = generators.make("curve", n=n, noise=0.0, label_noise=p, seed=r.config.seed)
         title = "true labels" if p == 0 else "random labels"
         figures.draw_boundary(ax, r.arch, r.final_state, d.X, d.y,
-                              f"{title}: train acc {r.last('train_acc'):.2f}", scale=standardize)  # fmt: skip
+                              f"{title}: train acc {r.last('train_acc'):.2f}",
+                              scale=standardize)  # fmt: skip
     figure.suptitle("the same network, true against random labels")
     return figures.save(
         figure, ctx.out, "memorize_boundaries.png"
@@ -260,7 +264,7 @@ def _boundary_figure(ctx, results, n):
 
 
 def _findings(rows, ratio, theorem, n, raw_deviation):
-    table = ["| p | weight decay | train acc | test acc | (1-p)+p/K | scaled by a0 | epochs to 100% |",
+    table = ["| p | weight decay | train acc | test acc | (1-p)+p/K | scaled by a0 | epochs |",
              "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for (p, wd), v in rows.items():
         table.append(f"| {p} | {wd:g} | {v['train_acc']:.3f} | {v['test_acc']:.3f} | "
