@@ -117,7 +117,9 @@ def run(ctx: Context) -> Report:
     ctx.say("schedules: warmup scan")
     moons = generators.make("moons", n=s["n"], seed=0)
     train, val, _ = split(moons, 0.25, 0.25, seed=0)
-    scan = TrainConfig(hidden=(32,), optimizer="momentum", schedule="cosine", epochs=s["scan_epochs"])
+    scan = TrainConfig(
+        hidden=(32,), optimizer="momentum", schedule="cosine", epochs=s["scan_epochs"]
+    )
     lrs, ss = s["scan_lrs"], max(s["scan_seeds"], ctx.seeds)
     scan_configs = [scan.replace(lr=lr, warmup=w, seed=k)
                     for lr in lrs for w in (0, s["scan_warmup"]) for k in range(ss)]  # fmt: skip
@@ -127,10 +129,11 @@ def run(ctx: Context) -> Report:
     for j in range(0, len(scan_configs), ss):
         chunk = scan_results[j : j + ss]
         accs = [0.0 if r.status == "diverged" else r.last("val_acc") for r in chunk]
+        worst = max(float(np.nanmax(r.history["train_loss"])) for r in chunk)
         table.append(dict(lr=scan_configs[j].lr, warmup=scan_configs[j].warmup,
                           val_acc=float(np.mean(accs)), trained=sum(a >= TRAINS for a in accs),
                           diverged=sum(r.status == "diverged" for r in chunk),
-                          max_loss=float(max(np.nanmax(r.history["train_loss"]) for r in chunk))))  # fmt: skip
+                          max_loss=worst))  # fmt: skip
     no_warm = [r for r in table if r["warmup"] == 0]
     warm = [r for r in table if r["warmup"] > 0]
     rescued = [a["lr"] for a, b in zip(no_warm, warm, strict=True)
@@ -143,10 +146,11 @@ def run(ctx: Context) -> Report:
 
     ctx.out.mkdir(parents=True, exist_ok=True)
     names = list(kinds)
-    lr_series = [Series(n, np.arange(base.epochs),
-                        [lr_table([kinds[n]], e)[0] for e in range(base.epochs)]) for n in names]  # fmt: skip
+    steps = np.arange(base.epochs)
+    lr_series = [Series(n, steps, [lr_table([kinds[n]], e)[0] for e in steps]) for n in names]
     loss_series = [
-        Series(n, epochs, np.exp(np.log(curves[n]).mean(0)), band=(curves[n].min(0), curves[n].max(0)))
+        Series(n, epochs, np.exp(np.log(curves[n]).mean(0)),
+               band=(curves[n].min(0), curves[n].max(0)))
         for n in names
     ]  # fmt: skip
     panels(ctx.out / "schedules.png", f"Five schedules, peak lr {base.lr}, momentum SGD, batch "
@@ -160,7 +164,8 @@ def run(ctx: Context) -> Report:
         Panel("validation accuracy at the end (diverged = 0)", "peak learning rate",
               "validation accuracy", [
                   Series("no warmup", lrs, [r["val_acc"] for r in no_warm], "o-"),
-                  Series(f"warmup {s['scan_warmup']} epochs", lrs, [r["val_acc"] for r in warm], "s-"),
+                  Series(f"warmup {s['scan_warmup']} epochs", lrs,
+                         [r["val_acc"] for r in warm], "s-"),
                   Series(f"trained (>= {TRAINS})", lrs, [TRAINS] * len(lrs), ":", "k")],
               logx=True),
         Panel("worst training loss along the way", "peak learning rate", "max training loss", [
@@ -172,7 +177,8 @@ def run(ctx: Context) -> Report:
     claims = [
         Claim("a peak lr that fails without warmup trains with it",
               f"some peak lr: with warmup {ss}/{ss} seeds reach val acc {TRAINS}, without "
-              f"warmup at most {ss // 2}/{ss} (diverged counts as failed)", rescued or "none", bool(rescued)),
+              f"warmup at most {ss // 2}/{ss} (diverged counts as failed)",
+              rescued or "none", bool(rescued)),
         Claim("cosine ends lower than constant", "mean final training loss cosine < constant",
               f"{final['cosine']:.4f} vs {final['constant']:.4f}",
               final["cosine"] < final["constant"]),
@@ -202,10 +208,12 @@ def run(ctx: Context) -> Report:
     )
     method = (
         f"Data: split 50/25/25 train/val/test (seed 0). Schedules: `gauss` ({s['n']} points, "
-        "noise 0.2: overlapping blobs, so the training loss has a floor above 0), MLP (32, 32) ReLU, momentum SGD (0.9), peak lr {base.lr}, batch "
+        "noise 0.2: overlapping blobs, so the training loss has a floor above 0), MLP (32, 32) "
+        f"ReLU, momentum SGD (0.9), peak lr {base.lr}, batch "
         f"{base.batch_size}, {base.epochs} epochs; step: x0.1 every {base.epochs // 3} epochs; "
         f"warmup {base.epochs // 10} epochs; restarts every {base.epochs // 3} epochs; {seeds} "
-        f"seeds; one engine population. Warmup scan: `moons` ({s['n']} points), MLP (32,), full batch momentum SGD, cosine "
+        f"seeds; one engine population. Warmup scan: `moons` ({s['n']} points), MLP (32,), full "
+        "batch momentum SGD, cosine "
         f"over {s['scan_epochs']} epochs, peak lr in {list(lrs)}, warmup 0 or "
         f"{s['scan_warmup']} epochs, {ss} seeds, one population. Torch check: `lr_table` "
         "against StepLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ConstantLR, each also "

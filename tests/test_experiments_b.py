@@ -1,0 +1,47 @@
+"""Experiments schedules, batch-lr, double-descent and universal in quick mode: report, figures
+and results.json; the schedule functions equal torch's schedulers.
+
+Claims checked: those that pass reliably in quick mode (see each experiment's report for the rest:
+double-descent's label-noise and MLP-peak claims and batch-lr's are findings, not guarantees).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pointlab.experiments import base, load
+from pointlab.experiments.schedules import torch_agreement
+
+RELIABLE = {
+    "schedules": {"schedules equal torch.optim.lr_scheduler", "cosine ends lower than constant",
+                  "a peak lr that fails without warmup trains with it"},
+    "batch-lr": {"without scaling, the epoch budget fails at k = 8",
+                 "linear scaling + warmup holds up to some k, then breaks"},
+    "double-descent": {"random features: the test error peaks at N = n",
+                       "and falls again far beyond"},
+    "universal": {"error falls as one hidden layer widens",
+                  "training also improves with width at first"},
+}  # fmt: skip
+
+
+def test_schedules_equal_torch_schedulers():
+    assert torch_agreement() < 1e-9
+
+
+@pytest.mark.parametrize("name", list(RELIABLE))
+def test_experiment_quick(name, tmp_path):
+    out = tmp_path / name
+    report = load(name).run(base.Context(out=out, quick=True))
+    base.write(report, out, name, quick=True)
+    results = json.loads((out / "results.json").read_text())
+    assert results["experiment"] == name and results["quick"]
+    claims = {c["name"]: c for c in results["claims"]}
+    for claim in RELIABLE[name]:
+        assert claims[claim]["passed"], claims[claim]
+    text = (out / "report.md").read_text()
+    assert "## Verdict" in text
+    for file, _ in report.figures:
+        assert (out / file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert file in text
