@@ -9,15 +9,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
 import optuna
+import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pointlab.checkpoint import save_model
+from pointlab import engine, runs
 from pointlab.config import TrainConfig, preset
 from pointlab.data import load_csv
 from pointlab.errors import UserError
@@ -117,9 +120,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stale-after", type=_positive, default=60, metavar="SECONDS",
                         help="a trial whose process sent no heartbeat for this long is run "
                         "again (default: 60)")  # fmt: skip
-    parser.add_argument(
-        "--json", action="store_true", help="print a JSON summary instead of tables"
-    )
+    parser.add_argument("--log-every", type=_positive, default=None, metavar="K",
+                        help="record metrics every K epochs; the best epoch is one of these "
+                        "(default: epochs / 100)")  # fmt: skip
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON summary instead of tables")  # fmt: skip
     fixed = parser.add_argument_group(
         "fixed training options", "as for `pointlab train`: the same value for every trial"
     )
@@ -154,8 +159,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if clash:
         raise UserError(f"{', '.join(clash)}: both fixed by a flag and searched by --space")
     n_trials = args.trials if args.trials or args.strategy == "grid" else 32
+    if args.cv == 1:
+        raise UserError("--cv K needs K >= 2 folds (leave it out for one validation split)")
     setup = SweepSetup(params, args.strategy, n_trials, base, args.cv, args.val_fraction,
-                       args.test_fraction, args.seed)  # fmt: skip
+                       args.test_fraction, args.seed, args.log_every)  # fmt: skip
+    if engine.resolve_device(args.device).type == "cpu" and "OMP_NUM_THREADS" not in os.environ:
+        # One thread: these models are too small to split a step across cores, and on a shared
+        # 2-core machine two threads per process made training many times slower.
+        torch.set_num_threads(1)
     out = Path(args.out or Path("sweeps") / Path(args.csv).stem)
     out.mkdir(parents=True, exist_ok=True)
     study = args.study or Path(args.csv).stem
@@ -168,7 +179,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     except KeyboardInterrupt:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
-    best_dir = _write_best(out / "best", result, setup)
+    best_dir = _write_best(out, result, setup, args)
     pictures = _draw(out, result, setup)
     summary = report.summary(result, setup, study, storage)
     (out / "sweep.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -222,15 +233,37 @@ class _progress:
         self.bar.update(self.epochs, completed=epoch, total=epochs)
 
 
-def _write_best(path: Path, result, setup) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    config = result.config
-    save_model(path / "model.safetensors", config, result.model.state, result.model.n_classes)
-    (path / "config.json").write_text(config.to_json() + "\n")
-    metrics = {"test": result.test, "validation": {"val_loss": result.best.value,
-               "val_acc": result.best.result["val_acc"]}, "trial": result.best.slot}  # fmt: skip
-    (path / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    return path
+def _write_best(out: Path, result, setup, args) -> Path:
+    """OUT/best: a run directory like `pointlab train`'s, so evaluate and predict read it. A new
+    one replaces the old (a resumed sweep writes the same model again)."""
+    fresh = out / ".best-new"
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    model = result.model
+    spec = runs.RunSpec(
+        config=result.config, data=str(Path(args.csv).resolve()), columns=args.columns,
+        val_fraction=0.0, split_seed=setup.seed, n_classes=model.n_classes,
+        test=str(Path(args.test).resolve()) if args.test else None,
+        device=str(engine.resolve_device(args.device)), log_every=setup.log_every,
+    )  # fmt: skip
+    summary = {
+        "status": "finished", "stopped_epoch": result.config.epochs, "best_epoch": None,
+        "n_params": model.arch.n_params, "test": result.test, "weights": "final",
+        "sweep": {"trial": result.best.slot, "params": result.best.params,
+                  "val_loss": result.best.value, "val_acc": result.best.result["val_acc"],
+                  "retrained_on": result.n_train},
+    }  # fmt: skip
+    runs.write_metrics(fresh, result.history)
+    runs.write_model(fresh, spec, model.state)
+    runs.write_config(fresh, spec, summary)
+    best = out / "best"
+    old = out / ".best-old"
+    shutil.rmtree(old, ignore_errors=True)
+    if best.exists():
+        best.rename(old)
+    fresh.rename(best)
+    shutil.rmtree(old, ignore_errors=True)
+    return best
 
 
 def _draw(out: Path, result, setup) -> list[Path]:

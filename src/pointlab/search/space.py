@@ -151,6 +151,8 @@ def parse_value(name: str, text: str) -> object:
     """One fixed value of a TrainConfig field (or layers), as a `--NAME TEXT` flag gives it."""
     where = f"--{name.replace('_', '-')} {text}"
     kind = _field_kind(name, where)
+    if kind == "layers" and text.strip().lower() in ("none", "0", ""):
+        return ()  # as `pointlab train --layers none`: no hidden layer
     if kind == "layers" and "[" not in text and text not in PRESETS:
         text = f"[{text}]"  # --layers 64,64
     value = _parse_choice(name, kind, text, where)

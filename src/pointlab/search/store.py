@@ -52,20 +52,32 @@ class TrialRow:
 
 class Store:
     def __init__(self, url: str, study_name: str, *, stale_after: int = 60) -> None:
+        if stale_after < 5:
+            raise UserError(f"--stale-after must be at least 5 seconds, got {stale_after}")
         self.url, self.study_name = url, study_name
         engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-        try:
-            with warnings.catch_warnings():  # heartbeat_interval is "experimental"
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                self.storage = RDBStorage(
-                    url,
-                    engine_kwargs=engine_kwargs,
-                    heartbeat_interval=max(1, stale_after // 5),
-                    grace_period=stale_after,
-                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
-                )
-        except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
-            raise UserError(f"--storage {url}: cannot open the study database ({error})") from None
+        for attempt in range(5):
+            try:
+                with warnings.catch_warnings():  # heartbeat_interval is "experimental"
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    self.storage = RDBStorage(
+                        url,
+                        engine_kwargs=engine_kwargs,
+                        # SQLite keeps heartbeats to the second: leave a few beats of slack.
+                        heartbeat_interval=max(1, stale_after // 5 - 1),
+                        grace_period=stale_after,
+                        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
+                    )
+                break
+            except sqlalchemy.exc.IntegrityError:
+                # Two processes made the schema of a new database at once; the other won.
+                time.sleep(0.5 * (attempt + 1))
+            except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
+                raise UserError(
+                    f"--storage {url}: cannot open the study database ({error})"
+                ) from None
+        else:
+            raise UserError(f"--storage {url}: cannot create the study tables")
         self.study: optuna.Study | None = None
         self._held: set[int] = set()
         self._lock = threading.Lock()
@@ -118,13 +130,16 @@ class Store:
         """Up to n WAITING trials, now RUNNING and held by this process, with their parameters
         (planned, or sampled now for tpe)."""
         claimed = []
-        for frozen in self.storage.get_all_trials(
+        # Through the study's own (caching) storage, as Study.ask does: it must learn of trials
+        # that other processes created before it hands them to optuna.Trial.
+        storage = self.study._storage
+        for frozen in storage.get_all_trials(
             self.study._study_id, deepcopy=False, states=(TrialState.WAITING,)
         ):
             if len(claimed) == n:
                 break
             try:  # only one process can move a trial from WAITING to RUNNING
-                if not self.storage.set_trial_state_values(frozen._trial_id, TrialState.RUNNING):
+                if not storage.set_trial_state_values(frozen._trial_id, TrialState.RUNNING):
                     continue
             except optuna.exceptions.UpdateFinishedTrialError:
                 continue
@@ -137,16 +152,23 @@ class Store:
             claimed.append(trial)
         return claimed
 
-    def finish(self, trial: optuna.Trial, value: float, pruned: bool, attrs: dict) -> None:
-        for key, item in attrs.items():
-            trial.set_user_attr(key, item)
-        if pruned:
-            trial.report(value, attrs["result"]["stopped_epoch"])
-            self.study.tell(trial, state=TrialState.PRUNED)
-        else:
-            self.study.tell(trial, value)
-        with self._lock:
-            self._held.discard(trial._trial_id)
+    def finish(self, trial: optuna.Trial, value: float, pruned: bool, attrs: dict) -> bool:
+        """Record a trial's result; False if another process had already given it up as lost
+        (no heartbeat for `stale_after` seconds): its slot then runs again there."""
+        try:
+            for key, item in attrs.items():
+                trial.set_user_attr(key, item)
+            if pruned:
+                trial.report(value, attrs["result"]["stopped_epoch"])
+                self.study.tell(trial, state=TrialState.PRUNED)
+            else:
+                self.study.tell(trial, value)
+            return True
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return False
+        finally:
+            with self._lock:
+                self._held.discard(trial._trial_id)
 
     def release(self, trials: list[optuna.Trial]) -> None:
         """Give back unfinished trials (Ctrl-C): failed, and their slots enqueued again."""

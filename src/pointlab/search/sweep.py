@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from pointlab.splits import kfold, split
 
 # progress(finished trials, planned trials, epoch, epochs of the population now training)
 Progress = Callable[[int, int, int, int], None]
+WORKER = f"{socket.gethostname()}:{os.getpid()}"  # which process trained a trial
 MAX_MEMBERS = 4096  # past this a population is no faster per member on any device we know
 
 
@@ -55,17 +57,18 @@ class SweepSetup:
     val_fraction: float = 0.25
     test_fraction: float = 0.2  # when no test file is given
     seed: int = 0
+    every: int | None = None  # log every this many epochs (None: epochs / 100)
 
     @property
     def log_every(self) -> int:
-        return max(1, self.base.epochs // 100)
+        return self.every or max(1, self.base.epochs // 100)
 
     def record(self, data: Dataset, test: Dataset | None) -> dict:
         """What the store keeps to recognise this sweep when it is run again."""
         return {
             "space": [p.spec for p in self.params], "strategy": self.strategy,
             "trials": self.n_trials, "fixed": _plain(self.base.to_dict()), "cv": self.cv,
-            "val_fraction": self.val_fraction, "seed": self.seed,
+            "val_fraction": self.val_fraction, "seed": self.seed, "log_every": self.log_every,
             "test_fraction": None if test is not None else self.test_fraction,
             "data": _digest(data), "test": None if test is None else _digest(test),
         }  # fmt: skip
@@ -88,6 +91,7 @@ class SweepResult:
     best: TrialRow
     config: TrainConfig  # the best configuration as retrained
     model: TrainedModel  # retrained on all the training data
+    history: dict  # the retrain's training curve
     n_train: int  # points it was retrained on
     test: dict  # {"loss", "accuracy", "n"} on the test data, measured once
     created: bool  # this process created the study
@@ -126,8 +130,9 @@ def run_sweep(
     rows = store.rows()
     best = choose(rows)
     config = retrain_config(best)
-    model, n_train = retrain(config, split_.dev, device)
-    return SweepResult(rows, best, config, model, n_train, final_test(model, test), created)
+    model, history = retrain(config, split_.dev, device, setup.log_every)
+    test_metrics = final_test(model, test)
+    return SweepResult(rows, best, config, model, history, len(split_.dev), test_metrics, created)
 
 
 def run_trials(setup, split_: Split, store: Store, *, device, batch, progress) -> None:
@@ -179,6 +184,7 @@ def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
             )  # fmt: skip
             for j, i in enumerate(chunk):
                 value, pruned, attrs = score(results[j * K : (j + 1) * K])
+                attrs["result"]["worker"] = WORKER
                 store.finish(claimed[i], value, pruned, attrs)
             if progress:
                 progress(*store.counts(), setup.base.epochs, setup.base.epochs)
@@ -260,11 +266,12 @@ def retrain_config(best: TrialRow) -> TrainConfig:
     return config.replace(early_stopping=None)
 
 
-def retrain(config: TrainConfig, dev: Dataset, device: str) -> tuple[TrainedModel, int]:
+def retrain(config: TrainConfig, dev: Dataset, device: str, log_every: int):
+    """(model, history) of the config trained on all of `dev`, no validation."""
     (result,) = engine.train([config], dev.X, dev.y, n_classes=dev.n_classes, device=device,
-                             log_every=max(1, config.epochs))  # fmt: skip
+                             log_every=log_every)  # fmt: skip
     state = {k: v.detach().cpu() for k, v in result.final_state.items()}
-    return TrainedModel(config, dev.n_classes, state), len(dev)
+    return TrainedModel(config, dev.n_classes, state), result.history
 
 
 def final_test(model: TrainedModel, test: Dataset) -> dict:

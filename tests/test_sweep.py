@@ -1,0 +1,168 @@
+"""`pointlab sweep` end to end: real trials, a real SQLite study, real processes killed with
+SIGKILL. Small models and few epochs, so the whole file stays within seconds."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from pointlab.cli import main
+from pointlab.data import Dataset, save_csv
+from pointlab.generators import make
+from pointlab.runs import load_run
+
+CURVE = str(Path(__file__).resolve().parents[1] / "data" / "curve.csv")
+POINTLAB = str(Path(sys.executable).parent / "pointlab")
+SMALL = ["--space", "lr=loguniform(1e-3,3e-1)", "--layers", "8", "--device", "cpu"]
+
+
+def sweep(tmp_path: Path, *extra: str, name: str = "out") -> dict:
+    """Run a sweep in-process and return its JSON summary."""
+    out = tmp_path / name
+    assert main(["sweep", CURVE, *SMALL, "--out", str(out), "--json", *extra]) == 0
+    return json.loads((out / "sweep.json").read_text())
+
+
+def trials_in(db: Path, study: str = "curve") -> list[optuna.trial.FrozenTrial]:
+    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    return optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+
+
+def test_sweep_scores_on_validation_and_writes_a_best_run_evaluate_reads(tmp_path, capsys):
+    summary = sweep(tmp_path, "--trials", "4", "--epochs", "60")
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == summary
+    trials = summary["trials"]
+    assert sorted(t["trial"] for t in trials) == [0, 1, 2, 3]
+    assert all(t["state"] == "complete" and 1e-3 <= t["params"]["lr"] <= 0.3 for t in trials)
+    best = min(trials, key=lambda t: t["val_loss"])
+    assert summary["best"]["trial"] == best["trial"]
+    run = load_run(tmp_path / "out" / "best")
+    assert run.spec.config.lr == best["params"]["lr"] and run.spec.config.hidden == (8,)
+    assert run.spec.config.epochs == best["best_epoch"]  # retrained for its best epoch count
+    assert summary["retrain"]["n_train"] == 160  # all but the 20% test share of 200 points
+    assert main(["evaluate", str(tmp_path / "out" / "best"), CURVE]) == 0
+    for picture in ("sweep_loss.png", "sweep_points.png", "sweep_curves.png"):
+        assert (tmp_path / "out" / picture).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_test_data_never_influences_the_choice(tmp_path):
+    test = make("curve", n=120, seed=9)
+    flipped = Dataset(test.X, 1 - test.y, 2, "flipped", "test")
+    save_csv(test, tmp_path / "test.csv")
+    save_csv(flipped, tmp_path / "flipped.csv")
+    a = sweep(tmp_path, "--trials", "3", "--epochs", "40", "--test", str(tmp_path / "test.csv"))
+    b = sweep(tmp_path, "--trials", "3", "--epochs", "40", "--test", str(tmp_path / "flipped.csv"),
+              name="flipped")  # fmt: skip
+    assert a["trials"] == b["trials"] and a["best"] == b["best"]
+    assert a["retrain"] == b["retrain"]
+    # Only the reported number moves: flipping every label turns right into wrong.
+    assert a["test"]["accuracy"] + b["test"]["accuracy"] == pytest.approx(1.0)
+    assert a["retrain"]["n_train"] == 200  # with --test, all of FILE trains
+
+
+def test_halving_prunes_down_to_one_full_length_trial(tmp_path):
+    summary = sweep(tmp_path, "--strategy", "halving", "--trials", "9", "--epochs", "90")
+    states = [t["state"] for t in summary["trials"]]
+    assert states.count("complete") == 1 and states.count("pruned") == 8
+    assert summary["best"]["trial"] == next(t["trial"] for t in summary["trials"]
+                                            if t["state"] == "complete")  # fmt: skip
+
+
+def test_cross_validation_trains_every_fold_and_averages(tmp_path):
+    summary = sweep(tmp_path, "--trials", "2", "--epochs", "30", "--cv", "3")
+    assert summary["validation"] == "3-fold cross-validation"
+    db = tmp_path / "out" / "study.db"
+    results = [t.user_attrs["result"] for t in trials_in(db)]
+    assert [r["folds"] for r in results] == [3, 3]
+    assert all(np.isfinite(r["val_loss"]) for r in results)
+
+
+def test_a_finished_study_is_not_run_again_and_another_setup_is_refused(tmp_path, capsys):
+    first = sweep(tmp_path, "--trials", "2", "--epochs", "30")
+    again = sweep(tmp_path, "--trials", "2", "--epochs", "30")
+    assert again["trials"] == first["trials"]
+    assert len(trials_in(tmp_path / "out" / "study.db")) == 2
+    argv = [
+        "sweep",
+        CURVE,
+        *SMALL,
+        "--trials",
+        "2",
+        "--epochs",
+        "31",
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    assert main(argv) == 2
+    assert "different sweep (differs in: fixed)" in capsys.readouterr().err
+
+
+def _command(out: Path, *extra: str) -> list[str]:
+    return [POINTLAB, "sweep", CURVE, *SMALL, "--batch", "1", "--out", str(out), "--json",
+            *extra]  # fmt: skip
+
+
+def _wait_for(db: Path, done: int, timeout: float = 90.0) -> list[optuna.trial.FrozenTrial]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            try:
+                trials = trials_in(db)
+            except (KeyError, optuna.exceptions.StorageInternalError):
+                trials = []  # the study is being created
+            if sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) >= done:
+                return trials
+        time.sleep(0.05)
+    raise AssertionError(f"no {done} finished trials within {timeout} s")
+
+
+def test_a_sweep_killed_with_sigkill_resumes_and_counts_every_trial_once(tmp_path):
+    out = tmp_path / "out"
+    argv = _command(out, "--trials", "6", "--epochs", "300", "--stale-after", "5")
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_for(out / "study.db", 2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    at_kill = trials_in(out / "study.db")
+    finished = {t.user_attrs["slot"]: t.number for t in at_kill if t.state.name == "COMPLETE"}
+    in_flight = [t for t in at_kill if t.state.name == "RUNNING"]
+    assert 2 <= len(finished) < 6  # killed mid-sweep
+    resumed = subprocess.run(argv, capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert sorted(t["trial"] for t in summary["trials"]) == list(range(6))
+    assert all(t["state"] == "complete" for t in summary["trials"])
+    numbers = {t["trial"]: t["optuna_number"] for t in summary["trials"]}
+    assert all(numbers[slot] == n for slot, n in finished.items())  # not run again
+    after = trials_in(out / "study.db")
+    assert sum(t.state.name == "COMPLETE" for t in after) == 6
+    # The trial in flight at the kill failed and its slot ran again, once.
+    assert sorted(t.number for t in after if t.state.name == "FAIL") == [
+        t.number for t in in_flight
+    ]
+
+
+def test_two_processes_on_one_study_share_it_and_run_no_trial_twice(tmp_path):
+    db = tmp_path / "study.db"
+    storage = ["--storage", f"sqlite:///{db}", "--study", "shared"]
+    processes = [
+        subprocess.Popen(_command(tmp_path / f"p{i}", "--trials", "8", "--epochs", "200", *storage),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(2)
+    ]  # fmt: skip
+    outputs = [p.communicate(timeout=180) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], [o[1] for o in outputs]
+    trials = trials_in(db, "shared")
+    assert len(trials) == 8 and all(t.state.name == "COMPLETE" for t in trials)
+    assert sorted(t.user_attrs["slot"] for t in trials) == list(range(8))
+    workers = {t.user_attrs["result"]["worker"] for t in trials}
+    assert len(workers) == 2  # both did part of the work
+    summaries = [json.loads(o[0]) for o in outputs]
+    assert summaries[0]["best"] == summaries[1]["best"]
