@@ -87,7 +87,7 @@ def _draw(args, dataset, result, show: bool | None) -> int:
     if show if show is not None else _has_display():
         import matplotlib.pyplot as plt
 
-        figure = plt.figure(figsize=(7.5, 7.5))
+        figure = plt.figure(figsize=(7.5, 7.8), layout="constrained")
         draw_boundary(figure, model.predict_proba, dataset, None, title)
         plt.show()
     return 0

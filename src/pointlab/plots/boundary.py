@@ -34,17 +34,16 @@ def plot_boundary(
 ) -> Path:
     """Draw the model's decision regions with the points into a PNG at `path`; return the path.
     The title gets a second line with the train (and validation) accuracy."""
-    figure = Figure(figsize=(7.5, 7.5), dpi=100)
+    figure = Figure(figsize=(7.5, 7.8), dpi=100, layout="constrained")
     draw_boundary(figure, predict_proba, train, val, title)
-    return write_atomic(
-        Path(path), lambda file: figure.savefig(file, format="png", bbox_inches="tight")
-    )
+    return write_atomic(Path(path), lambda file: figure.savefig(file, format="png"))
 
 
 def draw_boundary(
     figure: Figure, predict_proba: PredictProba, train: Dataset, val: Dataset | None, title: str
 ) -> None:
-    """Draw onto a new axes of `figure` (a pyplot figure too, for a window)."""
+    """Draw onto a new axes of `figure` (a pyplot figure too, for a window); the figure should
+    use the constrained layout, which places the legend below the axes."""
     axes = figure.add_subplot()
     parts = [("train", train)] + ([("validation", val)] if val is not None and len(val) else [])
     points = np.concatenate([d.X for _, d in parts])  # (N, 2)
@@ -124,16 +123,14 @@ def draw_boundary(
     axes.set_xlabel("x")
     axes.set_ylabel("y")
     axes.set_title("\n".join(filter(None, [title, ", ".join(accuracies)])), fontsize=10)
-    # Below the axes, so it never hides points; savefig's tight bbox keeps it in the picture.
-    axes.legend(
+    # Below the axes, so it never hides points; "outside" makes the layout leave room for it.
+    figure.legend(
         handles=_legend(colours, val is not None and len(val) > 0, k),
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.09),
+        loc="outside lower center",
         ncol=3,
         fontsize="small",
         frameon=False,
     )
-    figure.tight_layout()
 
 
 def _extent(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -23,7 +23,7 @@ def plot_history(
 ) -> Path:
     """Two panels, loss and accuracy, into a PNG at `path`; return the path."""
     epoch = np.asarray(history["epoch"], dtype=float)
-    figure = Figure(figsize=(10, 4.2), dpi=100)
+    figure = Figure(figsize=(10, 4.2), dpi=100, layout="constrained")
     loss_axes, acc_axes = figure.subplots(1, 2)
     style = {"marker": "o", "markersize": 3} if len(epoch) < 30 else {}
     for split, colour in (("train", "tab:blue"), ("val", "tab:orange")):
@@ -49,5 +49,4 @@ def plot_history(
             axes.legend(fontsize="small")
     if title:
         figure.suptitle(title, fontsize=11)
-    figure.tight_layout()
     return write_atomic(Path(path), lambda file: figure.savefig(file, format="png"))
