@@ -82,7 +82,10 @@ class Store:
         self._held: set[int] = set()
         self._lock = threading.Lock()
 
-    def open(self, setup: dict, slots: list[dict], sampler: optuna.samplers.BaseSampler) -> bool:
+    def open(
+        self, setup: dict, slots: list[dict], distributions: dict,
+        sampler: optuna.samplers.BaseSampler,
+    ) -> bool:  # fmt: skip
         """Create the study and plan its slots, or join the existing one with the same setup.
         Returns True when this call created the study."""
         kwargs = {"study_name": self.study_name, "storage": self.storage, "sampler": sampler}
@@ -90,14 +93,14 @@ class Store:
             self.study = optuna.create_study(direction="minimize", **kwargs)
         except optuna.exceptions.DuplicatedStudyError:
             self.study = optuna.load_study(**kwargs)
-            self._join(setup, slots)
+            self._join(setup, slots, distributions)
             return False
         self.study.set_user_attr("setup", setup)
-        self._enqueue(slots, range(len(slots)))
+        self._enqueue(slots, range(len(slots)), distributions)
         self.study.set_user_attr("planned", len(slots))
         return True
 
-    def _join(self, setup: dict, slots: list[dict]) -> None:
+    def _join(self, setup: dict, slots: list[dict], distributions: dict) -> None:
         deadline = time.monotonic() + _PLAN_WAIT
         while "planned" not in self.study.user_attrs and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -111,19 +114,21 @@ class Store:
             )
         if "planned" not in self.study.user_attrs:  # its planner died half-way: finish the plan
             present = {t.user_attrs.get("slot") for t in self.study.get_trials(deepcopy=False)}
-            self._enqueue(slots, [i for i in range(len(slots)) if i not in present])
+            self._enqueue(slots, [i for i in range(len(slots)) if i not in present], distributions)
             self.study.set_user_attr("setup", setup)
             self.study.set_user_attr("planned", len(slots))
 
-    def _enqueue(self, slots: list[dict], which) -> None:
+    def _enqueue(self, slots: list[dict], which, distributions: dict) -> None:
         for i in which:
-            # Parameters go in as "fixed": the trial's suggest calls then return them as planned.
+            # Planned parameters go in with the trial (one write): claiming needs no more.
+            params = slots[i]
             self.study.add_trial(
                 optuna.trial.create_trial(
                     state=TrialState.WAITING,
+                    params=params,
+                    distributions={k: distributions[k] for k in params},
                     user_attrs={"slot": i},
-                    system_attrs={"fixed_params": slots[i]} if slots[i] else None,
-                )
+                )  # fmt: skip
             )
 
     def claim(self, n: int, distributions: dict) -> list[optuna.Trial]:

@@ -125,7 +125,8 @@ def run_sweep(
     split_, test = make_split(data, test, setup)
     slots = strategies.plan(setup.strategy, setup.params, setup.n_trials, setup.seed, setup.base)
     sampler = strategies.sampler(setup.strategy, setup.seed, len(slots))
-    created = store.open(record, slots, sampler)
+    distributions = {p.name: p.distribution() for p in setup.params}
+    created = store.open(record, slots, distributions, sampler)
     run_trials(setup, split_, store, device=device, batch=batch, progress=progress)
     rows = store.rows()
     best = choose(rows)
@@ -148,7 +149,7 @@ def run_trials(setup, split_: Split, store: Store, *, device, batch, progress) -
                 if done >= total:
                     return
                 # Others hold the rest; wait for them to finish or to go stale.
-                time.sleep(store.storage.heartbeat_interval)
+                time.sleep(1.0)
                 continue
             try:
                 _train_claimed(setup, split_, store, claimed, device, progress)
