@@ -75,9 +75,13 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--members", type=int, nargs="+", default=[1, 8, 32, 64, 128])
     parser.add_argument("--epochs", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads for both sides (default: torch's)")  # fmt: skip
     parser.add_argument("--book-models", type=int, default=4,
                         help="book loops actually timed; M loops cost M times one")  # fmt: skip
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if not Path(args.data).exists():
         args.data = str(ROOT / "data/curve.csv")
     data = np.loadtxt(args.data, delimiter=",")

@@ -211,7 +211,7 @@ class _Tracker:
         self.patience = np.array([c.early_stopping or 0 for c in pop.configs])
         self.best_val = np.full(M, np.inf)
         self.best_epoch = np.zeros(M, dtype=np.int64)
-        self.best_theta = pop.theta.detach().clone() if pop.val is not None else None
+        self.best_theta = pop.theta.clone() if pop.val is not None else None
 
     def logs_at(self, epoch: int) -> bool:
         return epoch % self.log_every == 0 or epoch in self.end_epochs
@@ -254,7 +254,7 @@ class _Tracker:
                 self._stop(m, "early_stopped", epoch)
         if improved.any():
             mask = torch.as_tensor(improved, device=pop.device).unsqueeze(1)
-            torch.where(mask, pop.theta.detach(), self.best_theta, out=self.best_theta)
+            torch.where(mask, pop.theta, self.best_theta, out=self.best_theta)
         self.live = [m for m in self.live
                      if self.status[m] == "finished" and epoch < pop.configs[m].epochs]  # fmt: skip
         if self.callback is not None:
@@ -274,7 +274,7 @@ class _Tracker:
 
     def results(self) -> list[MemberResult]:
         pop = self.pop
-        theta = pop.theta.detach()
+        theta = pop.theta
         results = []
         for m, config in enumerate(pop.configs):
             dropout = config.dropout > 0

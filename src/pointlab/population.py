@@ -54,9 +54,13 @@ class Population:
         self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=device)  # (N,)
 
         self.theta = init_theta(self.arch, [c.seed for c in configs]).to(device)  # (M, P)
-        self.theta.requires_grad_(True)
+        # Each layer's weight and bias are leaves of autograd that are views into theta: the
+        # optimizer updates theta in place, the backward pass yields per-layer gradients that
+        # one cat makes flat. (Views taken *from* a leaf theta would each cost a full-size
+        # zero-filled gradient in the backward pass.)
         self.layers = layer_views(self.arch, self.theta)
-        self.optimizer = PopulationOptimizer(first.optimizer, configs, self.theta.detach())
+        self.leaves = [t.requires_grad_(True) for layer in self.layers for t in layer]
+        self.optimizer = PopulationOptimizer(first.optimizer, configs, self.theta)
         self.schedule = PopulationSchedule(configs)
 
         def column(name, default=0.0):  # (M, 1) per-member value, or None when all are default
@@ -142,9 +146,8 @@ class Population:
 
     def step(self, loss: torch.Tensor, stepping: torch.Tensor | None) -> None:
         """Backward pass of the summed member losses and one optimizer step of every member."""
-        self.theta.grad = None
-        loss.sum().backward()
-        grad = self.theta.grad
+        grads = torch.autograd.grad(loss.sum(), self.leaves)
+        grad = torch.cat([g.reshape(self.M, -1) for g in grads], dim=1)  # (M, P), theta's layout
         if self.clip is not None:
             grad = clip_grad_norm(grad, self.clip)
-        self.optimizer.step(self.theta.detach(), grad, stepping)
+        self.optimizer.step(self.theta, grad, stepping)
