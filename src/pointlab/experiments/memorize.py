@@ -259,13 +259,15 @@ def _curves_figure(ctx, results, rows, n):
     ax_loss.legend(fontsize=8)
     fits = [rows[(p, 0.0)]["fit_epoch"] for p in LEVELS]
     ax_fit.plot(LEVELS, fits, "o-")
-    ax_fit.set(xlabel="label corruption p", ylabel="epochs to 100% training accuracy",
+    ax_fit.set(xlabel="label corruption p", ylabel="epochs to 100% training accuracy (median)",
                title="time to fit")  # fmt: skip
     ax_test.plot(
         LEVELS, [rows[(p, 0.0)]["test_acc"] for p in LEVELS], "o-", label="test (measured)"
     )
-    ax_test.plot(LEVELS, [rows[(p, 0.0)]["train_acc"] for p in LEVELS], "s--", label="train")
+    ax_test.plot(LEVELS, [rows[(p, 0.0)]["train_acc"] for p in LEVELS], "s--", label="train (best)")
     ax_test.plot(LEVELS, [(1 - p) + p / K for p in LEVELS], "k:", label="(1 - p) + p/K")
+    ax_test.plot(LEVELS, [rows[(p, 0.0)]["predicted_a0"] for p in LEVELS], "g--",
+                 label="scaled by clean accuracy a0")  # fmt: skip
     ax_test.axhline(1 / K, color="grey", lw=0.8)
     ax_test.set(xlabel="label corruption p", ylabel="accuracy", ylim=(0.4, 1.02),
                 title="accuracy against corruption")  # fmt: skip
