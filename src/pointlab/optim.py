@@ -29,16 +29,22 @@ class PopulationOptimizer:
         self.kind = kind
         device, dtype = theta.device, theta.dtype
 
-        def column(name):  # (M, 1)
+        def value(name):
+            """A Python float when every member has the same value (cheaper kernels, and scalar
+            arithmetic on the host), else an (M, 1) tensor broadcast over the parameters."""
             values = [float(getattr(c, name)) for c in configs]
+            if len(set(values)) == 1:
+                return values[0]
             return torch.tensor(values, device=device, dtype=dtype).unsqueeze(1)
 
-        self.lr = column("lr")
-        self.weight_decay = column("weight_decay")
+        self.lr = torch.tensor([c.lr for c in configs], device=device, dtype=dtype).unsqueeze(1)
+        self.weight_decay = value("weight_decay")
         self.has_weight_decay = any(c.weight_decay > 0 for c in configs)
-        self.momentum, self.alpha = column("momentum"), column("alpha")
-        self.beta1, self.beta2, self.eps = column("beta1"), column("beta2"), column("eps")
-        self.steps = torch.zeros_like(self.lr)  # per-member step count, for bias correction
+        self.momentum, self.alpha = value("momentum"), value("alpha")
+        self.beta1, self.beta2, self.eps = value("beta1"), value("beta2"), value("eps")
+        # Step count for bias correction: one host integer while all members step together,
+        # an (M, 1) tensor once some member sat a step out (minibatches of different sizes).
+        self.steps: int | torch.Tensor = 0
         self.buf = (
             torch.zeros_like(theta) if kind in ("momentum", "nesterov", "adam", "adamw") else None
         )
@@ -52,19 +58,23 @@ class PopulationOptimizer:
     def step(self, theta: torch.Tensor, grad: torch.Tensor, stepping: torch.Tensor | None) -> None:
         """Update theta in place for members where `stepping` (M, 1) is true (None: all)."""
         if stepping is None:
-            self._update(theta, grad, self.lr, None)
+            self._update(theta, grad)
             return
         # Members that do not step keep their parameters and optimizer state: select per member.
+        if isinstance(self.steps, int):
+            # float64, as torch.optim computes bias corrections: 1 - 0.999**t in float32 would
+            # lose four digits in the first steps.
+            self.steps = torch.full_like(self.lr, self.steps, dtype=torch.float64)
         old = (theta.clone(), *(s.clone() for s in (self.buf, self.sq) if s is not None))
         old_steps = self.steps.clone()
-        self._update(theta, grad, self.lr, stepping)
+        self._update(theta, grad)
         news = [s for s in (theta, self.buf, self.sq) if s is not None]
         for new, before in zip(news, old, strict=True):
             torch.where(stepping, new, before, out=new)
         torch.where(stepping, self.steps, old_steps, out=self.steps)
 
-    def _update(self, theta, grad, lr, stepping) -> None:
-        kind = self.kind
+    def _update(self, theta: torch.Tensor, grad: torch.Tensor) -> None:
+        kind, lr = self.kind, self.lr
         self.steps += 1
         if kind == "adamw":
             if self.has_weight_decay:
@@ -75,23 +85,42 @@ class PopulationOptimizer:
             theta.addcmul_(grad, lr, value=-1)
         elif kind in ("momentum", "nesterov"):
             # torch: buf = grad at the first step, then buf = momentum * buf + grad
-            first = self.steps == 1
-            self.buf.copy_(torch.where(first, grad, self.buf * self.momentum + grad))
+            if isinstance(self.steps, int):
+                if self.steps == 1:
+                    self.buf.copy_(grad)
+                else:
+                    self.buf.mul_(self.momentum).add_(grad)
+            else:
+                self.buf.copy_(torch.where(self.steps == 1, grad, self.buf * self.momentum + grad))
             direction = grad + self.buf * self.momentum if kind == "nesterov" else self.buf
             theta.addcmul_(direction, lr, value=-1)
         elif kind in ("adam", "adamw"):
-            self.buf.lerp_(grad, 1 - self.beta1)
-            self.sq.mul_(self.beta2).addcmul_(grad, grad * (1 - self.beta2))
-            bias_correction1 = 1 - self.beta1**self.steps
-            bias_correction2_sqrt = (1 - self.beta2**self.steps).sqrt()
-            denom = (self.sq.sqrt() / bias_correction2_sqrt).add_(self.eps)
+            beta1, beta2 = self.beta1, self.beta2
+            self.buf.lerp_(grad, 1 - beta1)
+            _decay_add_square(self.sq, grad, beta2)
+            bias_correction1 = _float32(1 - beta1**self.steps)
+            bias_correction2_sqrt = _float32((1 - beta2**self.steps) ** 0.5)
+            denom = self.sq.sqrt().div_(bias_correction2_sqrt).add_(self.eps)
             theta.addcmul_(self.buf / denom, lr / bias_correction1, value=-1)
         elif kind == "rmsprop":
-            self.sq.mul_(self.alpha).addcmul_(grad, grad * (1 - self.alpha))
+            _decay_add_square(self.sq, grad, self.alpha)
             denom = self.sq.sqrt().add_(self.eps)
             theta.addcmul_(grad / denom, lr, value=-1)
         else:  # pragma: no cover - TrainConfig validates the name
             raise ValueError(kind)
+
+
+def _float32(value):
+    return value.float() if isinstance(value, torch.Tensor) else value
+
+
+def _decay_add_square(sq: torch.Tensor, grad: torch.Tensor, decay) -> None:
+    """sq = decay * sq + (1 - decay) * grad**2, in place, as torch.optim computes it."""
+    sq.mul_(decay)
+    if isinstance(decay, float):
+        sq.addcmul_(grad, grad, value=1 - decay)
+    else:
+        sq.addcmul_(grad, grad * (1 - decay))
 
 
 def clip_grad_norm(grad: torch.Tensor, max_norm: torch.Tensor) -> torch.Tensor:
