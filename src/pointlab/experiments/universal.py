@@ -21,7 +21,7 @@ from pointlab.experiments.figures_b import Panel, Series, panels
 NAME = "universal"
 SUMMARY = "one hidden layer approximates more as it widens; training at a fixed budget does not"
 
-FULL = dict(n=2000, widths=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048), epochs=2000,
+FULL = dict(n=1000, widths=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024), epochs=1000,
             lr=0.5, seeds=2)  # fmt: skip
 QUICK = dict(n=600, widths=(2, 16, 256), epochs=300, lr=0.5, seeds=1)
 
