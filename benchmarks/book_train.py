@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,7 +75,9 @@ def train_py(data: str, epochs: int) -> dict:
 
     train.engine.train = timed
     sys.stdout = sys.stderr  # keep the child's stdout for the JSON line
-    status = train.main([data, "complex"], epochs=epochs, show=False)
+    with tempfile.TemporaryDirectory() as folder:  # its PNG goes next to the data: not in shared/
+        copy = shutil.copy(data, Path(folder) / Path(data).name)
+        status = train.main([str(copy), "complex"], epochs=epochs, show=False)
     sys.stdout = sys.__stdout__
     return {**timing, "status": status}
 
