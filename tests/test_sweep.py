@@ -128,7 +128,7 @@ def _wait_for(db: Path, done: int, process: subprocess.Popen, timeout: float = 1
     raise AssertionError(f"no {done} finished trials within {timeout} s")
 
 
-@pytest.mark.slow  # two real processes: ~15 s on an idle 2-core machine
+@pytest.mark.slow  # real processes, a kill and a 5 s heartbeat grace: ~25 s at low load
 def test_a_sweep_killed_with_sigkill_resumes_and_counts_every_trial_once(tmp_path):
     out = tmp_path / "out"
     argv = _command(out, "--trials", "6", "--epochs", "300", "--stale-after", "5")
