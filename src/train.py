@@ -21,11 +21,11 @@ import sys
 from pathlib import Path
 
 from pointlab import engine
-from pointlab.cli.train_cmd import describe, limit_cpu_threads
+from pointlab.cli.threads import choose_cpu_threads
+from pointlab.cli.train_cmd import describe
 from pointlab.config import PRESETS, TrainConfig
 from pointlab.data import load_csv
 from pointlab.errors import UserError
-from pointlab.models import Architecture
 
 EPOCHS, PRINT_EVERY = 20000, 1000
 
@@ -47,8 +47,7 @@ def main(
         config = TrainConfig(
             hidden=PRESETS[args.model], epochs=epochs, seed=secrets.randbelow(2**31)
         )
-        arch = Architecture(config.hidden, config.activation, dataset.n_classes)
-        limit_cpu_threads("cpu", len(dataset), arch.n_params)
+        choose_cpu_threads("cpu")
 
         def report(epoch, metrics) -> None:
             # The book: print(f"Epoch {epoch}, Loss: {loss.item()}"), a float32 as a Python float.

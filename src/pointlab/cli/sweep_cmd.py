@@ -9,18 +9,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import optuna
-import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pointlab import engine, runs
+from pointlab.cli.threads import choose_cpu_threads
 from pointlab.config import TrainConfig, preset
 from pointlab.data import load_csv
 from pointlab.errors import UserError
@@ -163,10 +162,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise UserError("--cv K needs K >= 2 folds (leave it out for one validation split)")
     setup = SweepSetup(params, args.strategy, n_trials, base, args.cv, args.val_fraction,
                        args.test_fraction, args.seed, args.log_every)  # fmt: skip
-    if engine.resolve_device(args.device).type == "cpu" and "OMP_NUM_THREADS" not in os.environ:
-        # One thread: these models are too small to split a step across cores, and on a shared
-        # 2-core machine two threads per process made training many times slower.
-        torch.set_num_threads(1)
+    choose_cpu_threads(engine.resolve_device(args.device))
     out = Path(args.out or Path("sweeps") / Path(args.csv).stem)
     out.mkdir(parents=True, exist_ok=True)
     study = args.study or Path(args.csv).stem

@@ -8,19 +8,18 @@ run_dir, console)` does everything from a `RunSpec`, so a run's config.json repe
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pointlab import engine, runs
 from pointlab.checkpoint import TrainedModel
+from pointlab.cli.threads import choose_cpu_threads
 from pointlab.config import ACTIVATIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, preset
 from pointlab.data import Dataset, load_csv
 from pointlab.errors import UserError
@@ -250,7 +249,7 @@ def train_run(spec: runs.RunSpec, run_dir: Path, console: Console) -> int:
         )
     config = spec.config
     arch = Architecture(config.hidden, config.activation, spec.n_classes)
-    limit_cpu_threads(spec.device, len(train), arch.n_params)
+    choose_cpu_threads(engine.resolve_device(spec.device))
     runs.write_config(run_dir, spec)  # first, so even a crashed run says what it was
 
     result, interrupted = _train_with_progress(spec, train, val, console)
@@ -379,14 +378,6 @@ def auto_log_every(epochs: int) -> int:
     return max(
         n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000) if n <= target
     )
-
-
-def limit_cpu_threads(device: str, n_points: int, n_params: int) -> None:
-    """One CPU thread for small models. Why: a step of the book's model is ~3M multiply-adds, too
-    little to split; on a busy 2-core machine two threads made the book's loop 20x slower (53 ms
-    against 2.5 ms a step). Respects OMP_NUM_THREADS when the user set it."""
-    if device == "cpu" and "OMP_NUM_THREADS" not in os.environ and n_points * n_params < 2e7:
-        torch.set_num_threads(1)
 
 
 def _accuracy(model: TrainedModel, data: Dataset) -> float:
