@@ -24,6 +24,7 @@ ACTIVATION_FUNCTIONS = {
     "leaky_relu": F.leaky_relu,
     "identity": lambda x: x,
 }
+IN_PLACE = {"relu": torch.relu_, "tanh": torch.tanh_, "sigmoid": torch.sigmoid_}
 ACTIVATION_MODULES = {
     "relu": torch.nn.ReLU,
     "tanh": torch.nn.Tanh,
@@ -107,15 +108,17 @@ def forward(
     training; None in evaluation.
     """
     act = ACTIVATION_FUNCTIONS[arch.activation]
+    # In place where autograd allows it (these save their output, not their input, and baddbmm's
+    # backward needs only its inputs): one full-size activation tensor less per layer.
+    act_ = IN_PLACE.get(arch.activation)
     h = x
     last = len(layers) - 1
     for i, (w, b) in enumerate(layers):
-        if h.dim() == 2:  # shared inputs: broadcast over members
-            h = torch.matmul(h, w) + b  # (M, B, fan_out)
-        else:
-            h = torch.baddbmm(b, h, w)  # (M, B, fan_out)
+        if h.dim() == 2:  # shared inputs: the same points for every member
+            h = h.expand(w.shape[0], *h.shape)
+        h = torch.baddbmm(b, h, w)  # (M, B, fan_out)
         if i < last:
-            h = act(h)
+            h = act_(h) if act_ is not None else act(h)
             if dropout is not None:
                 keep = 1.0 - dropout
                 mask = torch.rand(h.shape, generator=generator, device=h.device) < keep
