@@ -20,7 +20,7 @@ def idle_cores() -> int:
         busy = os.getloadavg()[0]
     except (AttributeError, OSError):  # no load average on this platform
         return cores
-    return max(1, min(cores, cores - int(busy + 0.5)))
+    return max(1, min(cores, cores - int(busy)))  # a load of 0.9 is a core mostly idle
 
 
 def choose_cpu_threads(device: torch.device | str) -> int:
