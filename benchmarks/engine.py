@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pointlab.cli.threads import keep_freed_memory
 from pointlab.config import TrainConfig
 from pointlab.engine import train
 from pointlab.models import Architecture
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("--book-models", type=int, default=4,
                         help="book loops actually timed; M loops cost M times one")  # fmt: skip
     args = parser.parse_args()
+    keep_freed_memory()  # as the pointlab commands run (it leaves the book's loop as it was)
     if args.threads:
         torch.set_num_threads(args.threads)
     if not Path(args.data).exists():

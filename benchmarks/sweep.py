@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pointlab.cli.threads import choose_cpu_threads
+from pointlab.cli.threads import tune_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 CURVE = ROOT / "data" / "curve.csv"
@@ -57,7 +57,7 @@ def book_loop(X: torch.Tensor, y: torch.Tensor, lr: float, epochs: int) -> float
 
 
 def speed(trials: int = 32, epochs: int = 2000) -> str:
-    threads = choose_cpu_threads("cpu")  # the book side gets what the sweep gives itself
+    threads = tune_cpu("cpu")  # the book side gets what the sweep gives itself
     data = np.loadtxt(CURVE, delimiter=",", dtype=np.float32)
     X, y = torch.from_numpy(data[:, :2]), torch.from_numpy(data[:, 2:3])
     with tempfile.TemporaryDirectory() as tmp:

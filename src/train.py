@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from pointlab import engine
-from pointlab.cli.threads import choose_cpu_threads
+from pointlab.cli.threads import tune_cpu
 from pointlab.cli.train_cmd import describe
 from pointlab.config import PRESETS, TrainConfig
 from pointlab.data import load_csv
@@ -47,7 +47,7 @@ def main(
         config = TrainConfig(
             hidden=PRESETS[args.model], epochs=epochs, seed=secrets.randbelow(2**31)
         )
-        choose_cpu_threads("cpu")
+        tune_cpu("cpu")
 
         def report(epoch, metrics) -> None:
             # The book: print(f"Epoch {epoch}, Loss: {loss.item()}"), a float32 as a Python float.

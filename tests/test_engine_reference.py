@@ -107,3 +107,16 @@ def test_members_with_different_epoch_counts():
     assert [r.history["epoch"] for r in results] == [[0, 3], [0, 5, 7], [0, 5, 10]]
     for result in results:
         _assert_member_matches(result, X, y, log_every=5)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_members_sharing_betas_take_the_fused_adam_path_and_still_match(optimizer):
+    # A sweep's usual population: one set of betas, a learning rate and weight decay per member.
+    X, y = _data()
+    configs = [
+        TrainConfig(hidden=(8, 8), optimizer=optimizer, lr=0.003 * 3**m, weight_decay=0.01 * m,
+                    epochs=12, batch_size=16, seed=m, schedule="cosine", warmup=2)
+        for m in range(4)
+    ]  # fmt: skip
+    for result in train(configs, X, y, log_every=4):
+        _assert_member_matches(result, X, y, log_every=4)

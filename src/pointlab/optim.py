@@ -49,6 +49,17 @@ class PopulationOptimizer:
             torch.zeros_like(theta) if kind in ("momentum", "nesterov", "adam", "adamw") else None
         )
         self.sq = torch.zeros_like(theta) if kind in ("adam", "adamw", "rmsprop") else None
+        if kind in ("adam", "adamw") and self._fusable():
+            self.scratch = torch.zeros_like(theta)
+            self.step_count = torch.zeros((), device=device, dtype=torch.float32)
+
+    def _fusable(self) -> bool:
+        """The fused kernel needs scalar betas and eps and one step count for all members."""
+        return (
+            hasattr(torch, "_fused_adam_")
+            and all(isinstance(v, float) for v in (self.beta1, self.beta2, self.eps))
+            and isinstance(self.steps, int)
+        )
 
     def set_lr(self, lr) -> None:
         """Per-member learning rates (M,) for the next steps (0 freezes a member)."""
@@ -94,6 +105,18 @@ class PopulationOptimizer:
                 self.buf.copy_(torch.where(self.steps == 1, grad, self.buf * self.momentum + grad))
             direction = grad + self.buf * self.momentum if kind == "nesterov" else self.buf
             theta.addcmul_(direction, lr, value=-1)
+        elif kind in ("adam", "adamw") and self._fusable():
+            # torch's fused Adam kernel: one pass over the state instead of about a dozen. It
+            # takes one scalar lr, so it writes the lr = 1 step into a zeroed scratch tensor and
+            # each member's own lr scales that (the step is linear in lr).
+            self.step_count.add_(1)
+            self.scratch.zero_()
+            torch._fused_adam_(
+                [self.scratch], [grad], [self.buf], [self.sq], [], [self.step_count],
+                lr=1.0, beta1=self.beta1, beta2=self.beta2, weight_decay=0.0, eps=self.eps,
+                amsgrad=False, maximize=False,
+            )  # fmt: skip
+            theta.addcmul_(self.scratch, lr)
         elif kind in ("adam", "adamw"):
             beta1, beta2 = self.beta1, self.beta2
             self.buf.lerp_(grad, 1 - beta1)

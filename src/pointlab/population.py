@@ -38,6 +38,7 @@ class PointSets:
         self.shared = all(np.array_equal(index_lists[0], t) for t in index_lists)
         arange = torch.arange(n_max, device=device)
         self.weights = None if self.shared else (arange < self.counts.unsqueeze(1)).float()
+        self.inputs = None  # (inputs, labels, weights) of the full set, once gathered
 
 
 class Population:
@@ -82,6 +83,8 @@ class Population:
         self.max_epochs = max(c.epochs for c in configs)
         # First epoch whose training loss was NaN or infinite, per member (max_epochs + 1: none).
         self.bad_epoch = torch.full((self.M,), self.max_epochs + 1, device=device)
+        self._never = torch.tensor(self.max_epochs + 1, device=device)
+        self._epoch, self._epoch_host = torch.tensor(0, device=device), 0
 
         self.train = PointSets(train_index, device)
         self.val = None if val_index is None else PointSets(val_index, device)
@@ -105,10 +108,15 @@ class Population:
                              self.smoothing)  # fmt: skip
 
     def full_batch_inputs(self, sets: PointSets):
-        if sets.shared:
-            index = sets.index[0]
-            return self.X[index], self.y[index], None
-        return self.X[sets.index], self.y[sets.index], sets.weights
+        """(inputs, labels, weights) of a whole point set, gathered once and kept."""
+        if sets.inputs is None:
+            y = self.y.float() if self.n_classes == 2 else self.y  # BCE wants float targets
+            if sets.shared:
+                index = sets.index[0]
+                sets.inputs = (self.X[index], y[index], None)
+            else:
+                sets.inputs = (self.X[sets.index], y[sets.index], sets.weights)
+        return sets.inputs
 
     @torch.no_grad()
     def evaluate(self, sets: PointSets) -> tuple[torch.Tensor, torch.Tensor]:
@@ -120,7 +128,10 @@ class Population:
 
     def note_finite(self, loss: torch.Tensor, epoch: int) -> None:
         """Remember the first epoch at which a member's loss was not finite (no host sync)."""
-        here = torch.where(torch.isfinite(loss), self.max_epochs + 1, epoch)
+        if self._epoch_host != epoch:  # once per epoch, so a step creates no scalar tensors
+            self._epoch.fill_(epoch)
+            self._epoch_host = epoch
+        here = torch.where(torch.isfinite(loss), self._never, self._epoch)
         torch.minimum(self.bad_epoch, here, out=self.bad_epoch)
 
     # --- training ----------------------------------------------------------------------------

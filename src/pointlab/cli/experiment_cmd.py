@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pointlab import experiments
-from pointlab.cli.threads import choose_cpu_threads
+from pointlab.cli.threads import tune_cpu
 from pointlab.engine import resolve_device
 from pointlab.errors import UserError
 from pointlab.experiments.base import Context, write
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, got {args.seeds}")
     device = str(resolve_device(args.device))
-    choose_cpu_threads(device)
+    tune_cpu(device)
     out = Path(args.out) if args.out else Path("runs") / "experiments" / args.name
     module = experiments.load(args.name)
     ctx = Context(out=out, quick=args.quick, seeds=args.seeds, device=device,

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pointlab import engine, runs
-from pointlab.cli.threads import choose_cpu_threads
+from pointlab.cli.threads import tune_cpu
 from pointlab.config import TrainConfig, preset
 from pointlab.data import load_csv
 from pointlab.errors import UserError
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise UserError("--cv K needs K >= 2 folds (leave it out for one validation split)")
     setup = SweepSetup(params, args.strategy, n_trials, base, args.cv, args.val_fraction,
                        args.test_fraction, args.seed, args.log_every)  # fmt: skip
-    choose_cpu_threads(engine.resolve_device(args.device))
+    tune_cpu(engine.resolve_device(args.device))
     out = Path(args.out or Path("sweeps") / Path(args.csv).stem)
     out.mkdir(parents=True, exist_ok=True)
     study = args.study or Path(args.csv).stem

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from pointlab import engine, runs
 from pointlab.checkpoint import TrainedModel
-from pointlab.cli.threads import choose_cpu_threads
+from pointlab.cli.threads import tune_cpu
 from pointlab.config import ACTIVATIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, preset
 from pointlab.data import Dataset, load_csv
 from pointlab.errors import UserError
@@ -249,7 +249,7 @@ def train_run(spec: runs.RunSpec, run_dir: Path, console: Console) -> int:
         )
     config = spec.config
     arch = Architecture(config.hidden, config.activation, spec.n_classes)
-    choose_cpu_threads(engine.resolve_device(spec.device))
+    tune_cpu(engine.resolve_device(spec.device))
     runs.write_config(run_dir, spec)  # first, so even a crashed run says what it was
 
     result, interrupted = _train_with_progress(spec, train, val, console)
