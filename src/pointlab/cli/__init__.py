@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped or captured: rich would cut tables at 80 columns
+            console = Console(width=max(console.width, 160))
     try:
         return int(args.func(args, console) or 0)
     except UserError as error:

@@ -299,7 +299,7 @@ def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
             f"{res.get('status')}"
             + (f" at {res.get('stopped_epoch')}" if row.state == "pruned" else ""),
         )
-    console.print(table, width=None if console.is_terminal else 160)
+    console.print(table)
     best, test = result.best, result.test
     say = lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
     if counted - {"complete", "pruned"}:

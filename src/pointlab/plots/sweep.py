@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from pointlab.data import write_atomic
 from pointlab.search.space import Param
@@ -39,6 +40,8 @@ def _set_axis(ax, param: Param, labels: list | None, which: str = "x") -> None:
         getattr(ax, f"set_{which}lim")(-0.5, len(labels) - 0.5)
     elif param.log:
         getattr(ax, f"set_{which}scale")("log")
+    if param.kind == "int" and not param.log:  # depth 1, 2, 3: no ticks at 2.25
+        getattr(ax, f"{which}axis").set_major_locator(MaxNLocator(integer=True))
     getattr(ax, f"set_{which}label")(param.name + (" (log scale)" if param.log else ""))
 
 
