@@ -131,7 +131,9 @@ class Population:
         if self._epoch_host != epoch:  # once per epoch, so a step creates no scalar tensors
             self._epoch.fill_(epoch)
             self._epoch_host = epoch
-        here = torch.where(torch.isfinite(loss), self._never, self._epoch)
+        # loss * 0 == 0 is false exactly for NaN and infinity: two kernels, where torch.isfinite
+        # dispatches about ten on the CPU.
+        here = torch.where(loss.detach() * 0 == 0, self._never, self._epoch)
         torch.minimum(self.bad_epoch, here, out=self.bad_epoch)
 
     # --- training ----------------------------------------------------------------------------
