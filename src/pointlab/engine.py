@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from pointlab.config import TrainConfig
+from pointlab.errors import UserError
 from pointlab.losses import member_correct
 from pointlab.models import Architecture, member_state
 from pointlab.population import Population
@@ -54,7 +55,6 @@ class MemberResult:
     best_state: dict[str, torch.Tensor] | None = None  # at the best validation loss, if any
     best_epoch: int | None = None
     wall_time: float = 0.0
-    extra: dict = field(default_factory=dict)
 
     @property
     def state(self) -> dict[str, torch.Tensor]:
@@ -79,8 +79,6 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        from pointlab.errors import UserError
-
         raise UserError("--device cuda was asked for, but PyTorch sees no CUDA device here")
     return torch.device(device)
 
