@@ -43,9 +43,13 @@ def book_loop(data: str, epochs: int, threads: int | None) -> dict:
     X = torch.tensor(table[:, :2], dtype=torch.float32)
     y = torch.tensor(table[:, 2:], dtype=torch.float32)
     model = torch.nn.Sequential(
-        torch.nn.Linear(2, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128), torch.nn.ReLU(),
-        torch.nn.Linear(128, 1), torch.nn.Sigmoid(),
-    )  # fmt: skip
+        torch.nn.Linear(2, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 1),
+        torch.nn.Sigmoid(),
+    )
     criterion = torch.nn.BCELoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.003)
     start = time.perf_counter()
@@ -114,8 +118,9 @@ def logistic_optimum(X, y) -> float:
     X = torch.as_tensor(X, dtype=torch.float64)
     t = torch.as_tensor(y, dtype=torch.float64)
     w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([w], max_iter=1000, tolerance_grad=1e-12, tolerance_change=0,
-                                  line_search_fn="strong_wolfe")  # fmt: skip
+    optimizer = torch.optim.LBFGS(
+        [w], max_iter=1000, tolerance_grad=1e-12, tolerance_change=0, line_search_fn="strong_wolfe"
+    )
 
     def loss():
         optimizer.zero_grad()
@@ -136,8 +141,12 @@ def results(book: Path, epochs: int) -> None:
     from pointlab.data import load_csv
 
     torch.set_num_threads(1)
-    plan = [("simple", "curve", 3), ("simple", "linear", 3), ("complex", "curve", 5),
-            ("complex", "random", 3)]  # fmt: skip
+    plan = [
+        ("simple", "curve", 3),
+        ("simple", "linear", 3),
+        ("complex", "curve", 5),
+        ("complex", "random", 3),
+    ]
     print(f"book settings: full batch, Adam 0.003, BCE from logits, epochs 0..{epochs}\n")
     print("| model | data | seeds | final loss per seed | final train accuracy | reference |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -156,8 +165,11 @@ def results(book: Path, epochs: int) -> None:
             best = logistic_optimum(data.X, data.y)
             gap = max(r.last("train_loss") for r in found) - best
             reference = f"L-BFGS float64 optimum {best:.6g} (largest gap {gap:.1e})"
-        print(f"| {model} | {name}.csv | 0..{n_seeds - 1} | {losses} | {accuracy} | {reference} "
-              f"({seconds:.0f} s) |", flush=True)  # fmt: skip
+        print(
+            f"| {model} | {name}.csv | 0..{n_seeds - 1} | {losses} | {accuracy} | {reference} "
+            f"({seconds:.0f} s) |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -178,16 +190,21 @@ def main() -> None:
         return results(Path(args.data).parent, args.epochs)
     import torch
 
-    print(f"data {args.data}, epochs 0..{args.epochs}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads by default")  # fmt: skip
+    print(
+        f"data {args.data}, epochs 0..{args.epochs}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads by default"
+    )
     rows = []
     for repeat in range(args.repeats):
         for variant in args.variants.split(","):
             row = measure(variant, args.data, args.epochs)
             rows.append(row)
             whole, loop, loss = row["wall_s"], row["loop_s"], row["final_loss"]
-            print(f"  run {repeat + 1}: {variant:9s} whole {whole:7.1f} s, loop {loop:7.1f} s, "
-                  f"final loss {loss:.3g}", flush=True)  # fmt: skip
+            print(
+                f"  run {repeat + 1}: {variant:9s} whole {whole:7.1f} s, loop {loop:7.1f} s, "
+                f"final loss {loss:.3g}",
+                flush=True,
+            )
     print("\n| variant | whole command (s) | training loop (s) | ms / epoch | final loss |")
     print("| --- | ---: | ---: | ---: | ---: |")
     best = {}
@@ -201,8 +218,10 @@ def main() -> None:
         print(f"| {variant} | {wall:.1f} | {loop:.1f} | {per_epoch:.2f} | {losses} |")
     if "book" in best and "train.py" in best:
         book, ours = best["book"], best["train.py"]
-        print(f"\nbook / train.py: whole command {book[0] / ours[0]:.2f}x, "
-              f"loop {book[1] / ours[1]:.2f}x (best of the repeats)")  # fmt: skip
+        print(
+            f"\nbook / train.py: whole command {book[0] / ours[0]:.2f}x, "
+            f"loop {book[1] / ours[1]:.2f}x (best of the repeats)"
+        )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import torch
 from pointlab.cli.threads import keep_freed_memory
 from pointlab.config import TrainConfig
 from pointlab.engine import train
-from pointlab.models import Architecture
+from pointlab.engine.models import Architecture
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,10 +34,13 @@ class BookModel(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.net = torch.nn.Sequential(
-            torch.nn.Linear(2, 128), torch.nn.ReLU(),
-            torch.nn.Linear(128, 128), torch.nn.ReLU(),
-            torch.nn.Linear(128, 1), torch.nn.Sigmoid(),
-        )  # fmt: skip
+            torch.nn.Linear(2, 128),
+            torch.nn.ReLU(),
+            torch.nn.Linear(128, 128),
+            torch.nn.ReLU(),
+            torch.nn.Linear(128, 1),
+            torch.nn.Sigmoid(),
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -76,10 +79,18 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--members", type=int, nargs="+", default=[1, 8, 32, 64, 128])
     parser.add_argument("--epochs", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads for both sides (default: torch's)")  # fmt: skip
-    parser.add_argument("--book-models", type=int, default=4,
-                        help="book loops actually timed; M loops cost M times one")  # fmt: skip
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads for both sides (default: torch's)",
+    )
+    parser.add_argument(
+        "--book-models",
+        type=int,
+        default=4,
+        help="book loops actually timed; M loops cost M times one",
+    )
     args = parser.parse_args()
     keep_freed_memory()  # as the pointlab commands run (it leaves the book's loop as it was)
     if args.threads:
@@ -90,18 +101,24 @@ def main() -> None:
     X, y = data[:, :2].astype(np.float32), data[:, 2].astype(np.int64)
     device = torch.device(args.device)
     arch = Architecture((128, 128), "relu")
-    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, device {device}"
-          + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""))  # fmt: skip
-    print(f"# data {args.data}: {len(X)} points, full batch; model {arch.n_params} parameters; "
-          f"{args.epochs} epochs")  # fmt: skip
+    print(
+        f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, device {device}"
+        + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else "")
+    )
+    print(
+        f"# data {args.data}: {len(X)} points, full batch; model {arch.n_params} parameters; "
+        f"{args.epochs} epochs"
+    )
 
     book_loop(X, y, 50, device)  # warm up both paths (allocator, kernels)
     engine_run(X, y, 2, 50, device)
     book_times = [timed(book_loop, X, y, args.epochs, device) for _ in range(args.book_models)]
     book_rate = args.epochs / float(np.median(book_times))  # model-epochs/s, one at a time
-    print("\n| M | book loops, one after another (model-epochs/s) | engine (model-epochs/s) "
-          "| engine / book |\n| ---: | ---: | ---: | ---: |")  # fmt: skip
+    print(
+        "\n| M | book loops, one after another (model-epochs/s) | engine (model-epochs/s) "
+        "| engine / book |\n| ---: | ---: | ---: | ---: |"
+    )
     for m in args.members:
         seconds = timed(engine_run, X, y, m, args.epochs, device)
         rate = m * args.epochs / seconds
@@ -109,8 +126,10 @@ def main() -> None:
         # interleave a book loop so both see the same machine load over the run
         book_times.append(timed(book_loop, X, y, args.epochs, device))
         book_rate = args.epochs / float(np.median(book_times))
-    print(f"\n# book loop: median {np.median(book_times):.3f} s per {args.epochs} epochs "
-          f"over {len(book_times)} runs")  # fmt: skip
+    print(
+        f"\n# book loop: median {np.median(book_times):.3f} s per {args.epochs} epochs "
+        f"over {len(book_times)} runs"
+    )
 
 
 if __name__ == "__main__":

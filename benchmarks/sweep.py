@@ -43,9 +43,13 @@ VARIANCE = 0.03
 def book_loop(X: torch.Tensor, y: torch.Tensor, lr: float, epochs: int) -> float:
     """The book's training program, one model: sigmoid + BCELoss, Adam, full batch."""
     model = torch.nn.Sequential(
-        torch.nn.Linear(2, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128), torch.nn.ReLU(),
-        torch.nn.Linear(128, 1), torch.nn.Sigmoid(),
-    )  # fmt: skip
+        torch.nn.Linear(2, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 1),
+        torch.nn.Sigmoid(),
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = torch.nn.BCELoss()
     for _ in range(epochs):
@@ -61,9 +65,24 @@ def speed(trials: int = 32, epochs: int = 2000) -> str:
     data = np.loadtxt(CURVE, delimiter=",", dtype=np.float32)
     X, y = torch.from_numpy(data[:, :2]), torch.from_numpy(data[:, 2:3])
     with tempfile.TemporaryDirectory() as tmp:
-        argv = [POINTLAB, "sweep", str(CURVE), "--space", "lr=loguniform(1e-4,1e-1)",
-                "--space", "layers=[128,128]", "--strategy", "random", "--trials", str(trials),
-                "--epochs", str(epochs), "--out", tmp, "--json"]  # fmt: skip
+        argv = [
+            POINTLAB,
+            "sweep",
+            str(CURVE),
+            "--space",
+            "lr=loguniform(1e-4,1e-1)",
+            "--space",
+            "layers=[128,128]",
+            "--strategy",
+            "random",
+            "--trials",
+            str(trials),
+            "--epochs",
+            str(epochs),
+            "--out",
+            tmp,
+            "--json",
+        ]
         start = time.perf_counter()
         done = subprocess.run(argv, capture_output=True, text=True, check=True)
         sweep_s = time.perf_counter() - start
@@ -109,8 +128,10 @@ def bayes_rule(X: np.ndarray) -> np.ndarray:
 
 def check_ripley(X: np.ndarray, y: np.ndarray) -> str:
     """Sample means and variances of each class's two clusters against the stated mixture."""
-    lines = ["| class | cluster | n | mean (sample) | mean (stated) | variances x, y (sample) |",
-             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines = [
+        "| class | cluster | n | mean (sample) | mean (stated) | variances x, y (sample) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for c in (0, 1):
         means = np.array(MEANS[c])
         points = X[y == c]
@@ -143,8 +164,10 @@ def ripley(extra: list[str], n_fresh: int = 200_000) -> str:
             model = load_run(Path(tmp) / "best").model
             error = float(np.mean(model.predict(X_new) != y_new))
         best = summary["best"]
-        params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in best["params"].items())  # fmt: skip
+        params = ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in best["params"].items()
+        )
         rows.append(
             f"| `pointlab sweep ripley_synth_train.csv {' '.join(flags)}` | {params}; "
             f"{summary['retrain']['epochs']} epochs | {best['val_loss']:.3f} / "
@@ -188,5 +211,9 @@ if __name__ == "__main__":
     part.write_text(text)
     parts = [Path(tempfile.gettempdir()) / f"pointlab-sweep-{w}.md" for w in ("speed", "ripley")]
     body = "\n".join(p.read_text() for p in parts if p.exists())
-    OUT.write_text("# `pointlab sweep` benchmarks\n\nMade by `benchmarks/sweep.py`.\n\n"
-                   + body + "\n" + machine())  # fmt: skip
+    OUT.write_text(
+        "# `pointlab sweep` benchmarks\n\nMade by `benchmarks/sweep.py`.\n\n"
+        + body
+        + "\n"
+        + machine()
+    )

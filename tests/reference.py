@@ -6,9 +6,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pointlab.batches import epoch_order
 from pointlab.config import TrainConfig
-from pointlab.models import Architecture, init_theta, member_state, to_sequential
+from pointlab.engine.batches import epoch_order
+from pointlab.engine.models import Architecture, init_theta, member_state, to_sequential
 
 OPTIMIZERS = {
     "sgd": lambda p, c: torch.optim.SGD(p, lr=c.lr, weight_decay=c.weight_decay),

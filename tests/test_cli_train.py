@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from rich.console import Console
 
 from pointlab import engine, runs
@@ -147,7 +148,7 @@ def test_ctrl_c_writes_what_was_done_and_exits_130(tmp_path, monkeypatch):
         ["train", str(CURVE), "--lr", "-1"],
         ["train", str(CURVE), "--val-fraction", "1"],
         ["train", str(CURVE), "--epochs", "-5"],
-        ["train", str(CURVE), "--device", "cuda"] if not engine.torch.cuda.is_available() else [],
+        ["train", str(CURVE), "--device", "cuda"] if not torch.cuda.is_available() else [],
         ["train", str(CURVE), "--early-stopping", "5", "--val-fraction", "0"],
     ],
 )

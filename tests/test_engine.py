@@ -79,8 +79,9 @@ def test_a_member_trains_the_same_alone_or_in_a_population(curve):
 
 def test_a_diverging_member_stops_and_the_others_go_on(curve):
     X, y = curve
-    configs = [TrainConfig(hidden=(16, 16), optimizer="sgd", lr=lr, epochs=40, seed=1)
-               for lr in (0.5, 1e8)]  # fmt: skip
+    configs = [
+        TrainConfig(hidden=(16, 16), optimizer="sgd", lr=lr, epochs=40, seed=1) for lr in (0.5, 1e8)
+    ]
     fine, diverged = train(configs, X, y, log_every=5)
     assert fine.status == "finished" and fine.history["epoch"][-1] == 40
     assert diverged.status == "diverged" and diverged.stopped_epoch < 40
@@ -163,8 +164,9 @@ def test_saved_models_predict_what_the_engine_measured(curve, tmp_path):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_population_matches_cpu(curve):
     X, y = curve
-    configs = [TrainConfig(hidden=(32, 32), epochs=30, batch_size=64, lr=0.01, seed=s)
-               for s in range(8)]  # fmt: skip
+    configs = [
+        TrainConfig(hidden=(32, 32), epochs=30, batch_size=64, lr=0.01, seed=s) for s in range(8)
+    ]
     cpu = train(configs, X, y, log_every=10)
     gpu = train(configs, X, y, log_every=10, device="cuda")
     for a, b in zip(cpu, gpu, strict=True):

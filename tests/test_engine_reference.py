@@ -50,13 +50,20 @@ def test_population_equals_separate_torch_models(optimizer):
     X, y = _data()
     configs = [
         TrainConfig(
-            hidden=(8, 8), optimizer=optimizer, lr=LRS[optimizer] * (1 + 0.5 * m), epochs=12,
-            batch_size=16, seed=10 + m, momentum=0.5 + 0.1 * m, beta1=0.8 + 0.05 * m,
-            weight_decay=[0.0, 1e-3, 0.0, 1e-2][m], clip_grad=[None, 0.5, None, 2.0][m],
+            hidden=(8, 8),
+            optimizer=optimizer,
+            lr=LRS[optimizer] * (1 + 0.5 * m),
+            epochs=12,
+            batch_size=16,
+            seed=10 + m,
+            momentum=0.5 + 0.1 * m,
+            beta1=0.8 + 0.05 * m,
+            weight_decay=[0.0, 1e-3, 0.0, 1e-2][m],
+            clip_grad=[None, 0.5, None, 2.0][m],
             **SCHEDULES[m],
         )
         for m in range(4)
-    ]  # fmt: skip
+    ]
     for result in train(configs, X, y, log_every=3):
         assert result.status == "finished"
         _assert_member_matches(result, X, y, log_every=3)
@@ -79,7 +86,7 @@ def test_activations_and_label_smoothing(activation):
     configs = [
         TrainConfig(
             hidden=(5, 4), activation=activation, lr=0.05, epochs=8, seed=m, label_smoothing=0.1 * m
-        )  # fmt: skip
+        )
         for m in range(2)
     ]
     for result in train(configs, X, y, log_every=4):
@@ -114,9 +121,18 @@ def test_members_sharing_betas_take_the_fused_adam_path_and_still_match(optimize
     # A sweep's usual population: one set of betas, a learning rate and weight decay per member.
     X, y = _data()
     configs = [
-        TrainConfig(hidden=(8, 8), optimizer=optimizer, lr=0.003 * 3**m, weight_decay=0.01 * m,
-                    epochs=12, batch_size=16, seed=m, schedule="cosine", warmup=2)
+        TrainConfig(
+            hidden=(8, 8),
+            optimizer=optimizer,
+            lr=0.003 * 3**m,
+            weight_decay=0.01 * m,
+            epochs=12,
+            batch_size=16,
+            seed=m,
+            schedule="cosine",
+            warmup=2,
+        )
         for m in range(4)
-    ]  # fmt: skip
+    ]
     for result in train(configs, X, y, log_every=4):
         _assert_member_matches(result, X, y, log_every=4)

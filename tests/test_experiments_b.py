@@ -16,15 +16,24 @@ from pointlab.cli import main
 from pointlab.experiments.schedules import torch_agreement
 
 RELIABLE = {
-    "schedules": {"schedules equal torch.optim.lr_scheduler", "cosine ends lower than constant",
-                  "a peak lr that fails without warmup trains with it"},
-    "batch-lr": {"without scaling, the epoch budget fails at k = 8",
-                 "linear scaling + warmup holds up to some k, then breaks"},
-    "double-descent": {"random features: the test error peaks at N = n",
-                       "and falls again far beyond"},
-    "universal": {"error falls as one hidden layer widens",
-                  "training also improves with width at first"},
-}  # fmt: skip
+    "schedules": {
+        "schedules equal torch.optim.lr_scheduler",
+        "cosine ends lower than constant",
+        "a peak lr that fails without warmup trains with it",
+    },
+    "batch-lr": {
+        "without scaling, the epoch budget fails at k = 8",
+        "linear scaling + warmup holds up to some k, then breaks",
+    },
+    "double-descent": {
+        "random features: the test error peaks at N = n",
+        "and falls again far beyond",
+    },
+    "universal": {
+        "error falls as one hidden layer widens",
+        "training also improves with width at first",
+    },
+}
 
 
 @pytest.fixture(autouse=True)

@@ -29,9 +29,13 @@ BOOK_ROWS = (
     b"7.231352180317337508e-01,2.749202113120079449e-01,0.000000000000000000e+00\n"
 )
 POINTS = np.array(
-    [[0.3949785611484774, 0.2102803861232634], [0.2536423547222862, 0.954248370605539],
-     [0.7231352180317338, 0.2749202113120079]], dtype=np.float32
-)  # fmt: skip
+    [
+        [0.3949785611484774, 0.2102803861232634],
+        [0.2536423547222862, 0.954248370605539],
+        [0.7231352180317338, 0.2749202113120079],
+    ],
+    dtype=np.float32,
+)
 LABELS = np.array([0, 1, 0])
 
 
@@ -95,7 +99,7 @@ def test_ripley_with_header_and_row_names(columns):
         "quoted-header",
         "all-quoted",
         "row-names",
-    ],  # fmt: skip
+    ],
 )
 def test_good_files(tmp_path, content):
     data = load_csv(write(tmp_path, content))
@@ -187,11 +191,14 @@ BAD = [
     ("index-out-of-range", ROW, "0,1,3", "index 3 is out of range: the file has 3", None),
     ("same-column-twice", ROW, "0,0,2", "three different columns", None),
     ("two-columns-given", ROW, "0,1", "give three columns X,Y,LABEL", None),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("content", "columns", "words", "line"), [case[1:] for case in BAD],
-                         ids=[case[0] for case in BAD])  # fmt: skip
+@pytest.mark.parametrize(
+    ("content", "columns", "words", "line"),
+    [case[1:] for case in BAD],
+    ids=[case[0] for case in BAD],
+)
 def test_bad_files_end_in_one_clear_line(tmp_path, capsys, content, columns, words, line):
     path = tmp_path / "bad.csv" if content is None else write(tmp_path, content, "bad.csv")
     with pytest.raises(UserError) as caught:

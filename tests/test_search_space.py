@@ -135,8 +135,9 @@ def _tpe_values(seed: int) -> list[dict]:
 def test_tpe_stays_in_bounds_follows_the_seed_and_learns():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     values = _tpe_values(1)
-    assert all(1e-4 <= v["lr"] <= 1e-1 and v["activation"] in ("relu", "tanh", "gelu")
-               for v in values)  # fmt: skip
+    assert all(
+        1e-4 <= v["lr"] <= 1e-1 and v["activation"] in ("relu", "tanh", "gelu") for v in values
+    )
     assert values == _tpe_values(1) and values != _tpe_values(2)
     late = [abs(math.log10(v["lr"]) + 2) for v in values[-10:]]
     early = [abs(math.log10(v["lr"]) + 2) for v in values[:10]]

@@ -59,8 +59,16 @@ def test_the_test_data_never_influences_the_choice(tmp_path):
     save_csv(test, tmp_path / "test.csv")
     save_csv(flipped, tmp_path / "flipped.csv")
     a = sweep(tmp_path, "--trials", "3", "--epochs", "40", "--test", str(tmp_path / "test.csv"))
-    b = sweep(tmp_path, "--trials", "3", "--epochs", "40", "--test", str(tmp_path / "flipped.csv"),
-              name="flipped")  # fmt: skip
+    b = sweep(
+        tmp_path,
+        "--trials",
+        "3",
+        "--epochs",
+        "40",
+        "--test",
+        str(tmp_path / "flipped.csv"),
+        name="flipped",
+    )
     assert a["trials"] == b["trials"] and a["best"] == b["best"]
     assert a["retrain"] == b["retrain"]
     # Only the reported number moves: flipping every label turns right into wrong.
@@ -72,8 +80,9 @@ def test_halving_prunes_down_to_one_full_length_trial(tmp_path):
     summary = sweep(tmp_path, "--strategy", "halving", "--trials", "9", "--epochs", "90")
     states = [t["state"] for t in summary["trials"]]
     assert states.count("complete") == 1 and states.count("pruned") == 8
-    assert summary["best"]["trial"] == next(t["trial"] for t in summary["trials"]
-                                            if t["state"] == "complete")  # fmt: skip
+    assert summary["best"]["trial"] == next(
+        t["trial"] for t in summary["trials"] if t["state"] == "complete"
+    )
 
 
 def test_cross_validation_trains_every_fold_and_averages(tmp_path):
@@ -106,8 +115,7 @@ def test_a_finished_study_is_not_run_again_and_another_setup_is_refused(tmp_path
 
 
 def _command(out: Path, *extra: str) -> list[str]:
-    return [POINTLAB, "sweep", CURVE, *SMALL, "--batch", "1", "--out", str(out), "--json",
-            *extra]  # fmt: skip
+    return [POINTLAB, "sweep", CURVE, *SMALL, "--batch", "1", "--out", str(out), "--json", *extra]
 
 
 def _wait_for(db: Path, done: int, process: subprocess.Popen, timeout: float = 120.0) -> None:
@@ -160,10 +168,14 @@ def test_two_processes_on_one_study_share_it_and_run_no_trial_twice(tmp_path):
     db = tmp_path / "study.db"
     storage = ["--storage", f"sqlite:///{db}", "--study", "shared"]
     processes = [
-        subprocess.Popen(_command(tmp_path / f"p{i}", "--trials", "8", "--epochs", "200", *storage),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            _command(tmp_path / f"p{i}", "--trials", "8", "--epochs", "200", *storage),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(2)
-    ]  # fmt: skip
+    ]
     outputs = [p.communicate(timeout=180) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], [o[1] for o in outputs]
     trials = trials_in(db, "shared")

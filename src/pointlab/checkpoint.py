@@ -17,8 +17,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
 from pointlab.config import TrainConfig
+from pointlab.engine.models import Architecture, to_sequential
 from pointlab.errors import UserError
-from pointlab.models import Architecture, to_sequential
 
 FORMAT_VERSION = 1
 

@@ -65,8 +65,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     tune_cpu(device)
     out = Path(args.out) if args.out else Path("runs") / "experiments" / args.name
     module = experiments.load(args.name)
-    ctx = Context(out=out, quick=args.quick, seeds=args.seeds, device=device,
-                  progress=lambda message: console.print(f"[dim]{message}[/dim]"))  # fmt: skip
+    ctx = Context(
+        out=out,
+        quick=args.quick,
+        seeds=args.seeds,
+        device=device,
+        progress=lambda message: console.print(f"[dim]{message}[/dim]"),
+    )
     console.print(f"[bold]{args.name}[/bold]: {module.SUMMARY}")
     start = time.perf_counter()
     report = module.run(ctx)

@@ -42,19 +42,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "is retrained on all the training data and tested once on data it never chose by.",
     )
     parser.add_argument("csv", metavar="FILE.csv", help="training data (the book's format)")
-    parser.add_argument("--space", action="append", default=[], metavar="NAME=SPEC",
-                        help="a searched option, repeatable: choices (activation=relu,tanh; "
-                        "layers=[16],[64,64]; batch_size=16,32,full) or a range "
-                        "(lr=loguniform(1e-4,1e-1), dropout=uniform(0,0.5), depth=int(1,4), "
-                        "width=intlog(8,256)); default: lr, depth, width, weight_decay"
-                        )  # fmt: skip
-    parser.add_argument("--strategy", choices=STRATEGIES, default="random",
-                        help="grid: the whole product; random: N samples; tpe: Optuna's TPE, a "
-                        "batch at a time; halving: successive halving of N random trials, the "
-                        "best third going on at each rung (default: random)")  # fmt: skip
-    parser.add_argument("--trials", type=_positive, default=None, metavar="N",
-                        help="trials to run (default: 32); grid: points per range chosen so "
-                        "that the product stays within N (default: 5 per range)")  # fmt: skip
+    parser.add_argument(
+        "--space",
+        action="append",
+        default=[],
+        metavar="NAME=SPEC",
+        help="a searched option, repeatable: choices (activation=relu,tanh; "
+        "layers=[16],[64,64]; batch_size=16,32,full) or a range "
+        "(lr=loguniform(1e-4,1e-1), dropout=uniform(0,0.5), depth=int(1,4), "
+        "width=intlog(8,256)); default: lr, depth, width, weight_decay",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="random",
+        help="grid: the whole product; random: N samples; tpe: Optuna's TPE, a "
+        "batch at a time; halving: successive halving of N random trials, the "
+        "best third going on at each rung (default: random)",
+    )
+    parser.add_argument(
+        "--trials",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="trials to run (default: 32); grid: points per range chosen so "
+        "that the product stays within N (default: 5 per range)",
+    )
     parser.add_argument(
         "--epochs",
         type=_positive,
@@ -62,9 +75,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="epochs per trial (default: 2000)",
     )
-    parser.add_argument("--cv", type=_positive, default=None, metavar="K",
-                        help="K-fold cross-validation instead of one validation split; the K "
-                        "folds of a trial train together (advised below ~1000 points)")  # fmt: skip
+    parser.add_argument(
+        "--cv",
+        type=_positive,
+        default=None,
+        metavar="K",
+        help="K-fold cross-validation instead of one validation split; the K "
+        "folds of a trial train together (advised below ~1000 points)",
+    )
     parser.add_argument(
         "--val-fraction",
         type=float,
@@ -107,23 +125,41 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="study name in the database (default: the FILE stem)",
     )
-    parser.add_argument("--storage", metavar="URL", default=None,
-                        help="database URL, e.g. postgresql://host/db (default: "
-                        "sqlite:///OUT/study.db)")  # fmt: skip
+    parser.add_argument(
+        "--storage",
+        metavar="URL",
+        default=None,
+        help="database URL, e.g. postgresql://host/db (default: sqlite:///OUT/study.db)",
+    )
     parser.add_argument(
         "--device", default="auto", metavar="DEVICE", help="cpu, cuda or auto (default: auto)"
     )
-    parser.add_argument("--batch", type=_positive, default=None, metavar="N",
-                        help="trials claimed and trained together at a time (default: as many "
-                        "as fit in memory; tpe: 8)")  # fmt: skip
-    parser.add_argument("--stale-after", type=_positive, default=60, metavar="SECONDS",
-                        help="a trial whose process sent no heartbeat for this long is run "
-                        "again (default: 60)")  # fmt: skip
-    parser.add_argument("--log-every", type=_positive, default=None, metavar="K",
-                        help="record metrics every K epochs; the best epoch is one of these "
-                        "(default: epochs / 100)")  # fmt: skip
-    parser.add_argument("--json", action="store_true",
-                        help="print a JSON summary instead of tables")  # fmt: skip
+    parser.add_argument(
+        "--batch",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="trials claimed and trained together at a time (default: as many "
+        "as fit in memory; tpe: 8)",
+    )
+    parser.add_argument(
+        "--stale-after",
+        type=_positive,
+        default=60,
+        metavar="SECONDS",
+        help="a trial whose process sent no heartbeat for this long is run again (default: 60)",
+    )
+    parser.add_argument(
+        "--log-every",
+        type=_positive,
+        default=None,
+        metavar="K",
+        help="record metrics every K epochs; the best epoch is one of these "
+        "(default: epochs / 100)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON summary instead of tables"
+    )
     fixed = parser.add_argument_group(
         "fixed training options", "as for `pointlab train`: the same value for every trial"
     )
@@ -142,9 +178,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     defaults = TrainConfig()
     for f in dataclasses.fields(TrainConfig):
         if f.name not in _NOT_FIXED:
-            fixed.add_argument(f"--{f.name.replace('_', '-')}", dest=f"fixed_{f.name}",
-                               metavar="V", default=None,
-                               help=f"(default: {_text(getattr(defaults, f.name))})")  # fmt: skip
+            fixed.add_argument(
+                f"--{f.name.replace('_', '-')}",
+                dest=f"fixed_{f.name}",
+                metavar="V",
+                default=None,
+                help=f"(default: {_text(getattr(defaults, f.name))})",
+            )
     parser.set_defaults(func=run)
 
 
@@ -160,8 +200,17 @@ def run(args: argparse.Namespace, console: Console) -> int:
     n_trials = args.trials if args.trials or args.strategy == "grid" else 32
     if args.cv == 1:
         raise UserError("--cv K needs K >= 2 folds (leave it out for one validation split)")
-    setup = SweepSetup(params, args.strategy, n_trials, base, args.cv, args.val_fraction,
-                       args.test_fraction, args.seed, args.log_every)  # fmt: skip
+    setup = SweepSetup(
+        params,
+        args.strategy,
+        n_trials,
+        base,
+        args.cv,
+        args.val_fraction,
+        args.test_fraction,
+        args.seed,
+        args.log_every,
+    )
     tune_cpu(engine.resolve_device(args.device))
     out = Path(args.out or Path("sweeps") / Path(args.csv).stem)
     out.mkdir(parents=True, exist_ok=True)
@@ -170,8 +219,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     store = Store(storage, study, stale_after=args.stale_after)
     try:
         with _progress(console, disable=args.json) as progress:
-            result = run_sweep(setup, data, test, store, device=args.device, batch=args.batch,
-                               progress=progress)  # fmt: skip
+            result = run_sweep(
+                setup, data, test, store, device=args.device, batch=args.batch, progress=progress
+            )
     except KeyboardInterrupt:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
@@ -187,8 +237,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _fixed_names(args) -> list[str]:
-    names = [k.removeprefix("fixed_") for k, v in vars(args).items()
-             if k.startswith("fixed_") and v is not None]  # fmt: skip
+    names = [
+        k.removeprefix("fixed_")
+        for k, v in vars(args).items()
+        if k.startswith("fixed_") and v is not None
+    ]
     return names + (["layers"] if args.layers is not None or args.model else [])
 
 
@@ -211,9 +264,14 @@ class _progress:
 
     def __init__(self, console: Console, disable: bool) -> None:
         self.bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console, transient=True, disable=disable,
-        )  # fmt: skip
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=disable,
+        )
         self.trials = self.bar.add_task("trials", total=None)
         self.epochs = self.bar.add_task("epochs", total=None)
 
@@ -237,18 +295,31 @@ def _write_best(out: Path, result, setup, args) -> Path:
     fresh.mkdir(parents=True)
     model = result.model
     spec = runs.RunSpec(
-        config=result.config, data=str(Path(args.csv).resolve()), columns=args.columns,
-        val_fraction=0.0, split_seed=setup.seed, n_classes=model.n_classes,
+        config=result.config,
+        data=str(Path(args.csv).resolve()),
+        columns=args.columns,
+        val_fraction=0.0,
+        split_seed=setup.seed,
+        n_classes=model.n_classes,
         test=str(Path(args.test).resolve()) if args.test else None,
-        device=str(engine.resolve_device(args.device)), log_every=setup.log_every,
-    )  # fmt: skip
+        device=str(engine.resolve_device(args.device)),
+        log_every=setup.log_every,
+    )
     summary = {
-        "status": "finished", "stopped_epoch": result.config.epochs, "best_epoch": None,
-        "n_params": model.arch.n_params, "test": result.test, "weights": "final",
-        "sweep": {"trial": result.best.slot, "params": result.best.params,
-                  "val_loss": result.best.value, "val_acc": result.best.result["val_acc"],
-                  "retrained_on": result.n_train},
-    }  # fmt: skip
+        "status": "finished",
+        "stopped_epoch": result.config.epochs,
+        "best_epoch": None,
+        "n_params": model.arch.n_params,
+        "test": result.test,
+        "weights": "final",
+        "sweep": {
+            "trial": result.best.slot,
+            "params": result.best.params,
+            "val_loss": result.best.value,
+            "val_acc": result.best.result["val_acc"],
+            "retrained_on": result.n_train,
+        },
+    }
     runs.write_metrics(fresh, result.history)
     runs.write_model(fresh, spec, model.state)
     runs.write_config(fresh, spec, summary)
@@ -270,13 +341,24 @@ def _draw(out: Path, result, setup) -> list[Path]:
     dims = sorted(setup.params, key=lambda p: -weights.get(p.name, 0.0))[:2]
     name = f"{setup.strategy} search"
     return [
-        plot_loss_vs_params(result.rows, setup.params, out / "sweep_loss.png",
-                            f"{name}: validation loss of each trial"),
-        plot_points_tried(result.rows, dims, out / "sweep_points.png",
-                          f"{name}: points tried in the two most important dimensions"),
-        plot_best_curves([r for r in ranked if r.state == "complete"], out / "sweep_curves.png",
-                         f"{name}: learning curves of the best trials"),
-    ]  # fmt: skip
+        plot_loss_vs_params(
+            result.rows,
+            setup.params,
+            out / "sweep_loss.png",
+            f"{name}: validation loss of each trial",
+        ),
+        plot_points_tried(
+            result.rows,
+            dims,
+            out / "sweep_points.png",
+            f"{name}: points tried in the two most important dimensions",
+        ),
+        plot_best_curves(
+            [r for r in ranked if r.state == "complete"],
+            out / "sweep_curves.png",
+            f"{name}: learning curves of the best trials",
+        ),
+    ]
 
 
 def _print_report(console, result, setup, summary, best_dir, pictures) -> None:

@@ -22,8 +22,8 @@ from pointlab.checkpoint import TrainedModel
 from pointlab.cli.threads import tune_cpu
 from pointlab.config import ACTIVATIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, preset
 from pointlab.data import Dataset, load_csv
+from pointlab.engine.models import Architecture
 from pointlab.errors import UserError
-from pointlab.models import Architecture
 from pointlab.splits import split
 
 DEFAULT_VAL_FRACTION = 0.2

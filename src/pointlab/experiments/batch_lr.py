@@ -37,8 +37,7 @@ def run(ctx: Context) -> Report:
     # Train and test from one generator call; 20% held out for testing (no selection on it).
     data = generators.make("moons", n=s["n_train"] * 5 // 4, seed=0)
     train, test, _ = split(data, 0.2, 0.0, seed=0)
-    base = TrainConfig(hidden=(32, 32), optimizer="momentum", schedule="cosine",
-                       epochs=s["epochs"])  # fmt: skip
+    base = TrainConfig(hidden=(32, 32), optimizer="momentum", schedule="cosine", epochs=s["epochs"])
     errors = {v: [] for v in VARIANTS}  # variant -> per k: (seeds,) test errors
     diverged = {v: [] for v in VARIANTS}
     for k in KS:
@@ -51,13 +50,15 @@ def run(ctx: Context) -> Report:
         }
         configs = [c.replace(seed=i) for c in variants.values() for i in range(seeds)]
         # One call per batch size: its members step together with no padding masks.
-        results = engine.train(configs, train.X, train.y, test.X, test.y,
-                               log_every=s["epochs"], device=ctx.device)  # fmt: skip
+        results = engine.train(
+            configs, train.X, train.y, test.X, test.y, log_every=s["epochs"], device=ctx.device
+        )
         for j, v in enumerate(VARIANTS):
             chunk = results[j * seeds : (j + 1) * seeds]
             # A diverged member predicts nothing useful: count it as chance (error 0.5).
-            errors[v].append([0.5 if r.status == "diverged" else 1 - r.last("val_acc")
-                              for r in chunk])  # fmt: skip
+            errors[v].append(
+                [0.5 if r.status == "diverged" else 1 - r.last("val_acc") for r in chunk]
+            )
             diverged[v].append(sum(r.status == "diverged" for r in chunk))
     mean = {v: np.array([np.mean(e) for e in errors[v]]) for v in VARIANTS}
     reference = float(mean["scaled + warmup"][0])
@@ -77,38 +78,67 @@ def run(ctx: Context) -> Report:
 
     ctx.out.mkdir(parents=True, exist_ok=True)
     band = {v: (np.min(errors[v], 1), np.max(errors[v], 1)) for v in VARIANTS}
-    panels(ctx.out / "batch_lr.png", f"Batch size k x {s['batch']} on moons "
-           f"({len(train.X)} points, {s['epochs']} epochs, {seeds} seeds)", [
-        Panel("test error (mean; band: min-max over seeds)", f"k (batch = k x {s['batch']})",
-              "test error", [Series(v, KS, mean[v], "o-", band=band[v]) for v in VARIANTS],
-              logx=True, vlines=[(holds_to, f"scaling holds to k = {holds_to}")]),
-        Panel("peak learning rate", f"k (batch = k x {s['batch']})", "learning rate", [
-            Series("scaled: k x lr0", KS, [s["lr0"] * k for k in KS], "o-"),
-            Series("unscaled: lr0", KS, [s["lr0"]] * len(KS), "s--"),
-            Series(f"largest stable (scaled + warmup): {lr_stable:.2g}", KS,
-                   [lr_stable] * len(KS), ":", "k"),
-        ], logx=True, logy=True),
-    ])  # fmt: skip
+    panels(
+        ctx.out / "batch_lr.png",
+        f"Batch size k x {s['batch']} on moons "
+        f"({len(train.X)} points, {s['epochs']} epochs, {seeds} seeds)",
+        [
+            Panel(
+                "test error (mean; band: min-max over seeds)",
+                f"k (batch = k x {s['batch']})",
+                "test error",
+                [Series(v, KS, mean[v], "o-", band=band[v]) for v in VARIANTS],
+                logx=True,
+                vlines=[(holds_to, f"scaling holds to k = {holds_to}")],
+            ),
+            Panel(
+                "peak learning rate",
+                f"k (batch = k x {s['batch']})",
+                "learning rate",
+                [
+                    Series("scaled: k x lr0", KS, [s["lr0"] * k for k in KS], "o-"),
+                    Series("unscaled: lr0", KS, [s["lr0"]] * len(KS), "s--"),
+                    Series(
+                        f"largest stable (scaled + warmup): {lr_stable:.2g}",
+                        KS,
+                        [lr_stable] * len(KS),
+                        ":",
+                        "k",
+                    ),
+                ],
+                logx=True,
+                logy=True,
+            ),
+        ],
+    )
 
     claims = [
-        Claim("linear scaling + warmup holds up to some k, then breaks",
-              f"test error within {TOLERANCE} of k = 1's ({reference:.3f}) for k <= K with "
-              "K >= 4, and above it at some k <= 128",
-              f"holds to k = {holds_to}, breaks at k = {k_break}",
-              k_break is not None and holds_to >= 4),
-        Claim("without scaling, the epoch budget fails at k = 8",
-              f"unscaled test error at k = 8 > {limit:.3f}",
-              float(mean["unscaled"][i8]), bool(mean["unscaled"][i8] > limit)),
-        Claim("warmup lowers the error where scaling without warmup first breaks",
-              f"at k = {at}: error(scaled + warmup) < error(scaled)",
-              f"{mean['scaled + warmup'][ia]:.3f} vs {mean['scaled'][ia]:.3f}",
-              bool(mean["scaled + warmup"][ia] < mean["scaled"][ia])),
-    ]  # fmt: skip
+        Claim(
+            "linear scaling + warmup holds up to some k, then breaks",
+            f"test error within {TOLERANCE} of k = 1's ({reference:.3f}) for k <= K with "
+            "K >= 4, and above it at some k <= 128",
+            f"holds to k = {holds_to}, breaks at k = {k_break}",
+            k_break is not None and holds_to >= 4,
+        ),
+        Claim(
+            "without scaling, the epoch budget fails at k = 8",
+            f"unscaled test error at k = 8 > {limit:.3f}",
+            float(mean["unscaled"][i8]),
+            bool(mean["unscaled"][i8] > limit),
+        ),
+        Claim(
+            "warmup lowers the error where scaling without warmup first breaks",
+            f"at k = {at}: error(scaled + warmup) < error(scaled)",
+            f"{mean['scaled + warmup'][ia]:.3f} vs {mean['scaled'][ia]:.3f}",
+            bool(mean["scaled + warmup"][ia] < mean["scaled"][ia]),
+        ),
+    ]
     rows = "\n".join(
         f"| {k} | {s['batch'] * k} | {s['lr0'] * k:.3g} | "
-        + " | ".join(f"{mean[v][i]:.3f} ({diverged[v][i]} NaN)" for v in VARIANTS) + " |"
+        + " | ".join(f"{mean[v][i]:.3f} ({diverged[v][i]} NaN)" for v in VARIANTS)
+        + " |"
         for i, k in enumerate(KS)
-    )  # fmt: skip
+    )
     findings = (
         f"Mean test error over {seeds} seeds (NaN: members the engine marked diverged, counted "
         f"as error 0.5):\n\n| k | batch | scaled lr | {' | '.join(VARIANTS)} |\n"
@@ -147,11 +177,18 @@ def run(ctx: Context) -> Report:
         claims=claims,
         figures=[("batch_lr.png", "Test error against k (left) and the learning rates (right).")],
         findings=findings,
-        numbers=dict(ks=list(KS), errors=errors, mean_error={v: mean[v] for v in VARIANTS},
-                     diverged=diverged, reference_error=reference, holds_to=holds_to,
-                     k_break=k_break, k_break_without_warmup=k_break_plain,
-                     largest_stable_lr=lr_stable),
-    )  # fmt: skip
+        numbers=dict(
+            ks=list(KS),
+            errors=errors,
+            mean_error={v: mean[v] for v in VARIANTS},
+            diverged=diverged,
+            reference_error=reference,
+            holds_to=holds_to,
+            k_break=k_break,
+            k_break_without_warmup=k_break_plain,
+            largest_stable_lr=lr_stable,
+        ),
+    )
 
 
 def _seeds(own: int, ctx: Context) -> int:

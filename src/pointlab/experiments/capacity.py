@@ -14,9 +14,9 @@ from matplotlib.figure import Figure
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig, preset
+from pointlab.engine.models import Architecture
 from pointlab.experiments import figures
 from pointlab.experiments.base import Claim, Context, Report
-from pointlab.models import Architecture
 
 NAME = "capacity"
 SUMMARY = "simple (3 weights) stalls at the logistic-regression optimum on curve data; complex fits"
@@ -42,11 +42,15 @@ def run(ctx: Context) -> Report:
     epochs = {"simple": 3000, "complex": 600 if ctx.quick else 2000}
     seeds = range(ctx.seeds)
     # The book's training: Adam, lr 0.003, full batch. Each model's seeds are one population.
-    configs = [TrainConfig(hidden=preset(m), epochs=epochs[m], seed=s)
-               for m in ("simple", "complex") for s in seeds]  # fmt: skip
+    configs = [
+        TrainConfig(hidden=preset(m), epochs=epochs[m], seed=s)
+        for m in ("simple", "complex")
+        for s in seeds
+    ]
     ctx.say(f"training {len(configs)} models (simple and complex, {ctx.seeds} seeds each)")
-    results = engine.train(configs, train.X, train.y, test.X, test.y, device=ctx.device,
-                           log_every=20)  # fmt: skip
+    results = engine.train(
+        configs, train.X, train.y, test.X, test.y, device=ctx.device, log_every=20
+    )
     simple, complex_ = results[: ctx.seeds], results[ctx.seeds :]
     opt_loss, opt_acc = logistic_optimum(train.X, train.y)
 
@@ -59,33 +63,70 @@ def run(ctx: Context) -> Report:
     s_test, c_test = mean(simple, "val_acc"), mean(complex_, "val_acc")
     gap = max(abs(r.last("train_loss") - opt_loss) for r in simple)
     claims = [
-        Claim("simple has 3 weights, complex 17,025", "counts == (3, 17025)",
-              f"{n_params['simple']}, {n_params['complex']}",
-              (n_params["simple"], n_params["complex"]) == (3, 17025)),
-        Claim("simple stalls at the logistic-regression optimum",
-              "|simple's train loss - Newton optimum| <= 0.01 (every seed)", gap, gap <= 0.01),
-        Claim("simple cannot fit the curve", "simple's train accuracy <= 0.85", s_acc,
-              s_acc <= 0.85),
+        Claim(
+            "simple has 3 weights, complex 17,025",
+            "counts == (3, 17025)",
+            f"{n_params['simple']}, {n_params['complex']}",
+            (n_params["simple"], n_params["complex"]) == (3, 17025),
+        ),
+        Claim(
+            "simple stalls at the logistic-regression optimum",
+            "|simple's train loss - Newton optimum| <= 0.01 (every seed)",
+            gap,
+            gap <= 0.01,
+        ),
+        Claim(
+            "simple cannot fit the curve", "simple's train accuracy <= 0.85", s_acc, s_acc <= 0.85
+        ),
         Claim("complex fits the curve", "complex's train accuracy >= 0.95", c_acc, c_acc >= 0.95),
-        Claim("complex's loss is far below the linear optimum",
-              "complex's train loss <= optimum / 3", c_loss, c_loss <= opt_loss / 3),
-        Claim("complex also predicts new points better",
-              "test accuracy complex - simple >= 0.08", c_test - s_test, c_test - s_test >= 0.08),
-    ]  # fmt: skip
+        Claim(
+            "complex's loss is far below the linear optimum",
+            "complex's train loss <= optimum / 3",
+            c_loss,
+            c_loss <= opt_loss / 3,
+        ),
+        Claim(
+            "complex also predicts new points better",
+            "test accuracy complex - simple >= 0.08",
+            c_test - s_test,
+            c_test - s_test >= 0.08,
+        ),
+    ]
 
     figure = Figure(figsize=(12, 4.2))
     axes = figure.subplots(1, 3)
-    figures.draw_boundary(axes[0], simple[0].arch, simple[0].final_state, train.X, train.y,
-                          f"simple (3 weights): train acc {s_acc:.2f}")  # fmt: skip
-    figures.draw_boundary(axes[1], complex_[0].arch, complex_[0].final_state, train.X, train.y,
-                          f"complex (17,025 weights): train acc {c_acc:.2f}")  # fmt: skip
+    figures.draw_boundary(
+        axes[0],
+        simple[0].arch,
+        simple[0].final_state,
+        train.X,
+        train.y,
+        f"simple (3 weights): train acc {s_acc:.2f}",
+    )
+    figures.draw_boundary(
+        axes[1],
+        complex_[0].arch,
+        complex_[0].final_state,
+        train.X,
+        train.y,
+        f"complex (17,025 weights): train acc {c_acc:.2f}",
+    )
     for rs, label, colour in ((simple, "simple", "tab:red"), (complex_, "complex", "tab:blue")):
         for i, r in enumerate(rs):
-            axes[2].plot(r.history["epoch"], r.history["train_loss"], color=colour, alpha=0.7,
-                         label=label if i == 0 else None)  # fmt: skip
+            axes[2].plot(
+                r.history["epoch"],
+                r.history["train_loss"],
+                color=colour,
+                alpha=0.7,
+                label=label if i == 0 else None,
+            )
     axes[2].axhline(opt_loss, color="black", ls="--", lw=1, label="logistic-regression optimum")
-    axes[2].set(yscale="log", xlabel="epoch", ylabel="training loss (cross-entropy)",
-                title="training loss (Adam, lr 0.003, full batch)")  # fmt: skip
+    axes[2].set(
+        yscale="log",
+        xlabel="epoch",
+        ylabel="training loss (cross-entropy)",
+        title="training loss (Adam, lr 0.003, full batch)",
+    )
     axes[2].legend(fontsize=8)
     figure.suptitle("capacity: the book's simple and complex models on curve.csv")
     name = figures.save(figure, ctx.out, "capacity.png")
@@ -127,5 +168,5 @@ def run(ctx: Context) -> Report:
             "complex": {"train_loss": c_loss, "train_acc": c_acc, "test_acc": c_test},
             "epochs": epochs,
             "seeds": ctx.seeds,
-        },  # fmt: skip
+        },
     )

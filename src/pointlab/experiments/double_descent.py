@@ -23,8 +23,14 @@ from pointlab.experiments.figures_b import Panel, Series, panels
 NAME = "double-descent"
 SUMMARY = "test error vs model size peaks at N = n (Belkin et al. 2019; Nakkiran et al. 2019)"
 
-FULL = dict(n=100, draws=15, noise=0.2, widths=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
-            epochs=2000, seeds=2)  # fmt: skip
+FULL = dict(
+    n=100,
+    draws=15,
+    noise=0.2,
+    widths=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+    epochs=2000,
+    seeds=2,
+)
 QUICK = dict(n=40, draws=5, noise=0.2, widths=(2, 8, 32), epochs=200, seeds=1)
 # Frequency spread of the features: a Gaussian kernel of width 1/20, below the spacing of 100
 # points; wider kernels (e.g. 1/6) make the 2-D kernel matrix so ill-conditioned that even
@@ -69,8 +75,9 @@ def run(ctx: Context) -> Report:
     for noise in (0.0, s["noise"]):
         ctx.say(f"double-descent: random features, label noise {noise}")
         train = generators.make("moons", n=n, noise=0.1, label_noise=noise, seed=0)
-        curves[noise] = rff_errors(train.X.astype(np.float64), train.y, X_test, test.y,
-                                   counts, s["draws"], seed=2)  # fmt: skip
+        curves[noise] = rff_errors(
+            train.X.astype(np.float64), train.y, X_test, test.y, counts, s["draws"], seed=2
+        )
     clean, noisy = curves[0.0][0], curves[s["noise"]][0]
     peak_at = {k: int(counts[np.argmax(v[0])]) for k, v in curves.items()}
     far = counts >= 10 * n
@@ -79,10 +86,14 @@ def run(ctx: Context) -> Report:
     # MLP widths on the noisy training set: all widths in one engine call (grouped by width).
     ctx.say("double-descent: MLP width sweep")
     train = generators.make("moons", n=n, noise=0.1, label_noise=s["noise"], seed=0)
-    configs = [TrainConfig(hidden=(w,), lr=0.01, epochs=s["epochs"], seed=k)
-               for w in s["widths"] for k in range(_seeds(s["seeds"], ctx))]  # fmt: skip
-    results = engine.train(configs, train.X, train.y, test.X, test.y, log_every=s["epochs"],
-                           device=ctx.device)  # fmt: skip
+    configs = [
+        TrainConfig(hidden=(w,), lr=0.01, epochs=s["epochs"], seed=k)
+        for w in s["widths"]
+        for k in range(_seeds(s["seeds"], ctx))
+    ]
+    results = engine.train(
+        configs, train.X, train.y, test.X, test.y, log_every=s["epochs"], device=ctx.device
+    )
     seeds = len(configs) // len(s["widths"])
     chunks = [results[i * seeds : (i + 1) * seeds] for i in range(len(s["widths"]))]
     mlp_test = np.array([np.mean([1 - r.last("val_acc") for r in c]) for c in chunks])
@@ -94,34 +105,69 @@ def run(ctx: Context) -> Report:
     bump = float(mlp_test[ipeak] - max(left_min, right_min))
 
     ctx.out.mkdir(parents=True, exist_ok=True)
-    panels(ctx.out / "double_descent.png", f"Double descent on moons, n = {n} training points", [
-        Panel(f"random Fourier features, min-norm fit (median of {s['draws']} draws)", "features N",
-              "test MSE (labels -1/+1)", [
-                  Series("clean labels", counts, clean, ".-"),
-                  Series(f"label noise {s['noise']}", counts, noisy, ".-")],
-              logx=True, logy=True, vlines=[(n, "N = n")]),
-        Panel("same fits: classification error", "features N", "test error", [
-                  Series("clean labels", counts, curves[0.0][1], ".-"),
-                  Series(f"label noise {s['noise']}", counts, curves[s["noise"]][1], ".-")],
-              logx=True, vlines=[(n, "N = n")]),
-        Panel(f"MLP, one hidden layer, Adam, {s['epochs']} epochs, noise {s['noise']}",
-              "hidden width", "error", [
-                  Series("test", s["widths"], mlp_test, "o-"),
-                  Series("train", s["widths"], mlp_train, "s--")], logx=True),
-    ])  # fmt: skip
+    panels(
+        ctx.out / "double_descent.png",
+        f"Double descent on moons, n = {n} training points",
+        [
+            Panel(
+                f"random Fourier features, min-norm fit (median of {s['draws']} draws)",
+                "features N",
+                "test MSE (labels -1/+1)",
+                [
+                    Series("clean labels", counts, clean, ".-"),
+                    Series(f"label noise {s['noise']}", counts, noisy, ".-"),
+                ],
+                logx=True,
+                logy=True,
+                vlines=[(n, "N = n")],
+            ),
+            Panel(
+                "same fits: classification error",
+                "features N",
+                "test error",
+                [
+                    Series("clean labels", counts, curves[0.0][1], ".-"),
+                    Series(f"label noise {s['noise']}", counts, curves[s["noise"]][1], ".-"),
+                ],
+                logx=True,
+                vlines=[(n, "N = n")],
+            ),
+            Panel(
+                f"MLP, one hidden layer, Adam, {s['epochs']} epochs, noise {s['noise']}",
+                "hidden width",
+                "error",
+                [
+                    Series("test", s["widths"], mlp_test, "o-"),
+                    Series("train", s["widths"], mlp_train, "s--"),
+                ],
+                logx=True,
+            ),
+        ],
+    )
 
     claims = [
-        Claim("random features: the test error peaks at N = n",
-              f"argmax of test MSE (noisy labels) within 10% of n = {n}",
-              peak_at[s["noise"]], abs(peak_at[s["noise"]] - n) <= 0.1 * n),
-        Claim("and falls again far beyond", "min test MSE at N >= 10 n < 0.5 x peak",
-              fall, fall < 0.5),
-        Claim("label noise makes the peak taller", "peak MSE noisy > 1.2 x peak MSE clean",
-              f"{noisy.max():.3g} vs {clean.max():.3g}", bool(noisy.max() > 1.2 * clean.max())),
-        Claim("MLP width sweep: a model-wise peak", "an interior width's test error exceeds the "
-              "best widths on both sides by > 0.02", f"bump {bump:.3f} at width "
-              f"{s['widths'][ipeak]}", bump > 0.02),
-    ]  # fmt: skip
+        Claim(
+            "random features: the test error peaks at N = n",
+            f"argmax of test MSE (noisy labels) within 10% of n = {n}",
+            peak_at[s["noise"]],
+            abs(peak_at[s["noise"]] - n) <= 0.1 * n,
+        ),
+        Claim(
+            "and falls again far beyond", "min test MSE at N >= 10 n < 0.5 x peak", fall, fall < 0.5
+        ),
+        Claim(
+            "label noise makes the peak taller",
+            "peak MSE noisy > 1.2 x peak MSE clean",
+            f"{noisy.max():.3g} vs {clean.max():.3g}",
+            bool(noisy.max() > 1.2 * clean.max()),
+        ),
+        Claim(
+            "MLP width sweep: a model-wise peak",
+            "an interior width's test error exceeds the best widths on both sides by > 0.02",
+            f"bump {bump:.3f} at width {s['widths'][ipeak]}",
+            bump > 0.02,
+        ),
+    ]
     below = "does" if noisy[far].min() < noisy[counts < n].min() else "does not"
     findings = (
         f"Random features (median over {s['draws']} draws): the test MSE peaks at N = "
@@ -162,15 +208,29 @@ def run(ctx: Context) -> Report:
         ),
         method=method,
         claims=claims,
-        figures=[("double_descent.png", "Test error against model size: random features (left, "
-                  "middle) and trained MLPs (right).")],  # fmt: skip
+        figures=[
+            (
+                "double_descent.png",
+                "Test error against model size: random features (left, "
+                "middle) and trained MLPs (right).",
+            )
+        ],
         findings=findings,
-        numbers=dict(features=counts, rff_mse_clean=clean, rff_mse_noisy=noisy,
-                     rff_err_clean=curves[0.0][1], rff_err_noisy=curves[s["noise"]][1],
-                     peak_at=peak_at, fall_ratio=fall, widths=list(s["widths"]),
-                     mlp_params=params, mlp_test_error=mlp_test, mlp_train_error=mlp_train,
-                     mlp_bump=bump),
-    )  # fmt: skip
+        numbers=dict(
+            features=counts,
+            rff_mse_clean=clean,
+            rff_mse_noisy=noisy,
+            rff_err_clean=curves[0.0][1],
+            rff_err_noisy=curves[s["noise"]][1],
+            peak_at=peak_at,
+            fall_ratio=fall,
+            widths=list(s["widths"]),
+            mlp_params=params,
+            mlp_test_error=mlp_test,
+            mlp_train_error=mlp_train,
+            mlp_bump=bump,
+        ),
+    )
 
 
 def _seeds(own: int, ctx: Context) -> int:

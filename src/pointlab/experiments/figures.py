@@ -14,7 +14,7 @@ import torch
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from pointlab.models import Architecture, to_sequential
+from pointlab.engine.models import Architecture, to_sequential
 
 # The book's colours: class 0 red, class 1 blue; further classes from tab10.
 CLASS_COLOURS = ["red", "blue", "tab:green", "tab:orange", "tab:purple", "tab:brown"]
@@ -49,8 +49,17 @@ def draw_boundary(
     extent = (0.0, 1.0, 0.0, 1.0)
     k = max(arch.n_classes, int(y.max()) + 1)
     regions = predict_grid(arch, state, extent, scale=scale)
-    ax.imshow(regions, origin="lower", extent=extent, cmap=ListedColormap(CLASS_COLOURS[:k]),
-              alpha=0.18, vmin=0, vmax=k - 1, aspect="auto", interpolation="nearest")  # fmt: skip
+    ax.imshow(
+        regions,
+        origin="lower",
+        extent=extent,
+        cmap=ListedColormap(CLASS_COLOURS[:k]),
+        alpha=0.18,
+        vmin=0,
+        vmax=k - 1,
+        aspect="auto",
+        interpolation="nearest",
+    )
     for c in range(k):
         ax.scatter(*X[y == c].T, s=9, color=CLASS_COLOURS[c], label=f"class {c}")
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="x", ylabel="y", title=title)

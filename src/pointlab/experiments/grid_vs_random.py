@@ -67,8 +67,9 @@ def real_tuning(ctx: Context, reps: int, epochs: int):
         # comparison is then between hyperparameters, not between lucky seeds.
         configs += [_to_config(u, lows[r], epochs, r) for u in (*grid, *points[r])]
     ctx.say(f"training {len(configs)} MLPs ({reps} repetitions x 18 trials) as one population")
-    results = engine.train(configs, train.X, train.y, val.X, val.y, device=ctx.device,
-                           log_every=epochs)  # fmt: skip
+    results = engine.train(
+        configs, train.X, train.y, val.X, val.y, device=ctx.device, log_every=epochs
+    )
     acc = np.array([r.last("val_acc") for r in results]).reshape(reps, 2, 9)
     acc = np.nan_to_num(acc, nan=0.0)  # a diverged trial counts as a failed one
     return acc[:, 0].max(1), acc[:, 1].max(1), points, acc, lows
@@ -89,23 +90,36 @@ def run(ctx: Context) -> Report:
     if not ctx.quick:
         long_reps = max(reps * 2 // 5, 1)  # 300 epochs cost 3 times as much: fewer repetitions
         long_grid, long_random, *_ = real_tuning(ctx, long_reps, 300)
-        long = {"at_least": float(np.mean(long_random >= long_grid)),
-                "strictly": float(np.mean(long_random > long_grid)),
-                "mean_grid": float(long_grid.mean()),
-                "mean_random": float(long_random.mean()), "reps": long_reps}  # fmt: skip
+        long = {
+            "at_least": float(np.mean(long_random >= long_grid)),
+            "strictly": float(np.mean(long_random > long_grid)),
+            "mean_grid": float(long_grid.mean()),
+            "mean_random": float(long_random.mean()),
+            "reps": long_reps,
+        }
     at_least = float(np.mean(best_random >= best_grid))
     strictly = float(np.mean(best_random > best_grid))
     stderr = float(np.sqrt(at_least * (1 - at_least) / reps))  # of a binomial share
     claims = [
-        Claim("one of two matters: random finds the better best most of the time",
-              f"random better in >= 60% of {reps_synthetic} repetitions (calibrated: 67%)",
-              win_one, win_one >= 0.60),
-        Claim("the advantage comes from the unimportant axis",
-              "both matter equally: random better in < 50% (the grid covers 2-D evenly)",
-              win_both, win_both < 0.50),
-        Claim("real tuning: random's best val accuracy is at least grid's",
-              f"random >= grid in most (> 50%) of {reps} repetitions", at_least, at_least > 0.50),
-    ]  # fmt: skip
+        Claim(
+            "one of two matters: random finds the better best most of the time",
+            f"random better in >= 60% of {reps_synthetic} repetitions (calibrated: 67%)",
+            win_one,
+            win_one >= 0.60,
+        ),
+        Claim(
+            "the advantage comes from the unimportant axis",
+            "both matter equally: random better in < 50% (the grid covers 2-D evenly)",
+            win_both,
+            win_both < 0.50,
+        ),
+        Claim(
+            "real tuning: random's best val accuracy is at least grid's",
+            f"random >= grid in most (> 50%) of {reps} repetitions",
+            at_least,
+            at_least > 0.50,
+        ),
+    ]
     names = [_figure(ctx, points[0], win_one, win_both, best_grid, best_random, acc, reps)]
     findings = (
         f"Synthetic: with one important hyperparameter, random search's best of 9 beat the 3 x 3 "
@@ -182,21 +196,33 @@ def _figure(ctx, points, win_one, win_both, best_grid, best_random, acc, reps):
     xs = np.linspace(0, 1, 200)
     important = np.exp(-((xs - 0.62) ** 2) / 0.004)  # an example of the important axis' effect
     grid = np.array([[a, b] for a in GRID for b in GRID])
-    for ax, pts, title in ((ax_grid, grid, "grid: 3 values of x1"),
-                           (ax_rand, points, "random: 9 values of x1")):  # fmt: skip
+    for ax, pts, title in (
+        (ax_grid, grid, "grid: 3 values of x1"),
+        (ax_rand, points, "random: 9 values of x1"),
+    ):
         ax.scatter(pts[:, 0], pts[:, 1], s=40, color="tab:blue", zorder=3)
         ax.plot(xs, 1.02 + 0.25 * important, color="tab:green")  # effect along x1, drawn above
         for x in pts[:, 0]:  # projections on the important axis
             ax.plot([x, x], [-0.1, -0.02], color="tab:red", lw=2)
-        ax.set(xlim=(0, 1), ylim=(-0.12, 1.3), xlabel="x1 (important, e.g. learning rate)",
-               ylabel="x2 (unimportant)", title=title)  # fmt: skip
+        ax.set(
+            xlim=(0, 1),
+            ylim=(-0.12, 1.3),
+            xlabel="x1 (important, e.g. learning rate)",
+            ylabel="x2 (unimportant)",
+            title=title,
+        )
     ax_grid.text(0.02, 1.2, "effect of x1", color="tab:green", fontsize=8)
     diff = best_random - best_grid
     ax_real.hist(diff, bins=20, color="tab:blue")
     ax_real.axvline(0, color="black", lw=1)
-    ax_real.set(xlabel="best val accuracy: random - grid", ylabel="repetitions",
-                title=f"real tuning, {reps} repetitions")  # fmt: skip
-    figure.suptitle(f"grid vs random (Bergstra & Bengio 2012): synthetic, random better in "
-                    f"{win_one:.0%} (one axis matters), {win_both:.0%} (both matter)")  # fmt: skip
+    ax_real.set(
+        xlabel="best val accuracy: random - grid",
+        ylabel="repetitions",
+        title=f"real tuning, {reps} repetitions",
+    )
+    figure.suptitle(
+        f"grid vs random (Bergstra & Bengio 2012): synthetic, random better in "
+        f"{win_one:.0%} (one axis matters), {win_both:.0%} (both matter)"
+    )
     name = figures.save(figure, ctx.out, "grid_vs_random.png")
     return name, "grid and random trials with their projections on the important axis; real tuning"

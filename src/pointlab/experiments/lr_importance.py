@@ -44,11 +44,17 @@ DISTRIBUTIONS = {
 def sample(n: int, seed: int) -> list[dict]:
     """n independent random-search trials: each hyperparameter drawn on its own."""
     rng = np.random.default_rng(seed)
-    return [{"lr": float(10 ** rng.uniform(-4, 0)),
-             "batch_size": int(rng.choice(BATCHES)),
-             "weight_decay": float(10 ** rng.uniform(-6, -2)),
-             "width": int(rng.choice(WIDTHS)), "depth": int(rng.choice(DEPTHS)),
-             "momentum": float(rng.uniform(0.0, 0.95))} for _ in range(n)]  # fmt: skip
+    return [
+        {
+            "lr": float(10 ** rng.uniform(-4, 0)),
+            "batch_size": int(rng.choice(BATCHES)),
+            "weight_decay": float(10 ** rng.uniform(-6, -2)),
+            "width": int(rng.choice(WIDTHS)),
+            "depth": int(rng.choice(DEPTHS)),
+            "momentum": float(rng.uniform(0.0, 0.95)),
+        }
+        for _ in range(n)
+    ]
 
 
 def main_effects(params: list[dict], values: np.ndarray, bins: int = 6) -> dict[str, float]:
@@ -100,14 +106,26 @@ def run(ctx: Context) -> Report:
     train = generators.make("curve", n=200, seed=4)  # the book's curve.csv
     val = generators.make("curve", n=1000, seed=3004)
     params = sample(n_trials, seed=7)
-    configs = [TrainConfig(hidden=(p["width"],) * p["depth"], optimizer="momentum", lr=p["lr"],
-                           momentum=p["momentum"], weight_decay=p["weight_decay"],
-                           batch_size=p["batch_size"], epochs=epochs, seed=i)
-               for i, p in enumerate(params)]  # fmt: skip
-    ctx.say(f"training {n_trials} random-search trials ({len(WIDTHS) * len(DEPTHS)} architecture "
-            "groups, one population each)")  # fmt: skip
-    results = engine.train(configs, train.X, train.y, val.X, val.y, device=ctx.device,
-                           log_every=epochs)  # fmt: skip
+    configs = [
+        TrainConfig(
+            hidden=(p["width"],) * p["depth"],
+            optimizer="momentum",
+            lr=p["lr"],
+            momentum=p["momentum"],
+            weight_decay=p["weight_decay"],
+            batch_size=p["batch_size"],
+            epochs=epochs,
+            seed=i,
+        )
+        for i, p in enumerate(params)
+    ]
+    ctx.say(
+        f"training {n_trials} random-search trials ({len(WIDTHS) * len(DEPTHS)} architecture "
+        "groups, one population each)"
+    )
+    results = engine.train(
+        configs, train.X, train.y, val.X, val.y, device=ctx.device, log_every=epochs
+    )
     raw = np.array([r.last("val_loss") for r in results])
     values = np.where(np.isfinite(raw), np.minimum(raw, CAP), CAP)
     effects = main_effects(params, values)
@@ -116,17 +134,27 @@ def run(ctx: Context) -> Report:
     lr_share = effects["lr"]
     runner_up = effects[ranking[1]] if ranking[0] == "lr" else effects[ranking[0]]
     claims = [
-        Claim("the learning rate is the most important hyperparameter",
-              "lr ranks first by fANOVA main effect", " > ".join(ranking[:3]), ranking[0] == "lr"),
-        Claim("by a clear margin", "lr's share >= 1.5 x the next one's",
-              lr_share / max(runner_up, 1e-12), lr_share >= 1.5 * runner_up),
-    ]  # fmt: skip
+        Claim(
+            "the learning rate is the most important hyperparameter",
+            "lr ranks first by fANOVA main effect",
+            " > ".join(ranking[:3]),
+            ranking[0] == "lr",
+        ),
+        Claim(
+            "by a clear margin",
+            "lr's share >= 1.5 x the next one's",
+            lr_share / max(runner_up, 1e-12),
+            lr_share >= 1.5 * runner_up,
+        ),
+    ]
     for name, importances in others.items():
         top = max(importances, key=importances.get)
         claims.append(Claim(f"{name} agrees (Optuna)", "lr ranks first", top, top == "lr"))
     names = [_figure(ctx, params, values, effects, others, epochs)]
-    lines = ["| hyperparameter | fANOVA main effect | " + " | ".join(others) + " |",
-             "| --- | --- |" + " --- |" * len(others)]  # fmt: skip
+    lines = [
+        "| hyperparameter | fANOVA main effect | " + " | ".join(others) + " |",
+        "| --- | --- |" + " --- |" * len(others),
+    ]
     for name in ranking:
         cells = " | ".join(f"{others[k].get(name, math.nan):.3f}" for k in others)
         lines.append(f"| {name} | {effects[name]:.3f} | {cells} |")
@@ -139,9 +167,13 @@ def run(ctx: Context) -> Report:
         f"carry a floor of roughly (bins - 1) / n = {5 / n_trials:.2f} from noise alone. "
         "Importance depends on the ranges searched: over four decades, most of the variance "
         "lies between learning rates too small to train in the budget and those that do (right)."
-        + ("" if "fanova" in others else " Optuna's fANOVA needs scikit-learn, which is not "
-           "installed here; the binned first-order fANOVA and Optuna's PED-ANOVA were used.")
-    )  # fmt: skip
+        + (
+            ""
+            if "fanova" in others
+            else " Optuna's fANOVA needs scikit-learn, which is not "
+            "installed here; the binned first-order fANOVA and Optuna's PED-ANOVA were used."
+        )
+    )
     return Report(
         title="The learning rate is the most important hyperparameter",
         claim=(
@@ -171,7 +203,7 @@ def run(ctx: Context) -> Report:
             "epochs": epochs,
             "diverged": diverged,
             "trials": [dict(p, val_loss=float(v)) for p, v in zip(params, values, strict=True)],
-        },  # fmt: skip
+        },
     )
 
 
@@ -182,19 +214,26 @@ def _figure(ctx, params, values, effects, others, epochs):
     y = np.arange(len(names))
     ax_imp.barh(y - 0.2, [effects[n] for n in names], height=0.4, label="fANOVA main effect")
     for k, (label, imp) in enumerate(others.items()):
-        ax_imp.barh(y + 0.2 + 0.2 * k, [imp.get(n, 0) for n in names], height=0.2,
-                    label=f"Optuna {label}")  # fmt: skip
+        ax_imp.barh(
+            y + 0.2 + 0.2 * k, [imp.get(n, 0) for n in names], height=0.2, label=f"Optuna {label}"
+        )
     ax_imp.set_yticks(y, names)
-    ax_imp.set(xlabel="importance (fANOVA: share of variance; Optuna: normalized to sum 1)",
-               title="hyperparameter importance")  # fmt: skip
+    ax_imp.set(
+        xlabel="importance (fANOVA: share of variance; Optuna: normalized to sum 1)",
+        title="hyperparameter importance",
+    )
     ax_imp.legend(fontsize=8)
     lrs = np.array([p["lr"] for p in params])
     batch = np.array([p["batch_size"] for p in params])
     for b, colour in zip(BATCHES, ["tab:red", "tab:orange", "tab:green", "tab:blue"]):  # noqa: B905
         mask = batch == b
         ax_lr.scatter(lrs[mask], values[mask], s=14, color=colour, label=f"batch {b}")
-    ax_lr.set(xscale="log", xlabel="learning rate", ylabel=f"validation loss after {epochs} epochs",
-              title="validation loss against learning rate")  # fmt: skip
+    ax_lr.set(
+        xscale="log",
+        xlabel="learning rate",
+        ylabel=f"validation loss after {epochs} epochs",
+        title="validation loss against learning rate",
+    )
     ax_lr.legend(fontsize=8)
     figure.suptitle("lr-importance: random search over 6 hyperparameters on curve.csv")
     name = figures.save(figure, ctx.out, "lr_importance.png")

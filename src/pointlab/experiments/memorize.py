@@ -122,8 +122,9 @@ def run(ctx: Context) -> Report:
         conditions = conditions[:-2] + [(1.0, WEIGHT_DECAY)]
     configs, X, y, train_index, val_index = _population(n, seeds, conditions, test, epochs)
     ctx.say(f"training {len(configs)} members as one population ({epochs} epochs)")
-    results = engine.train_population(configs, X, y, train_index=train_index, val_index=val_index,
-                                      device=ctx.device, log_every=10)  # fmt: skip
+    results = engine.train_population(
+        configs, X, y, train_index=train_index, val_index=val_index, device=ctx.device, log_every=10
+    )
 
     def pick(p, wd):
         return [r for r in results if r.config.extra["p"] == p and r.config.weight_decay == wd]
@@ -170,42 +171,84 @@ def run(ctx: Context) -> Report:
     wd_rand = rows[(1.0, WEIGHT_DECAY)]["train_acc"]
     theorem = {m: max(theorem1_error(m, s)[0] for s in range(5)) for m in (10, 25, 50, 100)}
     claims = [
-        Claim("true labels reach 100% training accuracy", "best train acc == 1.0 (p = 0)",
-              true["train_acc"], true["train_acc"] >= 1.0),
-        Claim("random labels reach 100% training accuracy",
-              ">= 3/4 of the random-label seeds reach 100% training accuracy",
-              rand["share_fitted"], rand["share_fitted"] >= 0.75),
-        Claim("random labels: test accuracy at chance", f"|test acc - 1/{K}| <= 0.06",
-              rand["test_acc"], abs(rand["test_acc"] - 1 / K) <= 0.06),
-        Claim("fitting random labels takes many times longer",
-              "epochs to 100%: random / true >= 2 (the paper: about 3)", ratio, ratio >= 2),
-        Claim("100% training accuracy at every corruption level",
-              ">= 3/4 of all members reach 100%, none below 99%",
-              f"{share_all:.2f} (worst {min_train:.3f})", share_all >= 0.75 and min_train >= 0.99),
-        Claim("test accuracy falls with the corruption level", "strictly decreasing in p",
-              " > ".join(f"{a:.3f}" for a in test_curve), falling),
-        Claim("test accuracy is close to (1 - p) + p/K, scaled by the clean model's accuracy a0",
-              "max over p of |test acc - (a0 q + (1 - a0)(1 - q))| <= 0.07, q = (1 - p) + p/K",
-              deviation, deviation <= 0.07),
-        Claim("weight decay does not stop memorization",
-              f"random labels, weight decay {WEIGHT_DECAY:g}: best train acc >= 0.99", wd_rand,
-              wd_rand >= 0.99),
-        Claim("Theorem 1: 2n + d weights fit any n labels",
-              "max |c(x_i) - y_i| < 1e-8 for n <= 100 (float64)", max(theorem.values()),
-              max(theorem.values()) < 1e-8),
-    ]  # fmt: skip
-    numbers = {"rows": {f"p={p},wd={wd}": v for (p, wd), v in rows.items()},
-               "fit_ratio": ratio, "raw_formula_deviation": raw_deviation,
-               "share_fitted_all": share_all, "closest_opposite_pair": closest,
-               "theorem1_max_error": theorem, "n_train": n,
-               "epochs": epochs, "seeds": len(seeds)}  # fmt: skip
+        Claim(
+            "true labels reach 100% training accuracy",
+            "best train acc == 1.0 (p = 0)",
+            true["train_acc"],
+            true["train_acc"] >= 1.0,
+        ),
+        Claim(
+            "random labels reach 100% training accuracy",
+            ">= 3/4 of the random-label seeds reach 100% training accuracy",
+            rand["share_fitted"],
+            rand["share_fitted"] >= 0.75,
+        ),
+        Claim(
+            "random labels: test accuracy at chance",
+            f"|test acc - 1/{K}| <= 0.06",
+            rand["test_acc"],
+            abs(rand["test_acc"] - 1 / K) <= 0.06,
+        ),
+        Claim(
+            "fitting random labels takes many times longer",
+            "epochs to 100%: random / true >= 2 (the paper: about 3)",
+            ratio,
+            ratio >= 2,
+        ),
+        Claim(
+            "100% training accuracy at every corruption level",
+            ">= 3/4 of all members reach 100%, none below 99%",
+            f"{share_all:.2f} (worst {min_train:.3f})",
+            share_all >= 0.75 and min_train >= 0.99,
+        ),
+        Claim(
+            "test accuracy falls with the corruption level",
+            "strictly decreasing in p",
+            " > ".join(f"{a:.3f}" for a in test_curve),
+            falling,
+        ),
+        Claim(
+            "test accuracy is close to (1 - p) + p/K, scaled by the clean model's accuracy a0",
+            "max over p of |test acc - (a0 q + (1 - a0)(1 - q))| <= 0.07, q = (1 - p) + p/K",
+            deviation,
+            deviation <= 0.07,
+        ),
+        Claim(
+            "weight decay does not stop memorization",
+            f"random labels, weight decay {WEIGHT_DECAY:g}: best train acc >= 0.99",
+            wd_rand,
+            wd_rand >= 0.99,
+        ),
+        Claim(
+            "Theorem 1: 2n + d weights fit any n labels",
+            "max |c(x_i) - y_i| < 1e-8 for n <= 100 (float64)",
+            max(theorem.values()),
+            max(theorem.values()) < 1e-8,
+        ),
+    ]
+    numbers = {
+        "rows": {f"p={p},wd={wd}": v for (p, wd), v in rows.items()},
+        "fit_ratio": ratio,
+        "raw_formula_deviation": raw_deviation,
+        "share_fitted_all": share_all,
+        "closest_opposite_pair": closest,
+        "theorem1_max_error": theorem,
+        "n_train": n,
+        "epochs": epochs,
+        "seeds": len(seeds),
+    }
     if (0.0, WEIGHT_DECAY) in rows:
         wd_true = rows[(0.0, WEIGHT_DECAY)]["test_acc"]
         effect = wd_true - true["test_acc"]
         numbers["weight_decay_effect_on_true_test_acc"] = effect
-        claims.append(Claim("weight decay changes true-label test accuracy only a little",
-                            "|test acc with - without| <= 0.03", effect,
-                            abs(effect) <= 0.03))  # fmt: skip
+        claims.append(
+            Claim(
+                "weight decay changes true-label test accuracy only a little",
+                "|test acc with - without| <= 0.03",
+                effect,
+                abs(effect) <= 0.03,
+            )
+        )
 
     names = [_curves_figure(ctx, results, rows, n), _boundary_figure(ctx, results, n)]
     findings = _findings(rows, ratio, theorem, n, raw_deviation) + (
@@ -254,23 +297,38 @@ def _curves_figure(ctx, results, rows, n):
     for p in LEVELS:
         r = next(r for r in results if r.config.extra["p"] == p and r.config.weight_decay == 0)
         ax_loss.plot(r.history["epoch"], r.history["train_loss"], color=colours[p], label=f"p={p}")
-    ax_loss.set(yscale="log", xlabel="epoch", ylabel="training loss",
-                title="training loss per corruption level (seed 0)")  # fmt: skip
+    ax_loss.set(
+        yscale="log",
+        xlabel="epoch",
+        ylabel="training loss",
+        title="training loss per corruption level (seed 0)",
+    )
     ax_loss.legend(fontsize=8)
     fits = [rows[(p, 0.0)]["fit_epoch"] for p in LEVELS]
     ax_fit.plot(LEVELS, fits, "o-")
-    ax_fit.set(xlabel="label corruption p", ylabel="epochs to 100% training accuracy (median)",
-               title="time to fit")  # fmt: skip
+    ax_fit.set(
+        xlabel="label corruption p",
+        ylabel="epochs to 100% training accuracy (median)",
+        title="time to fit",
+    )
     ax_test.plot(
         LEVELS, [rows[(p, 0.0)]["test_acc"] for p in LEVELS], "o-", label="test (measured)"
     )
     ax_test.plot(LEVELS, [rows[(p, 0.0)]["train_acc"] for p in LEVELS], "s--", label="train (best)")
     ax_test.plot(LEVELS, [(1 - p) + p / K for p in LEVELS], "k:", label="(1 - p) + p/K")
-    ax_test.plot(LEVELS, [rows[(p, 0.0)]["predicted_a0"] for p in LEVELS], "g--",
-                 label="scaled by clean accuracy a0")  # fmt: skip
+    ax_test.plot(
+        LEVELS,
+        [rows[(p, 0.0)]["predicted_a0"] for p in LEVELS],
+        "g--",
+        label="scaled by clean accuracy a0",
+    )
     ax_test.axhline(1 / K, color="grey", lw=0.8)
-    ax_test.set(xlabel="label corruption p", ylabel="accuracy", ylim=(0.4, 1.02),
-                title="accuracy against corruption")  # fmt: skip
+    ax_test.set(
+        xlabel="label corruption p",
+        ylabel="accuracy",
+        ylim=(0.4, 1.02),
+        title="accuracy against corruption",
+    )
     ax_test.legend(fontsize=8)
     figure.suptitle(f"memorize: like Zhang et al. 2017, Figure 1, on {n} points in 2-D")
     return figures.save(
@@ -285,9 +343,15 @@ def _boundary_figure(ctx, results, n):
         r = next(r for r in results if r.config.extra["p"] == p and r.config.weight_decay == 0)
         d = generators.make("curve", n=n, noise=0.0, label_noise=p, seed=r.config.seed)
         title = "true labels" if p == 0 else "random labels"
-        figures.draw_boundary(ax, r.arch, r.final_state, d.X, d.y,
-                              f"{title}: train acc {r.last('train_acc'):.2f}",
-                              scale=standardize)  # fmt: skip
+        figures.draw_boundary(
+            ax,
+            r.arch,
+            r.final_state,
+            d.X,
+            d.y,
+            f"{title}: train acc {r.last('train_acc'):.2f}",
+            scale=standardize,
+        )
     figure.suptitle("the same network, true against random labels")
     return figures.save(
         figure, ctx.out, "memorize_boundaries.png"
@@ -295,12 +359,16 @@ def _boundary_figure(ctx, results, n):
 
 
 def _findings(rows, ratio, theorem, n, raw_deviation):
-    table = ["| p | weight decay | train acc | test acc | (1-p)+p/K | scaled by a0 | epochs |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    table = [
+        "| p | weight decay | train acc | test acc | (1-p)+p/K | scaled by a0 | epochs |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for (p, wd), v in rows.items():
-        table.append(f"| {p} | {wd:g} | {v['train_acc']:.3f} | {v['test_acc']:.3f} | "
-                     f"{v['predicted']:.3f} | {v.get('predicted_a0', float('nan')):.3f} | "
-                     f"{v['fit_epoch']:.0f} |")  # fmt: skip
+        table.append(
+            f"| {p} | {wd:g} | {v['train_acc']:.3f} | {v['test_acc']:.3f} | "
+            f"{v['predicted']:.3f} | {v.get('predicted_a0', float('nan')):.3f} | "
+            f"{v['fit_epoch']:.0f} |"
+        )
     errors = ", ".join(f"n={m}: {e:.1e}" for m, e in theorem.items())
     return "\n".join(table) + (
         f"\n\nRandom labels took {ratio:.1f} times as many epochs as true labels to reach 100% "

@@ -8,8 +8,8 @@ of training becomes usable. Here, on 2-D points with the population engine:
 - a scan of peak learning rates with and without warmup (one population): some peak fails without
   warmup and trains with it;
 - cosine ends with a lower training loss than constant at the same peak;
-- `pointlab.schedules` equals `torch.optim.lr_scheduler` (SequentialLR warmup included), epoch by
-  epoch.
+- `pointlab.engine.schedules` equals `torch.optim.lr_scheduler` (SequentialLR warmup included),
+  epoch by epoch.
 """
 
 from __future__ import annotations
@@ -19,19 +19,37 @@ import torch
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
+from pointlab.engine.schedules import lr_table
 from pointlab.experiments.base import Claim, Context, Report
 from pointlab.experiments.figures_b import Panel, Series, panels
-from pointlab.schedules import lr_table
 from pointlab.splits import split
 
 NAME = "schedules"
 SUMMARY = "constant, step, cosine, warmup and restarts (SGDR; Goyal et al. 2017): curves, warmup"
 
-FULL = dict(n=800, epochs=60, batch=32, lr=0.3, seeds=3, scan_epochs=300, scan_warmup=60,
-            scan_seeds=4, scan_lrs=(0.4, 0.8, 1.2, 1.6, 2.4, 3.2))  # fmt: skip
+FULL = dict(
+    n=800,
+    epochs=60,
+    batch=32,
+    lr=0.3,
+    seeds=3,
+    scan_epochs=300,
+    scan_warmup=60,
+    scan_seeds=4,
+    scan_lrs=(0.4, 0.8, 1.2, 1.6, 2.4, 3.2),
+)
 # Quick: fewer schedule epochs; the scan is the full one at the two peaks where warmup matters.
-QUICK = dict(n=800, epochs=30, batch=32, lr=0.3, seeds=3, scan_epochs=300, scan_warmup=60,
-             scan_seeds=4, scan_lrs=(1.2, 1.6))  # fmt: skip
+QUICK = dict(
+    n=800,
+    epochs=30,
+    batch=32,
+    lr=0.3,
+    seeds=3,
+    scan_epochs=300,
+    scan_warmup=60,
+    scan_seeds=4,
+    scan_lrs=(1.2, 1.6),
+)
 # Validation accuracy that counts as trained: a nonlinear fit of moons reaches ~1.0, while a run
 # knocked back to an almost linear boundary ends near 0.88-0.91.
 TRAINS = 0.95
@@ -96,8 +114,9 @@ def run(ctx: Context) -> Report:
     ctx.say("schedules: five schedules")
     blobs = generators.make("gauss", n=s["n"], noise=0.2, seed=0)
     train, val, _ = split(blobs, 0.25, 0.25, seed=0)
-    base = TrainConfig(hidden=(32, 32), optimizer="momentum", lr=s["lr"], epochs=s["epochs"],
-                       batch_size=s["batch"])  # fmt: skip
+    base = TrainConfig(
+        hidden=(32, 32), optimizer="momentum", lr=s["lr"], epochs=s["epochs"], batch_size=s["batch"]
+    )
     kinds = schedule_configs(base)
     configs = [c.replace(seed=k) for c in kinds.values() for k in range(seeds)]
     results = engine.train(configs, train.X, train.y, val.X, val.y, log_every=1, device=ctx.device)
@@ -121,25 +140,41 @@ def run(ctx: Context) -> Report:
         hidden=(32,), optimizer="momentum", schedule="cosine", epochs=s["scan_epochs"]
     )
     lrs, ss = s["scan_lrs"], _seeds(s["scan_seeds"], ctx)
-    scan_configs = [scan.replace(lr=lr, warmup=w, seed=k)
-                    for lr in lrs for w in (0, s["scan_warmup"]) for k in range(ss)]  # fmt: skip
-    scan_results = engine.train(scan_configs, train.X, train.y, val.X, val.y, log_every=50,
-                                device=ctx.device)  # fmt: skip
+    scan_configs = [
+        scan.replace(lr=lr, warmup=w, seed=k)
+        for lr in lrs
+        for w in (0, s["scan_warmup"])
+        for k in range(ss)
+    ]
+    scan_results = engine.train(
+        scan_configs, train.X, train.y, val.X, val.y, log_every=50, device=ctx.device
+    )
     table = []  # one row per (lr, warmup)
     for j in range(0, len(scan_configs), ss):
         chunk = scan_results[j : j + ss]
         accs = [0.0 if r.status == "diverged" else r.last("val_acc") for r in chunk]
         worst = max(float(np.nanmax(r.history["train_loss"])) for r in chunk)
-        table.append(dict(lr=scan_configs[j].lr, warmup=scan_configs[j].warmup,
-                          val_acc=float(np.mean(accs)), trained=sum(a >= TRAINS for a in accs),
-                          diverged=sum(r.status == "diverged" for r in chunk),
-                          max_loss=worst))  # fmt: skip
+        table.append(
+            dict(
+                lr=scan_configs[j].lr,
+                warmup=scan_configs[j].warmup,
+                val_acc=float(np.mean(accs)),
+                trained=sum(a >= TRAINS for a in accs),
+                diverged=sum(r.status == "diverged" for r in chunk),
+                max_loss=worst,
+            )
+        )
     no_warm = [r for r in table if r["warmup"] == 0]
     warm = [r for r in table if r["warmup"] > 0]
-    rescued = [a["lr"] for a, b in zip(no_warm, warm, strict=True)
-               if a["trained"] <= ss // 2 and b["trained"] == ss]  # fmt: skip
-    largest = {name: max([r["lr"] for r in rows if r["trained"] == ss], default=0.0)
-               for name, rows in (("no warmup", no_warm), ("warmup", warm))}  # fmt: skip
+    rescued = [
+        a["lr"]
+        for a, b in zip(no_warm, warm, strict=True)
+        if a["trained"] <= ss // 2 and b["trained"] == ss
+    ]
+    largest = {
+        name: max([r["lr"] for r in rows if r["trained"] == ss], default=0.0)
+        for name, rows in (("no warmup", no_warm), ("warmup", warm))
+    }
 
     # 3. The schedule functions against torch.optim.lr_scheduler.
     agreement = torch_agreement()
@@ -149,43 +184,79 @@ def run(ctx: Context) -> Report:
     steps = np.arange(base.epochs)
     lr_series = [Series(n, steps, [lr_table([kinds[n]], e)[0] for e in steps]) for n in names]
     loss_series = [
-        Series(n, epochs, np.exp(np.log(curves[n]).mean(0)),
-               band=(curves[n].min(0), curves[n].max(0)))
+        Series(
+            n, epochs, np.exp(np.log(curves[n]).mean(0)), band=(curves[n].min(0), curves[n].max(0))
+        )
         for n in names
-    ]  # fmt: skip
-    panels(ctx.out / "schedules.png", f"Five schedules, peak lr {base.lr}, momentum SGD, batch "
-           f"{base.batch_size}, Gaussian blobs ({s['n'] // 2} training points, {seeds} seeds)", [
-        Panel("learning rate per epoch", "epoch", "learning rate", lr_series),
-        Panel("training loss (band: min-max over seeds)", "epoch",
-              "training loss (BCE)", loss_series, logy=True),
-    ])  # fmt: skip
-    panels(ctx.out / "warmup.png", f"Peak learning rate with and without {s['scan_warmup']} "
-           f"warmup epochs (full batch, cosine, {s['scan_epochs']} epochs, {ss} seeds)", [
-        Panel("validation accuracy at the end (diverged = 0)", "peak learning rate",
-              "validation accuracy", [
-                  Series("no warmup", lrs, [r["val_acc"] for r in no_warm], "o-"),
-                  Series(f"warmup {s['scan_warmup']} epochs", lrs,
-                         [r["val_acc"] for r in warm], "s-"),
-                  Series(f"trained (>= {TRAINS})", lrs, [TRAINS] * len(lrs), ":", "k")],
-              logx=True),
-        Panel("seeds that trained", "peak learning rate", f"seeds with val acc >= {TRAINS}", [
-                  Series("no warmup", lrs, [r["trained"] for r in no_warm], "o-"),
-                  Series("warmup", lrs, [r["trained"] for r in warm], "s-")],
-              logx=True, ylim=(-0.2, ss + 0.2)),
-    ])  # fmt: skip
+    ]
+    panels(
+        ctx.out / "schedules.png",
+        f"Five schedules, peak lr {base.lr}, momentum SGD, batch "
+        f"{base.batch_size}, Gaussian blobs ({s['n'] // 2} training points, {seeds} seeds)",
+        [
+            Panel("learning rate per epoch", "epoch", "learning rate", lr_series),
+            Panel(
+                "training loss (band: min-max over seeds)",
+                "epoch",
+                "training loss (BCE)",
+                loss_series,
+                logy=True,
+            ),
+        ],
+    )
+    panels(
+        ctx.out / "warmup.png",
+        f"Peak learning rate with and without {s['scan_warmup']} "
+        f"warmup epochs (full batch, cosine, {s['scan_epochs']} epochs, {ss} seeds)",
+        [
+            Panel(
+                "validation accuracy at the end (diverged = 0)",
+                "peak learning rate",
+                "validation accuracy",
+                [
+                    Series("no warmup", lrs, [r["val_acc"] for r in no_warm], "o-"),
+                    Series(
+                        f"warmup {s['scan_warmup']} epochs", lrs, [r["val_acc"] for r in warm], "s-"
+                    ),
+                    Series(f"trained (>= {TRAINS})", lrs, [TRAINS] * len(lrs), ":", "k"),
+                ],
+                logx=True,
+            ),
+            Panel(
+                "seeds that trained",
+                "peak learning rate",
+                f"seeds with val acc >= {TRAINS}",
+                [
+                    Series("no warmup", lrs, [r["trained"] for r in no_warm], "o-"),
+                    Series("warmup", lrs, [r["trained"] for r in warm], "s-"),
+                ],
+                logx=True,
+                ylim=(-0.2, ss + 0.2),
+            ),
+        ],
+    )
 
     claims = [
-        Claim("a peak lr that fails without warmup trains with it",
-              f"some peak lr: with warmup {ss}/{ss} seeds reach val acc {TRAINS}, without "
-              f"warmup at most {ss // 2}/{ss} (diverged counts as failed)",
-              rescued or "none", bool(rescued)),
-        Claim("cosine ends lower than constant", "mean final training loss cosine < constant",
-              f"{final['cosine']:.4f} vs {final['constant']:.4f}",
-              final["cosine"] < final["constant"]),
-        Claim("schedules equal torch.optim.lr_scheduler",
-              "max relative difference < 1e-9 (every kind, with and without SequentialLR warmup)",
-              agreement, agreement < 1e-9),
-    ]  # fmt: skip
+        Claim(
+            "a peak lr that fails without warmup trains with it",
+            f"some peak lr: with warmup {ss}/{ss} seeds reach val acc {TRAINS}, without "
+            f"warmup at most {ss // 2}/{ss} (diverged counts as failed)",
+            rescued or "none",
+            bool(rescued),
+        ),
+        Claim(
+            "cosine ends lower than constant",
+            "mean final training loss cosine < constant",
+            f"{final['cosine']:.4f} vs {final['constant']:.4f}",
+            final["cosine"] < final["constant"],
+        ),
+        Claim(
+            "schedules equal torch.optim.lr_scheduler",
+            "max relative difference < 1e-9 (every kind, with and without SequentialLR warmup)",
+            agreement,
+            agreement < 1e-9,
+        ),
+    ]
     rows = "\n".join(f"| {n} | {final[n]:.4f} | {final_val[n]:.3f} |" for n in names)
     scan_rows = "\n".join(
         f"| {a['lr']} | {a['trained']}/{ss} ({a['diverged']} NaN) | {a['val_acc']:.3f} "
@@ -229,12 +300,20 @@ def run(ctx: Context) -> Report:
         ),
         method=method,
         claims=claims,
-        figures=[("schedules.png", "Each schedule (left) and its training loss (right)."),
-                 ("warmup.png", "Peak learning rate with and without warmup.")],  # fmt: skip
+        figures=[
+            ("schedules.png", "Each schedule (left) and its training loss (right)."),
+            ("warmup.png", "Peak learning rate with and without warmup."),
+        ],
         findings=findings,
-        numbers=dict(final_train_loss=final, final_val_acc=final_val, warmup_scan=table,
-                     largest_trained_lr=largest, rescued_lrs=rescued, torch_max_rel_diff=agreement),
-    )  # fmt: skip
+        numbers=dict(
+            final_train_loss=final,
+            final_val_acc=final_val,
+            warmup_scan=table,
+            largest_trained_lr=largest,
+            rescued_lrs=rescued,
+            torch_max_rel_diff=agreement,
+        ),
+    )
 
 
 def _seeds(own: int, ctx: Context) -> int:

@@ -21,8 +21,9 @@ from pointlab.experiments.figures_b import Panel, Series, panels
 NAME = "universal"
 SUMMARY = "one hidden layer approximates more as it widens; training at a fixed budget does not"
 
-FULL = dict(n=1000, widths=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024), epochs=1000,
-            lr=0.5, seeds=2)  # fmt: skip
+FULL = dict(
+    n=1000, widths=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024), epochs=1000, lr=0.5, seeds=2
+)
 QUICK = dict(n=600, widths=(2, 16, 256), epochs=300, lr=0.5, seeds=1)
 
 
@@ -47,45 +48,83 @@ def run(ctx: Context) -> Report:
     X, X_test = train.X.astype(np.float64), test.X.astype(np.float64)
     widths = list(s["widths"])
     ctx.say("universal: least-squares output layers")
-    rf = np.array([np.mean([random_feature_error(X, train.y, X_test, test.y, w, seed)
-                            for seed in range(3)]) for w in widths])  # fmt: skip
+    rf = np.array(
+        [
+            np.mean(
+                [random_feature_error(X, train.y, X_test, test.y, w, seed) for seed in range(3)]
+            )
+            for w in widths
+        ]
+    )
     ctx.say("universal: training every width")
     seeds = _seeds(s["seeds"], ctx)
-    configs = [TrainConfig(hidden=(w,), optimizer="sgd", lr=s["lr"], epochs=s["epochs"], seed=k)
-               for w in widths for k in range(seeds)]  # fmt: skip
-    results = engine.train(configs, train.X, train.y, test.X, test.y, log_every=s["epochs"],
-                           device=ctx.device)  # fmt: skip
+    configs = [
+        TrainConfig(hidden=(w,), optimizer="sgd", lr=s["lr"], epochs=s["epochs"], seed=k)
+        for w in widths
+        for k in range(seeds)
+    ]
+    results = engine.train(
+        configs, train.X, train.y, test.X, test.y, log_every=s["epochs"], device=ctx.device
+    )
     chunks = [results[i * seeds : (i + 1) * seeds] for i in range(len(widths))]
-    trained = np.array([np.mean([0.5 if r.status == "diverged" else 1 - r.last("val_acc")
-                                 for r in c]) for c in chunks])  # fmt: skip
+    trained = np.array(
+        [
+            np.mean([0.5 if r.status == "diverged" else 1 - r.last("val_acc") for r in c])
+            for c in chunks
+        ]
+    )
     diverged = [sum(r.status == "diverged" for r in c) for c in chunks]
     best = int(np.argmin(trained))
 
     ctx.out.mkdir(parents=True, exist_ok=True)
-    panels(ctx.out / "universal.png", f"One hidden layer on the book's curve ({s['n']} points)", [
-        Panel("test error against width", "hidden units", "test error", [
-            Series("least-squares output over random ReLU units", widths, rf, "o-"),
-            Series(f"trained: SGD lr {s['lr']}, {s['epochs']} epochs (diverged = 0.5)",
-                   widths, trained, "s-")], logx=True),
-    ], width=7.0)  # fmt: skip
+    panels(
+        ctx.out / "universal.png",
+        f"One hidden layer on the book's curve ({s['n']} points)",
+        [
+            Panel(
+                "test error against width",
+                "hidden units",
+                "test error",
+                [
+                    Series("least-squares output over random ReLU units", widths, rf, "o-"),
+                    Series(
+                        f"trained: SGD lr {s['lr']}, {s['epochs']} epochs (diverged = 0.5)",
+                        widths,
+                        trained,
+                        "s-",
+                    ),
+                ],
+                logx=True,
+            ),
+        ],
+        width=7.0,
+    )
 
     claims = [
-        Claim("error falls as one hidden layer widens",
-              "least-squares random-feature error at the widest < 1/3 of width 2's "
-              "(existence side)", f"{rf[-1]:.3f} vs {rf[widths.index(2)]:.3f}",
-              bool(rf[-1] < rf[widths.index(2)] / 3)),
-        Claim("training also improves with width at first",
-              "best trained error < trained error at width 2 - 0.05",
-              f"{trained[best]:.3f} (width {widths[best]}) vs {trained[widths.index(2)]:.3f}",
-              bool(trained[best] < trained[widths.index(2)] - 0.05)),
-        Claim("beyond some width the fixed budget no longer keeps up",
-              "at the widest, trained error > least-squares error + 0.05 (training stalls "
-              "where a better fit exists)", f"trained {trained[-1]:.3f} (best "
-              f"{trained[best]:.3f}); least squares {rf[-1]:.3f}",
-              bool(trained[-1] > rf[-1] + 0.05)),
-    ]  # fmt: skip
-    rows = "\n".join(f"| {w} | {a:.3f} | {b:.3f} | {d} |"
-                     for w, a, b, d in zip(widths, rf, trained, diverged, strict=True))  # fmt: skip
+        Claim(
+            "error falls as one hidden layer widens",
+            "least-squares random-feature error at the widest < 1/3 of width 2's (existence side)",
+            f"{rf[-1]:.3f} vs {rf[widths.index(2)]:.3f}",
+            bool(rf[-1] < rf[widths.index(2)] / 3),
+        ),
+        Claim(
+            "training also improves with width at first",
+            "best trained error < trained error at width 2 - 0.05",
+            f"{trained[best]:.3f} (width {widths[best]}) vs {trained[widths.index(2)]:.3f}",
+            bool(trained[best] < trained[widths.index(2)] - 0.05),
+        ),
+        Claim(
+            "beyond some width the fixed budget no longer keeps up",
+            "at the widest, trained error > least-squares error + 0.05 (training stalls "
+            "where a better fit exists)",
+            f"trained {trained[-1]:.3f} (best {trained[best]:.3f}); least squares {rf[-1]:.3f}",
+            bool(trained[-1] > rf[-1] + 0.05),
+        ),
+    ]
+    rows = "\n".join(
+        f"| {w} | {a:.3f} | {b:.3f} | {d} |"
+        for w, a, b, d in zip(widths, rf, trained, diverged, strict=True)
+    )
     findings = (
         "| width | least squares (random units) | trained | diverged |\n| --- | --- | --- | --- |\n"
         f"{rows}\n\nThe least-squares fit over random units keeps improving with width: a good "
@@ -114,9 +153,10 @@ def run(ctx: Context) -> Report:
         claims=claims,
         figures=[("universal.png", "Test error against hidden width.")],
         findings=findings,
-        numbers=dict(widths=widths, least_squares_error=rf, trained_error=trained,
-                     diverged=diverged),
-    )  # fmt: skip
+        numbers=dict(
+            widths=widths, least_squares_error=rf, trained_error=trained, diverged=diverged
+        ),
+    )
 
 
 def _seeds(own: int, ctx: Context) -> int:

@@ -17,8 +17,16 @@ from pointlab.errors import UserError
 
 _BOOK_COLOURS = ["red", "blue"]
 # tab10 without its blue and red, which would be confused with classes 1 and 0.
-_MORE_COLOURS = ["tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:gray",
-                 "tab:olive", "tab:cyan"]  # fmt: skip
+_MORE_COLOURS = [
+    "tab:orange",
+    "tab:green",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:gray",
+    "tab:olive",
+    "tab:cyan",
+]
 _NON_INTERACTIVE = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
 
 

@@ -49,8 +49,9 @@ def plot_loss_vs_params(
     rows: Sequence[TrialRow], params: Sequence[Param], path: str | os.PathLike[str], title: str
 ) -> Path:
     """One panel per hyperparameter: each trial's validation loss against its value."""
-    done = [r for r in rows if r.state == "complete" and r.value is not None
-            and math.isfinite(r.value)]  # fmt: skip
+    done = [
+        r for r in rows if r.state == "complete" and r.value is not None and math.isfinite(r.value)
+    ]
     pruned = [r for r in rows if r.state == "pruned" and r.value is not None]
     n = len(params)
     cols = min(n, 3)
@@ -58,8 +59,10 @@ def plot_loss_vs_params(
     best = min(done, key=lambda r: r.value) if done else None
     for i, param in enumerate(params):
         ax = fig.add_subplot(math.ceil(n / cols), cols, i + 1)
-        styles = ((pruned, dict(c="0.6", marker="x", label="pruned (loss when stopped)")),
-                  (done, dict(c="tab:blue", marker="o", label="completed")))  # fmt: skip
+        styles = (
+            (pruned, dict(c="0.6", marker="x", label="pruned (loss when stopped)")),
+            (done, dict(c="tab:blue", marker="o", label="completed")),
+        )
         for group, style in styles:
             if group:
                 x, labels = _axis_values(param, group)
@@ -83,8 +86,11 @@ def plot_points_tried(
     rows: Sequence[TrialRow], dims: Sequence[Param], path: str | os.PathLike[str], title: str
 ) -> Path:
     """The trials in the plane of the two most important hyperparameters, coloured by loss."""
-    done = [r for r in rows if r.state in ("complete", "pruned") and r.value is not None
-            and math.isfinite(r.value)]  # fmt: skip
+    done = [
+        r
+        for r in rows
+        if r.state in ("complete", "pruned") and r.value is not None and math.isfinite(r.value)
+    ]
     fig = Figure(figsize=(6, 5), layout="constrained")
     ax = fig.add_subplot()
     px, py = dims[0], dims[1] if len(dims) > 1 else None
@@ -94,8 +100,7 @@ def plot_points_tried(
     else:
         y, ylabels = np.zeros(len(done)), None
     values = np.array([r.value for r in done])
-    art = ax.scatter(x, y, c=np.log10(values), cmap="viridis", s=40, edgecolors="k",
-                     linewidths=0.4)  # fmt: skip
+    art = ax.scatter(x, y, c=np.log10(values), cmap="viridis", s=40, edgecolors="k", linewidths=0.4)
     fig.colorbar(art, ax=ax, label="log10 validation loss (darker is better)")
     if len(done):
         b = int(np.argmin(values))

@@ -52,30 +52,40 @@ def summary(result, setup, study: str, storage: str) -> dict:
     """The `--json` document: every trial, the best, the retrain and the test, apart."""
     trials = [
         {
-            "trial": r.slot, "optuna_number": r.number, "state": r.state, "params": r.params,
-            "status": (r.result or {}).get("status"), "val_loss": _json_number(r.value),
+            "trial": r.slot,
+            "optuna_number": r.number,
+            "state": r.state,
+            "params": r.params,
+            "status": (r.result or {}).get("status"),
+            "val_loss": _json_number(r.value),
             "val_acc": (r.result or {}).get("val_acc"),
             "best_epoch": (r.result or {}).get("best_epoch"),
         }
         for r in result.rows
-    ]  # fmt: skip
+    ]
     return {
         "study": study,
         "storage": storage,
         "strategy": setup.strategy,
         "space": [p.spec for p in setup.params],
-        "validation": f"{setup.cv}-fold cross-validation" if setup.cv else
-        f"one split, {setup.val_fraction:g} of the training data",
+        "validation": f"{setup.cv}-fold cross-validation"
+        if setup.cv
+        else f"one split, {setup.val_fraction:g} of the training data",
         "trials": trials,
         "best": {
-            "trial": result.best.slot, "params": result.best.params,
-            "val_loss": result.best.value, "val_acc": result.best.result["val_acc"],
+            "trial": result.best.slot,
+            "params": result.best.params,
+            "val_loss": result.best.value,
+            "val_acc": result.best.result["val_acc"],
             "best_epoch": result.best.result["best_epoch"],
         },
-        "retrain": {"config": {k: v for k, v in result.config.to_dict().items() if k != "extra"},
-                    "n_train": result.n_train, "epochs": result.config.epochs},
+        "retrain": {
+            "config": {k: v for k, v in result.config.to_dict().items() if k != "extra"},
+            "n_train": result.n_train,
+            "epochs": result.config.epochs,
+        },
         "test": result.test,
-    }  # fmt: skip
+    }
 
 
 def _finite(value: float | None) -> float:

@@ -248,5 +248,7 @@ def _split_top(text: str) -> list[str]:
 def grid(params: typing.Sequence[Param], n_points: int) -> list[dict]:
     """Every combination: choices as listed, ranges at `n_points` points each."""
     axes = [p.grid_values(n_points) for p in params]
-    return [dict(zip([p.name for p in params], combo, strict=True))
-            for combo in itertools.product(*axes)]  # fmt: skip
+    return [
+        dict(zip([p.name for p in params], combo, strict=True))
+        for combo in itertools.product(*axes)
+    ]

@@ -83,9 +83,12 @@ class Store:
         self._lock = threading.Lock()
 
     def open(
-        self, setup: dict, slots: list[dict], distributions: dict,
+        self,
+        setup: dict,
+        slots: list[dict],
+        distributions: dict,
         sampler: optuna.samplers.BaseSampler,
-    ) -> bool:  # fmt: skip
+    ) -> bool:
         """Create the study and plan its slots, or join the existing one with the same setup.
         Returns True when this call created the study."""
         kwargs = {"study_name": self.study_name, "storage": self.storage, "sampler": sampler}
@@ -128,7 +131,7 @@ class Store:
                     params=params,
                     distributions={k: distributions[k] for k in params},
                     user_attrs={"slot": i},
-                )  # fmt: skip
+                )
             )
 
     def claim(self, n: int, distributions: dict) -> list[optuna.Trial]:
@@ -239,7 +242,12 @@ def _row(slot: int, t: optuna.trial.FrozenTrial) -> TrialRow:
         else t.user_attrs.get("result", {}).get("val_loss")
     )
     return TrialRow(
-        slot=slot, number=t.number, state=t.state.name.lower().replace("fail", "failed"),
-        params=params, value=value, config=t.user_attrs.get("config"),
-        result=t.user_attrs.get("result"), history=t.user_attrs.get("history"),
-    )  # fmt: skip
+        slot=slot,
+        number=t.number,
+        state=t.state.name.lower().replace("fail", "failed"),
+        params=params,
+        value=value,
+        config=t.user_attrs.get("config"),
+        result=t.user_attrs.get("result"),
+        history=t.user_attrs.get("history"),
+    )

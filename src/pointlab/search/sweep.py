@@ -32,8 +32,8 @@ from pointlab import engine
 from pointlab.checkpoint import TrainedModel
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
+from pointlab.engine.models import Architecture
 from pointlab.errors import UserError
-from pointlab.models import Architecture
 from pointlab.search import strategies
 from pointlab.search.space import Param, apply_params
 from pointlab.search.store import Store, TrialRow
@@ -66,12 +66,18 @@ class SweepSetup:
     def record(self, data: Dataset, test: Dataset | None) -> dict:
         """What the store keeps to recognise this sweep when it is run again."""
         return {
-            "space": [p.spec for p in self.params], "strategy": self.strategy,
-            "trials": self.n_trials, "fixed": _plain(self.base.to_dict()), "cv": self.cv,
-            "val_fraction": self.val_fraction, "seed": self.seed, "log_every": self.log_every,
+            "space": [p.spec for p in self.params],
+            "strategy": self.strategy,
+            "trials": self.n_trials,
+            "fixed": _plain(self.base.to_dict()),
+            "cv": self.cv,
+            "val_fraction": self.val_fraction,
+            "seed": self.seed,
+            "log_every": self.log_every,
             "test_fraction": None if test is not None else self.test_fraction,
-            "data": _digest(data), "test": None if test is None else _digest(test),
-        }  # fmt: skip
+            "data": _digest(data),
+            "test": None if test is None else _digest(test),
+        }
 
 
 @dataclass
@@ -117,9 +123,15 @@ def make_split(data: Dataset, test: Dataset | None, setup: SweepSetup) -> tuple[
 
 
 def run_sweep(
-    setup: SweepSetup, data: Dataset, test: Dataset | None, store: Store, *,
-    device: str = "cpu", batch: int | None = None, progress: Progress | None = None,
-) -> SweepResult:  # fmt: skip
+    setup: SweepSetup,
+    data: Dataset,
+    test: Dataset | None,
+    store: Store,
+    *,
+    device: str = "cpu",
+    batch: int | None = None,
+    progress: Progress | None = None,
+) -> SweepResult:
     """Plan or join the study, train every trial not yet finished, then retrain and test."""
     record = setup.record(data, test)
     split_, test = make_split(data, test, setup)
@@ -165,24 +177,32 @@ def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
     groups: dict[tuple, list[int]] = {}
     for i, config in enumerate(configs):
         groups.setdefault(config.group_key(), []).append(i)
-    rungs = strategies.rungs(setup.base.epochs, len(store.rows()), setup.log_every) \
-        if setup.strategy == "halving" else []  # fmt: skip
+    rungs = (
+        strategies.rungs(setup.base.epochs, len(store.rows()), setup.log_every)
+        if setup.strategy == "halving"
+        else []
+    )
     known = _rung_losses(store.rows(), rungs)
     for members in groups.values():
-        arch = Architecture(configs[members[0]].hidden, configs[members[0]].activation,
-                            int(split_.y.max()) + 1)  # fmt: skip
+        arch = Architecture(
+            configs[members[0]].hidden, configs[members[0]].activation, int(split_.y.max()) + 1
+        )
         per_pop = max(1, members_that_fit(arch, len(split_.X), device) // K)
         for start in range(0, len(members), per_pop):
             chunk = members[start : start + per_pop]
             pop_configs = [configs[i] for i in chunk for _ in range(K)]  # trial-major, then fold
             callback = _callback(store, progress, setup.base.epochs, len(chunk), K, rungs, known)
             results = engine.train_population(
-                pop_configs, split_.X, split_.y,
+                pop_configs,
+                split_.X,
+                split_.y,
                 train_index=[split_.train_index[k] for _ in chunk for k in range(K)],
                 val_index=[split_.val_index[k] for _ in chunk for k in range(K)],
-                n_classes=int(split_.y.max()) + 1, device=device, log_every=setup.log_every,
+                n_classes=int(split_.y.max()) + 1,
+                device=device,
+                log_every=setup.log_every,
                 callback=callback,
-            )  # fmt: skip
+            )
             for j, i in enumerate(chunk):
                 value, pruned, attrs = score(results[j * K : (j + 1) * K])
                 attrs["result"]["worker"] = WORKER
@@ -223,14 +243,18 @@ def _rung_losses(rows: list[TrialRow], rungs: list[int]) -> dict[int, list[float
 def score(folds: list[engine.MemberResult]) -> tuple[float, bool, dict]:
     """(validation loss at the best epoch of the fold-mean curve, pruned?, attrs to store)."""
     n = min(len(r.history["epoch"]) for r in folds)  # epochs every fold logged
-    curves = {k: np.mean([r.history[k][:n] for r in folds], axis=0)
-              for k in ("train_loss", "train_acc", "val_loss", "val_acc")}  # fmt: skip
+    curves = {
+        k: np.mean([r.history[k][:n] for r in folds], axis=0)
+        for k in ("train_loss", "train_acc", "val_loss", "val_acc")
+    }
     epochs = folds[0].history["epoch"][:n]
     finite = np.isfinite(curves["val_loss"])
     best = int(np.argmin(np.where(finite, curves["val_loss"], np.inf))) if finite.any() else None
     statuses = {r.status for r in folds}
-    status = next((s for s in ("diverged", "pruned", "interrupted") if s in statuses),
-                  "early_stopped" if statuses == {"early_stopped"} else "finished")  # fmt: skip
+    status = next(
+        (s for s in ("diverged", "pruned", "interrupted") if s in statuses),
+        "early_stopped" if statuses == {"early_stopped"} else "finished",
+    )
     value = float(curves["val_loss"][best]) if best is not None else math.inf
     result = {
         "status": status,
@@ -251,8 +275,9 @@ def score(folds: list[engine.MemberResult]) -> tuple[float, bool, dict]:
 
 def choose(rows: list[TrialRow]) -> TrialRow:
     """The finished trial with the lowest validation loss (the earliest slot on a tie)."""
-    finished = [r for r in rows if r.state == "complete" and r.value is not None
-                and math.isfinite(r.value)]  # fmt: skip
+    finished = [
+        r for r in rows if r.state == "complete" and r.value is not None and math.isfinite(r.value)
+    ]
     if not finished:
         raise UserError("no trial finished with a finite validation loss: try lower learning rates")
     return min(finished, key=lambda r: (r.value, r.slot))
@@ -269,8 +294,9 @@ def retrain_config(best: TrialRow) -> TrainConfig:
 
 def retrain(config: TrainConfig, dev: Dataset, device: str, log_every: int):
     """(model, history) of the config trained on all of `dev`, no validation."""
-    (result,) = engine.train([config], dev.X, dev.y, n_classes=dev.n_classes, device=device,
-                             log_every=log_every)  # fmt: skip
+    (result,) = engine.train(
+        [config], dev.X, dev.y, n_classes=dev.n_classes, device=device, log_every=log_every
+    )
     state = {k: v.detach().cpu() for k, v in result.final_state.items()}
     return TrainedModel(config, dev.n_classes, state), result.history
 

@@ -33,10 +33,10 @@ import numpy as np
 import torch
 
 from pointlab.config import TrainConfig
+from pointlab.engine.losses import member_correct
+from pointlab.engine.models import Architecture, member_state
+from pointlab.engine.population import Population
 from pointlab.errors import UserError
-from pointlab.losses import member_correct
-from pointlab.models import Architecture, member_state
-from pointlab.population import Population
 
 Callback = Callable[[int, dict[str, np.ndarray]], Iterable[int] | None]
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
@@ -110,10 +110,16 @@ def train(
     for indices in groups.values():
         group = [configs[i] for i in indices]
         out = train_population(
-            group, X, y, train_index=[train_index] * len(group),
+            group,
+            X,
+            y,
+            train_index=[train_index] * len(group),
             val_index=None if val_index is None else [val_index] * len(group),
-            n_classes=n_classes, device=device, log_every=log_every, callback=callback,
-        )  # fmt: skip
+            n_classes=n_classes,
+            device=device,
+            log_every=log_every,
+            callback=callback,
+        )
         for i, result in zip(indices, out, strict=True):
             results[i] = result
     return results  # type: ignore[return-value]
@@ -253,8 +259,9 @@ class _Tracker:
         if improved.any():
             mask = torch.as_tensor(improved, device=pop.device).unsqueeze(1)
             torch.where(mask, pop.theta, self.best_theta, out=self.best_theta)
-        self.live = [m for m in self.live
-                     if self.status[m] == "finished" and epoch < pop.configs[m].epochs]  # fmt: skip
+        self.live = [
+            m for m in self.live if self.status[m] == "finished" and epoch < pop.configs[m].epochs
+        ]
         if self.callback is not None:
             host["active"] = np.isin(np.arange(pop.M), self.live)
             # The callback may stop members (successive halving prunes the worst this way).
@@ -277,10 +284,14 @@ class _Tracker:
         for m, config in enumerate(pop.configs):
             dropout = config.dropout > 0
             result = MemberResult(
-                config=config, arch=pop.arch, history={k: v[m] for k, v in self.history.items()},
-                status=self.status[m], stopped_epoch=self.stopped[m],
-                final_state=member_state(pop.arch, theta, m, dropout), wall_time=self.stop_time[m],
-            )  # fmt: skip
+                config=config,
+                arch=pop.arch,
+                history={k: v[m] for k, v in self.history.items()},
+                status=self.status[m],
+                stopped_epoch=self.stopped[m],
+                final_state=member_state(pop.arch, theta, m, dropout),
+                wall_time=self.stop_time[m],
+            )
             if self.best_theta is not None:
                 result.best_state = member_state(pop.arch, self.best_theta, m, dropout)
                 result.best_epoch = int(self.best_epoch[m])

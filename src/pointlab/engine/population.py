@@ -1,7 +1,7 @@
 """The device-side state of one population in training: parameters, optimizer, data, batches.
 
 Everything here is batched over the M members; nothing loops over members inside a step. The
-training loop and its bookkeeping (history, early stopping, statuses) live in `engine.py`.
+training loop and its bookkeeping (history, early stopping, statuses) live in `loop.py`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
-from pointlab.batches import population_order
 from pointlab.config import TrainConfig
-from pointlab.losses import member_correct, member_losses
-from pointlab.models import Architecture, forward, init_theta, layer_views
-from pointlab.optim import PopulationOptimizer, clip_grad_norm
-from pointlab.schedules import PopulationSchedule
+from pointlab.engine.batches import population_order
+from pointlab.engine.losses import member_correct, member_losses
+from pointlab.engine.models import Architecture, forward, init_theta, layer_views
+from pointlab.engine.optim import PopulationOptimizer, clip_grad_norm
+from pointlab.engine.schedules import PopulationSchedule
 
 # A batch: inputs (B, 2) shared or (M, B, 2), labels (B,) or (M, B), weights (M, B) or None,
 # and which members step on it ((M, 1) bool, None = all).
@@ -42,8 +42,16 @@ class PointSets:
 
 
 class Population:
-    def __init__(self, configs: Sequence[TrainConfig], X, y, train_index, val_index,
-                 n_classes: int, device: torch.device) -> None:  # fmt: skip
+    def __init__(
+        self,
+        configs: Sequence[TrainConfig],
+        X,
+        y,
+        train_index,
+        val_index,
+        n_classes: int,
+        device: torch.device,
+    ) -> None:
         self.configs = list(configs)
         self.M = len(configs)
         first = configs[0]
@@ -95,8 +103,10 @@ class Population:
         steps = [-(-n // b) for n, b in zip(self.train.counts_host, sizes, strict=True)]  # ceil
         self.steps_per_epoch, self.min_steps = max(steps), min(steps)
         self.uniform_batches = len(set(sizes)) == 1 and len(set(self.train.counts_host)) == 1
-        self.stepping_at = [torch.tensor([s < k for k in steps], device=device).unsqueeze(1)
-                            for s in range(self.steps_per_epoch)]  # fmt: skip
+        self.stepping_at = [
+            torch.tensor([s < k for k in steps], device=device).unsqueeze(1)
+            for s in range(self.steps_per_epoch)
+        ]
 
     # --- measuring ---------------------------------------------------------------------------
     def logits(self, x: torch.Tensor, train: bool) -> torch.Tensor:
@@ -104,8 +114,9 @@ class Population:
         return forward(self.arch, self.layers, x, dropout, self.generator)
 
     def loss(self, logits, targets, weights) -> torch.Tensor:
-        return member_losses(logits, targets, weights, self.loss_kind, self.n_classes,
-                             self.smoothing)  # fmt: skip
+        return member_losses(
+            logits, targets, weights, self.loss_kind, self.n_classes, self.smoothing
+        )
 
     def full_batch_inputs(self, sets: PointSets):
         """(inputs, labels, weights) of a whole point set, gathered once and kept."""

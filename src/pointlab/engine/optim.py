@@ -112,10 +112,20 @@ class PopulationOptimizer:
             self.step_count.add_(1)
             self.scratch.zero_()
             torch._fused_adam_(
-                [self.scratch], [grad], [self.buf], [self.sq], [], [self.step_count],
-                lr=1.0, beta1=self.beta1, beta2=self.beta2, weight_decay=0.0, eps=self.eps,
-                amsgrad=False, maximize=False,
-            )  # fmt: skip
+                [self.scratch],
+                [grad],
+                [self.buf],
+                [self.sq],
+                [],
+                [self.step_count],
+                lr=1.0,
+                beta1=self.beta1,
+                beta2=self.beta2,
+                weight_decay=0.0,
+                eps=self.eps,
+                amsgrad=False,
+                maximize=False,
+            )
             theta.addcmul_(self.scratch, lr)
         elif kind in ("adam", "adamw"):
             beta1, beta2 = self.beta1, self.beta2

@@ -1,0 +1,38 @@
+"""The population engine, the spine of pointlab: M independent MLPs trained as one batched program.
+
+Read it in this order; each file is one stage of a training step:
+
+1. `models.py`: the parameters of all M members in one (M, P) tensor, each layer a view into it;
+   forward is one `baddbmm` per layer.
+2. `losses.py`: each member's mean loss from logits (BCE, softmax cross-entropy, MSE); the
+   objective is their sum, so one backward pass gives every member its own exact gradient.
+3. `optim.py`: SGD, momentum, Nesterov, Adam, AdamW, RMSprop with per-member hyperparameters.
+4. `schedules.py`: learning-rate schedules as pure functions of the epoch, for all members at once.
+5. `batches.py`: a member's minibatch order as a pure function of (seed, epoch).
+6. `population.py`: the device-side state of one population (parameters, optimizer, data, batches).
+7. `loop.py`: the training loop and its host-side bookkeeping (history, early stopping,
+   divergence, pruning) behind `train` and `train_population`.
+
+Not here: run directories and checkpoints (`pointlab.runs`, `pointlab.checkpoint`), searches
+(`pointlab.search`), anything that prints (`pointlab.cli`).
+"""
+
+from pointlab.engine.loop import (
+    METRICS,
+    Callback,
+    MemberResult,
+    PopulationInterrupted,
+    resolve_device,
+    train,
+    train_population,
+)
+
+__all__ = [
+    "METRICS",
+    "Callback",
+    "MemberResult",
+    "PopulationInterrupted",
+    "resolve_device",
+    "train",
+    "train_population",
+]
