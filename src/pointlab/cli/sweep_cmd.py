@@ -351,7 +351,9 @@ def _draw(out: Path, result, setup) -> list[Path]:
             result.rows,
             dims,
             out / "sweep_points.png",
-            f"{name}: points tried in the two most important dimensions",
+            f"{name}: points tried in the two most important dimensions"
+            if len(dims) > 1
+            else f"{name}: validation loss against {dims[0].name}, the one searched dimension",
         ),
         plot_best_curves(
             [r for r in ranked if r.state == "complete"],
