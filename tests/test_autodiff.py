@@ -32,7 +32,8 @@ def random_mlp(rng: np.random.Generator, depth: int, n_classes: int) -> list:
     n_out = 1 if n_classes == 2 else n_classes
     widths = [2, *rng.integers(1, 10, size=depth - 1), n_out]
     return [
-        (rng.normal(size=(a, b)), rng.normal(size=b)) for a, b in zip(widths[:-1], widths[1:])
+        (rng.normal(size=(a, b)), rng.normal(size=b))
+        for a, b in zip(widths[:-1], widths[1:], strict=False)
     ]
 
 

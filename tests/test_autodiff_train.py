@@ -133,4 +133,4 @@ def test_complex_learns_the_curve():
     config = TrainConfig(hidden=(128, 128), epochs=300, seed=1)
     _, _, history = train_config(config, data.X, data.y)
     assert history.losses[0] > 0.6 and history.losses[-1] < 0.3
-    assert all(b <= a + 1e-3 for a, b in zip(history.losses, history.losses[1:]))
+    assert all(b <= a + 1e-3 for a, b in zip(history.losses, history.losses[1:], strict=False))

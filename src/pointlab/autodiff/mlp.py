@@ -91,11 +91,13 @@ class MLP:
         h = x
         last = len(self.weights)
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
+            product = h @ w  # (N, fan_out)
+            product.label = f"{h.label or 'h'} @ W{i}"
             if self.broadcast_bias:
-                z = h @ w + b  # (N, fan_out) + (fan_out,): the bias is added to every row
+                z = product + b  # (N, fan_out) + (fan_out,): the bias is added to every row
             else:
                 ones = Tensor(np.ones((h.shape[0], 1)), label="1")
-                z = h @ w + ones @ b  # (N, fan_out) + (N, 1) @ (1, fan_out)
+                z = product + ones @ b  # (N, fan_out) + (N, 1) @ (1, fan_out)
             z.label = f"z{i}"
             if i < last:
                 h = activate(z, self.activation)
@@ -108,6 +110,12 @@ class MLP:
     def __call__(self, x: Tensor) -> Tensor:
         """Logits (N, n_outputs)."""
         return self.forward(x)[-1].h
+
+    def pattern(self, x: Tensor) -> np.ndarray:
+        """Which hidden units are on (z > 0) for each point, all layers in one flat bool array:
+        where it changes, a ReLU network's loss has a kink."""
+        values = self.forward(x)[:-1]
+        return np.concatenate([v.z.data.ravel() > 0 for v in values] or [np.zeros(0, bool)])
 
     def loss(self, logits: Tensor, y: np.ndarray, kind: str = "bce") -> Tensor:
         return model_loss(logits, y, self.n_classes, kind)

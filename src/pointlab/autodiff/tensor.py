@@ -257,6 +257,15 @@ def softmax(a: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def one_blas_thread():
+    """A context in which numpy's matrix products use one thread. Why: these matrices are small
+    ((200, 128) @ (128, 128)); measured on the shared 2-core machine, OpenBLAS's two threads made
+    such a product 11 times slower than one (6.3 ms against 0.57 ms), waiting for each other."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _lift(value: Tensor | ArrayLike, like: Tensor) -> Tensor:
     """A constant (a number or array) as a leaf tensor, so every operation sees two tensors."""
     return value if isinstance(value, Tensor) else Tensor(value, dtype=like.data.dtype.type)

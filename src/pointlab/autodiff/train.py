@@ -20,7 +20,7 @@ import numpy as np
 
 from pointlab.autodiff.mlp import MLP
 from pointlab.autodiff.optim import Optimizer, make_optimizer
-from pointlab.autodiff.tensor import Tensor
+from pointlab.autodiff.tensor import Tensor, one_blas_thread
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,16 @@ def fit(
     epoch and at the last (epoch = epochs: the model after all its updates)."""
     x = Tensor(X, label="x")  # (N, 2)
     logged_epochs, logged = [], []
-    for epoch in range(epochs + 1):
-        value = model.loss(model(x), y, loss)  # 1 and 2: forward, loss
-        if epoch % log_every == 0 or epoch == epochs:
-            logged_epochs.append(epoch)
-            logged.append(float(value.data))
-        if epoch == epochs:
-            break
-        value.backward()  # 3: gradients of every parameter
-        optimizer.step()  # 4: the update
+    with one_blas_thread():
+        for epoch in range(epochs + 1):
+            value = model.loss(model(x), y, loss)  # 1 and 2: forward, loss
+            if epoch % log_every == 0 or epoch == epochs:
+                logged_epochs.append(epoch)
+                logged.append(float(value.data))
+            if epoch == epochs:
+                break
+            value.backward()  # 3: gradients of every parameter
+            optimizer.step()  # 4: the update
     return History(tuple(logged_epochs), tuple(logged))
 
 
