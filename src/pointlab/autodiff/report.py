@@ -139,7 +139,8 @@ def report_markdown(trace: StepTrace, data_name: str, pictures: bool = True) -> 
             "",
             f"![gradients]({PICTURES['gradients']})",
             "",
-            "*Left: how large each layer's gradient is. Middle: how it is spread over the "
+            "*Left: how large each layer's gradients are (∂L/∂z: what reaches the layer from "
+            "the loss above it). Middle: how it is spread over the "
             "layer's weights (a ReLU that is off for every point passes no gradient: those "
             "weights' gradients are exactly 0). Right: how much the step changed each layer, "
             "relative to its size.*",
@@ -208,9 +209,13 @@ def report_markdown(trace: StepTrace, data_name: str, pictures: bool = True) -> 
         f"a change of {change:+.4g}. The gradient predicted {trace.predicted_change:+.4g} "
         "(the sum over all weights of dL/dw × its change: the first-order Taylor estimate); "
         + (
-            "they agree closely: the step is small enough for the loss to look flat-sloped."
+            "they agree closely: over a step this short the loss is nearly a plane."
             if abs(change - trace.predicted_change) <= 0.1 * abs(trace.predicted_change)
-            else "the difference is the curvature of the loss over the length of this step."
+            else "the loss went *up* although its slope promised a fall: the loss curves over "
+            "the length of this step, and the step overshot. Single steps can do that while "
+            "training as a whole still goes down."
+            if change > 0
+            else "the difference is how much the loss curves over the length of this step."
         ),
         "",
         "## 5. Gradient check",

@@ -242,8 +242,10 @@ def draw_gradients(figure: Figure, trace: StepTrace) -> None:
     layers = sorted(trace.backward, key=lambda b: b.layer)
     names = [f"layer {b.layer}" for b in layers]
     index = np.arange(len(layers))
-    norms_axes.bar(index - 0.2, [b.dW.norm for b in layers], 0.4, label="‖∂L/∂W‖", color=GRADIENT)
-    norms_axes.bar(index + 0.2, [b.db.norm for b in layers], 0.4, label="‖∂L/∂b‖", color="#e59866")
+    # Points joined across depth rather than bars: on a log axis a bar's length means nothing.
+    norms_axes.plot(index, [b.dW.norm for b in layers], "o-", color=GRADIENT, label="‖∂L/∂W‖")
+    norms_axes.plot(index, [b.db.norm for b in layers], "s--", color="#e59866", label="‖∂L/∂b‖")
+    norms_axes.plot(index, [b.dz.norm for b in layers], "^:", color="#555555", label="‖∂L/∂z‖")
     norms_axes.set_yscale("log")
     norms_axes.set_xticks(index, names)
     norms_axes.set_title("size of each layer's gradient", fontsize=10)
@@ -267,11 +269,15 @@ def draw_gradients(figure: Figure, trace: StepTrace) -> None:
     spread_axes.legend(fontsize=7)
 
     updates = sorted(trace.updates, key=lambda u: u.layer)
-    step_axes.bar(index, [u.ratio for u in updates], 0.5, color="#555555")
+    step_axes.plot(index, [u.ratio for u in updates], "o-", color="#555555")
     step_axes.set_yscale("log")
     step_axes.set_xticks(index, names)
     step_axes.set_title(f"how far the {trace.optimizer} step moved each layer", fontsize=10)
     step_axes.set_ylabel("‖change of W‖ / ‖W‖")
+    for axes in (norms_axes, step_axes):
+        low, high = axes.get_ylim()
+        axes.set_ylim(low / 3, high * 3)  # room around the points: a decade or so either way
+        axes.set_xlim(-0.5, len(layers) - 0.5)
     for axes in (norms_axes, spread_axes, step_axes):
         axes.grid(True, which="major", alpha=0.3)
     figure.suptitle(
