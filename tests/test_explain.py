@@ -168,3 +168,23 @@ def test_the_command_module_loads_neither_torch_nor_matplotlib():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_the_playgrounds_hook_takes_a_config_and_a_torch_state_dict():
+    """`pointlab.autodiff.trace_step(config, state, X, y, n_classes)`, as the web page calls it,
+    with a dropout model's Sequential keys (0, 3, 6) and float32 points."""
+    from pointlab.autodiff import trace_step
+
+    rng = np.random.default_rng(4)
+    X = rng.uniform(size=(40, 2)).astype(np.float32)
+    y = rng.integers(0, 3, size=40)
+    config = TrainConfig(hidden=(6, 5), dropout=0.1, lr=0.01)
+    model = to_sequential(Architecture(config.hidden, "relu", 3), dropout=0.1)
+    trace = trace_step(config, model.state_dict(), X, y, 3)
+    json.dumps(trace, allow_nan=False)
+    assert trace["widths"] == [2, 6, 5, 3] and trace["n_points"] == 40
+    assert trace["loss_after"] < trace["loss_before"]
+    assert "starts it afresh" in trace["notes"][0]
+    x = torch.as_tensor(X, dtype=torch.float64)
+    loss = torch.nn.functional.cross_entropy(model.double().eval()(x), torch.as_tensor(y))
+    assert trace["loss_before"] == pytest.approx(loss.item(), rel=1e-12)

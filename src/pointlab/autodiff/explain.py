@@ -81,6 +81,19 @@ def explain_step(
         )
 
 
+def trace_step(
+    config, state: Mapping[str, Any], X: np.ndarray, y: np.ndarray, n_classes: int = 2
+) -> dict[str, Any]:
+    """The web playground's "Step and explain": `explain_step(...).to_dict()` for a model given
+    as its TrainConfig and `torch.nn.Sequential` state dict, stepping on the points X, y."""
+    note = (
+        f"the playground keeps {config.optimizer}'s running state inside its engine; this "
+        "explained step starts it afresh, as at step 1 of training"
+    )
+    trace = explain_step(state, config, X, y, n_classes, notes=(note,))
+    return trace.to_dict()
+
+
 def _check_supported(config) -> None:
     from pointlab.autodiff.mlp import ACTIVATIONS
 
