@@ -108,9 +108,9 @@ def _stop_group(pgid: int) -> None:
 
 
 @contextlib.contextmanager
-def ray_cluster(cpus: int = 1) -> Iterator[str]:
-    """A head node on 127.0.0.2 and a second node on 127.0.0.3, `cpus` CPUs each; yields the
-    head's address. (127.0.0.1 would be replaced by the machine's address.)"""
+def ray_cluster(cpus: int = 1, nodes: int = 2) -> Iterator[str]:
+    """A head node on 127.0.0.2 and (nodes=2) a second node on 127.0.0.3, `cpus` CPUs each; yields
+    the head's address. (127.0.0.1 would be replaced by the machine's address.)"""
     temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray puts sockets there
     port = free_port("127.0.0.2")
     address = f"127.0.0.2:{port}"
@@ -135,6 +135,9 @@ def ray_cluster(cpus: int = 1) -> Iterator[str]:
             temp / "head.log",
         )
         groups.append(head.pid)
+        if nodes < 2:
+            yield address
+            return
         node = _start_node(
             ["--address", address, "--node-ip-address", "127.0.0.3", *common],
             temp / "node.log",
