@@ -70,6 +70,10 @@ def on_ray(nodes: int, batch: int | None = None) -> tuple[float, list[float]]:
 
 
 def main() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    os.environ.update(servers.RAY_ENV)
     torch.set_num_threads(1)
     rows = []
     local, losses = sweep()
@@ -91,7 +95,8 @@ def main() -> None:
         f"({platform.processor() or 'CPU'}), torch {torch.__version__}; {TRIALS} trials of a "
         f"(32, 32) MLP, {EPOCHS} epochs each, on curve.csv (200 points). Seconds from the start "
         "of the sweep to its retrained best, study in SQLite, after a warm-up sweep on each "
-        "cluster (worker processes started).",
+        f"cluster (worker processes started). Load average at the end: {os.getloadavg()[0]:.1f} "
+        "(the machine was shared with other work: ratios are only as good as that allows).",
         "",
         "| how | tasks | seconds |",
         "| --- | ---: | ---: |",

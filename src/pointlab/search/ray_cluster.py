@@ -60,6 +60,10 @@ class RayCluster:
         cpus_per_task: float = 1.0,
         gpus_per_task: float = 0.0,
     ) -> None:
+        # The nodes run pointlab's environment already: under `uv run`, Ray would otherwise
+        # package this folder and build a new environment for every worker.
+        os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         import ray
 
         if cpus_per_task <= 0 or gpus_per_task < 0:
