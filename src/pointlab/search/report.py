@@ -75,6 +75,9 @@ def summary(result, setup, study: str, storage: str) -> dict:
             "val_loss": _json_number(r.value),
             "val_acc": (r.result or {}).get("val_acc"),
             "best_epoch": (r.result or {}).get("best_epoch"),
+            # Which process trained it (host:pid), and on a Ray cluster which node.
+            "worker": (r.result or {}).get("worker"),
+            "node": (r.result or {}).get("node"),
         }
         for r in result.rows
     ]
