@@ -126,8 +126,6 @@ def ray_cluster(cpus: int = 1, nodes: int = 2) -> Iterator[str]:
                 str(port),
                 "--include-dashboard",
                 "false",
-                "--ray-client-server-port",
-                str(free_port()),
                 "--temp-dir",
                 str(temp),
                 *common,
