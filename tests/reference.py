@@ -48,7 +48,7 @@ def scheduler(optimizer, c: TrainConfig):
 
 def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2):
     """One lone model, trained as a user of torch.nn would: returns (history, final state)."""
-    arch = Architecture(c.hidden, c.activation, n_classes)
+    arch = Architecture(c.hidden, c.activation, n_classes, np.shape(X)[1])
     model = to_sequential(arch)
     model.load_state_dict(member_state(arch, init_theta(arch, [c.seed]), 0))
     optimizer = OPTIMIZERS[c.optimizer](model.parameters(), c)
