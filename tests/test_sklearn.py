@@ -7,6 +7,7 @@ import pickle
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -198,3 +199,15 @@ def test_population_search_refuses_what_it_cannot_train():
         PopulationSearchCV(ScikitMLPClassifier(), {"alpha": [1e-4]}).fit(X, y)
     with pytest.raises(ValueError, match="exactly one of"):
         PopulationSearchCV(MLPClassifier()).fit(X, y)
+
+
+def test_the_readme_example_runs(monkeypatch, capsys):
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("## With scikit-learn") :]
+    code = section[section.index("```python") + len("```python") : section.index("```\n\n")]
+    monkeypatch.chdir(root)
+    exec(compile(code, "README.md", "exec"), {})
+    params, predictions = capsys.readouterr().out.strip().splitlines()
+    assert "mlpclassifier__learning_rate_init" in params
+    assert predictions == "[1 0]"
