@@ -19,7 +19,7 @@ from pointlab.engine.models import Architecture, forward, init_theta, layer_view
 from pointlab.engine.optim import PopulationOptimizer, clip_grad_norm
 from pointlab.engine.schedules import PopulationSchedule
 
-# A batch: inputs (B, 2) shared or (M, B, 2), labels (B,) or (M, B), weights (M, B) or None,
+# A batch: inputs (B, D) shared or (M, B, D), labels (B,) or (M, B), weights (M, B) or None,
 # and which members step on it ((M, 1) bool, None = all).
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]
 
@@ -59,9 +59,10 @@ class Population:
         first = configs[0]
         if any(c.group_key() != first.group_key() for c in configs):
             raise ValueError("a population needs members with one group_key(); use engine.train")
-        self.arch = Architecture(first.hidden, first.activation, n_classes)
+        self.X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, D)
+        # D input features: 2 for points in the plane, any number for scikit-learn's users.
+        self.arch = Architecture(first.hidden, first.activation, n_classes, self.X.shape[1])
         self.loss_kind, self.n_classes, self.device = first.loss, n_classes, device
-        self.X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, 2)
         self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=device)  # (N,)
 
         self.theta = init_theta(self.arch, [c.seed for c in configs]).to(device)  # (M, P)
