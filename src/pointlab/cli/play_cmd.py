@@ -75,7 +75,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
         ws_max_size=4 * 1024 * 1024,
         timeout_graceful_shutdown=2,
     )
-    uvicorn.Server(config).run()  # returns on Ctrl-C, after closing every WebSocket
+    try:
+        # On Ctrl-C uvicorn closes every WebSocket (each tab's training stops), then re-raises
+        # the signal: that is the normal way out here.
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
     console.print("pointlab play: stopped", markup=False, highlight=False)
     return 0
 

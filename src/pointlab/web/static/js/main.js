@@ -7,6 +7,7 @@ import { fillForm, fromUrl, layersEditor, readForm, toUrl } from "./settings.js"
 const $ = (id) => document.getElementById(id);
 const form = document.body;
 const state = { data: null, frame: null, history: [], socket: null, regions: null };
+window.pointlab = state; // for tests and for people who script the page: the last data and frame
 
 // --- the connection ------------------------------------------------------------------------
 function connect(initial) {

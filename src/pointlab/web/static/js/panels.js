@@ -41,11 +41,11 @@ export function drawAllCurves(canvas, history, frame, data) {
   const series = order.map((m, rank) => ({
     x: history[m].epoch,
     y: history[m][key],
-    colour: `hsl(${(220 * rank) / Math.max(1, order.length - 1)}, 70%, 45%)`,
+    colour: `hsl(${220 - (220 * rank) / Math.max(1, order.length - 1)}, 70%, 45%)`,
     width: m === frame.main ? 3 : 1.2,
     alpha: m === frame.main ? 1 : 0.7,
   }));
-  drawChart(canvas, series, { log: true, title: `every member's ${hasVal ? "validation" : "training"} loss (blue: best)` });
+  drawChart(canvas, series, { log: true, title: `every member's ${hasVal ? "validation" : "training"} loss (blue: best, red: worst; thick: the main model)` });
 }
 
 // Diverging colours for an activation in -1..1: blue low, white 0, orange high.
