@@ -61,6 +61,7 @@ class LiveTraining:
         for m, config in enumerate(self.configs):
             by_key.setdefault(config.group_key(), []).append(m)
         self.groups: list[tuple[list[int], Population]] = []
+        self._frozen_at_set: dict[int, int] = {}  # per population: diverged count at set_lr
         for members in by_key.values():
             pop = Population(
                 [self.configs[m] for m in members],
@@ -96,8 +97,11 @@ class LiveTraining:
         logging = epoch % self.log_every == 0
         for members, pop in self.groups:
             # Frozen (diverged) members keep their weights: a learning rate of 0, as the engine.
-            live = ~self.diverged[members]
-            pop.optimizer.set_lr(pop.schedule(epoch) * live)
+            # As the engine, a constant schedule sets the rates once (and again when one diverges).
+            frozen = int(self.diverged.sum())
+            if epoch == 0 or not pop.schedule.static or self._frozen_at_set.get(id(pop)) != frozen:
+                pop.optimizer.set_lr(pop.schedule(epoch) * ~self.diverged[members])
+                self._frozen_at_set[id(pop)] = frozen
             if pop.full_batch:
                 x, targets, weights = pop.full_batch_inputs(pop.train)
                 logits = pop.logits(x, train=True)  # (M, N, n_outputs)

@@ -87,6 +87,8 @@ function frame(f) {
   if (f.diverged[m]) showError("The main model diverged (its loss became NaN or infinite): try a lower learning rate.");
   state.regions = f.regions;
   drawRegions($("boundary"), decode(f.regions), f.grid, state.data.colours);
+  state.frames = (state.frames || 0) + 1;
+  state.firstRegionsAt ??= performance.now(); // ms since navigation began (benchmarks/web.py)
   const h = state.history[m];
   const xs = [...h.epoch, f.epoch];
   drawChart($("loss-chart"), [
