@@ -4,6 +4,7 @@ session, and one refused request for each security rule."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 
 import pytest
@@ -304,3 +305,13 @@ def test_settings_parse_reads_like_the_train_flags():
     assert setup.data.classes == 3 and setup.settings["layers"] == "16,16"
     assert parse({"batch-size": "full"}).members[0].batch_size is None
     assert parse({"layers": "none"}).members[0].hidden == ()
+
+
+def test_step_and_explain_traces_the_main_model(client):
+    with session(client) as ws:
+        setup(ws, data="xor", layers="4", epochs=10)
+        ws.send_json({"type": "step"})
+        ws.send_json({"type": "explain"})
+        answer = until(ws, lambda m: m["type"] in ("explained", "error"))
+    assert answer["type"] == "explained", answer
+    assert "loss" in json.dumps(answer["trace"])

@@ -20,7 +20,17 @@ from pointlab.errors import UserError
 
 # Subcommand modules, in the order `pointlab --help` lists them. A module that does not exist yet
 # is skipped, so the command works while the project grows.
-COMMANDS = ["data", "train", "evaluate", "predict", "sweep", "experiment", "serve", "explain", "play"]
+COMMANDS = [
+    "data",
+    "train",
+    "evaluate",
+    "predict",
+    "sweep",
+    "experiment",
+    "serve",
+    "explain",
+    "play",
+]
 
 
 class _Parser(argparse.ArgumentParser):

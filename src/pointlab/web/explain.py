@@ -1,8 +1,8 @@
 """Step and explain: one training step of the main model, traced stage by stage for the page.
 
 The trace (forward values layer by layer, the loss, the gradients by the chain rule, the update)
-comes from `pointlab.autodiff`, the small autodiff written for teaching (issue 11). Until that
-package is part of pointlab, the page's button answers with a clear message instead.
+comes from `pointlab.autodiff.trace_step`, the small autodiff written for teaching, checked
+against torch; where it is missing the page's button answers with a clear message instead.
 
 Not here: the autodiff itself (`pointlab.autodiff`), the live training (`live.py`).
 """
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def explain_step(session: Session) -> dict[str, Any]:
     """A JSON-able trace of one training step of the session's main member."""
     try:
-        from pointlab.autodiff import trace_step  # type: ignore[attr-defined]
+        from pointlab.autodiff.explain import trace_step
     except ImportError:
         raise UserError(
             "Step and explain needs pointlab.autodiff (pointlab explain), "
