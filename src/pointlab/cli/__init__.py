@@ -26,9 +26,10 @@ COMMANDS = [
     "evaluate",
     "predict",
     "sweep",
+    "dashboard",
     "experiment",
-    "serve",
     "explain",
+    "serve",
     "play",
 ]
 
