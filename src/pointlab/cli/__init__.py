@@ -30,6 +30,7 @@ COMMANDS = [
     "experiment",
     "explain",
     "serve",
+    "play",
 ]
 
 
