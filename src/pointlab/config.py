@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pointlab.errors import UserError
@@ -56,7 +56,6 @@ class TrainConfig:
     batch_size: int | None = None  # None = the full training set each step (the book's way)
     early_stopping: int | None = None  # patience in epochs on validation loss, None = off
     seed: int = 0  # initialization, minibatch order and dropout of this member
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -108,6 +107,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        # `extra` was a free-form field until 0.1.0's runs API; records written before hold it.
+        data = {k: v for k, v in data.items() if k != "extra"}
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -116,6 +117,16 @@ class TrainConfig:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+def describe(config: TrainConfig, n_classes: int) -> str:
+    """Short model description for titles: 'complex (2-128-128-1 relu), adam lr 0.003'."""
+    n_outputs = 1 if n_classes == 2 else n_classes  # two classes: one logit
+    names = [name for name, hidden in PRESETS.items() if hidden == config.hidden]
+    widths = "-".join(str(w) for w in (2, *config.hidden, n_outputs))
+    shape = f"{widths} {config.activation}" if config.hidden else widths
+    label = f"{names[0]} ({shape})" if names else f"MLP {shape}"
+    return f"{label}, {config.optimizer} lr {config.lr:g}"
 
 
 def preset(name: str) -> tuple[int, ...]:

@@ -50,15 +50,16 @@ def evaluate(run_dir: str, csv: str, columns: str | None = None) -> dict:
         raise UserError(
             f"{csv}: has labels up to {data.n_classes - 1}; the model knows {k} classes"
         )
+    score = run.model.score(data)
     predicted = run.model.predict(data.X)  # (N,)
     confusion = np.zeros((k, k), dtype=np.int64)  # (true, predicted)
     np.add.at(confusion, (data.y, predicted), 1)
     return {
         "run": str(run_dir),
         "file": str(csv),
-        "n": len(data),
-        "loss": run.model.loss(data.X, data.y),
-        "accuracy": float((predicted == data.y).mean()),
+        "n": score.n,
+        "loss": score.loss,
+        "accuracy": score.accuracy,
         "confusion": confusion.tolist(),
         "n_classes": k,
     }

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pointlab import experiments
-from pointlab.cli.threads import tune_cpu
+from pointlab.cpu import tune_cpu
 from pointlab.engine import resolve_device
 from pointlab.errors import UserError
 from pointlab.experiments.base import Context, write

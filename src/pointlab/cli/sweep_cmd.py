@@ -19,8 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pointlab import engine, runs
-from pointlab.cli.threads import tune_cpu
 from pointlab.config import TrainConfig, preset
+from pointlab.cpu import tune_cpu
 from pointlab.data import load_csv
 from pointlab.errors import UserError
 from pointlab.search import report
@@ -30,7 +30,7 @@ from pointlab.search.strategies import STRATEGIES
 from pointlab.search.sweep import SweepSetup, run_sweep
 
 # TrainConfig fields that the sweep's own flags set (or that make no sense fixed here).
-_NOT_FIXED = {"hidden", "epochs", "seed", "extra"}
+_NOT_FIXED = {"hidden", "epochs", "seed"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -220,12 +220,19 @@ def run(args: argparse.Namespace, console: Console) -> int:
     try:
         with _progress(console, disable=args.json) as progress:
             result = run_sweep(
-                setup, data, test, store, device=args.device, batch=args.batch, progress=progress
+                setup,
+                data,
+                test,
+                store,
+                device=args.device,
+                batch=args.batch,
+                progress=progress,
+                columns=args.columns,
             )
     except KeyboardInterrupt:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
-    best_dir = _write_best(out, result, setup, args)
+    best_dir = _write_best(out, result)
     pictures = _draw(out, result, setup)
     summary = report.summary(result, setup, study, storage)
     (out / "sweep.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -287,42 +294,13 @@ class _progress:
         self.bar.update(self.epochs, completed=epoch, total=epochs)
 
 
-def _write_best(out: Path, result, setup, args) -> Path:
-    """OUT/best: a run directory like `pointlab train`'s, so evaluate and predict read it. A new
-    one replaces the old (a resumed sweep writes the same model again)."""
+def _write_best(out: Path, result) -> Path:
+    """OUT/best: a run directory like `pointlab train`'s (the same writer), so evaluate and predict
+    read it. A new one replaces the old (a resumed sweep writes the same model again)."""
     fresh = out / ".best-new"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
-    model = result.model
-    spec = runs.RunSpec(
-        config=result.config,
-        data=str(Path(args.csv).resolve()),
-        columns=args.columns,
-        val_fraction=0.0,
-        split_seed=setup.seed,
-        n_classes=model.n_classes,
-        test=str(Path(args.test).resolve()) if args.test else None,
-        device=str(engine.resolve_device(args.device)),
-        log_every=setup.log_every,
-    )
-    summary = {
-        "status": "finished",
-        "stopped_epoch": result.config.epochs,
-        "best_epoch": None,
-        "n_params": model.arch.n_params,
-        "test": result.test,
-        "weights": "final",
-        "sweep": {
-            "trial": result.best.slot,
-            "params": result.best.params,
-            "val_loss": result.best.value,
-            "val_acc": result.best.result["val_acc"],
-            "retrained_on": result.n_train,
-        },
-    }
-    runs.write_metrics(fresh, result.history)
-    runs.write_model(fresh, spec, model.state)
-    runs.write_config(fresh, spec, summary)
+    runs.write_run(fresh, result.run)
     best = out / "best"
     old = out / ".best-old"
     shutil.rmtree(old, ignore_errors=True)
@@ -330,6 +308,7 @@ def _write_best(out: Path, result, setup, args) -> Path:
         best.rename(old)
     fresh.rename(best)
     shutil.rmtree(old, ignore_errors=True)
+    result.run.path = best
     return best
 
 

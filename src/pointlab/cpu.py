@@ -1,4 +1,7 @@
-"""How the commands set up the CPU for training: threads, and the C allocator.
+"""How a front end sets up the CPU for training: threads, and the C allocator.
+
+The commands (and the book's `src/train.py`) call `tune_cpu` once before training; library
+functions never do, since a process embedding pointlab owns its threads.
 
 Threads: the cores that are idle right now.
 
@@ -11,6 +14,8 @@ A user who sets OMP_NUM_THREADS decides instead.
 Allocator: a population's activations are megabytes, allocated and freed every step. glibc hands
 blocks over 128 KiB straight back to the kernel, so every step paid page faults on fresh memory;
 keeping them in the heap (as MALLOC_MMAP_THRESHOLD_ would) made a 32-member step 20-25% faster.
+
+Not here: the training itself (`pointlab.engine`).
 """
 
 from __future__ import annotations
