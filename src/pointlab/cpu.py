@@ -24,8 +24,10 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # from glibc's malloc.h
 
@@ -41,6 +43,8 @@ def idle_cores() -> int:
 
 def choose_cpu_threads(device: torch.device | str) -> int:
     """Set torch's CPU threads for a training command; returns the number used."""
+    import torch  # here, so that importing this module stays light
+
     if "OMP_NUM_THREADS" in os.environ or torch.device(device).type != "cpu":
         return torch.get_num_threads()
     threads = idle_cores()
@@ -64,6 +68,8 @@ def keep_freed_memory() -> bool:
 
 def tune_cpu(device: torch.device | str) -> int:
     """Threads and allocator for a training command; returns the number of threads."""
+    import torch
+
     if torch.device(device).type == "cpu":
         keep_freed_memory()
     return choose_cpu_threads(device)

@@ -15,8 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pointlab import experiments
-from pointlab.cpu import tune_cpu
-from pointlab.engine import resolve_device
+from pointlab.cli.args import add_device, positive_int
 from pointlab.errors import UserError
 from pointlab.experiments.base import Context, write
 
@@ -36,14 +35,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--seeds",
-        type=int,
+        type=positive_int,
         default=3,
         metavar="K",
         help="initialization seeds (or repetitions) per condition (default: 3)",
     )
-    parser.add_argument(
-        "--device", default="cpu", help="cpu, cuda or auto (default: cpu)", metavar="DEVICE"
-    )
+    add_device(parser)
     parser.add_argument(
         "--out", default=None, metavar="DIR", help="output folder (default: runs/experiments/NAME)"
     )
@@ -61,6 +58,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise UserError(f"experiment {args.name!r} is not written yet")
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, got {args.seeds}")
+    from pointlab.cpu import tune_cpu  # torch: only to run one
+    from pointlab.engine import resolve_device
+
     device = str(resolve_device(args.device))
     tune_cpu(device)
     out = Path(args.out) if args.out else Path("runs") / "experiments" / args.name

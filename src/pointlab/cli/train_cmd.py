@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,12 +21,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pointlab import runs
-from pointlab.config import ACTIVATIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, preset
+from pointlab.api import DEFAULT_VAL_FRACTION
+from pointlab.cli import args
+from pointlab.config import preset
 from pointlab.cpu import tune_cpu
 from pointlab.data import load_csv
 from pointlab.errors import UserError
 
-DEFAULT_VAL_FRACTION = 0.2
 STOP_REASONS = {
     "finished": "reached --epochs",
     "early_stopped": "validation loss stopped improving (--early-stopping)",
@@ -38,7 +38,6 @@ STOP_REASONS = {
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    d = TrainConfig()
     p = subparsers.add_parser(
         "train",
         help="train one model on a CSV and write a run directory",
@@ -48,103 +47,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         f"{DEFAULT_VAL_FRACTION:.0%} of the points are held out for validation.",
     )
     p.add_argument("csv", metavar="FILE.csv", help="training data (the book's format, or a header)")
-    p.add_argument(
-        "--model",
-        choices=list(PRESETS),
-        default="complex",
-        help="the book's models: simple = no hidden layer (logistic regression), "
-        "complex = two hidden layers of 128 (default: complex)",
-    )
-    p.add_argument(
-        "--layers",
-        type=_layers,
-        metavar="W,W,...",
-        default=None,
-        help="hidden layer widths, overriding --model; 'none' for no hidden layer "
-        "(default: the model's)",
-    )
-    p.add_argument(
-        "--activation",
-        choices=ACTIVATIONS,
-        default=d.activation,
-        help=f"hidden activation (default: {d.activation})",
-    )
-    p.add_argument(
-        "--dropout",
-        type=float,
-        default=d.dropout,
-        metavar="P",
-        help=f"dropout after each hidden layer (default: {d.dropout})",
-    )
-    p.add_argument(
-        "--optimizer", choices=OPTIMIZERS, default=d.optimizer, help=f"(default: {d.optimizer})"
-    )
-    p.add_argument(
-        "--lr", type=float, default=d.lr, metavar="X", help=f"learning rate (default: {d.lr})"
-    )
-    p.add_argument(
-        "--momentum",
-        type=float,
-        default=d.momentum,
-        metavar="X",
-        help=f"for momentum and nesterov (default: {d.momentum})",
-    )
-    p.add_argument(
-        "--weight-decay",
-        type=float,
-        default=d.weight_decay,
-        metavar="X",
-        help=f"L2 penalty, decoupled for adamw (default: {d.weight_decay})",
-    )
-    p.add_argument(
-        "--schedule",
-        choices=SCHEDULES,
-        default=d.schedule,
-        help=f"learning-rate schedule over the epochs (default: {d.schedule})",
-    )
-    p.add_argument(
-        "--warmup",
-        type=int,
-        default=d.warmup,
-        metavar="EPOCHS",
-        help=f"linear learning-rate warmup (default: {d.warmup})",
-    )
-    p.add_argument(
-        "--epochs",
-        type=int,
-        default=d.epochs,
-        metavar="N",
-        help=f"passes over the training points (default: {d.epochs})",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=_batch_size,
-        default=None,
-        metavar="N|full",
-        help="points per step; full = all training points, the book's way (default: full)",
-    )
-    p.add_argument(
-        "--val-fraction",
-        type=float,
-        default=DEFAULT_VAL_FRACTION,
-        metavar="F",
-        help="fraction of the points held out (stratified) for validation; the book "
-        f"trains on all of them: 0 does that (default: {DEFAULT_VAL_FRACTION})",
-    )
-    p.add_argument(
-        "--early-stopping",
-        type=int,
-        default=None,
-        metavar="PATIENCE",
-        help="stop when validation loss has not improved for this many epochs and keep "
-        "the best weights (default: off)",
-    )
-    p.add_argument(
-        "--clip-grad",
-        type=float,
-        default=None,
-        metavar="X",
-        help="clip the gradient norm to X (default: off)",
+    args.add_model(p)
+    args.add_val_fraction(
+        p,
+        "fraction of the points held out (stratified) for validation; the book trains on all "
+        "of them: 0 does that",
     )
     p.add_argument(
         "--test",
@@ -152,87 +59,58 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="held-out test data, evaluated once at the end (default: none)",
     )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        metavar="S",
-        help="seed of the initialization, batches and split (default: a random one, "
-        "printed and recorded in config.json)",
-    )
-    p.add_argument(
-        "--device",
-        choices=["auto", "cpu", "cuda"],
-        default="auto",
-        help="auto = cuda when available (default: auto)",
-    )
+    args.add_device(p)
     p.add_argument(
         "--log-every",
-        type=int,
+        type=args.positive_int,
         default=None,
         metavar="K",
         help="record metrics every K epochs (default: about 200 rows, e.g. 100 for 20000 epochs)",
     )
-    p.add_argument(
-        "--columns",
-        metavar="X,Y,LABEL",
-        default=None,
-        help="columns to use, by header name or 0-based index (default: the last three)",
-    )
+    args.add_columns(p)
     p.add_argument(
         "--out",
         metavar="RUN_DIR",
         default=None,
         help="run directory (default: runs/<YYYYmmdd-HHMMSS>-<data name>)",
     )
+    training = p.add_argument_group(
+        "training options", "every field of the run's TrainConfig (config.json repeats them)"
+    )
+    args.add_training_flags(
+        training, helps={"seed": "seed of the initialization, batches, dropout and the split"}
+    )
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
-    if args.log_every is not None and args.log_every < 1:
-        raise UserError(f"--log-every must be >= 1, got {args.log_every}")
-    if not 0.0 <= args.val_fraction < 1.0:
-        raise UserError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
-    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    hidden = args.layers if args.layers is not None else preset(args.model)
-    config = TrainConfig(
-        hidden=hidden,
-        activation=args.activation,
-        dropout=args.dropout,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        momentum=args.momentum,
-        weight_decay=args.weight_decay,
-        schedule=args.schedule,
-        warmup=args.warmup,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        early_stopping=args.early_stopping,
-        clip_grad=args.clip_grad,
-        seed=seed,
-    )
-    if config.early_stopping is not None and args.val_fraction == 0:
+def run(namespace: argparse.Namespace, console: Console) -> int:
+    args.check_fraction(namespace.val_fraction, "--val-fraction")
+    values = args.given(namespace)
+    values["hidden"] = args.hidden(namespace) or preset("complex")
+    config = args.build_config(values)
+    if config.early_stopping is not None and namespace.val_fraction == 0:
         raise UserError("--early-stopping needs validation data: give --val-fraction > 0")
+    dataset = load_csv(namespace.csv, namespace.columns)
+    if namespace.test is not None:
+        load_csv(namespace.test, namespace.columns)  # a bad test file fails before torch loads
     from pointlab import engine, training  # torch: only once the arguments are known good
 
-    device = engine.resolve_device(args.device)
-    dataset = load_csv(args.csv, args.columns)
+    device = engine.resolve_device(namespace.device)
     spec = runs.RunSpec(
         config=config,
-        data=str(Path(args.csv).resolve()),
-        columns=args.columns,
-        val_fraction=args.val_fraction,
-        split_seed=seed,
+        data=str(Path(namespace.csv).resolve()),
+        columns=namespace.columns,
+        val_fraction=namespace.val_fraction,
+        split_seed=config.seed,
         n_classes=dataset.n_classes,
-        test=str(Path(args.test).resolve()) if args.test else None,
+        test=str(Path(namespace.test).resolve()) if namespace.test else None,
         device=str(device),
-        log_every=args.log_every or runs.auto_log_every(config.epochs),
+        log_every=namespace.log_every or runs.auto_log_every(config.epochs),
     )
     # Bad data or a bad split fails now, before the run directory exists.
     data = training.prepare(spec, data=dataset)
-    run_dir = runs.claim_run_dir(args.out) if args.out else runs.new_run_dir(data.data.name)
-    if args.seed is None:
-        _say(console, f"seed {seed} (random; repeat with --seed {seed})")
+    out = namespace.out
+    run_dir = runs.claim_run_dir(out) if out else runs.new_run_dir(data.data.name)
     return train_run(spec, run_dir, console, data)
 
 
@@ -313,30 +191,6 @@ def _summary_table(result: runs.RunResult) -> Table:
         f"saved weights: {result.weights}"
     )
     return table
-
-
-def _layers(text: str) -> tuple[int, ...]:
-    if text.strip().lower() in ("none", "", "0"):
-        return ()
-    try:
-        widths = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give widths like 128,128 (or none)") from None
-    if any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"{text!r}: widths must be at least 1")
-    return widths
-
-
-def _batch_size(text: str) -> int | None:
-    if text == "full":
-        return None
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number or 'full'") from None
-    if size < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1 (or 'full')")
-    return size
 
 
 def _say(console: Console, text: str) -> None:

@@ -140,7 +140,13 @@ def make_split(data: Dataset, test: Dataset | None, setup: SweepSetup) -> tuple[
         folds = kfold(data, setup.cv, seed=setup.seed)
         return Split(data, data.X, data.y, [f[0] for f in folds], [f[1] for f in folds]), test
     train, val, _ = split(data, setup.val_fraction, 0.0, seed=setup.seed)
-    if len(val) == 0 or len(train) == 0:
+    counts = train.class_counts()
+    if (counts == 0).any():
+        raise UserError(
+            f"--val-fraction {setup.val_fraction:g} leaves no training points of class "
+            f"{int((counts == 0).argmax())}; lower it"
+        )
+    if len(val) == 0:
         raise UserError("the validation split is empty: raise --val-fraction or use --cv K")
     n = len(train)
     X, y = np.concatenate([train.X, val.X]), np.concatenate([train.y, val.y])
