@@ -88,3 +88,15 @@ def test_import_pointlab_does_not_import_torch():
 def test_records_written_before_extra_was_dropped_still_load():
     old = {**pointlab.TrainConfig().to_dict(), "extra": {}}
     assert pointlab.TrainConfig.from_dict(old) == pointlab.TrainConfig()
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["data", "show", "missing.csv"]])
+def test_help_and_a_bad_file_import_no_torch_matplotlib_or_optuna(argv, tmp_path):
+    code = (
+        f"import sys\nfrom pointlab.cli import main\ntry:\n    status = main({argv!r})\n"
+        "except SystemExit as exit:\n    status = exit.code\n"
+        "heavy = [m for m in ('torch', 'matplotlib', 'optuna') if m in sys.modules]\n"
+        "print(status, heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.stdout.strip().splitlines()[-1] in ("0 []", "2 []"), (out.stdout, out.stderr)

@@ -104,9 +104,9 @@ def _make(args: argparse.Namespace, console: Console) -> int:
 
 
 def _show(args: argparse.Namespace, console: Console) -> int:
-    from pointlab.plots.points import plot_points, show_points  # matplotlib only when drawing
+    dataset = load_csv(args.csv, args.columns)  # a bad file is refused before matplotlib loads
+    from pointlab.plots.points import plot_points, show_points
 
-    dataset = load_csv(args.csv, args.columns)
     output = Path(args.output) if args.output else Path(args.csv).with_suffix(".png")
     path = plot_points(dataset, output)
     _say(console, f"wrote {path}: {_summary(dataset)}")
