@@ -82,13 +82,20 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for column in ("claim", "criterion", "measured", "verdict"):
         table.add_column(column)
     for claim in report.claims:
-        verdict = "[green]holds[/green]" if claim.passed else "[red]does not hold[/red]"
-        table.add_row(claim.name, claim.criterion, _short(claim.measured), verdict)
+        table.add_row(claim.name, claim.criterion, _short(claim.measured), _VERDICT[claim.verdict])
     console.print(table)
-    held = sum(c.passed for c in report.claims)
-    console.print(f"{held} of {len(report.claims)} claims hold ({seconds:.0f} s).")
+    held, unsettled = report.count("holds"), report.count("inconclusive")
+    tail = f", {unsettled} inconclusive at this budget" if unsettled else ""
+    console.print(f"{held} of {len(report.claims)} claims hold{tail} ({seconds:.0f} s).")
     console.print(f"Report: {out / 'report.md'}")
     return 0
+
+
+_VERDICT = {
+    "holds": "[green]holds[/green]",
+    "fails": "[red]does not hold[/red]",
+    "inconclusive": "[yellow]inconclusive[/yellow]",
+}
 
 
 def _list(console: Console) -> int:

@@ -3,6 +3,14 @@
 An experiment module defines `NAME`, `SUMMARY` (one line for `pointlab experiment list`) and
 `run(ctx: Context) -> Report`. The shared `write` turns a Report into `report.md` and
 `results.json` in the output folder. A failed claim is a finding, not an error.
+
+Verdicts are three-way: a claim holds, fails, or is inconclusive (`passed=None`) when the run's
+budget is too noisy to tell, e.g. a mean over few seeds whose standard error straddles the
+criterion. An inconclusive claim says so in the report instead of failing or passing by luck;
+`at_most` and `at_least` decide that for a measured mean and its standard error.
+
+Not here: the drawing (`pointlab.plots`, `experiments/figures*.py`), the CLI table
+(`pointlab.cli.experiment_cmd`).
 """
 
 from __future__ import annotations
@@ -34,7 +42,30 @@ class Claim:
     name: str  # short, e.g. "random labels reach 100% training accuracy"
     criterion: str  # what was checked, e.g. "train accuracy >= 0.99"
     measured: Any  # the number (or short text) that was measured
-    passed: bool
+    passed: bool | None  # None: inconclusive, the budget's noise cannot settle the criterion
+
+    @property
+    def verdict(self) -> str:
+        """holds | fails | inconclusive"""
+        if self.passed is None:
+            return "inconclusive"
+        return "holds" if self.passed else "fails"
+
+
+def at_most(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
+    """Verdict for "value <= limit" where value is a noisy estimate with standard error se.
+
+    Holds when the estimate is within the limit; fails only when it exceeds the limit by more than
+    z standard errors; in between, the budget cannot tell (None: inconclusive).
+    """
+    if value <= limit:
+        return True
+    return False if value - z * se > limit else None
+
+
+def at_least(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
+    """Verdict for "value >= limit", as `at_most`."""
+    return at_most(-value, -limit, se, z)
 
 
 @dataclass
@@ -49,7 +80,14 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.claims)
+        """No claim fails (inconclusive ones do not count against the report)."""
+        return all(c.passed is not False for c in self.claims)
+
+    def count(self, verdict: str) -> int:
+        return sum(c.verdict == verdict for c in self.claims)
+
+
+_HOLDS = {"holds": "yes", "fails": "NO", "inconclusive": "inconclusive at this budget"}
 
 
 def _fmt(value: Any) -> str:
@@ -66,7 +104,7 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "quick": quick,
         "title": report.title,
         "passed": report.passed,
-        "claims": [asdict(c) for c in report.claims],
+        "claims": [{**asdict(c), "verdict": c.verdict} for c in report.claims],
         "numbers": report.numbers,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
@@ -81,9 +119,7 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "| --- | --- | --- | --- |",
     ]
     for c in report.claims:
-        lines.append(
-            f"| {c.name} | {c.criterion} | {_fmt(c.measured)} | {'yes' if c.passed else 'NO'} |"
-        )
+        lines.append(f"| {c.name} | {c.criterion} | {_fmt(c.measured)} | {_HOLDS[c.verdict]} |")
     lines.append("")
     if report.findings:
         lines += ["## Findings", "", report.findings, ""]

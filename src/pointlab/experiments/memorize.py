@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
 from pointlab.experiments import figures
-from pointlab.experiments.base import Claim, Context, Report
+from pointlab.experiments.base import Claim, Context, Report, at_most
 
 NAME = "memorize"
 SUMMARY = "an MLP memorizes random labels (Zhang et al. 2017): 100% train, chance on test"
@@ -26,6 +26,7 @@ LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
 K = 2  # classes: the book's curve data; chance is 1/K
 WEIGHT_DECAY = 5e-4
 RANDOM_SEEDS = 6  # at least this many seeds for the random-label condition
+QUICK_SEEDS = 6  # seeds per level in quick mode (the members are small: one population)
 
 
 def standardize(X: np.ndarray) -> np.ndarray:
@@ -104,6 +105,13 @@ def _closest_opposite_pair(n: int, seeds) -> list[float]:
     return out
 
 
+def _se(results) -> float:
+    """Standard error of the mean final test accuracy over these members (inf for one seed:
+    one seed cannot say how far its number is from the mean)."""
+    accs = [r.last("val_acc") for r in results]
+    return float(np.std(accs, ddof=1) / np.sqrt(len(accs))) if len(accs) > 1 else float("inf")
+
+
 def _fit_epoch(result) -> float:
     """First logged epoch with 100% training accuracy (inf if never)."""
     for epoch, acc in zip(result.history["epoch"], result.history["train_acc"], strict=True):
@@ -115,7 +123,10 @@ def _fit_epoch(result) -> float:
 def run(ctx: Context) -> Report:
     # training points: 2-D memorization is slow, and its time grows fast with n
     n, epochs = (60, 800) if ctx.quick else (100, 4000)
-    seeds = list(range(1 if ctx.quick else ctx.seeds))
+    # Quick mode needs several seeds per level for its test-accuracy claims: one draw of corrupted
+    # labels moves test accuracy by 0.03-0.06 (sd over 12 seeds at n = 60), and the 0.07 criterion
+    # then failed in 45% of one-seed runs against none with 6 seeds (issue 14).
+    seeds = list(range(QUICK_SEEDS if ctx.quick else ctx.seeds))
     test = generators.make("curve", n=2000, noise=0.0, seed=10_000)  # clean labels, fresh points
     conditions = [(p, 0.0) for p in LEVELS] + [(0.0, WEIGHT_DECAY), (1.0, WEIGHT_DECAY)]
     if ctx.quick:
@@ -158,8 +169,14 @@ def run(ctx: Context) -> Report:
     for p in LEVELS:
         q = rows[(p, 0.0)]["predicted"]
         rows[(p, 0.0)]["predicted_a0"] = a0 * q + (1 - a0) * (1 - q)
-    deviation = max(
-        abs(rows[(p, 0.0)]["test_acc"] - rows[(p, 0.0)]["predicted_a0"]) for p in LEVELS
+    gaps = {p: abs(rows[(p, 0.0)]["test_acc"] - rows[(p, 0.0)]["predicted_a0"]) for p in LEVELS}
+    worst = max(gaps, key=gaps.__getitem__)
+    deviation = gaps[worst]
+    # Its standard error over seeds: the level's mean test accuracy and a0 both carry seed noise
+    # (the prediction moves by (2q - 1) times a0's error).
+    q_worst = rows[(worst, 0.0)]["predicted"]
+    deviation_se = float(
+        np.sqrt(_se(pick(worst, 0.0)) ** 2 + ((2 * q_worst - 1) * _se(pick(0.0, 0.0))) ** 2)
     )
     raw_deviation = max(
         abs(rows[(p, 0.0)]["test_acc"] - rows[(p, 0.0)]["predicted"]) for p in LEVELS
@@ -209,9 +226,10 @@ def run(ctx: Context) -> Report:
         ),
         Claim(
             "test accuracy is close to (1 - p) + p/K, scaled by the clean model's accuracy a0",
-            "max over p of |test acc - (a0 q + (1 - a0)(1 - q))| <= 0.07, q = (1 - p) + p/K",
-            deviation,
-            deviation <= 0.07,
+            "max over p of |test acc - (a0 q + (1 - a0)(1 - q))| <= 0.07, q = (1 - p) + p/K "
+            "(fails only beyond 2 standard errors over seeds)",
+            f"{deviation:.3f} +- {deviation_se:.3f} (p = {worst})",
+            at_most(deviation, 0.07, deviation_se),
         ),
         Claim(
             "weight decay does not stop memorization",
@@ -229,6 +247,8 @@ def run(ctx: Context) -> Report:
     numbers = {
         "rows": {f"p={p},wd={wd}": v for (p, wd), v in rows.items()},
         "fit_ratio": ratio,
+        "formula_deviation": deviation,
+        "formula_deviation_se": deviation_se,
         "raw_formula_deviation": raw_deviation,
         "share_fitted_all": share_all,
         "closest_opposite_pair": closest,
