@@ -18,6 +18,10 @@ EXPERIMENTS = {
     "batch-lr": "batch_lr",
     "double-descent": "double_descent",
     "universal": "universal",
+    "depth": "depth",
+    "batch-noise": "batch_noise",
+    "landscape": "landscape",
+    "lottery": "lottery",
 }
 
 
