@@ -5,9 +5,9 @@ An experiment module defines `NAME`, `SUMMARY` (one line for `pointlab experimen
 `results.json` in the output folder. A failed claim is a finding, not an error.
 
 Verdicts are three-way: a claim holds, fails, or is inconclusive (`passed=None`) when the run's
-budget is too noisy to tell, e.g. a mean over few seeds whose standard error straddles the
-criterion. An inconclusive claim says so in the report instead of failing or passing by luck;
-`at_most` and `at_least` decide that for a measured mean and its standard error.
+budget is too noisy to tell, e.g. a mean over few seeds whose interval of +- 2 standard errors
+straddles the criterion. An inconclusive claim says so in the report instead of failing or
+passing by luck; `at_most` and `at_least` decide that for a measured mean and its standard error.
 
 Not here: the drawing (`pointlab.plots`, `experiments/figures*.py`), the CLI table
 (`pointlab.cli.experiment_cmd`).
@@ -55,10 +55,10 @@ class Claim:
 def at_most(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
     """Verdict for "value <= limit" where value is a noisy estimate with standard error se.
 
-    Holds when the estimate is within the limit; fails only when it exceeds the limit by more than
-    z standard errors; in between, the budget cannot tell (None: inconclusive).
+    Holds when the whole interval value +- z se lies within the limit, fails when it lies wholly
+    beyond; when the interval straddles the limit the budget cannot tell (None: inconclusive).
     """
-    if value <= limit:
+    if value + z * se <= limit:
         return True
     return False if value - z * se > limit else None
 

@@ -213,8 +213,8 @@ def run(ctx: Context) -> Report:
         ),
         Claim(
             "trained at equal parameter count, deep fits a high-frequency target better",
-            f"sawtooth L = {b.target_depth} target: median test acc deep - shallow >= 0 (fails "
-            "only beyond 2 standard errors)",
+            f"sawtooth L = {b.target_depth} target: median test acc deep - shallow >= 0 (+- 2 "
+            "standard errors; straddling 0 is inconclusive)",
             f"{gap:+.3f} +- {gap_se:.3f} (deep {target['deep_median']:.3f}, shallow "
             f"{target['shallow_median']:.3f})",
             at_least(gap, 0.0, gap_se),

@@ -227,7 +227,7 @@ def run(ctx: Context) -> Report:
         Claim(
             "test accuracy is close to (1 - p) + p/K, scaled by the clean model's accuracy a0",
             "max over p of |test acc - (a0 q + (1 - a0)(1 - q))| <= 0.07, q = (1 - p) + p/K "
-            "(fails only beyond 2 standard errors over seeds)",
+            "(+- 2 standard errors over seeds; straddling it is inconclusive)",
             f"{deviation:.3f} +- {deviation_se:.3f} (p = {worst})",
             at_most(deviation, 0.07, deviation_se),
         ),

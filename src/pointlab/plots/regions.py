@@ -55,7 +55,7 @@ def draw_lines(
     title: str,
     xlabel: str,
     ylabel: str,
-    logx: bool = False,
+    logx: bool | int = False,
     logy: bool = False,
     bands: dict[str, tuple[Sequence[float], Sequence[float]]] | None = None,
     styles: dict[str, str] | None = None,
@@ -67,8 +67,8 @@ def draw_lines(
         if bands and label in bands:
             low, high = bands[label]
             ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2)
-    if logx:
-        ax.set_xscale("log", base=2)
+    if logx:  # True: powers of 2 (widths, depths); or the base to use, e.g. 10 for rates
+        ax.set_xscale("log", base=2 if logx is True else logx)
     if logy:
         ax.set_yscale("log")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
