@@ -11,6 +11,8 @@ Not here: training (`pointlab.engine`), the experiments that use these (`batch_n
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -46,10 +48,14 @@ def top_eigenvalue(
 def spectrum(arch: Architecture, theta_row: torch.Tensor, X, y) -> np.ndarray:
     """All eigenvalues (P,), ascending, of one member's Hessian (P, P), built whole with
     `torch.func.hessian` in float64 (small nets only: P of a few hundred)."""
-    from torch.func import hessian
+    with warnings.catch_warnings():  # torch.func's first import warns about torch.jit
+        warnings.simplefilter("ignore", FutureWarning)
+        from torch.func import hessian
 
     def loss(flat: torch.Tensor) -> torch.Tensor:
         return member_loss(arch, flat.unsqueeze(0), X, y)[0]
 
-    H = hessian(loss)(theta_row.detach().to(torch.float64))
+    with warnings.catch_warnings():  # and so does its first call
+        warnings.simplefilter("ignore", FutureWarning)
+        H = hessian(loss)(theta_row.detach().to(torch.float64))
     return torch.linalg.eigvalsh((H + H.T) / 2).numpy()
