@@ -14,6 +14,12 @@ Semantics, the same for every member and the same as a lone `torch.nn` loop:
 - history row `epoch = e` holds the metrics of the model after e epochs; rows are logged every
   `log_every` epochs and at the end. In full batch without dropout the training loss of row e is the
   loss of the forward pass that precedes update e + 1, which is what the book prints;
+- `param_mask` (M, P) in theta's layout (`models.layer_views`; 1 keep, 0 pruned, e.g. from
+  `models.param_mask_from_states`) prunes parameters per member: they are zero at initialization,
+  their gradient is zeroed before clipping and the update, and they are set to zero again after
+  every update, so they stay exactly zero under every optimizer, weight decay and clipping. This is
+  a lone `torch.nn` loop with `p.grad.mul_(mask)` after `backward()` and `p.data.mul_(mask)` after
+  `optimizer.step()` (`tests/reference.py`);
 - a member whose loss turns NaN or infinite stops at that epoch ("diverged"), keeping its last
   finite history; one whose validation loss has not improved for `early_stopping` epochs stops
   ("early_stopped") and keeps its best weights; the others go on.
@@ -94,10 +100,13 @@ def train(
     device: str = "cpu",
     log_every: int = 100,
     callback: Callback | None = None,
+    param_mask: Sequence | None = None,
 ) -> list[MemberResult]:
     """Train any configs on one train/validation split; results in the order of `configs`.
 
-    Configs are grouped by `group_key()` and each group trains as one population.
+    Configs are grouped by `group_key()` and each group trains as one population. param_mask:
+    None, or one entry per config: None (nothing pruned) or that member's (P,) mask in its own
+    theta layout (an (M, P) array when all configs share one architecture).
     """
     X = X_train if X_val is None else np.concatenate([X_train, X_val])
     y = y_train if y_val is None else np.concatenate([y_train, y_val])
@@ -109,6 +118,17 @@ def train(
     results: list[MemberResult | None] = [None] * len(configs)
     for indices in groups.values():
         group = [configs[i] for i in indices]
+        mask = None
+        if param_mask is not None and any(param_mask[i] is not None for i in indices):
+            n_params = Architecture(group[0].hidden, group[0].activation, n_classes).n_params
+            mask = np.stack(
+                [
+                    np.ones(n_params, np.float32)
+                    if param_mask[i] is None
+                    else np.asarray(param_mask[i], np.float32)
+                    for i in indices
+                ]
+            )
         out = train_population(
             group,
             X,
@@ -119,6 +139,7 @@ def train(
             device=device,
             log_every=log_every,
             callback=callback,
+            param_mask=mask,
         )
         for i, result in zip(indices, out, strict=True):
             results[i] = result
@@ -136,13 +157,17 @@ def train_population(
     device: str = "cpu",
     log_every: int = 100,
     callback: Callback | None = None,
+    param_mask: np.ndarray | torch.Tensor | None = None,
 ) -> list[MemberResult]:
     """Train one population; member m trains on X[train_index[m]] and validates on X[val_index[m]].
 
-    All configs must share `group_key()`. Ctrl-C (KeyboardInterrupt) stops training cleanly:
+    All configs must share `group_key()`. param_mask: (M, P) 1 keep / 0 pruned, in theta's layout
+    (see the module docstring), or None. Ctrl-C (KeyboardInterrupt) stops training cleanly:
     `PopulationInterrupted` carries the results so far, status "interrupted" for those training.
     """
-    pop = Population(configs, X, y, train_index, val_index, n_classes, resolve_device(device))
+    pop = Population(
+        configs, X, y, train_index, val_index, n_classes, resolve_device(device), param_mask
+    )
     tracker = _Tracker(pop, log_every, callback)
     lr = np.zeros(pop.M)
     try:

@@ -51,6 +51,7 @@ class Population:
         val_index,
         n_classes: int,
         device: torch.device,
+        param_mask=None,
     ) -> None:
         self.configs = list(configs)
         self.M = len(configs)
@@ -63,6 +64,17 @@ class Population:
         self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=device)  # (N,)
 
         self.theta = init_theta(self.arch, [c.seed for c in configs]).to(device)  # (M, P)
+        # Pruned parameters (param_mask == 0): bool (M, P), or None when nothing is pruned.
+        self.pruned = None
+        if param_mask is not None:
+            mask = torch.as_tensor(np.asarray(param_mask), dtype=torch.float32, device=device)
+            if mask.shape != self.theta.shape:
+                raise ValueError(
+                    f"param_mask has shape {tuple(mask.shape)}; this population's theta has "
+                    f"{tuple(self.theta.shape)} (members, parameters)"
+                )
+            self.pruned = mask == 0
+            self.theta.masked_fill_(self.pruned, 0.0)
         # Each layer's weight and bias are leaves of autograd that are views into theta: the
         # optimizer updates theta in place, the backward pass yields per-layer gradients that
         # one cat makes flat. (Views taken *from* a leaf theta would each cost a full-size
@@ -172,6 +184,14 @@ class Population:
         """Backward pass of the summed member losses and one optimizer step of every member."""
         grads = torch.autograd.grad(loss.sum(), self.leaves)
         grad = torch.cat([g.reshape(self.M, -1) for g in grads], dim=1)  # (M, P), theta's layout
+        if self.pruned is not None:
+            # Pruned weights do not exist: no gradient (so none in the clipping norm, none in the
+            # optimizer's state), and re-zeroed after the update. masked_fill, not a product, so
+            # an infinite gradient of a diverging member leaves no NaN behind.
+            grad.masked_fill_(self.pruned, 0.0)
         if self.clip is not None:
             grad = clip_grad_norm(grad, self.clip)
         self.optimizer.step(self.theta, grad, stepping)
+        if self.pruned is not None:
+            with torch.no_grad():
+                self.theta.masked_fill_(self.pruned, 0.0)
