@@ -52,7 +52,7 @@ def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2, ma
     mask: None, or a state dict of 0/1 tensors (pruning): the weights start masked, each gradient
     is masked after backward() and the weights are masked again after each optimizer step.
     """
-    arch = Architecture(c.hidden, c.activation, n_classes)
+    arch = Architecture(c.hidden, c.activation, n_classes, np.shape(X)[1])
     model = to_sequential(arch)
     model.load_state_dict(member_state(arch, init_theta(arch, [c.seed]), 0))
     masks = [] if mask is None else [(p, mask[k]) for k, p in model.named_parameters() if k in mask]

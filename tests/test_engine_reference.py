@@ -213,3 +213,21 @@ def test_train_takes_one_mask_per_config_across_groups():
     assert results[1].arch == deep
     for result, mask in zip(results, masks, strict=True):
         _assert_member_matches(result, X, y, log_every=3, mask=mask)
+
+
+@pytest.mark.parametrize("n_features, n_classes", [(1, 2), (7, 3)])
+def test_any_number_of_input_features_and_members_on_their_own_folds(n_features, n_classes):
+    # scikit-learn's users bring D features, and a cross-validated search trains each member on
+    # its own fold: each member must still match a lone model trained on just its fold's points.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(45, n_features)).astype(np.float32)
+    y = (X.sum(1) > 0).astype(np.int64) + (X[:, 0] > 1) * (n_classes - 2)
+    folds = [np.flatnonzero(np.arange(45) % 3 != k) for k in range(3)]
+    configs = [
+        TrainConfig(hidden=(6,), lr=0.02, epochs=8, seed=k, batch_size=[None, 10, 30][k])
+        for k in range(3)
+    ]
+    results = train_population(configs, X, y, train_index=folds, n_classes=n_classes, log_every=2)
+    assert results[0].final_state["0.weight"].shape == (6, n_features)
+    for result, fold in zip(results, folds, strict=True):
+        _assert_member_matches(result, X[fold], y[fold], log_every=2, n_classes=n_classes)

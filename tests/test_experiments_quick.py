@@ -31,7 +31,8 @@ def one_thread():
 @pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
 def test_quick_run_reports_and_no_claim_fails(name, tmp_path, capsys):
     out = tmp_path / name
-    assert main(["experiment", name, "--quick", "--out", str(out)]) == 0
+    # --check: status 1 if a claim fails, 0 when every claim holds or is inconclusive
+    assert main(["experiment", name, "--quick", "--check", "--out", str(out)]) == 0
     assert "report.md" in capsys.readouterr().out
     results = json.loads((out / "results.json").read_text())
     assert results["experiment"] == name and results["quick"] is True
@@ -45,7 +46,13 @@ def test_quick_run_reports_and_no_claim_fails(name, tmp_path, capsys):
     assert not failed, failed
     assert results["passed"] is True
     report = (out / "report.md").read_text()
-    assert "## Verdict" in report
+    assert "## Verdict" in report and f"**Verdict: {results['verdict']}**" in report
+    for claim in claims:  # the words follow the verdicts: each unsettled claim is named as such
+        if claim["verdict"] == "inconclusive":
+            assert f"“{claim['name']}”" in results["verdict"] and "inconclusive" in report
+    if name == "double-descent":  # quick budgets cannot show the MLP curve: no panel, and it says
+        assert "left out of the quick version" in report
+        assert "mlp_test_error" not in results["numbers"]
     figures = sorted(out.glob("*.png"))
     assert figures
     for figure in figures:

@@ -20,7 +20,18 @@ from pointlab.errors import UserError
 
 # Subcommand modules, in the order `pointlab --help` lists them. A module that does not exist yet
 # is skipped, so the command works while the project grows.
-COMMANDS = ["data", "train", "evaluate", "predict", "sweep", "experiment", "serve"]
+COMMANDS = [
+    "data",
+    "train",
+    "evaluate",
+    "predict",
+    "sweep",
+    "dashboard",
+    "experiment",
+    "explain",
+    "serve",
+    "play",
+]
 
 
 class _Parser(argparse.ArgumentParser):

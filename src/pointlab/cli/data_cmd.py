@@ -13,6 +13,7 @@ from rich.console import Console
 
 from pointlab.data import Dataset, load_csv, save_csv
 from pointlab.generators import GENERATORS, make
+from pointlab.plots.palette import colour_words  # names only: no matplotlib before drawing
 
 _NOISE_HELP = (
     "noise of the data set (default: the kind's own). linear, curve: probability that a point "
@@ -57,7 +58,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     shower = actions.add_parser(
         "show",
         help="draw the points of a CSV into a PNG",
-        description="Draw the points of a CSV into a PNG, red for class 0 and blue for class 1.",
+        description=(
+            f"Draw the points of a CSV into a PNG, one colour per class: {colour_words(4)}, "
+            "and the other tab10 colours for further classes."
+        ),
     )
     shower.add_argument(
         "csv", metavar="FILE.csv", help="data file (the book's format, or a header)"

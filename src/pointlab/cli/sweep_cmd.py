@@ -150,6 +150,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a trial whose process sent no heartbeat for this long is run again (default: 60)",
     )
     parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="train the populations as tasks on a Ray cluster (ADDRESS: host:port of its "
+        "head, or auto; none: the cluster this machine belongs to, else a local one)",
+    )
+    parser.add_argument(
+        "--cpus-per-task",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="with --ray: CPUs each task (one population) asks for (default: 1)",
+    )
+    parser.add_argument(
+        "--gpus-per-task",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="with --ray: GPUs each task asks for; > 0 trains on the nodes' GPUs (default: 0)",
+    )
+    parser.add_argument(
         "--log-every",
         type=_positive,
         default=None,
@@ -217,10 +240,24 @@ def run(args: argparse.Namespace, console: Console) -> int:
     study = args.study or Path(args.csv).stem
     storage = args.storage or f"sqlite:///{out.resolve() / 'study.db'}"
     store = Store(storage, study, stale_after=args.stale_after)
+    cluster = None
+    if args.ray is not None:
+        from pointlab.search.ray_cluster import RayCluster  # Ray only when asked for
+
+        cluster = RayCluster(
+            args.ray or None, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task
+        )
     try:
         with _progress(console, disable=args.json) as progress:
             result = run_sweep(
-                setup, data, test, store, device=args.device, batch=args.batch, progress=progress
+                setup,
+                data,
+                test,
+                store,
+                device=args.device,
+                batch=args.batch,
+                progress=progress,
+                cluster=cluster,
             )
     except KeyboardInterrupt:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
@@ -351,7 +388,9 @@ def _draw(out: Path, result, setup) -> list[Path]:
             result.rows,
             dims,
             out / "sweep_points.png",
-            f"{name}: points tried in the two most important dimensions",
+            f"{name}: points tried in the two most important dimensions"
+            if len(dims) > 1
+            else f"{name}: validation loss against {dims[0].name}, the one searched dimension",
         ),
         plot_best_curves(
             [r for r in ranked if r.state == "complete"],

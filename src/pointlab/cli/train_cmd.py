@@ -362,13 +362,20 @@ def _summary_table(spec: runs.RunSpec, summary: dict, result) -> Table:
 
 
 def describe(config: TrainConfig, n_classes: int) -> str:
-    """Short model description for titles: 'complex (2-128-128-1 relu), adam lr 0.003'."""
+    """Short model description for titles: 'complex (2-128-128-1 relu), adam lr 0.003', and the
+    schedule when it is not constant: ', cosine schedule, warmup 100'."""
     arch = Architecture(config.hidden, config.activation, n_classes)
     names = [name for name, hidden in PRESETS.items() if hidden == config.hidden]
     widths = "-".join(str(w) for w in (2, *config.hidden, arch.n_outputs))
     shape = f"{widths} {config.activation}" if config.hidden else widths
     label = f"{names[0]} ({shape})" if names else f"MLP {shape}"
-    return f"{label}, {config.optimizer} lr {config.lr:g}"
+    schedule = "" if config.schedule == "constant" else f", {config.schedule} schedule"
+    if config.schedule == "step":
+        schedule += f" (x{config.gamma:g} every {config.step_size})"
+    elif config.schedule == "cosine_restarts":
+        schedule += f" (every {config.step_size})"
+    warmup = f", warmup {config.warmup}" if config.warmup else ""
+    return f"{label}, {config.optimizer} lr {config.lr:g}{schedule}{warmup}"
 
 
 def auto_log_every(epochs: int) -> int:

@@ -184,16 +184,16 @@ def train_population(
                 if done and not logging:
                     break
                 logits = pop.logits(x, train=True)
-                loss = pop.loss(logits, targets, weights)
+                loss = pop.loss(logits, targets, weights, grad=not done)
                 pop.note_finite(loss, epoch)
                 if logging:
                     free = pop.dropout is None  # with dropout, measure in evaluation mode
-                    measured = (loss.detach(), _accuracy(logits, targets, weights, pop.train))
+                    measured = (loss, _accuracy(logits, targets, weights, pop.train))
                     tracker.log(epoch, measured if free else None)
                     pop.optimizer.set_lr(lr * tracker.frozen_mask)
                 if done or not tracker.live:
                     break
-                pop.step(loss, None)
+                pop.step(None)
             else:
                 if logging:
                     tracker.log(epoch, None)
@@ -201,9 +201,9 @@ def train_population(
                 if done or not tracker.live:
                     break
                 for x, targets, weights, stepping in pop.batches(epoch):
-                    loss = pop.loss(pop.logits(x, train=True), targets, weights)
+                    loss = pop.loss(pop.logits(x, train=True), targets, weights, grad=True)
                     pop.note_finite(loss, epoch)
-                    pop.step(loss, stepping)
+                    pop.step(stepping)
     except KeyboardInterrupt:
         tracker.interrupt()
         raise PopulationInterrupted(tracker.results()) from None
@@ -211,7 +211,7 @@ def train_population(
 
 
 def _accuracy(logits, targets, weights, sets) -> torch.Tensor:
-    return member_correct(logits.detach(), targets, weights) / sets.counts
+    return member_correct(logits, targets, weights) / sets.counts
 
 
 class PopulationInterrupted(KeyboardInterrupt):

@@ -102,7 +102,7 @@ def forward(
     dropout: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Logits (M, B, n_outputs) for inputs x, shared (B, 2) or per member (M, B, 2).
+    """Logits (M, B, n_outputs) for inputs x, shared (B, D) or per member (M, B, D).
 
     dropout: per-member drop probability (M, 1, 1), applied after each hidden activation in
     training; None in evaluation.

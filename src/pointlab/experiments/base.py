@@ -1,16 +1,19 @@
 """What every experiment produces: claims with a verdict, figures, numbers, and a report.
 
-An experiment module defines `NAME`, `SUMMARY` (one line for `pointlab experiment list`) and
-`run(ctx: Context) -> Report`. The shared `write` turns a Report into `report.md` and
-`results.json` in the output folder. A failed claim is a finding, not an error.
+An experiment module defines `NAME` and `run(ctx: Context) -> Report`; its one-line description
+lives in the registry (`pointlab.experiments.EXPERIMENTS`), so listing imports no experiment. The
+shared `write` turns a Report into `report.md` and `results.json` in the output folder. A failed
+claim is a finding, not an error, but the report's words follow the verdicts: `write` opens the
+report with how many claims hold and names those that do not, and an experiment's own findings
+use `follow(claim, holds, fails, inconclusive)` where a sentence depends on a verdict.
 
 Verdicts are three-way: a claim holds, fails, or is inconclusive (`passed=None`) when the run's
 budget is too noisy to tell, e.g. a mean over few seeds whose interval of +- 2 standard errors
 straddles the criterion. An inconclusive claim says so in the report instead of failing or
 passing by luck; `at_most` and `at_least` decide that for a measured mean and its standard error.
 
-Not here: the drawing (`pointlab.plots`, `experiments/figures*.py`), the CLI table
-(`pointlab.cli.experiment_cmd`).
+Not here: the experiments themselves (the other modules of this package), drawing
+(`pointlab.plots`), the exit status of `pointlab experiment --check` (`pointlab.cli`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,16 @@ class Context:
     def say(self, message: str) -> None:
         if self.progress is not None:
             self.progress(message)
+
+    def path(self, name: str) -> Path:
+        """Where the file `name` (a figure) goes: in `out`, created if need be."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        return self.out / name
+
+    def seed_count(self, calibrated: int) -> int:
+        """Seeds per condition: quick mode keeps the experiment's calibrated count (its tests rely
+        on it); the full version takes more when asked (`--seeds`), never fewer."""
+        return calibrated if self.quick else max(calibrated, self.seeds)
 
 
 @dataclass(frozen=True)
@@ -86,8 +99,49 @@ class Report:
     def count(self, verdict: str) -> int:
         return sum(c.verdict == verdict for c in self.claims)
 
+    @property
+    def failed(self) -> list[Claim]:
+        return [c for c in self.claims if c.passed is False]
+
+    @property
+    def inconclusive(self) -> list[Claim]:
+        return [c for c in self.claims if c.passed is None]
+
+    def verdict(self) -> str:
+        """One sentence: how many claims hold, which fail, which the budget cannot settle."""
+        n, failed, unsettled = len(self.claims), self.failed, self.inconclusive
+        if not failed and not unsettled:
+            return f"All {n} claims hold." if n != 1 else "The claim holds."
+        if n == 1:
+            if failed:
+                return f"The claim does not hold: {_names(failed)}."
+            return f"The claim is inconclusive at this budget: {_names(unsettled)}."
+        sentence = f"{self.count('holds')} of {n} claims hold"
+        if failed:
+            these = "this one does" if len(failed) == 1 else "these do"
+            sentence += f"; {these} not: {_names(failed)}"
+        if unsettled:
+            these = "this one is" if len(unsettled) == 1 else "these are"
+            sentence += f"; {these} inconclusive at this budget: {_names(unsettled)}"
+        return sentence + "."
+
+
+def _names(claims: list[Claim]) -> str:
+    return "; ".join(f"“{c.name}”" for c in claims)
+
 
 _HOLDS = {"holds": "yes", "fails": "NO", "inconclusive": "inconclusive at this budget"}
+
+
+def follow(claim: Claim, holds: str, fails: str, inconclusive: str | None = None) -> str:
+    """The words that match `claim`'s verdict: a finding never says that a failed claim holds, nor
+    that an inconclusive one holds or fails (without words of its own it says the budget cannot
+    tell)."""
+    if claim.passed is None:
+        if inconclusive is not None:
+            return inconclusive
+        return f"At this budget the measurement cannot settle “{claim.name}” either way."
+    return holds if claim.passed else fails
 
 
 def _fmt(value: Any) -> str:
@@ -104,16 +158,25 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "quick": quick,
         "title": report.title,
         "passed": report.passed,
+        "verdict": report.verdict(),
         "claims": [{**asdict(c), "verdict": c.verdict} for c in report.claims],
         "numbers": report.numbers,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
-    lines = [f"# {report.title}", ""]
+    lines = [f"# {report.title}", "", f"**Verdict: {report.verdict()}**", ""]
     if quick:
         lines += ["*Quick version (reduced budgets, for tests): numbers are rougher.*", ""]
     lines += ["## The claim", "", report.claim, "", "## What was run", "", report.method, ""]
     lines += [
         "## Verdict",
+        "",
+        report.verdict()
+        + ("" if report.passed else " The findings below say what was measured instead.")
+        + (
+            " A bigger budget (without --quick, more --seeds) may settle what is inconclusive."
+            if report.inconclusive
+            else ""
+        ),
         "",
         "| claim | criterion | measured | holds |",
         "| --- | --- | --- | --- |",

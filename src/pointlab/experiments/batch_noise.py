@@ -20,19 +20,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
 from pointlab.engine.batches import population_order
 from pointlab.engine.models import Architecture, theta_from_states
 from pointlab.engine.population import Population
-from pointlab.experiments import figures, hessian
+from pointlab.experiments import hessian
 from pointlab.experiments.base import Claim, Context, Report, at_least, at_most
 from pointlab.plots.regions import draw_lines
+from pointlab.plots.save import new_figure, save_figure
 
 NAME = "batch-noise"
-SUMMARY = "sorted batches leave a biased model, random ones do not; small vs full batch sharpness"
 HIDDEN = (32, 32)
 
 
@@ -126,8 +125,8 @@ def train_orders(b: Budget, device: str) -> dict[str, np.ndarray]:
         order = torch.where(is_sorted, by_class.expand(pop.M, n), random)
         for start in range(0, n, b.order_batch):
             points = order[:, start : start + b.order_batch]  # (M, B) indices into X
-            loss = pop.loss(pop.logits(pop.X[points], train=True), pop.y[points], None)
-            pop.step(loss, None)
+            pop.loss(pop.logits(pop.X[points], train=True), pop.y[points], None, grad=True)
+            pop.step(None)  # the engine's own backward pass of that loss, every member steps
         measure()
     out = {k: np.array(v) for k, v in history.items()}
     out["sorted"] = np.array([k == "sorted" for k in kinds])
@@ -148,7 +147,6 @@ def train_sizes(b: Budget, device: str) -> dict:
             batch_size=size,
             epochs=b.size_epochs,
             seed=s,
-            extra={"size": name},
         )
         for name, size in sizes.items()
         for lr in b.lrs
@@ -159,9 +157,9 @@ def train_sizes(b: Budget, device: str) -> dict:
     )
     arch = Architecture(HIDDEN, "relu")
     out: dict = {"val_by_lr": {}}
-    for name in sizes:
+    for name, size in sizes.items():  # the batch size tells the members apart
         by_lr = {
-            lr: [r for r in results if r.config.extra["size"] == name and r.config.lr == lr]
+            lr: [r for r in results if r.config.batch_size == size and r.config.lr == lr]
             for lr in b.lrs
         }
         val_acc = {lr: float(np.mean([r.last("val_acc") for r in rs])) for lr, rs in by_lr.items()}
@@ -277,7 +275,7 @@ def run(ctx: Context) -> Report:
 
 
 def _order_figure(ctx, b, orders) -> tuple[str, str]:
-    figure = Figure(figsize=(11, 4.2))
+    figure = new_figure(11, 4.2, dpi=90)
     ax_acc, ax_share = figure.subplots(1, 2)
     epochs = np.arange(b.order_epochs + 1)
     srt = orders["sorted"]
@@ -305,12 +303,12 @@ def _order_figure(ctx, b, orders) -> tuple[str, str]:
     ax_share.axhline(orders["true_share_1"], color="black", ls=":", label="true share")
     ax_share.legend(fontsize=8)
     figure.suptitle(f"minibatch order: {b.order_seeds} seeds each, batch {b.order_batch}")
-    name = figures.save(figure, ctx.out, "batch_noise_order.png")
+    name = save_figure(figure, ctx.path("batch_noise_order.png")).name
     return name, "sorted against random minibatch order: accuracy and bias after each epoch"
 
 
 def _size_figure(ctx, b, sizes) -> tuple[str, str]:
-    figure = Figure(figsize=(11, 4.2))
+    figure = new_figure(11, 4.2, dpi=90)
     ax_lr, ax_sharp = figure.subplots(1, 2)
     draw_lines(
         ax_lr,
@@ -335,7 +333,7 @@ def _size_figure(ctx, b, sizes) -> tuple[str, str]:
     ax_sharp.grid(alpha=0.3)
     ax_sharp.legend(fontsize=8)
     figure.suptitle("batch size (Keskar et al. 2017) on the book's noisy curve data")
-    name = figures.save(figure, ctx.out, "batch_noise_size.png")
+    name = save_figure(figure, ctx.path("batch_noise_size.png")).name
     return name, "small against full batch: learning rates, sharpness and test error"
 
 

@@ -20,19 +20,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture, init_theta, theta_from_states
-from pointlab.experiments import figures, regions
+from pointlab.experiments import regions
 from pointlab.experiments.base import Claim, Context, Report, at_least
 from pointlab.plots.regions import draw_lines, draw_regions
+from pointlab.plots.save import new_figure, save_figure
 
 NAME = "depth"
-SUMMARY = (
-    "a depth-L sawtooth has 2^L pieces (Telgarsky); real nets have about as many regions as neurons"
-)
 
 
 @dataclass(frozen=True)
@@ -161,7 +158,7 @@ def run(ctx: Context) -> Report:
     data = generators.make("curve", n=500, noise=0.0, seed=0)
     test = generators.make("curve", n=2000, noise=0.0, seed=1)
     configs = [
-        TrainConfig(hidden=a.hidden, epochs=b.train_epochs, lr=0.01, seed=s, extra={"D": D})
+        TrainConfig(hidden=a.hidden, epochs=b.train_epochs, lr=0.01, seed=s)
         for D, a in archs.items()
         for s in range(b.train_seeds)
     ]
@@ -170,7 +167,7 @@ def run(ctx: Context) -> Report:
     )
     trained, trained_acc, trained_ids = {}, {}, {}
     for D, a in archs.items():
-        rs = [r for r in results if r.config.extra["D"] == D]
+        rs = [r for r in results if tuple(r.config.hidden) == a.hidden]  # widths tell depths apart
         theta = theta_from_states(a, [r.final_state for r in rs])
         trained[D] = region_counts(a, theta, b)
         trained_acc[D] = float(np.mean([r.last("val_acc") for r in rs]))
@@ -327,7 +324,7 @@ def _equal_parameters(b: Budget, ctx: Context) -> dict:
 
 
 def _regions_figure(ctx, b, fresh, trained_ids, archs) -> tuple[str, str]:
-    figure = Figure(figsize=(13, 4.6))
+    figure = new_figure(13, 4.6, dpi=90)
     axes = figure.subplots(1, 3)
     arch, theta = regions.sawtooth_theta(4)
     saw_ids = regions.patterns(arch, theta, regions.grid(EXTENT, b.cells))[0]
@@ -340,7 +337,7 @@ def _regions_figure(ctx, b, fresh, trained_ids, archs) -> tuple[str, str]:
     for ax in axes:
         ax.add_patch(_unit_square())
     figure.suptitle("linear regions over the plane (dashed: the data's unit square)")
-    name = figures.save(figure, ctx.out, "depth_regions.png")
+    name = save_figure(figure, ctx.path("depth_regions.png")).name
     return (
         name,
         "regions: the constructed sawtooth; trained nets of 1 and 8 layers, equal neurons",
@@ -354,7 +351,7 @@ def _unit_square():
 
 
 def _counts_figure(ctx, b, saw, mean_fresh, mean_trained, fresh, trained, scaling, target):
-    figure = Figure(figsize=(17, 4.4))
+    figure = new_figure(17, 4.4, dpi=90)
     ax_saw, ax_depth, ax_n, ax_target = figure.subplots(1, 4)
     Ls = list(saw)
     draw_lines(
@@ -421,7 +418,7 @@ def _counts_figure(ctx, b, saw, mean_fresh, mean_trained, fresh, trained, scalin
         ylabel="test accuracy",
     )
     figure.suptitle("depth: what exists (2^L pieces) and what initialization and training give")
-    name = figures.save(figure, ctx.out, "depth_counts.png")
+    name = save_figure(figure, ctx.path("depth_counts.png")).name
     return (
         name,
         "sawtooth pieces; regions against depth and neurons; deep vs shallow at equal weights",

@@ -27,18 +27,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture, init_theta, layer_views, theta_from_states
-from pointlab.experiments import figures, hessian
+from pointlab.experiments import hessian
 from pointlab.experiments.base import Claim, Context, Report, at_least
 from pointlab.plots.landscape import draw_spectra, draw_surface
 from pointlab.plots.regions import draw_lines
+from pointlab.plots.save import new_figure, save_figure
 
 NAME = "landscape"
-SUMMARY = "many starts, straight paths, connected minima and saddles: why non-convex training works"
 HIDDEN = (16, 16)  # small enough for its whole Hessian (337 weights)
 TEACHER_UNITS = 4
 
@@ -342,7 +341,7 @@ def _binomial_se(share: float, n: int) -> float:
 
 
 def _figure(ctx, b, share, starts, p, s, alphas, slice_loss) -> str:
-    figure = Figure(figsize=(13, 10))
+    figure = new_figure(13, 10, dpi=90)
     (ax_surface, ax_paths), (ax_width, ax_eig) = figure.subplots(2, 2)
     draw_surface(ax_surface, alphas, slice_loss, "loss around a solution (filter-normalized slice)")
     ts = p["ts"]
@@ -380,7 +379,7 @@ def _figure(ctx, b, share, starts, p, s, alphas, slice_loss) -> str:
     ax_width.axvline(TEACHER_UNITS, color="grey", ls=":", lw=1)
     draw_spectra(ax_eig, s["epochs"], s["eigenvalues"], s["negative_mass"])
     figure.suptitle("the loss landscape of small ReLU nets in 2-D")
-    return figures.save(figure, ctx.out, "landscape.png")
+    return save_figure(figure, ctx.path("landscape.png")).name
 
 
 def _method(b: Budget) -> str:

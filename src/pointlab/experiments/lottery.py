@@ -13,7 +13,7 @@ round's trained weights); each round's seeds are one population, and all the con
 x reinit / random mask x seeds) train together in one population at the end.
 
 Not here: the masks in training (`pointlab.engine`), the drawing (`plots/regions.py`,
-`experiments/figures.py`).
+`plots/boundary.py`).
 """
 
 from __future__ import annotations
@@ -22,17 +22,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from pointlab import engine, generators
+from pointlab.checkpoint import TrainedModel
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture, layer_views, theta_from_states
-from pointlab.experiments import figures
 from pointlab.experiments.base import Claim, Context, Report, at_least
+from pointlab.plots.boundary import compute_boundary, draw_boundary
 from pointlab.plots.regions import draw_lines
+from pointlab.plots.save import new_figure, save_figure
 
 NAME = "lottery"
-SUMMARY = "iterative magnitude pruning finds winning tickets (Frankle & Carbin 2019)"
 HIDDEN = (64, 64)
 RATE, OUTPUT_RATE = 0.2, 0.1  # share of remaining weights pruned per round: hidden, output layer
 REINIT_SEED = 1000  # reinit members draw fresh weights from seed + this
@@ -254,7 +254,7 @@ def _report(ctx, b, arch, share, acc, dense, tickets, train) -> Report:
 
 
 def _figure(ctx, b, arch, share, acc, tickets, level, train) -> str:
-    figure = Figure(figsize=(14, 4.6))
+    figure = new_figure(14, 4.6, dpi=90)
     ax_acc, ax_dense, ax_ticket = figure.subplots(1, 3, width_ratios=[1.6, 1, 1])
     percent = 100 * share
     draw_lines(
@@ -283,14 +283,18 @@ def _figure(ctx, b, arch, share, acc, tickets, level, train) -> str:
     ax_acc.axvspan(10, 20, color="green", alpha=0.08)
     for ax, i, label in ((ax_dense, 0, "dense"), (ax_ticket, level, "winning ticket")):
         r = tickets[i][0]
-        figures.draw_boundary(
+        model = TrainedModel(r.config, arch.n_classes, r.final_state)
+
+        def predict_proba(X: np.ndarray, model: TrainedModel = model) -> np.ndarray:
+            return model.predict_proba(standardize(X))  # the inputs it was trained on
+
+        picture = compute_boundary(predict_proba, (train.X, train.y), extent=(0.0, 1.0, 0.0, 1.0))
+        draw_boundary(
             ax,
-            arch,
-            r.final_state,
-            train.X,
-            train.y,
-            f"{label}, {share[i]:.1%} of weights: test {r.last('val_acc'):.3f}",
-            scale=standardize,
+            picture,
+            title=f"{label}, {share[i]:.1%} of weights: test {r.last('val_acc'):.3f}",
+            colourbar=False,
+            point_size=9,
         )
     figure.suptitle(f"lottery tickets on the book's curve: {b.rounds} rounds of pruning")
-    return figures.save(figure, ctx.out, "lottery.png")
+    return save_figure(figure, ctx.path("lottery.png")).name

@@ -2,7 +2,7 @@
 `landscape`, `batch-noise` and `lottery`.
 
 Each `draw_*` takes an Axes and numbers computed elsewhere; nothing here trains or measures.
-Not here: counting regions (`experiments/regions.py`), saving (`experiments/figures.save`).
+Not here: counting regions (`experiments/regions.py`), saving (`plots/save.py`).
 """
 
 from __future__ import annotations

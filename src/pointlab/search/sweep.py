@@ -23,6 +23,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import optuna
@@ -38,6 +39,9 @@ from pointlab.search import strategies
 from pointlab.search.space import Param, apply_params
 from pointlab.search.store import Store, TrialRow
 from pointlab.splits import kfold, split
+
+if TYPE_CHECKING:
+    from pointlab.search.ray_cluster import RayCluster
 
 # progress(finished trials, planned trials, epoch, epochs of the population now training)
 Progress = Callable[[int, int, int, int], None]
@@ -131,6 +135,7 @@ def run_sweep(
     device: str = "cpu",
     batch: int | None = None,
     progress: Progress | None = None,
+    cluster: RayCluster | None = None,
 ) -> SweepResult:
     """Plan or join the study, train every trial not yet finished, then retrain and test."""
     record = setup.record(data, test)
@@ -139,7 +144,7 @@ def run_sweep(
     sampler = strategies.sampler(setup.strategy, setup.seed, len(slots))
     distributions = {p.name: p.distribution() for p in setup.params}
     created = store.open(record, slots, distributions, sampler)
-    run_trials(setup, split_, store, device=device, batch=batch, progress=progress)
+    run_trials(setup, split_, store, device=device, batch=batch, progress=progress, cluster=cluster)
     rows = store.rows()
     best = choose(rows)
     config = retrain_config(best)
@@ -148,8 +153,12 @@ def run_sweep(
     return SweepResult(rows, best, config, model, history, len(split_.dev), test_metrics, created)
 
 
-def run_trials(setup, split_: Split, store: Store, *, device, batch, progress) -> None:
-    """Claim and train trials until every slot is finished (here or by other processes)."""
+def run_trials(
+    setup, split_: Split, store: Store, *, device, batch, progress, cluster=None
+) -> None:
+    """Claim and train trials until every slot is finished (here, on a Ray cluster, or by other
+    processes)."""
+    train_claimed = cluster.train_claimed if cluster is not None else _train_claimed
     distributions = {p.name: p.distribution() for p in setup.params}
     cap = batch or (8 if setup.strategy == "tpe" else MAX_MEMBERS)
     with store.heartbeat():
@@ -164,15 +173,33 @@ def run_trials(setup, split_: Split, store: Store, *, device, batch, progress) -
                 time.sleep(1.0)
                 continue
             try:
-                _train_claimed(setup, split_, store, claimed, device, progress)
+                train_claimed(setup, split_, store, claimed, device, progress)
             except KeyboardInterrupt:
                 store.release([t for t in claimed if t.number not in _finished(store)])
                 raise
 
 
-def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
-    """Train claimed trials, one population per architecture (split to fit memory)."""
+@dataclass
+class Job:
+    """One population to train: claimed trials of one architecture, each with its K folds."""
+
+    trials: list[int]  # indices into the claimed list
+    configs: list[TrainConfig]  # one per member: trial-major, then fold
+    train_index: list[np.ndarray]
+    val_index: list[np.ndarray]
+    n_classes: int
+    log_every: int
+    epochs: int
+    folds: int
+    rungs: list[int]  # successive halving's rungs (empty otherwise)
+    known: dict[int, list[float]]  # validation losses already seen at each rung
+
+
+def plan_jobs(setup, split_: Split, store: Store, claimed, device, per_job=None) -> list[Job]:
+    """The claimed trials as populations, one per architecture, split to fit memory (or into
+    `per_job(n_members_of_group)` trials a population, when a cluster spreads them)."""
     K = len(split_.train_index)
+    n_classes = int(split_.y.max()) + 1
     configs = [apply_params(setup.base, t.params) for t in claimed]
     groups: dict[tuple, list[int]] = {}
     for i, config in enumerate(configs):
@@ -183,40 +210,73 @@ def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
         else []
     )
     known = _rung_losses(store.rows(), rungs)
+    jobs = []
     for members in groups.values():
-        arch = Architecture(
-            configs[members[0]].hidden, configs[members[0]].activation, int(split_.y.max()) + 1
-        )
+        arch = Architecture(configs[members[0]].hidden, configs[members[0]].activation, n_classes)
         per_pop = max(1, members_that_fit(arch, len(split_.X), device) // K)
+        if per_job is not None:
+            per_pop = min(per_pop, per_job(len(members)))
         for start in range(0, len(members), per_pop):
             chunk = members[start : start + per_pop]
-            pop_configs = [configs[i] for i in chunk for _ in range(K)]  # trial-major, then fold
-            callback = _callback(store, progress, setup.base.epochs, len(chunk), K, rungs, known)
-            results = engine.train_population(
-                pop_configs,
-                split_.X,
-                split_.y,
-                train_index=[split_.train_index[k] for _ in chunk for k in range(K)],
-                val_index=[split_.val_index[k] for _ in chunk for k in range(K)],
-                n_classes=int(split_.y.max()) + 1,
-                device=device,
-                log_every=setup.log_every,
-                callback=callback,
+            jobs.append(
+                Job(
+                    trials=chunk,
+                    configs=[configs[i] for i in chunk for _ in range(K)],
+                    train_index=[split_.train_index[k] for _ in chunk for k in range(K)],
+                    val_index=[split_.val_index[k] for _ in chunk for k in range(K)],
+                    n_classes=n_classes,
+                    log_every=setup.log_every,
+                    epochs=setup.base.epochs,
+                    folds=K,
+                    rungs=rungs,
+                    known=known,
+                )
             )
-            for j, i in enumerate(chunk):
-                value, pruned, attrs = score(results[j * K : (j + 1) * K])
-                attrs["result"]["worker"] = WORKER
-                store.finish(claimed[i], value, pruned, attrs)
-            if progress:
-                progress(*store.counts(), setup.base.epochs, setup.base.epochs)
+    return jobs
 
 
-def _callback(store, progress, epochs, n_trials, K, rungs, known):
-    state = {"counts": store.counts()}  # read once per population: the store is not free
+def train_job(job: Job, X: np.ndarray, y: np.ndarray, device: str, progress=None) -> list[dict]:
+    """Train one job's population; per trial, the attrs `score` makes (value, pruned, attrs)."""
+    callback = _callback(progress, job.epochs, len(job.trials), job.folds, job.rungs, job.known)
+    results = engine.train_population(
+        job.configs,
+        X,
+        y,
+        train_index=job.train_index,
+        val_index=job.val_index,
+        n_classes=job.n_classes,
+        device=device,
+        log_every=job.log_every,
+        callback=callback,
+    )
+    K = job.folds
+    return [score(results[j * K : (j + 1) * K]) for j in range(len(job.trials))]
 
+
+def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
+    """Train claimed trials here, one population per architecture (split to fit memory)."""
+    for job in plan_jobs(setup, split_, store, claimed, device):
+        report = _epoch_progress(progress, store.counts()) if progress else None
+        for i, (value, pruned, attrs) in zip(
+            job.trials, train_job(job, split_.X, split_.y, device, report), strict=True
+        ):
+            attrs["result"]["worker"] = WORKER
+            store.finish(claimed[i], value, pruned, attrs)
+        if progress:
+            progress(*store.counts(), setup.base.epochs, setup.base.epochs)
+
+
+def _epoch_progress(progress: Progress, counts: tuple[int, int]):
+    """progress(epoch, epochs) of one population, the trial counts read once before it (the
+    store is not free)."""
+    return lambda epoch, epochs: progress(*counts, epoch, epochs)
+
+
+def _callback(progress, epochs, n_trials, K, rungs, known):
+    # `known` is shared by the populations of one claim here (a Ray task gets its own copy).
     def callback(epoch: int, metrics: dict) -> list[int]:
         if progress:
-            progress(*state["counts"], epoch, epochs)
+            progress(epoch, epochs)
         if epoch not in rungs:
             return []
         val = metrics["val_loss"].reshape(n_trials, K).mean(1)  # (trials,)
