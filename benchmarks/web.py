@@ -12,7 +12,7 @@ Side by side, alternating, on one machine:
 And the time from the start of the page's navigation to its first drawn decision regions.
 
 Both sides use one torch thread (OMP_NUM_THREADS=1), the choice `pointlab play` makes on a busy
-machine (`cli/threads.py`).
+machine (`pointlab/cpu.py`).
 
     uv run python benchmarks/web.py [--epochs 3000] [--repeats 3]
 """

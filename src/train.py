@@ -21,9 +21,8 @@ import sys
 from pathlib import Path
 
 from pointlab import engine
-from pointlab.cli.threads import tune_cpu
-from pointlab.cli.train_cmd import describe
-from pointlab.config import PRESETS, TrainConfig
+from pointlab.config import PRESETS, TrainConfig, describe
+from pointlab.cpu import tune_cpu
 from pointlab.data import load_csv
 from pointlab.errors import UserError
 

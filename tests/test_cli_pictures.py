@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from pointlab.cli import main
-from pointlab.cli.train_cmd import describe
-from pointlab.config import TrainConfig
+from pointlab.config import TrainConfig, describe
 from pointlab.plots import sweep as sweep_plots
 from pointlab.plots.palette import class_colours
 

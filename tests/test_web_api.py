@@ -25,7 +25,7 @@ WS = "ws://127.0.0.1:8050/ws"
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """One torch thread, as `pointlab play` chooses on a busy machine (cli/threads.py): the tests
+    """One torch thread, as `pointlab play` chooses on a busy machine (pointlab/cpu.py): the tests
     share two cores, where spinning worker threads make small steps many times slower."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -14,7 +14,7 @@ from pointlab.web.live import LiveTraining
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """One torch thread, as `pointlab play` chooses on a busy machine (cli/threads.py)."""
+    """One torch thread, as `pointlab play` chooses on a busy machine (pointlab/cpu.py)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

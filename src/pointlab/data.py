@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
 from pointlab.errors import UserError
+from pointlab.io import write_atomic  # also importable from here, as before
 
 # A plain decimal number; stricter than float(), which also takes "1_000", "nan", "infinity" and
 # digits of other scripts ("１").
@@ -80,28 +78,6 @@ def save_csv(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
     return write_atomic(path, lambda file: np.savetxt(file, table, fmt="%.18e", delimiter=","))
 
 
-def write_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> Path:
-    """Call `write` on a temporary file next to `path`, then rename it into place, so that nothing
-    already at `path` is lost if writing fails. Failures become a one-line `UserError`."""
-    path = Path(path)
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory; give a file name to write to")
-    if not path.parent.is_dir():
-        raise UserError(f"{path}: cannot write: directory {str(path.parent)!r} does not exist")
-    try:
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                write(file)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        raise UserError(f"{path}: cannot write: {error.strerror or error}") from None
-    return path
-
-
 def load_csv(path: str | os.PathLike[str], columns: str | None = None) -> Dataset:
     """Read a CSV of labelled points (see the module docstring for the rules).
 
@@ -137,6 +113,45 @@ def load_csv(path: str | os.PathLike[str], columns: str | None = None) -> Datase
         name=path.stem,
         source=str(path),
     )
+
+
+def load_points(path: str | os.PathLike[str], columns: str | None = None) -> np.ndarray:
+    """float32 (N, 2) points from a CSV with or without labels, checked as `load_csv` checks.
+
+    `columns` is "X,Y" or "X,Y,LABEL" (header names or 0-based indices; a label column is not
+    read). Without it: x, y of a two-column file, else the first two of the last three columns
+    (the book's x, y, label, any labels ignored).
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    first = rows[0][0]
+    header: list[str] | None = None
+    if all(not _is_number(field) for field in rows[0][1]):
+        header = rows[0][1]
+        rows = rows[1:]
+        if not rows:
+            raise UserError(f"{path}: has a header line but no data rows")
+    width = len(header) if header is not None else len(rows[0][1])
+    if columns is None:
+        if width < 2:
+            raise UserError(f"{path}:{first}: found 1 column; need x, y (and optionally a label)")
+        picked = [0, 1] if width == 2 else [width - 3, width - 2]
+    else:
+        names = [name.strip() for name in columns.split(",")]
+        if len(names) not in (2, 3) or not all(names):
+            raise UserError(f"--columns {columns!r}: give X,Y or X,Y,LABEL (names or indices)")
+        picked = [_column(path, name, header, width) for name in names[:2]]
+        if picked[0] == picked[1]:
+            raise UserError(f"--columns {columns!r}: x and y must be two different columns")
+    points = np.empty((len(rows), 2), dtype=np.float64)  # (N, 2)
+    for row, (number, fields) in enumerate(rows):
+        if len(fields) != width:
+            raise UserError(
+                f"{path}:{number}: expected {width} comma-separated columns, found {len(fields)}"
+            )
+        for j, role in enumerate(("x", "y")):
+            points[row, j] = _parse_number(path, number, fields[picked[j]], role)
+    return points.astype(np.float32)
 
 
 def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -198,26 +213,28 @@ def _pick_columns(
     names = [name.strip() for name in columns.split(",")]
     if len(names) != 3 or not all(names):
         raise UserError(f"--columns {columns!r}: give three columns X,Y,LABEL (names or indices)")
-    picked = []
-    for name in names:
-        if re.fullmatch(r"[+-]?\d+", name):
-            index = int(name)
-            if not -width <= index < width:
-                raise UserError(
-                    f"{path}: column index {index} is out of range: the file has {width} columns "
-                    f"(0 to {width - 1})"
-                )
-            picked.append(index % width)
-        elif header is None:
-            raise UserError(f"{path}: column {name!r} given by name, but the file has no header")
-        elif header.count(name) != 1:
-            found = "is not in" if name not in header else "appears twice in"
-            raise UserError(f"{path}: column {name!r} {found} the header ({', '.join(header)})")
-        else:
-            picked.append(header.index(name))
+    picked = [_column(path, name, header, width) for name in names]
     if len(set(picked)) != 3:
         raise UserError(f"--columns {columns!r}: x, y and label must be three different columns")
     return picked
+
+
+def _column(path: Path, name: str, header: list[str] | None, width: int) -> int:
+    """The index of one column given by header name or 0-based index (negative: from the end)."""
+    if re.fullmatch(r"[+-]?\d+", name):
+        index = int(name)
+        if not -width <= index < width:
+            raise UserError(
+                f"{path}: column index {index} is out of range: the file has {width} columns "
+                f"(0 to {width - 1})"
+            )
+        return index % width
+    if header is None:
+        raise UserError(f"{path}: column {name!r} given by name, but the file has no header")
+    if header.count(name) != 1:
+        found = "is not in" if name not in header else "appears twice in"
+        raise UserError(f"{path}: column {name!r} {found} the header ({', '.join(header)})")
+    return header.index(name)
 
 
 def _parse_number(path: Path, line: int, field: str, role: str) -> float:

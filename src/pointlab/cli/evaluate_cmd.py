@@ -10,8 +10,8 @@ import json
 
 import numpy as np
 from rich.console import Console
-from rich.table import Table
 
+from pointlab.cli.args import add_columns
 from pointlab.data import load_csv
 from pointlab.errors import UserError
 from pointlab.runs import load_run
@@ -31,13 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="print one JSON object (loss, accuracy, n, confusion, ...) (default: a table)",
     )
-    p.add_argument(
-        "--columns",
-        metavar="X,Y,LABEL",
-        default=None,
-        help="columns to use, by header name or 0-based index (default: the run's "
-        "--columns, else the last three)",
-    )
+    add_columns(p, default="the run's --columns, else the last three")
     p.set_defaults(func=run)
 
 
@@ -50,21 +44,24 @@ def evaluate(run_dir: str, csv: str, columns: str | None = None) -> dict:
         raise UserError(
             f"{csv}: has labels up to {data.n_classes - 1}; the model knows {k} classes"
         )
+    score = run.model.score(data)
     predicted = run.model.predict(data.X)  # (N,)
     confusion = np.zeros((k, k), dtype=np.int64)  # (true, predicted)
     np.add.at(confusion, (data.y, predicted), 1)
     return {
         "run": str(run_dir),
         "file": str(csv),
-        "n": len(data),
-        "loss": run.model.loss(data.X, data.y),
-        "accuracy": float((predicted == data.y).mean()),
+        "n": score.n,
+        "loss": score.loss,
+        "accuracy": score.accuracy,
         "confusion": confusion.tolist(),
         "n_classes": k,
     }
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
     numbers = evaluate(args.run_dir, args.csv, args.columns)
     if args.json:
         console.print_json(json.dumps(numbers)) if console.is_terminal else print(

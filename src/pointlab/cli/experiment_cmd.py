@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pointlab import experiments
+from pointlab.cli.args import add_device, positive_int
 from pointlab.errors import UserError
 
 
@@ -36,14 +37,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--seeds",
-        type=int,
+        type=positive_int,
         default=3,
         metavar="K",
         help="initialization seeds (or repetitions) per condition (default: 3)",
     )
-    parser.add_argument(
-        "--device", default="cpu", help="cpu, cuda or auto (default: cpu)", metavar="DEVICE"
-    )
+    add_device(parser)
     parser.add_argument(
         "--out", default=None, metavar="DIR", help="output folder (default: runs/experiments/NAME)"
     )
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise UserError(f"--seeds must be at least 1, got {args.seeds}")
     out = _output_folder(args.out or Path("runs") / "experiments" / args.name)
 
-    from pointlab.cli.threads import tune_cpu  # torch only once the arguments are known good
+    from pointlab.cpu import tune_cpu  # torch only once the arguments are known good
     from pointlab.engine import resolve_device
     from pointlab.experiments.base import Context, write
 

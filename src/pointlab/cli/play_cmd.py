@@ -46,7 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     import uvicorn
 
-    from pointlab.cli.threads import tune_cpu
+    from pointlab.cpu import tune_cpu
     from pointlab.web.app import create_app
 
     if not 0 < args.port < 65536:
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print(f"pointlab play: {url}  (Ctrl-C stops it)", markup=False, highlight=False)
     if args.open:
         threading.Timer(1.0, webbrowser.open, [url]).start()
-    tune_cpu("cpu")  # threads for the cores that are idle now (see cli/threads.py)
+    tune_cpu("cpu")  # threads for the cores that are idle now (see pointlab/cpu.py)
     config = uvicorn.Config(
         create_app(args.host, args.runs),
         host=args.host,

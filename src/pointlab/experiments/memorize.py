@@ -97,8 +97,9 @@ def theorem1_error(n: int, seed: int, d: int = 2) -> tuple[float, int]:
 
 # --- the trained populations ---------------------------------------------------------------
 def _population(n, seeds, conditions, test, epochs):
-    """One population: a member per (p, weight decay, seed), each with its own corrupted labels."""
-    Xs, ys, train_index, configs, levels = [], [], [], [], []
+    """One population: a member per (p, weight decay, seed), each with its own corrupted labels;
+    `ps` gives each member's corruption level p."""
+    Xs, ys, train_index, configs, ps = [], [], [], [], []
     for p, wd in conditions:
         # Random labels get extra seeds: one draw of 100 random labels agrees with the truth on
         # new points by 0.5 +- 0.05, so "at chance" needs an average over several.
@@ -108,11 +109,11 @@ def _population(n, seeds, conditions, test, epochs):
             train_index.append(np.arange(len(ys) * n, (len(ys) + 1) * n))
             Xs.append(d.X), ys.append(d.y)
             configs.append(TrainConfig(epochs=epochs, weight_decay=wd, seed=s))
-            levels.append(p)
+            ps.append(p)
     val = np.arange(len(ys) * n, len(ys) * n + len(test.y))
     X = standardize(np.concatenate([*Xs, test.X]))
     y = np.concatenate([*ys, test.y])
-    return configs, levels, X, y, train_index, [val] * len(configs)
+    return configs, X, y, train_index, [val] * len(configs), ps
 
 
 def _closest_opposite_pair(n: int, seeds) -> list[float]:
@@ -148,16 +149,15 @@ def run(ctx: Context) -> Report:
     conditions = [(p, 0.0) for p in LEVELS] + [(0.0, WEIGHT_DECAY), (1.0, WEIGHT_DECAY)]
     if ctx.quick:
         conditions = conditions[:-2] + [(1.0, WEIGHT_DECAY)]
-    configs, levels, X, y, train_index, val_index = _population(n, seeds, conditions, test, epochs)
+    configs, X, y, train_index, val_index, ps = _population(n, seeds, conditions, test, epochs)
     ctx.say(f"training {len(configs)} members as one population ({epochs} epochs)")
     results = engine.train_population(
         configs, X, y, train_index=train_index, val_index=val_index, device=ctx.device, log_every=10
     )
-
-    members = list(zip(levels, results, strict=True))  # (corruption p, result), in config order
+    levels = {id(r): p for r, p in zip(results, ps, strict=True)}  # member -> its p
 
     def pick(p, wd):
-        return [r for q, r in members if q == p and r.config.weight_decay == wd]
+        return [r for r in results if levels[id(r)] == p and r.config.weight_decay == wd]
 
     rows = {}
     for p, wd in conditions:
@@ -289,7 +289,7 @@ def run(ctx: Context) -> Report:
             )
         )
 
-    names = [_curves_figure(ctx, members, rows, n), _boundary_figure(ctx, members, n)]
+    names = [_curves_figure(ctx, pick, rows, n), _boundary_figure(ctx, pick, n)]
     formula = next(c for c in claims if c.name.startswith("test accuracy is close to"))
     findings = _findings(rows, ratio, theorem, n, raw_deviation, formula, deviation) + (
         f"\n\n{share_all:.0%} of all members without weight decay reached 100% training accuracy "
@@ -330,12 +330,12 @@ def run(ctx: Context) -> Report:
     )
 
 
-def _curves_figure(ctx, members, rows, n):
+def _curves_figure(ctx, pick, rows, n):
     figure = new_figure(13, 4.4, dpi=90)
     ax_loss, ax_fit, ax_test = figure.subplots(1, 3)
     colours = dict(zip(LEVELS, ["tab:blue", "tab:green", "tab:olive", "tab:orange", "tab:red"]))  # noqa: B905
     for p in LEVELS:
-        r = next(r for q, r in members if q == p and r.config.weight_decay == 0)
+        r = pick(p, 0.0)[0]  # seed 0
         ax_loss.plot(r.history["epoch"], r.history["train_loss"], color=colours[p], label=f"p={p}")
     ax_loss.set(
         yscale="log",
@@ -375,11 +375,11 @@ def _curves_figure(ctx, members, rows, n):
     return name, "training curves, time to fit, accuracy against p"
 
 
-def _boundary_figure(ctx, members, n):
+def _boundary_figure(ctx, pick, n):
     figure = new_figure(10, 5.6, dpi=90)
     axes = figure.subplots(1, 2)
     for ax, p in zip(axes, (0.0, 1.0)):  # noqa: B905
-        r = next(r for q, r in members if q == p and r.config.weight_decay == 0)
+        r = pick(p, 0.0)[0]  # seed 0
         d = generators.make("curve", n=n, noise=0.0, label_noise=p, seed=r.config.seed)
         title = "true labels" if p == 0 else "random labels"
         model = TrainedModel(r.config, r.arch.n_classes, r.final_state)

@@ -98,7 +98,7 @@ def summary(result, setup, study: str, storage: str) -> dict:
             "best_epoch": result.best.result["best_epoch"],
         },
         "retrain": {
-            "config": {k: v for k, v in result.config.to_dict().items() if k != "extra"},
+            "config": result.config.to_dict(),
             "n_train": result.n_train,
             "epochs": result.config.epochs,
         },

@@ -63,7 +63,7 @@ def cpu_threads(device: str = "cpu") -> Iterator[None]:
 
     Why: these models are small and torch's worker threads spin while they wait for each other;
     on this project's busy 2-core machine two threads made a fit of the iris model 40 to 75 times
-    slower than one. The same policy as the CLI's (`pointlab/cli/threads.py`), but restored
+    slower than one. The same policy as the CLI's (`pointlab/cpu.py`), but restored
     afterwards, since a library call must not change its caller's process for good. A user who
     sets OMP_NUM_THREADS (joblib's workers do) decides instead.
     """
