@@ -12,7 +12,7 @@ import pytest
 
 from pointlab import experiments
 from pointlab.cli import main
-from pointlab.experiments.base import Claim, Context, Report, write
+from pointlab.experiments.base import Claim, Context, Report, follow, write
 
 LIST_AND_LOOK = """
 import sys
@@ -41,7 +41,7 @@ def test_every_registered_experiment_has_a_module_with_run():
         assert 10 < len(summary) <= 80  # one line of `list`
 
 
-def fake_experiment(monkeypatch, *verdicts: bool) -> list[Context]:
+def fake_experiment(monkeypatch, *verdicts: bool | None) -> list[Context]:
     """Register `fake`, whose claims have the given verdicts; return the contexts it ran with."""
     ran: list[Context] = []
 
@@ -83,6 +83,19 @@ def test_check_exits_0_when_every_claim_holds(monkeypatch, tmp_path):
     fake_experiment(monkeypatch, True, True)
     assert main(["experiment", "fake", "--check", "--out", str(tmp_path)]) == 0
     assert "**Verdict: All 2 claims hold.**" in (tmp_path / "report.md").read_text()
+
+
+def test_check_exits_0_when_a_claim_is_inconclusive_and_the_report_says_so(
+    monkeypatch, tmp_path, capsys
+):
+    fake_experiment(monkeypatch, True, None)
+    assert main(["experiment", "fake", "--check", "--out", str(tmp_path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "1 of 2 claims hold; this one is inconclusive at this budget: “claim 1”" in out
+    report = (tmp_path / "report.md").read_text()
+    assert "All 2 claims hold" not in report and "| inconclusive at this budget |" in report
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["passed"] is True and results["claims"][1]["verdict"] == "inconclusive"
 
 
 @pytest.mark.parametrize("below", ["", "sub"])
@@ -141,3 +154,14 @@ def test_verdict_sentences():
     assert report(False).verdict() == "The claim does not hold: “c0”."
     assert report(True, True, True).verdict() == "All 3 claims hold."
     assert report(False, True, False).verdict() == "1 of 3 claims hold; these do not: “c0”; “c2”."
+    assert report(None).verdict() == "The claim is inconclusive at this budget: “c0”."
+    assert report(True, False, None).verdict() == (
+        "1 of 3 claims hold; this one does not: “c1”; "
+        "this one is inconclusive at this budget: “c2”."
+    )
+
+
+def test_follow_has_words_for_each_verdict():
+    holds, fails, unsettled = (Claim("c", "", 0, v) for v in (True, False, None))
+    assert [follow(c, "h", "f", "i") for c in (holds, fails, unsettled)] == ["h", "f", "i"]
+    assert follow(unsettled, "h", "f") not in ("h", "f")  # never says it holds or fails

@@ -3,8 +3,9 @@ report, show its claims with a verdict each.
 
 Only argument handling and output live here; the experiments are in `pointlab.experiments`. A
 failed claim is a finding, not an error: the command exits 0 whatever the verdicts, unless
-`--check` asks for status 1 when a claim does not hold (for scripts). Every argument, `--out`
-included, is checked before anything trains; `list` imports no experiment module.
+`--check` asks for status 1 when a claim fails (for scripts); an inconclusive claim does not.
+Every argument, `--out` included, is checked before anything trains; `list` imports no
+experiment module.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="exit with status 1 when a claim does not hold (default: off, exit 0 whatever the "
-        "verdicts)",
+        help="exit with status 1 when a claim fails; inconclusive ones do not (default: off, "
+        "exit 0 whatever the verdicts)",
     )
     parser.set_defaults(func=run)
 
@@ -89,8 +90,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for column in ("claim", "criterion", "measured", "verdict"):
         table.add_column(column)
     for claim in report.claims:
-        verdict = "[green]holds[/green]" if claim.passed else "[red]does not hold[/red]"
-        table.add_row(claim.name, claim.criterion, _short(claim.measured), verdict)
+        table.add_row(claim.name, claim.criterion, _short(claim.measured), _VERDICT[claim.verdict])
     console.print(table)
     console.print(f"{report.verdict()} ({seconds:.0f} s)", markup=False, highlight=False)
     console.print(f"Report: {out / 'report.md'}", markup=False, highlight=False, soft_wrap=True)
@@ -108,6 +108,13 @@ def _output_folder(text: str | Path) -> Path:
     except OSError as error:
         raise UserError(f"--out {text}: cannot create the folder: {error.strerror}") from None
     return out
+
+
+_VERDICT = {
+    "holds": "[green]holds[/green]",
+    "fails": "[red]does not hold[/red]",
+    "inconclusive": "[yellow]inconclusive[/yellow]",
+}
 
 
 def _list(console: Console) -> int:

@@ -22,6 +22,10 @@ EXPERIMENTS: dict[str, str] = {
     "batch-lr": "batch k x B, lr k x lr0, warmup (Goyal et al. 2017): where linear scaling breaks",
     "double-descent": "test error vs model size peaks at N = n (Belkin 2019; Nakkiran 2019)",
     "universal": "one hidden layer approximates more as it widens; a fixed budget does not",
+    "depth": "a depth-L sawtooth has 2^L pieces (Telgarsky); real nets have far fewer regions",
+    "batch-noise": "sorted batches bias a model, random ones do not; small vs full batch sharpness",
+    "landscape": "many starts, straight paths, connected minima, saddles: non-convex nets train",
+    "lottery": "iterative magnitude pruning finds winning tickets (Frankle & Carbin 2019)",
 }
 
 

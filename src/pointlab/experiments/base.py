@@ -5,7 +5,12 @@ lives in the registry (`pointlab.experiments.EXPERIMENTS`), so listing imports n
 shared `write` turns a Report into `report.md` and `results.json` in the output folder. A failed
 claim is a finding, not an error, but the report's words follow the verdicts: `write` opens the
 report with how many claims hold and names those that do not, and an experiment's own findings
-use `follow(claim, holds, fails)` where a sentence depends on a verdict.
+use `follow(claim, holds, fails, inconclusive)` where a sentence depends on a verdict.
+
+Verdicts are three-way: a claim holds, fails, or is inconclusive (`passed=None`) when the run's
+budget is too noisy to tell, e.g. a mean over few seeds whose interval of +- 2 standard errors
+straddles the criterion. An inconclusive claim says so in the report instead of failing or
+passing by luck; `at_most` and `at_least` decide that for a measured mean and its standard error.
 
 Not here: the experiments themselves (the other modules of this package), drawing
 (`pointlab.plots`), the exit status of `pointlab experiment --check` (`pointlab.cli`).
@@ -50,7 +55,30 @@ class Claim:
     name: str  # short, e.g. "random labels reach 100% training accuracy"
     criterion: str  # what was checked, e.g. "train accuracy >= 0.99"
     measured: Any  # the number (or short text) that was measured
-    passed: bool
+    passed: bool | None  # None: inconclusive, the budget's noise cannot settle the criterion
+
+    @property
+    def verdict(self) -> str:
+        """holds | fails | inconclusive"""
+        if self.passed is None:
+            return "inconclusive"
+        return "holds" if self.passed else "fails"
+
+
+def at_most(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
+    """Verdict for "value <= limit" where value is a noisy estimate with standard error se.
+
+    Holds when the whole interval value +- z se lies within the limit, fails when it lies wholly
+    beyond; when the interval straddles the limit the budget cannot tell (None: inconclusive).
+    """
+    if value + z * se <= limit:
+        return True
+    return False if value - z * se > limit else None
+
+
+def at_least(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
+    """Verdict for "value >= limit", as `at_most`."""
+    return at_most(-value, -limit, se, z)
 
 
 @dataclass
@@ -65,27 +93,54 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.claims)
+        """No claim fails (inconclusive ones do not count against the report)."""
+        return all(c.passed is not False for c in self.claims)
+
+    def count(self, verdict: str) -> int:
+        return sum(c.verdict == verdict for c in self.claims)
 
     @property
     def failed(self) -> list[Claim]:
-        return [c for c in self.claims if not c.passed]
+        return [c for c in self.claims if c.passed is False]
+
+    @property
+    def inconclusive(self) -> list[Claim]:
+        return [c for c in self.claims if c.passed is None]
 
     def verdict(self) -> str:
-        """One sentence: how many claims hold, and which do not."""
-        n = len(self.claims)
-        if not self.failed:
+        """One sentence: how many claims hold, which fail, which the budget cannot settle."""
+        n, failed, unsettled = len(self.claims), self.failed, self.inconclusive
+        if not failed and not unsettled:
             return f"All {n} claims hold." if n != 1 else "The claim holds."
-        names = "; ".join(f"“{c.name}”" for c in self.failed)
-        held = n - len(self.failed)
         if n == 1:
-            return f"The claim does not hold: {names}."
-        these = "this one does" if len(self.failed) == 1 else "these do"
-        return f"{held} of {n} claims hold; {these} not: {names}."
+            if failed:
+                return f"The claim does not hold: {_names(failed)}."
+            return f"The claim is inconclusive at this budget: {_names(unsettled)}."
+        sentence = f"{self.count('holds')} of {n} claims hold"
+        if failed:
+            these = "this one does" if len(failed) == 1 else "these do"
+            sentence += f"; {these} not: {_names(failed)}"
+        if unsettled:
+            these = "this one is" if len(unsettled) == 1 else "these are"
+            sentence += f"; {these} inconclusive at this budget: {_names(unsettled)}"
+        return sentence + "."
 
 
-def follow(claim: Claim, holds: str, fails: str) -> str:
-    """The words that match `claim`'s verdict: a finding never says that a failed claim holds."""
+def _names(claims: list[Claim]) -> str:
+    return "; ".join(f"“{c.name}”" for c in claims)
+
+
+_HOLDS = {"holds": "yes", "fails": "NO", "inconclusive": "inconclusive at this budget"}
+
+
+def follow(claim: Claim, holds: str, fails: str, inconclusive: str | None = None) -> str:
+    """The words that match `claim`'s verdict: a finding never says that a failed claim holds, nor
+    that an inconclusive one holds or fails (without words of its own it says the budget cannot
+    tell)."""
+    if claim.passed is None:
+        if inconclusive is not None:
+            return inconclusive
+        return f"At this budget the measurement cannot settle “{claim.name}” either way."
     return holds if claim.passed else fails
 
 
@@ -104,7 +159,7 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "title": report.title,
         "passed": report.passed,
         "verdict": report.verdict(),
-        "claims": [asdict(c) for c in report.claims],
+        "claims": [{**asdict(c), "verdict": c.verdict} for c in report.claims],
         "numbers": report.numbers,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
@@ -116,15 +171,18 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "## Verdict",
         "",
         report.verdict()
-        + ("" if report.passed else " The findings below say what was measured instead."),
+        + ("" if report.passed else " The findings below say what was measured instead.")
+        + (
+            " A bigger budget (without --quick, more --seeds) may settle what is inconclusive."
+            if report.inconclusive
+            else ""
+        ),
         "",
         "| claim | criterion | measured | holds |",
         "| --- | --- | --- | --- |",
     ]
     for c in report.claims:
-        lines.append(
-            f"| {c.name} | {c.criterion} | {_fmt(c.measured)} | {'yes' if c.passed else 'NO'} |"
-        )
+        lines.append(f"| {c.name} | {c.criterion} | {_fmt(c.measured)} | {_HOLDS[c.verdict]} |")
     lines.append("")
     if report.findings:
         lines += ["## Findings", "", report.findings, ""]

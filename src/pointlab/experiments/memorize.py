@@ -19,7 +19,7 @@ import torch
 from pointlab import engine, generators
 from pointlab.checkpoint import TrainedModel
 from pointlab.config import TrainConfig
-from pointlab.experiments.base import Claim, Context, Report, follow
+from pointlab.experiments.base import Claim, Context, Report, at_most, follow
 from pointlab.plots.boundary import compute_boundary, draw_boundary
 from pointlab.plots.save import new_figure, save_figure
 
@@ -32,14 +32,20 @@ RANDOM_SEEDS = 6  # at least this many seeds for the random-label condition
 
 @dataclass(frozen=True)
 class Budget:
-    """Training points and epochs: 2-D memorization is slow, and its time grows fast with n."""
+    """Training points, epochs and seeds per level: 2-D memorization is slow, and its time grows
+    fast with n."""
 
     n: int
     epochs: int
+    seeds: int  # per corruption level; the full version takes more when asked (--seeds)
 
 
-FULL = Budget(n=100, epochs=4000)
-QUICK = Budget(n=60, epochs=800)
+FULL = Budget(n=100, epochs=4000, seeds=1)
+# Quick mode needs several seeds per level for its test-accuracy claims: one draw of corrupted
+# labels moves test accuracy by 0.03-0.06 (sd over 12 seeds at n = 60), and the 0.07 criterion
+# then failed in 45% of one-seed runs against none with 6 seeds (issue 14). The members are small:
+# all of them are one population.
+QUICK = Budget(n=60, epochs=800, seeds=6)
 
 
 def standardize(X: np.ndarray) -> np.ndarray:
@@ -120,6 +126,13 @@ def _closest_opposite_pair(n: int, seeds) -> list[float]:
     return out
 
 
+def _se(results) -> float:
+    """Standard error of the mean final test accuracy over these members (inf for one seed:
+    one seed cannot say how far its number is from the mean)."""
+    accs = [r.last("val_acc") for r in results]
+    return float(np.std(accs, ddof=1) / np.sqrt(len(accs))) if len(accs) > 1 else float("inf")
+
+
 def _fit_epoch(result) -> float:
     """First logged epoch with 100% training accuracy (inf if never)."""
     for epoch, acc in zip(result.history["epoch"], result.history["train_acc"], strict=True):
@@ -131,7 +144,7 @@ def _fit_epoch(result) -> float:
 def run(ctx: Context) -> Report:
     budget = QUICK if ctx.quick else FULL
     n, epochs = budget.n, budget.epochs
-    seeds = list(range(1 if ctx.quick else ctx.seeds))
+    seeds = list(range(ctx.seed_count(budget.seeds)))
     test = generators.make("curve", n=2000, noise=0.0, seed=10_000)  # clean labels, fresh points
     conditions = [(p, 0.0) for p in LEVELS] + [(0.0, WEIGHT_DECAY), (1.0, WEIGHT_DECAY)]
     if ctx.quick:
@@ -175,8 +188,14 @@ def run(ctx: Context) -> Report:
     for p in LEVELS:
         q = rows[(p, 0.0)]["predicted"]
         rows[(p, 0.0)]["predicted_a0"] = a0 * q + (1 - a0) * (1 - q)
-    deviation = max(
-        abs(rows[(p, 0.0)]["test_acc"] - rows[(p, 0.0)]["predicted_a0"]) for p in LEVELS
+    gaps = {p: abs(rows[(p, 0.0)]["test_acc"] - rows[(p, 0.0)]["predicted_a0"]) for p in LEVELS}
+    worst = max(gaps, key=gaps.__getitem__)
+    deviation = gaps[worst]
+    # Its standard error over seeds: the level's mean test accuracy and a0 both carry seed noise
+    # (the prediction moves by (2q - 1) times a0's error).
+    q_worst = rows[(worst, 0.0)]["predicted"]
+    deviation_se = float(
+        np.sqrt(_se(pick(worst, 0.0)) ** 2 + ((2 * q_worst - 1) * _se(pick(0.0, 0.0))) ** 2)
     )
     raw_deviation = max(
         abs(rows[(p, 0.0)]["test_acc"] - rows[(p, 0.0)]["predicted"]) for p in LEVELS
@@ -226,9 +245,10 @@ def run(ctx: Context) -> Report:
         ),
         Claim(
             "test accuracy is close to (1 - p) + p/K, scaled by the clean model's accuracy a0",
-            "max over p of |test acc - (a0 q + (1 - a0)(1 - q))| <= 0.07, q = (1 - p) + p/K",
-            deviation,
-            deviation <= 0.07,
+            "max over p of |test acc - (a0 q + (1 - a0)(1 - q))| <= 0.07, q = (1 - p) + p/K "
+            "(+- 2 standard errors over seeds; straddling it is inconclusive)",
+            f"{deviation:.3f} +- {deviation_se:.3f} (p = {worst})",
+            at_most(deviation, 0.07, deviation_se),
         ),
         Claim(
             "weight decay does not stop memorization",
@@ -246,6 +266,8 @@ def run(ctx: Context) -> Report:
     numbers = {
         "rows": {f"p={p},wd={wd}": v for (p, wd), v in rows.items()},
         "fit_ratio": ratio,
+        "formula_deviation": deviation,
+        "formula_deviation_se": deviation_se,
         "raw_formula_deviation": raw_deviation,
         "share_fitted_all": share_all,
         "closest_opposite_pair": closest,
@@ -395,6 +417,8 @@ def _findings(rows, ratio, theorem, n, raw_deviation, formula: Claim, deviation:
             "point takes the label of the training points around it. ",
             "Test accuracy was expected to follow (1 - p) + p/K, as a nearest-neighbour rule "
             "would; here it does not, within the criterion. ",
+            "Whether test accuracy follows (1 - p) + p/K, as a nearest-neighbour rule would, the "
+            "seeds of this budget cannot settle. ",
         )
         + f"The clean-label model is not perfect on new points ({n} points define the "
         f"curve only roughly): against the raw formula the largest gap is {raw_deviation:.3f}; "
@@ -403,6 +427,8 @@ def _findings(rows, ratio, theorem, n, raw_deviation, formula: Claim, deviation:
             f"scaled by the clean accuracy a0 it is {deviation:.3f}, within the criterion. ",
             f"scaled by the clean accuracy a0 it is still {deviation:.3f}, beyond the criterion, "
             "so that claim does not hold in this run. ",
+            f"scaled by the clean accuracy a0 it is {deviation:.3f}, but its seed noise straddles "
+            "the criterion (inconclusive at this budget). ",
         )
         + "With weight decay, random labels needed "
         f"{rows[(1.0, WEIGHT_DECAY)]['fit_epoch']:.0f} epochs (median) against "
