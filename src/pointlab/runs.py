@@ -45,6 +45,11 @@ class RunSpec:
     test: str | None = None  # absolute path of the test CSV, if any
     device: str = "cpu"  # the device it ran on (resolved: never "auto")
     log_every: int = 100
+    names: str | None = None  # "X,Y,LABEL": the training file's header names of those columns
+
+    def known_columns(self) -> str | None:
+        """How to find this run's columns in another file: header names, else --columns."""
+        return self.names or self.columns
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -91,13 +96,21 @@ def new_run_dir(dataset_name: str, root: str | Path = "runs") -> Path:
 
 
 def claim_run_dir(path: str | Path) -> Path:
-    """Use `path` as the run directory: create it, or accept an existing one that holds no run
-    (never overwrite a run: what was written stays)."""
+    """Use `path` as the run directory: create it, or accept an existing empty one (never write
+    over a run, or over files of the user's own: what was there stays)."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UserError(f"{path}: exists and is not a directory")
     if (path / CONFIG).exists() or (path / MODEL).exists():
         raise UserError(f"{path}: already holds a run; give another --out")
+    if path.is_dir():
+        theirs = sorted(p.name for p in path.iterdir())
+        if theirs:
+            shown = ", ".join(theirs[:3]) + (", ..." if len(theirs) > 3 else "")
+            raise UserError(
+                f"{path}: is not empty ({shown}) and is not a run; give a new or empty --out "
+                "directory (nothing was written)"
+            )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:

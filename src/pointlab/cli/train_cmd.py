@@ -226,6 +226,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         test=str(Path(args.test).resolve()) if args.test else None,
         device=str(device),
         log_every=args.log_every or auto_log_every(config.epochs),
+        names=dataset.columns,
     )
     run_dir = runs.claim_run_dir(args.out) if args.out else runs.new_run_dir(dataset.name)
     if args.seed is None:
