@@ -120,6 +120,21 @@ def claim_run_dir(path: str | Path) -> Path:
     return path
 
 
+def discard_unfinished(path: Path, remove_dir: bool) -> None:
+    """Remove what a run that failed before writing its model left in `path` (its config.json and
+    temporary files), and `path` itself when `remove_dir` and nothing else is there. A run whose
+    model was written is kept whole."""
+    if (path / MODEL).exists():
+        return
+    for leftover in [path / CONFIG, *path.glob(".*.tmp")]:
+        leftover.unlink(missing_ok=True)
+    if remove_dir:
+        try:
+            path.rmdir()  # only when empty: never a file of the user's
+        except OSError:
+            pass
+
+
 def write_config(run_dir: Path, spec: RunSpec, result: dict[str, Any] | None = None) -> Path:
     """config.json: written when training starts (no result yet) and again when it ends."""
     document = {

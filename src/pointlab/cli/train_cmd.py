@@ -19,6 +19,7 @@ from rich.table import Table
 
 from pointlab import engine, runs
 from pointlab.checkpoint import TrainedModel
+from pointlab.cli.signals import StopSignals
 from pointlab.cli.threads import tune_cpu
 from pointlab.config import ACTIVATIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, preset
 from pointlab.data import Dataset, load_csv
@@ -27,13 +28,15 @@ from pointlab.errors import UserError
 from pointlab.splits import split
 
 DEFAULT_VAL_FRACTION = 0.2
+EXIT_DIVERGED = 3  # training diverged: the run is written with the last finite weights
 STOP_REASONS = {
     "finished": "reached --epochs",
     "early_stopped": "validation loss stopped improving (--early-stopping)",
     "diverged": "loss became NaN or infinite (diverged: try a lower --lr)",
-    "interrupted": "interrupted (Ctrl-C)",
+    "interrupted": "interrupted (Ctrl-C or SIGTERM)",
     "pruned": "stopped by a callback",
 }
+SHOWN_POINTS = 4000  # at most this many points in a boundary picture: more hide the regions
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -213,9 +216,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if config.early_stopping is not None and args.val_fraction == 0:
         raise UserError("--early-stopping needs validation data: give --val-fraction > 0")
     device = engine.resolve_device(args.device)
-    dataset = load_csv(args.csv, args.columns)
-    if args.test is not None:
-        load_csv(args.test, args.columns)  # bad test data fails now, not after training
+    dataset = load_with_progress(console, args.csv, args.columns)
+    test = None
+    if args.test is not None:  # bad test data fails now, not after training
+        test = load_with_progress(console, args.test, args.columns)
+        _check_test_classes(args.test, test, dataset)
     spec = runs.RunSpec(
         config=config,
         data=str(Path(args.csv).resolve()),
@@ -228,32 +233,81 @@ def run(args: argparse.Namespace, console: Console) -> int:
         log_every=args.log_every or auto_log_every(config.epochs),
         names=dataset.columns,
     )
+    n_val = round(len(dataset) * args.val_fraction)
+    engine.check_memory([config], dataset.n_classes, len(dataset) - n_val, n_val, device)
+    fresh = args.out is None or not Path(args.out).exists()
     run_dir = runs.claim_run_dir(args.out) if args.out else runs.new_run_dir(dataset.name)
     if args.seed is None:
         _say(console, f"seed {seed} (random; repeat with --seed {seed})")
-    return train_run(spec, run_dir, console)
+    try:
+        return train_run(spec, run_dir, console, dataset, test)
+    except BaseException:
+        runs.discard_unfinished(run_dir, remove_dir=fresh)  # a failed run leaves no orphan
+        raise
 
 
-def train_run(spec: runs.RunSpec, run_dir: Path, console: Console) -> int:
-    """Train `spec` into `run_dir` with a progress bar and a summary; 130 if interrupted."""
-    from pointlab.plots.boundary import plot_boundary  # matplotlib only once training is set up
-    from pointlab.plots.curves import plot_history
+def load_with_progress(console: Console, path: str, columns: str | None) -> Dataset:
+    """`load_csv` with a progress bar for files large enough to take a while (> 20 MB)."""
+    size = Path(path).stat().st_size if Path(path).is_file() else 0
+    if size < 20_000_000 or not console.is_terminal:
+        return load_csv(path, columns)
+    with Progress(
+        TextColumn(f"reading {Path(path).name}"),
+        BarColumn(bar_width=24),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("read", total=size)
+        return load_csv(path, columns, lambda done, total: progress.update(task, completed=done))
 
-    dataset = load_csv(spec.data, spec.columns)
+
+def _check_test_classes(path: str, test: Dataset, dataset: Dataset) -> None:
+    if test.n_classes > dataset.n_classes:
+        raise UserError(
+            f"{path}: has {test.n_classes} classes, the training data {dataset.n_classes}"
+        )
+
+
+def train_run(
+    spec: runs.RunSpec,
+    run_dir: Path,
+    console: Console,
+    dataset: Dataset | None = None,
+    test: Dataset | None = None,
+) -> int:
+    """Train `spec` into `run_dir` with a progress bar and a summary. Exit status: 0, or
+    EXIT_DIVERGED (3), or 128 + the signal that stopped it (130 Ctrl-C, 143 SIGTERM).
+    `dataset` and `test` are the spec's files when the caller has read them already."""
+    if dataset is None:
+        dataset = load_csv(spec.data, spec.columns)
     train, val = dataset, None
     if spec.val_fraction > 0:
         train, val, _ = split(dataset, spec.val_fraction, seed=spec.split_seed)
-    test = load_csv(spec.test, spec.columns) if spec.test else None
-    if test is not None and test.n_classes > dataset.n_classes:
-        raise UserError(
-            f"{spec.test}: has {test.n_classes} classes, the training data {dataset.n_classes}"
-        )
+    if test is None and spec.test:
+        test = load_csv(spec.test, spec.columns)
+        _check_test_classes(spec.test, test, dataset)
+    tune_cpu(engine.resolve_device(spec.device))
+    with StopSignals() as signals:  # from here on, a signal stops training and the run is written
+        runs.write_config(run_dir, spec)  # first, so even a crashed run says what it was
+        result, interrupted = _train_with_progress(spec, train, val, console, signals.requested)
+        _write_run(spec, run_dir, console, dataset.name, train, val, test, result)
+    status = signals.exit_status()
+    if status is not None:
+        _say(console, f"stopped by signal {status - 128}; the run directory is complete")
+        return status
+    if interrupted:
+        return 130
+    return EXIT_DIVERGED if result.status == "diverged" else 0
+
+
+def _write_run(spec, run_dir, console, name, train, val, test, result) -> None:
+    from pointlab.plots.boundary import plot_boundary  # matplotlib only once training is done
+    from pointlab.plots.curves import plot_history
+
     config = spec.config
     arch = Architecture(config.hidden, config.activation, spec.n_classes)
-    tune_cpu(engine.resolve_device(spec.device))
-    runs.write_config(run_dir, spec)  # first, so even a crashed run says what it was
-
-    result, interrupted = _train_with_progress(spec, train, val, console)
     model = TrainedModel(config, spec.n_classes, result.state)
     test_metrics = None
     if test is not None:
@@ -265,19 +319,30 @@ def train_run(spec: runs.RunSpec, run_dir: Path, console: Console) -> int:
     summary = {
         "status": result.status,
         "stopped_epoch": result.stopped_epoch,
+        "weights_epoch": result.weights_epoch,  # the epoch of the saved weights
+        "weights_extra_steps": result.extra_steps,  # minibatch steps past it (a stop mid-epoch)
         "best_epoch": result.best_epoch,
         "wall_time": result.wall_time,
         "n_params": arch.n_params,
         "final": {k: result.last(k) for k in engine.METRICS},
         "best": {k: result.best(k) for k in engine.METRICS},
         "test": test_metrics,
-        "weights": "best" if result.state is result.best_state else "final",
+        "weights": _which_weights(result),
     }
     runs.write_metrics(run_dir, result.history)
     runs.write_model(run_dir, spec, result.state)
     runs.write_config(run_dir, spec, summary)
-    title = f"{describe(config, spec.n_classes)} on {dataset.name}, epoch {result.stopped_epoch}"
-    pictures = [plot_boundary(model.predict_proba, train, val, run_dir / "boundary.png", title)]
+    title = f"{describe(config, spec.n_classes)} on {name}, epoch {result.weights_epoch}"
+    shown_train, shown_val, note = _sample(train, val, config.seed)
+    pictures = [
+        plot_boundary(
+            model.predict_proba,
+            shown_train,
+            shown_val,
+            run_dir / "boundary.png",
+            title + note,
+        )
+    ]
     if result.history["epoch"]:
         pictures.append(plot_history(result.history, run_dir / "loss.png", title))
     console.print(_summary_table(spec, summary, result))
@@ -286,10 +351,37 @@ def train_run(spec: runs.RunSpec, run_dir: Path, console: Console) -> int:
         f"run directory: {run_dir} (config.json, metrics.csv, model.safetensors, "
         f"{', '.join(p.name for p in pictures)})",
     )
-    return 130 if interrupted else 0
 
 
-def _train_with_progress(spec, train: Dataset, val: Dataset | None, console: Console):
+def _which_weights(result) -> str:
+    if result.status == "diverged":
+        return f"the last finite ones, from epoch {result.weights_epoch}"
+    if result.state is result.best_state:
+        return f"best, from epoch {result.weights_epoch}"
+    if result.extra_steps:
+        return f"epoch {result.weights_epoch} + {result.extra_steps} steps"
+    return f"final, from epoch {result.weights_epoch}"
+
+
+def _sample(train: Dataset, val: Dataset | None, seed: int):
+    """At most SHOWN_POINTS points for the picture, a random sample of each set in proportion;
+    and a title note saying so when it is a sample."""
+    total = len(train) + (len(val) if val is not None else 0)
+    if total <= SHOWN_POINTS:
+        return train, val, ""
+    rng = np.random.default_rng(seed)
+
+    def part(data: Dataset) -> Dataset:
+        keep = max(1, round(len(data) * SHOWN_POINTS / total))
+        return data.subset(np.sort(rng.choice(len(data), keep, replace=False)))
+
+    shown_val = part(val) if val is not None else None
+    shown = len(part_train := part(train)) + (len(shown_val) if shown_val is not None else 0)
+    note = f"\npoints: a random {shown:,} of {total:,} (accuracy on those shown)"
+    return part_train, shown_val, note
+
+
+def _train_with_progress(spec, train: Dataset, val: Dataset | None, console: Console, stop=None):
     """(MemberResult, interrupted) with a live bar driven by the engine's callback."""
     columns = [
         TextColumn("epoch {task.completed:>{task.fields[digits]}}/{task.total}"),
@@ -321,6 +413,7 @@ def _train_with_progress(spec, train: Dataset, val: Dataset | None, console: Con
                 device=spec.device,
                 log_every=spec.log_every,
                 callback=callback,
+                stop=stop,
             )
             return result, False
         except engine.PopulationInterrupted as stop:
@@ -353,6 +446,11 @@ def _summary_table(spec: runs.RunSpec, summary: dict, result) -> Table:
             f"test ({test['n']} points)", f"{test['loss']:.5g}", f"{test['acc']:.1%}", "", ""
         )
     reason = STOP_REASONS.get(summary["status"], summary["status"])
+    if summary["status"] == "diverged":
+        reason = (
+            f"loss became NaN or infinite at epoch {summary['stopped_epoch']:,} "
+            "(diverged: try a lower --lr)"
+        )
     table.caption = (
         f"{summary['n_params']:,} parameters · {summary['stopped_epoch']:,} of "
         f"{spec.config.epochs:,} epochs · stopped: {reason} "
