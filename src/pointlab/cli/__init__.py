@@ -10,6 +10,7 @@ Every subcommand module exposes:
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from importlib import import_module
 
@@ -67,4 +68,9 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    status = main()
+    # The work is done and written: a late Ctrl-C or SIGTERM must not turn the exit status into a
+    # traceback from interpreter shutdown.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(status)
