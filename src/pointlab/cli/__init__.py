@@ -65,6 +65,15 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     except KeyboardInterrupt:
         print("pointlab: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        # A study database failing mid-sweep (a server gone, a full disk): one line, as for
+        # every other error, not SQLAlchemy's three (the SQL and a help link).
+        if not type(error).__module__.startswith("sqlalchemy"):
+            raise
+        from pointlab.search.store import one_line
+
+        print(f"pointlab: error: the study database failed: {one_line(error)}", file=sys.stderr)
+        return 2
 
 
 def entry() -> None:

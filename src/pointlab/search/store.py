@@ -50,6 +50,14 @@ class TrialRow:
     history: dict | None
 
 
+def one_line(error: BaseException) -> str:
+    """The database's own words, without SQLAlchemy's echo of the SQL and its help link (the
+    message of a `UserError` is one line)."""
+    reason = getattr(error, "orig", None) or error  # the DBAPI error SQLAlchemy wraps
+    text = str(reason).strip().splitlines()
+    return text[0] if text else type(reason).__name__
+
+
 class Store:
     def __init__(self, url: str, study_name: str, *, stale_after: int = 60) -> None:
         if stale_after < 5:
@@ -74,7 +82,7 @@ class Store:
                 time.sleep(0.5 * (attempt + 1))
             except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
                 raise UserError(
-                    f"--storage {url}: cannot open the study database ({error})"
+                    f"--storage {url}: cannot open the study database ({one_line(error)})"
                 ) from None
         else:
             raise UserError(f"--storage {url}: cannot create the study tables")
