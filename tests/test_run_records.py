@@ -195,3 +195,14 @@ def test_files_are_written_with_the_umasks_mode(tmp_path):
     for path in [*out.iterdir(), target]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
+
+
+def test_the_newest_default_run_is_runs_latest(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        console = quiet()
+        assert main(["train", str(CURVE), "--epochs", "3"], console) == 0
+    made = sorted(p for p in (tmp_path / "runs").iterdir() if p.name != "latest")
+    assert len(made) == 2 and (tmp_path / "runs" / "latest").resolve() == made[-1].resolve()
+    assert "runs/latest" in console.file.getvalue()
+    assert main(["evaluate", "runs/latest", str(CURVE), "--json"], quiet()) == 0

@@ -120,6 +120,20 @@ def claim_run_dir(path: str | Path) -> Path:
     return path
 
 
+def mark_latest(run_dir: Path) -> Path:
+    """Point `<runs root>/latest` at `run_dir` (a relative symlink, replaced atomically), so the
+    newest run is `runs/latest` and nobody types a time stamp."""
+    link = run_dir.parent / "latest"
+    tmp = run_dir.parent / f".latest.{run_dir.name}.tmp"
+    tmp.unlink(missing_ok=True)
+    try:
+        tmp.symlink_to(run_dir.name)
+        tmp.replace(link)
+    except OSError:  # a file system without symlinks: the printed path still says where it is
+        tmp.unlink(missing_ok=True)
+    return link
+
+
 def discard_unfinished(path: Path, remove_dir: bool) -> None:
     """Remove what a run that failed before writing its model left in `path` (its config.json and
     temporary files), and `path` itself when `remove_dir` and nothing else is there. A run whose

@@ -240,10 +240,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.seed is None:
         _say(console, f"seed {seed} (random; repeat with --seed {seed})")
     try:
-        return train_run(spec, run_dir, console, dataset, test)
+        status = train_run(spec, run_dir, console, dataset, test)
     except BaseException:
         runs.discard_unfinished(run_dir, remove_dir=fresh)  # a failed run leaves no orphan
         raise
+    if args.out is None:
+        _say(console, f"also reachable as {runs.mark_latest(run_dir)}")
+    return status
 
 
 def load_with_progress(console: Console, path: str, columns: str | None) -> Dataset:
