@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pointlab.cli.threads import keep_freed_memory
 from pointlab.config import TrainConfig
+from pointlab.cpu import keep_freed_memory
 from pointlab.engine import train
 from pointlab.engine.models import Architecture
 

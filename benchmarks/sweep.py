@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pointlab.cli.threads import tune_cpu
+from pointlab.cpu import tune_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 CURVE = ROOT / "data" / "curve.csv"

@@ -21,9 +21,8 @@ import sys
 from pathlib import Path
 
 from pointlab import engine
-from pointlab.cli.threads import tune_cpu
-from pointlab.cli.train_cmd import describe
-from pointlab.config import PRESETS, TrainConfig
+from pointlab.config import PRESETS, TrainConfig, describe
+from pointlab.cpu import tune_cpu
 from pointlab.data import load_csv
 from pointlab.errors import UserError
 
@@ -72,7 +71,7 @@ def main(
 
 def _draw(args, dataset, result, show: bool | None) -> int:
     from pointlab.checkpoint import TrainedModel
-    from pointlab.plots.boundary import draw_boundary, plot_boundary
+    from pointlab.plots.boundary import compute_boundary, draw_boundary, plot_boundary
 
     model = TrainedModel(result.config, dataset.n_classes, result.state)
     title = (
@@ -87,7 +86,9 @@ def _draw(args, dataset, result, show: bool | None) -> int:
         import matplotlib.pyplot as plt
 
         figure = plt.figure(figsize=(7.5, 7.8), layout="constrained")
-        draw_boundary(figure, model.predict_proba, dataset, None, title)
+        draw_boundary(
+            figure.add_subplot(), compute_boundary(model.predict_proba, dataset), title=title
+        )
         plt.show()
     return 0
 

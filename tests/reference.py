@@ -46,11 +46,19 @@ def scheduler(optimizer, c: TrainConfig):
     return sched.SequentialLR(optimizer, [warm, main()], milestones=[c.warmup])
 
 
-def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2):
-    """One lone model, trained as a user of torch.nn would: returns (history, final state)."""
-    arch = Architecture(c.hidden, c.activation, n_classes)
+def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2, mask=None):
+    """One lone model, trained as a user of torch.nn would: returns (history, final state).
+
+    mask: None, or a state dict of 0/1 tensors (pruning): the weights start masked, each gradient
+    is masked after backward() and the weights are masked again after each optimizer step.
+    """
+    arch = Architecture(c.hidden, c.activation, n_classes, np.shape(X)[1])
     model = to_sequential(arch)
     model.load_state_dict(member_state(arch, init_theta(arch, [c.seed]), 0))
+    masks = [] if mask is None else [(p, mask[k]) for k, p in model.named_parameters() if k in mask]
+    with torch.no_grad():
+        for p, keep in masks:
+            p.mul_(keep)
     optimizer = OPTIMIZERS[c.optimizer](model.parameters(), c)
     lr_scheduler = scheduler(optimizer, c)
     X, y = torch.as_tensor(X), torch.as_tensor(y)
@@ -75,8 +83,13 @@ def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2):
             batch = order[start : start + size]
             optimizer.zero_grad()
             loss_fn(model(X[batch]), y[batch]).backward()
+            for p, keep in masks:
+                p.grad.mul_(keep)
             if c.clip_grad is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip_grad)
             optimizer.step()
+            with torch.no_grad():
+                for p, keep in masks:
+                    p.mul_(keep)
         lr_scheduler.step()
     return np.array(history), model.state_dict()

@@ -11,9 +11,8 @@ import pytest
 import torch
 from rich.console import Console
 
-from pointlab import engine, runs
+from pointlab import engine, runs, training
 from pointlab.cli import main
-from pointlab.cli.train_cmd import train_run
 from pointlab.data import save_csv
 from pointlab.generators import make
 
@@ -66,7 +65,8 @@ def test_train_writes_a_run_directory_that_config_json_repeats(tmp_path):
     spec, _ = runs.read_spec(out)
     again = tmp_path / "again"
     again.mkdir()
-    assert train_run(spec, again, quiet()) == 0
+    result = training.train(spec, run_dir=again)
+    assert result.status == "finished" and result.path == again
     assert (again / "metrics.csv").read_bytes() == (out / "metrics.csv").read_bytes()
 
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from pointlab.config import OPTIMIZERS, TrainConfig
-from pointlab.engine import train
+from pointlab.engine import train, train_population
+from pointlab.engine.models import Architecture, param_mask_from_states
 
 from reference import reference_train
 
@@ -24,9 +25,9 @@ def _data(n=48, classes=2, seed=0):
     return X, y
 
 
-def _assert_member_matches(result, X, y, log_every, n_classes=2):
+def _assert_member_matches(result, X, y, log_every, n_classes=2, mask=None):
     config = result.config
-    history, state = reference_train(config, X, y, log_every, n_classes)
+    history, state = reference_train(config, X, y, log_every, n_classes, mask)
     got = np.array(result.history["train_loss"])
     np.testing.assert_allclose(got, history, rtol=RTOL, atol=1e-7, err_msg=str(config))
     for key, value in state.items():
@@ -136,3 +137,97 @@ def test_members_sharing_betas_take_the_fused_adam_path_and_still_match(optimize
     ]
     for result in train(configs, X, y, log_every=4):
         _assert_member_matches(result, X, y, log_every=4)
+
+
+def _random_masks(arch, members, keep, seed):
+    """Per-member masks shaped as Sequential state dicts (weight (out, in), bias (out,))."""
+    generator = torch.Generator().manual_seed(seed)
+    masks = []
+    for _ in range(members):
+        mask = {}
+        for index, (fan_in, fan_out) in zip(
+            arch.sequential_indices(False), arch.layer_shapes, strict=True
+        ):
+            weight = (torch.rand(fan_out, fan_in, generator=generator) < keep).float()
+            bias = (torch.rand(fan_out, generator=generator) < keep).float()
+            weight[0, 0] = bias[0] = 1.0  # no tensor wholly pruned: its relative error is 0/0
+            mask[f"{index}.weight"], mask[f"{index}.bias"] = weight, bias
+        masks.append(mask)
+    return masks
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_pruned_parameters_stay_exactly_zero_and_members_match_masked_torch_loops(optimizer):
+    # Weight decay and clipping would move a pruned weight if its gradient or decay leaked in.
+    X, y = _data()
+    arch = Architecture((8, 8), "relu")
+    masks = [
+        _random_masks(arch, 1, keep=k, seed=7 + m)[0] for m, k in enumerate((0.8, 0.5, 0.2, 1))
+    ]
+    configs = [
+        TrainConfig(
+            hidden=(8, 8),
+            optimizer=optimizer,
+            lr=LRS[optimizer] * (1 + 0.5 * m),
+            epochs=12,
+            batch_size=[16, None, 16, 7][m],
+            seed=20 + m,
+            weight_decay=[1e-2, 0.0, 1e-3, 1e-2][m],
+            clip_grad=[0.5, None, 2.0, 0.5][m],
+            early_stopping=[None, None, 100, None][m],
+            **SCHEDULES[m],
+        )
+        for m in range(4)
+    ]
+    param_mask = param_mask_from_states(arch, masks)  # (4, P)
+    results = train_population(
+        configs,
+        X,
+        y,
+        train_index=[np.arange(36)] * 4,
+        val_index=[np.arange(36, 48)] * 4,
+        log_every=3,
+        param_mask=param_mask,
+    )
+    for result, mask in zip(results, masks, strict=True):
+        assert result.status == "finished"
+        for key, keep in mask.items():
+            pruned = keep == 0
+            assert (result.final_state[key][pruned] == 0).all(), key
+            assert (result.best_state[key][pruned] == 0).all(), key
+            assert (result.final_state[key][~pruned] != 0).all(), key  # the kept ones learned
+        _assert_member_matches(result, X[:36], y[:36], log_every=3, mask=mask)
+
+
+def test_train_takes_one_mask_per_config_across_groups():
+    X, y = _data(n=32)
+    configs = [
+        TrainConfig(hidden=(6,), lr=0.05, epochs=6, seed=1),
+        TrainConfig(hidden=(5, 4), lr=0.05, epochs=6, seed=2),
+        TrainConfig(hidden=(6,), lr=0.05, epochs=6, seed=3),
+    ]
+    small, deep = Architecture((6,), "relu"), Architecture((5, 4), "relu")
+    masks = [_random_masks(small, 1, 0.5, 1)[0], None, _random_masks(small, 1, 0.5, 2)[0]]
+    flat = [None if m is None else param_mask_from_states(small, [m])[0].numpy() for m in masks]
+    results = train(configs, X, y, log_every=3, param_mask=flat)
+    assert results[1].arch == deep
+    for result, mask in zip(results, masks, strict=True):
+        _assert_member_matches(result, X, y, log_every=3, mask=mask)
+
+
+@pytest.mark.parametrize("n_features, n_classes", [(1, 2), (7, 3)])
+def test_any_number_of_input_features_and_members_on_their_own_folds(n_features, n_classes):
+    # scikit-learn's users bring D features, and a cross-validated search trains each member on
+    # its own fold: each member must still match a lone model trained on just its fold's points.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(45, n_features)).astype(np.float32)
+    y = (X.sum(1) > 0).astype(np.int64) + (X[:, 0] > 1) * (n_classes - 2)
+    folds = [np.flatnonzero(np.arange(45) % 3 != k) for k in range(3)]
+    configs = [
+        TrainConfig(hidden=(6,), lr=0.02, epochs=8, seed=k, batch_size=[None, 10, 30][k])
+        for k in range(3)
+    ]
+    results = train_population(configs, X, y, train_index=folds, n_classes=n_classes, log_every=2)
+    assert results[0].final_state["0.weight"].shape == (6, n_features)
+    for result, fold in zip(results, folds, strict=True):
+        _assert_member_matches(result, X[fold], y[fold], log_every=2, n_classes=n_classes)

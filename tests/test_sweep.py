@@ -13,6 +13,7 @@ import numpy as np
 import optuna
 import pytest
 
+from pointlab import runs, training
 from pointlab.cli import main
 from pointlab.data import Dataset, save_csv
 from pointlab.generators import make
@@ -51,6 +52,22 @@ def test_sweep_scores_on_validation_and_writes_a_best_run_evaluate_reads(tmp_pat
     assert main(["evaluate", str(tmp_path / "out" / "best"), CURVE]) == 0
     for picture in ("sweep_loss.png", "sweep_points.png", "sweep_curves.png"):
         assert (tmp_path / "out" / picture).read_bytes()[:4] == b"\x89PNG"
+    # `best` is a run directory like any other: its pictures, and config.json with train's keys.
+    best_dir = tmp_path / "out" / "best"
+    for picture in ("boundary.png", "loss.png"):
+        assert (best_dir / picture).read_bytes()[:4] == b"\x89PNG"
+    trained = tmp_path / "trained"
+    assert main(["train", CURVE, "--epochs", "5", "--test", CURVE, "--out", str(trained)]) == 0
+    record = json.loads((best_dir / "config.json").read_text())
+    train_record = json.loads((trained / "config.json").read_text())
+    assert record.keys() == train_record.keys()
+    assert record["result"].keys() == train_record["result"].keys()
+    assert record["result"]["test"] == summary["test"]  # {"loss", "accuracy", "n"} in both
+    assert record["result"]["sweep"]["trial"] == best["trial"]
+    # ...and it repeats the retrain: the same 160 points, the same curve.
+    again = training.train(runs.read_spec(best_dir)[0])
+    assert again.history["train_loss"] == runs.read_metrics(best_dir)["train_loss"]
+    assert again.test.to_dict() == summary["test"]
 
 
 def test_the_test_data_never_influences_the_choice(tmp_path):

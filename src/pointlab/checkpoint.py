@@ -2,7 +2,10 @@
 
 `save_model` writes one `.safetensors` file whose metadata holds the TrainConfig, the number of
 classes and the pointlab format version; `load_model` reads it back as a `TrainedModel`, which
-predicts class probabilities for new points.
+predicts class probabilities for new points and scores itself on labelled data (`score`: the one
+measurement `evaluate`, `sweep` and `train` all report).
+
+Not here: run directories around the model (`pointlab.runs`), training (`pointlab.engine`).
 """
 
 from __future__ import annotations
@@ -17,11 +20,24 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save
 
 from pointlab.config import TrainConfig
-from pointlab.data import write_atomic
+from pointlab.data import Dataset
 from pointlab.engine.models import Architecture, to_sequential
 from pointlab.errors import UserError
+from pointlab.io import write_atomic
 
 FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Score:
+    """A model measured on labelled points: mean cross-entropy (the training loss) and accuracy."""
+
+    loss: float
+    accuracy: float
+    n: int  # points measured
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"loss": self.loss, "accuracy": self.accuracy, "n": self.n}
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,11 @@ class TrainedModel:
         else:
             f = torch.nn.functional.cross_entropy(z, t)
         return float(f)
+
+    def score(self, data: Dataset) -> Score:
+        """Loss and accuracy on a labelled data set (its labels must be classes of this model)."""
+        accuracy = float(np.mean(self.predict(data.X) == data.y)) if len(data) else float("nan")
+        return Score(self.loss(data.X, data.y), accuracy, len(data))
 
 
 def save_model(path: str | Path, config: TrainConfig, state: dict, n_classes: int) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,75 +25,138 @@ LOSSES = ("bce", "mse")
 PRESETS: dict[str, tuple[int, ...]] = {"simple": (), "complex": (128, 128)}
 
 
+MAX_EPOCHS = 10**9  # beyond any run that could finish; larger numbers only overflow counters
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take this range
+
+
+def option(
+    default: Any,
+    help: str,
+    *,
+    metavar: str | None = None,
+    choices: tuple[str, ...] = (),
+    none: str = "",
+    at_least: int | None = None,
+) -> Any:
+    """A TrainConfig field with its one line of help. The command-line flags of `pointlab train`
+    and `pointlab sweep` are made from these (`pointlab.cli.args`), so a new field is one line.
+    `none` is the word a flag takes for None ("full", "off"); `at_least` a bound the flag's
+    parser checks already (a usage error)."""
+    metadata = {
+        "help": help,
+        "metavar": metavar,
+        "choices": choices,
+        "none": none,
+        "at_least": at_least,
+    }
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """One member's hyperparameters. Defaults are the book's: `complex`, Adam 0.003, full batch."""
 
     # model
-    hidden: tuple[int, ...] = (128, 128)
-    activation: str = "relu"
-    dropout: float = 0.0
+    hidden: tuple[int, ...] = option(
+        (128, 128), "hidden layer widths, e.g. 64,64; none = no hidden layer", metavar="W,W,..."
+    )
+    activation: str = option("relu", "activation of the hidden layers", choices=ACTIVATIONS)
+    dropout: float = option(0.0, "dropout after each hidden layer, in [0, 1)", metavar="P")
     # optimizer
-    optimizer: str = "adam"
-    lr: float = 0.003
-    momentum: float = 0.9  # for `momentum` and `nesterov` (and RMSprop's momentum term: not used)
-    weight_decay: float = 0.0  # L2 added to the gradient; decoupled for AdamW (as torch.optim)
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-    alpha: float = 0.99  # RMSprop's smoothing constant
-    clip_grad: float | None = None  # max gradient norm per member, None = no clipping
-    # learning-rate schedule, a pure function of the epoch (see schedules.py)
-    schedule: str = "constant"
-    warmup: int = 0  # epochs of linear warmup in front of the schedule
-    lr_end: float = 0.0  # cosine: the value it anneals to
-    step_size: int = 1000  # step: epochs between decays; cosine_restarts: epochs per cycle
-    gamma: float = 0.1  # step: factor per decay
+    optimizer: str = option("adam", "the update rule", choices=OPTIMIZERS)
+    lr: float = option(0.003, "learning rate (the schedule's peak)", metavar="X")
+    momentum: float = option(0.9, "momentum of the momentum and nesterov optimizers", metavar="X")
+    weight_decay: float = option(
+        0.0, "L2 penalty added to the gradient; decoupled for adamw", metavar="X"
+    )
+    beta1: float = option(0.9, "Adam's first-moment decay", metavar="X")
+    beta2: float = option(0.999, "Adam's second-moment decay", metavar="X")
+    eps: float = option(1e-8, "Adam's and RMSprop's denominator epsilon", metavar="X")
+    alpha: float = option(0.99, "RMSprop's smoothing constant", metavar="X")
+    clip_grad: float | None = option(
+        None,
+        "clip each member's gradient norm to X; off = no clipping",
+        metavar="X|off",
+        none="off",
+    )
+    # learning-rate schedule, a pure function of the epoch (see engine/schedules.py)
+    schedule: str = option("constant", "learning-rate schedule over the epochs", choices=SCHEDULES)
+    warmup: int = option(0, "epochs of linear warmup in front of the schedule", metavar="EPOCHS")
+    lr_end: float = option(0.0, "cosine: the learning rate it anneals to", metavar="X")
+    step_size: int = option(
+        1000, "step: epochs between decays; cosine_restarts: epochs per cycle", metavar="EPOCHS"
+    )
+    gamma: float = option(0.1, "step: factor of each decay, in (0, 1]", metavar="X")
     # loss
-    loss: str = "bce"  # bce: cross-entropy from logits; mse: squared error on probabilities
-    label_smoothing: float = 0.0
+    loss: str = option(
+        "bce", "bce: cross-entropy from logits; mse: squared error on probabilities", choices=LOSSES
+    )
+    label_smoothing: float = option(0.0, "label smoothing, in [0, 1)", metavar="X")
     # loop
-    epochs: int = 20000
-    batch_size: int | None = None  # None = the full training set each step (the book's way)
-    early_stopping: int | None = None  # patience in epochs on validation loss, None = off
-    seed: int = 0  # initialization, minibatch order and dropout of this member
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    epochs: int = option(20000, "passes over the training points", metavar="N")
+    batch_size: int | None = option(
+        None,
+        "points per step; full = all training points, the book's way",
+        metavar="N|full",
+        none="full",
+        at_least=1,
+    )
+    early_stopping: int | None = option(
+        None,
+        "stop when validation loss has not improved for this many epochs and keep the best "
+        "weights; off = train all epochs",
+        metavar="PATIENCE|off",
+        none="off",
+    )
+    seed: int = option(
+        0, "seed of the initialization, the minibatch order and dropout", metavar="S"
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        problems = []
-        if any(h < 1 for h in self.hidden):
-            problems.append(f"layer widths must be at least 1, got {list(self.hidden)}")
-        if self.activation not in ACTIVATIONS:
-            problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if self.schedule not in SCHEDULES:
-            problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
-        if self.loss not in LOSSES:
-            problems.append(f"loss must be one of {', '.join(LOSSES)}")
-        if not 0.0 <= self.dropout < 1.0:
-            problems.append(f"dropout must be in [0, 1), got {self.dropout}")
-        if not (math.isfinite(self.lr) and self.lr >= 0):
-            problems.append(f"lr must be a finite number >= 0, got {self.lr}")
-        for name in ("momentum", "beta1", "beta2", "alpha", "label_smoothing"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1.0:
-                problems.append(f"{name} must be in [0, 1), got {value}")
-        if self.weight_decay < 0 or self.eps <= 0 or self.lr_end < 0:
-            problems.append("weight_decay and lr_end must be >= 0 and eps > 0")
-        if self.clip_grad is not None and not self.clip_grad > 0:
-            problems.append(f"clip_grad must be > 0, got {self.clip_grad}")
-        if self.epochs < 0 or self.warmup < 0:
-            problems.append("epochs and warmup must be >= 0")
-        if self.step_size < 1 or not 0 < self.gamma <= 1:
-            problems.append("step_size must be >= 1 and gamma in (0, 1]")
-        if self.batch_size is not None and self.batch_size < 1:
-            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
-        if self.early_stopping is not None and self.early_stopping < 1:
-            problems.append(f"early_stopping patience must be >= 1, got {self.early_stopping}")
+        problems = self.problems()
         if problems:
-            raise UserError("bad training config: " + "; ".join(problems))
+            raise ConfigError(problems)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every fault of this config as (field, what is wrong), e.g. ("epochs", "must be >= 0")."""
+        problems: list[tuple[str, str]] = []
+
+        def check(ok: bool, name: str, text: str) -> None:
+            if not ok:
+                problems.append((name, f"{text}, got {_show(getattr(self, name))}"))
+
+        check(all(h >= 1 for h in self.hidden), "hidden", "widths must be at least 1")
+        for name, known in (
+            ("activation", ACTIVATIONS),
+            ("optimizer", OPTIMIZERS),
+            ("schedule", SCHEDULES),
+            ("loss", LOSSES),
+        ):
+            check(getattr(self, name) in known, name, f"must be one of {', '.join(known)}")
+        for name in ("dropout", "momentum", "beta1", "beta2", "alpha", "label_smoothing"):
+            check(0.0 <= getattr(self, name) < 1.0, name, "must be in [0, 1)")
+        check(math.isfinite(self.lr) and self.lr >= 0, "lr", "must be a finite number >= 0")
+        check(math.isfinite(self.lr_end) and self.lr_end >= 0, "lr_end", "must be >= 0")
+        check(
+            math.isfinite(self.weight_decay) and self.weight_decay >= 0,
+            "weight_decay",
+            "must be >= 0",
+        )
+        check(math.isfinite(self.eps) and self.eps > 0, "eps", "must be > 0")
+        check(self.clip_grad is None or self.clip_grad > 0, "clip_grad", "must be > 0")
+        for name, low in (("epochs", 0), ("warmup", 0), ("step_size", 1)):
+            check(getattr(self, name) >= low, name, f"must be >= {low}")
+            check(getattr(self, name) <= MAX_EPOCHS, name, f"must be at most {MAX_EPOCHS:,}")
+        check(0 < self.gamma <= 1, "gamma", "must be in (0, 1]")
+        check(self.batch_size is None or self.batch_size >= 1, "batch_size", "must be >= 1")
+        check(
+            self.early_stopping is None or self.early_stopping >= 1,
+            "early_stopping",
+            "patience must be >= 1",
+        )
+        check(0 <= self.seed <= MAX_SEED, "seed", f"must be a whole number from 0 to {MAX_SEED}")
+        return problems
 
     def group_key(self) -> tuple:
         """Members with equal keys train together: same shapes, same loss, same update rule."""
@@ -108,6 +172,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        # `extra` was a free-form field until 0.1.0's runs API; records written before hold it.
+        data = {k: v for k, v in data.items() if k != "extra"}
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -116,6 +182,42 @@ class TrainConfig:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+class ConfigError(UserError):
+    """A TrainConfig that cannot be: every fault, by field. The message names fields; a front end
+    renames them (`--epochs` on the command line) with `named`."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("bad training config: " + self.named(lambda name: name))
+
+    def named(self, name_of: Callable[[str], str]) -> str:
+        """The faults as one line, each field called `name_of(field)`."""
+        return "; ".join(f"{name_of(name)} {text}" for name, text in self.problems)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) or "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def describe(config: TrainConfig, n_classes: int) -> str:
+    """Short model description for titles: 'complex (2-128-128-1 relu), adam lr 0.003', and the
+    schedule when it is not constant: ', cosine schedule, warmup 100'."""
+    n_outputs = 1 if n_classes == 2 else n_classes  # two classes: one logit
+    names = [name for name, hidden in PRESETS.items() if hidden == config.hidden]
+    widths = "-".join(str(w) for w in (2, *config.hidden, n_outputs))
+    shape = f"{widths} {config.activation}" if config.hidden else widths
+    label = f"{names[0]} ({shape})" if names else f"MLP {shape}"
+    schedule = "" if config.schedule == "constant" else f", {config.schedule} schedule"
+    if config.schedule == "step":
+        schedule += f" (x{config.gamma:g} every {config.step_size})"
+    elif config.schedule == "cosine_restarts":
+        schedule += f" (every {config.step_size})"
+    warmup = f", warmup {config.warmup}" if config.warmup else ""
+    return f"{label}, {config.optimizer} lr {config.lr:g}{schedule}{warmup}"
 
 
 def preset(name: str) -> tuple[int, ...]:

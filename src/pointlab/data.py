@@ -29,16 +29,14 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
 from pointlab.csvtable import Progress, read_table
 from pointlab.errors import UserError
+from pointlab.io import write_atomic  # also importable from here, as before
 
 
 @dataclass(frozen=True)
@@ -82,37 +80,6 @@ def save_csv(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
     """Write `dataset` in the book's format; a failed write leaves any file at `path` as it was."""
     table = np.column_stack([dataset.X.astype(np.float64), dataset.y.astype(np.float64)])  # (N, 3)
     return write_atomic(path, lambda file: np.savetxt(file, table, fmt="%.18e", delimiter=","))
-
-
-def write_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> Path:
-    """Call `write` on a temporary file next to `path`, then rename it into place, so that nothing
-    already at `path` is lost if writing fails. Failures become a one-line `UserError`."""
-    path = Path(path)
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory; give a file name to write to")
-    if not path.parent.is_dir():
-        raise UserError(f"{path}: cannot write: directory {str(path.parent)!r} does not exist")
-    try:
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            # mkstemp makes 0600: a new file gets the umask's mode, a replaced one keeps its own
-            mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-            os.chmod(tmp, mode)
-            with os.fdopen(handle, "wb") as file:
-                write(file)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        raise UserError(f"{path}: cannot write: {error.strerror or error}") from None
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it: put it back at once
-    os.umask(mask)
-    return mask
 
 
 def load_csv(

@@ -1,13 +1,18 @@
-"""A run directory: everything one `pointlab train` produced, on disk, and how to read it back.
+"""A run: what defines it (`RunSpec`), what it produced (`RunResult`), and its directory on disk.
 
     RUN_DIR/config.json        the RunSpec (TrainConfig + data file, columns, split, device, ...)
-                               and, once training ended, a short `result` (status, epochs, metrics)
+                               and, once training ended, `result`: RunResult.summary(), the same
+                               keys for `pointlab train` and a sweep's `best`
     RUN_DIR/metrics.csv        epoch, train_loss, train_acc, val_loss, val_acc (empty without val)
     RUN_DIR/model.safetensors  the weights, with their config (`pointlab.checkpoint`)
-    RUN_DIR/boundary.png, loss.png   pictures (drawn by the CLI with `pointlab.plots`)
+    RUN_DIR/boundary.png, loss.png   pictures (`pointlab.plots`)
 
-`config.json` holds all that is needed to repeat the run: the same spec trains the same numbers on
-the CPU. Not here: training (`pointlab.engine`) and drawing (`pointlab.plots`).
+`write_run` is the one writer of a finished run directory. `config.json` holds all that is needed
+to repeat the run: the same spec trains the same numbers on the CPU. This module imports neither
+torch nor matplotlib at the top, so the commands can check a spec before they load them.
+
+Not here: training a spec (`pointlab.training`), the engine (`pointlab.engine`), drawing
+(`pointlab.plots`).
 """
 
 from __future__ import annotations
@@ -19,22 +24,32 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pointlab import __version__
-from pointlab.checkpoint import TrainedModel, load_model, save_model
-from pointlab.config import TrainConfig
-from pointlab.data import write_atomic
+from pointlab.config import TrainConfig, describe
 from pointlab.errors import UserError
+from pointlab.io import write_atomic
+
+if TYPE_CHECKING:
+    from pointlab.checkpoint import Score, TrainedModel
+    from pointlab.data import Dataset
 
 FORMAT_VERSION = 1
 CONFIG, METRICS, MODEL = "config.json", "metrics.csv", "model.safetensors"
+BOUNDARY, LOSS = "boundary.png", "loss.png"
+SHOWN_POINTS = 4_000  # at most this many points drawn in boundary.png
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc")
+METRICS_NAMES = METRIC_COLUMNS[1:]
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """What defines a run besides the hyperparameters: which data, how it was split, where."""
+    """What defines a run besides the hyperparameters: which data, how it was split, where.
+
+    The training points are `data` less a stratified validation share and, when no `test` file is
+    given, less a test share: `splits.split(data, val_fraction, test_fraction, seed=split_seed)`.
+    """
 
     config: TrainConfig
     data: str  # absolute path of the training CSV
@@ -45,6 +60,7 @@ class RunSpec:
     test: str | None = None  # absolute path of the test CSV, if any
     device: str = "cpu"  # the device it ran on (resolved: never "auto")
     log_every: int = 100
+    test_fraction: float = 0.0  # share of `data` held out as test data when no `test` file
     names: str | None = None  # "X,Y,LABEL": the training file's header names of those columns
 
     def known_columns(self) -> str | None:
@@ -63,6 +79,74 @@ class RunSpec:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class SweepChoice:
+    """Where a sweep's `best` run came from: the trial it chose, on validation data only."""
+
+    trial: int
+    params: dict[str, Any]
+    val_loss: float
+    val_acc: float
+    retrained_on: int  # training points of the retrain
+
+
+@dataclass
+class RunResult:
+    """What training a RunSpec produced: the model, its curve, how and when it stopped.
+
+    `summary()` is what config.json records under `result`.
+    """
+
+    spec: RunSpec
+    model: TrainedModel
+    history: dict[str, list[float]]  # epoch, train_loss, train_acc, val_loss, val_acc
+    status: str  # finished | early_stopped | diverged | interrupted | pruned
+    stopped_epoch: int
+    best_epoch: int | None = None  # at the lowest validation loss (None without validation)
+    wall_time: float = 0.0
+    weights: str = "final"  # which weights the model holds, in words ("best, from epoch 40")
+    weights_epoch: int = 0  # the epoch of the weights the model holds
+    extra_steps: int = 0  # minibatch steps past `weights_epoch` (a stop in the middle of an epoch)
+    test: Score | None = None  # measured once, at the end, when the spec has test data
+    sweep: SweepChoice | None = None  # set for a sweep's `best`
+    path: Path | None = None  # the run directory, once written
+    data: Any = field(default=None, repr=False)  # the RunData it trained on (for pictures)
+
+    @property
+    def n_params(self) -> int:
+        return self.model.arch.n_params
+
+    def last(self, metric: str) -> float:
+        values = self.history[metric]
+        return float(values[-1]) if values else math.nan
+
+    def best(self, metric: str) -> float:
+        values = [v for v in self.history[metric] if math.isfinite(v)]
+        if not values:
+            return math.nan
+        return max(values) if metric.endswith("acc") else min(values)
+
+    def describe(self) -> str:
+        return describe(self.spec.config, self.spec.n_classes)
+
+    def summary(self) -> dict[str, Any]:
+        """config.json's `result`: the same keys for every run, null where a run has nothing."""
+        return {
+            "status": self.status,
+            "stopped_epoch": self.stopped_epoch,
+            "weights_epoch": self.weights_epoch,  # the epoch of the saved weights
+            "weights_extra_steps": self.extra_steps,  # minibatch steps past it (a stop mid-epoch)
+            "best_epoch": self.best_epoch,
+            "wall_time": self.wall_time,
+            "n_params": self.n_params,
+            "final": {k: self.last(k) for k in METRICS_NAMES},
+            "best": {k: self.best(k) for k in METRICS_NAMES},
+            "test": None if self.test is None else self.test.to_dict(),
+            "weights": self.weights,
+            "sweep": None if self.sweep is None else asdict(self.sweep),
+        }
+
+
 @dataclass
 class Run:
     """A run directory read back."""
@@ -71,6 +155,15 @@ class Run:
     spec: RunSpec
     model: TrainedModel
     result: dict[str, Any] = field(default_factory=dict)
+
+
+def auto_log_every(epochs: int) -> int:
+    """About 200 logged rows: a progress bar moves smoothly and logging (a sync + a validation
+    pass) stays a small share of the time. A round number, so rows fall on 100, 200, ..."""
+    target = max(1, epochs // 200)
+    return max(
+        n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000) if n <= target
+    )
 
 
 def new_run_dir(dataset_name: str, root: str | Path = "runs") -> Path:
@@ -174,7 +267,64 @@ def write_metrics(run_dir: Path, history: dict[str, list[float]]) -> Path:
 
 
 def write_model(run_dir: Path, spec: RunSpec, state: dict) -> Path:
+    from pointlab.checkpoint import save_model  # torch: only once there is a model to write
+
     return save_model(run_dir / MODEL, spec.config, state, spec.n_classes)
+
+
+def write_run(run_dir: str | Path, result: RunResult) -> list[Path]:
+    """The one writer of a finished run directory: metrics, model, pictures, then config.json with
+    its `result` last (a record with a result is a complete run). Returns the files written."""
+    run_dir = Path(run_dir)
+    spec = result.spec
+    written = [
+        write_metrics(run_dir, result.history),
+        write_model(run_dir, spec, result.model.state),
+        *write_pictures(run_dir, result),
+        write_config(run_dir, spec, result.summary()),
+    ]
+    result.path = run_dir
+    return written
+
+
+def write_pictures(run_dir: Path, result: RunResult) -> list[Path]:
+    """boundary.png (the model's regions over the training and validation points) and loss.png
+    (the learning curves, when any epoch was logged)."""
+    from pointlab.plots.boundary import plot_boundary  # matplotlib: only when drawing
+    from pointlab.plots.curves import plot_history
+
+    data = result.data
+    if data is None:  # a result built by hand: read the points again
+        from pointlab.training import prepare
+
+        data = prepare(result.spec)
+    title = f"{result.describe()} on {data.data.name}, epoch {result.weights_epoch}"
+    predict = result.model.predict_proba
+    train, val, note = _sample(data.train, data.val, result.spec.config.seed)
+    pictures = [plot_boundary(predict, train, val, run_dir / BOUNDARY, title + note)]
+    if result.history["epoch"]:
+        pictures.append(plot_history(result.history, run_dir / LOSS, title))
+    return pictures
+
+
+def _sample(train: Dataset, val: Dataset | None, seed: int) -> tuple[Any, Any, str]:
+    """At most SHOWN_POINTS points for the picture, a random sample of each set in proportion;
+    and a title note saying so when it is a sample (a 2.7 M-point scatter takes minutes)."""
+    import numpy as np
+
+    total = len(train) + (len(val) if val is not None else 0)
+    if total <= SHOWN_POINTS:
+        return train, val, ""
+    rng = np.random.default_rng(seed)
+
+    def part(data: Dataset) -> Dataset:
+        keep = max(1, round(len(data) * SHOWN_POINTS / total))
+        return data.subset(np.sort(rng.choice(len(data), keep, replace=False)))
+
+    shown_val = part(val) if val is not None else None
+    shown = len(part_train := part(train)) + (len(shown_val) if shown_val is not None else 0)
+    note = f"\npoints: a random {shown:,} of {total:,} (accuracy on those shown)"
+    return part_train, shown_val, note
 
 
 def read_metrics(run_dir: str | Path) -> dict[str, list[float]]:
@@ -222,6 +372,8 @@ def read_spec(run_dir: str | Path) -> tuple[RunSpec, dict[str, Any]]:
 def load_run(run_dir: str | Path) -> Run:
     """A run directory's spec and model; UserError (exit 2) when missing, incomplete or foreign."""
     spec, result = read_spec(run_dir)
+    from pointlab.checkpoint import load_model  # torch: only once the record is known good
+
     model_path = Path(run_dir) / MODEL
     if not model_path.exists():
         raise UserError(f"{model_path}: missing; the run did not finish writing its model")

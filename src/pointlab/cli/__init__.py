@@ -17,32 +17,32 @@ from importlib import import_module
 from rich.console import Console
 
 from pointlab import __version__
+from pointlab.cli.args import Parser
 from pointlab.errors import UserError
 
-# Subcommand modules, in the order `pointlab --help` lists them. A module that does not exist yet
-# is skipped, so the command works while the project grows.
-COMMANDS = ["data", "train", "evaluate", "predict", "sweep", "experiment", "serve"]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that exits with status 2 and one clear line, as it does, but with our prog name."""
+# Subcommand modules, in the order `pointlab --help` lists them.
+COMMANDS = [
+    "data",
+    "train",
+    "evaluate",
+    "predict",
+    "sweep",
+    "dashboard",
+    "experiment",
+    "explain",
+    "play",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="pointlab",
         description="pointlab: train, sweep and look at neural networks that classify 2-D points.",
     )
     parser.add_argument("--version", action="version", version=f"pointlab {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = import_module(f"pointlab.cli.{name}_cmd")
-        except ModuleNotFoundError as error:
-            if error.name == f"pointlab.cli.{name}_cmd":
-                continue
-            raise
-        module.add_parser(subparsers)
+        import_module(f"pointlab.cli.{name}_cmd").add_parser(subparsers)
     return parser
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from pointlab.cli.args import DEFAULT_SEED, add_columns, seed
 from pointlab.data import Dataset, load_csv, save_csv
 from pointlab.generators import GENERATORS, make
+from pointlab.plots.palette import colour_words  # names only: no matplotlib before drawing
 
 _NOISE_HELP = (
     "noise of the data set (default: the kind's own). linear, curve: probability that a point "
@@ -50,14 +52,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="P",
         help="replace each label, with probability P, by a class drawn uniformly (default: 0.0)",
     )
-    maker.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")
+    maker.add_argument(
+        "--seed",
+        type=seed,
+        default=DEFAULT_SEED,
+        metavar="S",
+        help=f"random seed (default: {DEFAULT_SEED})",
+    )
     maker.add_argument("-o", "--output", required=True, metavar="FILE.csv", help="file to write")
     maker.set_defaults(func=run)
 
     shower = actions.add_parser(
         "show",
         help="draw the points of a CSV into a PNG",
-        description="Draw the points of a CSV into a PNG, red for class 0 and blue for class 1.",
+        description=(
+            f"Draw the points of a CSV into a PNG, one colour per class: {colour_words(4)}, "
+            "and the other tab10 colours for further classes."
+        ),
     )
     shower.add_argument(
         "csv", metavar="FILE.csv", help="data file (the book's format, or a header)"
@@ -72,12 +83,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     shower.add_argument(
         "--show", action="store_true", help="also open a window with the picture (default: off)"
     )
-    shower.add_argument(
-        "--columns",
-        metavar="X,Y,LABEL",
-        default=None,
-        help="columns to use, by header name or 0-based index (default: the last three)",
-    )
+    add_columns(shower)
     shower.set_defaults(func=run)
 
 
@@ -102,9 +108,9 @@ def _make(args: argparse.Namespace, console: Console) -> int:
 
 
 def _show(args: argparse.Namespace, console: Console) -> int:
-    from pointlab.plots.points import plot_points, show_points  # matplotlib only when drawing
+    dataset = load_csv(args.csv, args.columns)  # a bad file is refused before matplotlib loads
+    from pointlab.plots.points import plot_points, show_points
 
-    dataset = load_csv(args.csv, args.columns)
     output = Path(args.output) if args.output else Path(args.csv).with_suffix(".png")
     path = plot_points(dataset, output)
     _say(console, f"wrote {path}: {_summary(dataset)}")

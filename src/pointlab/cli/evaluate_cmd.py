@@ -11,8 +11,8 @@ import sys
 
 import numpy as np
 from rich.console import Console
-from rich.table import Table
 
+from pointlab.cli.args import add_columns
 from pointlab.data import load_csv
 from pointlab.errors import UserError
 from pointlab.runs import load_run
@@ -32,12 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="print one JSON object (loss, accuracy, n, confusion, ...) (default: a table)",
     )
-    p.add_argument(
-        "--columns",
-        metavar="X,Y,LABEL",
-        default=None,
-        help="columns to use, by header name or 0-based index (default: the run's own "
-        "columns, by name in a file with a header; else the last three)",
+    add_columns(
+        p, default="the run's own columns, by name in a file with a header; else the last three"
     )
     p.set_defaults(func=run)
 
@@ -58,10 +54,11 @@ def evaluate(run_dir: str, csv: str, columns: str | None = None) -> dict:
             f"warning: {csv} has {data.n_classes} classes (labels 0 to {data.n_classes - 1}), "
             f"the model {k}; is this the kind of data the model was trained on?"
         )
+    score = run.model.score(data)
     predicted = run.model.predict(data.X)  # (N,)
     confusion = np.zeros((k, k), dtype=np.int64)  # (true, predicted)
     np.add.at(confusion, (data.y, predicted), 1)
-    loss = run.model.loss(data.X, data.y)
+    loss = score.loss
     if not np.isfinite(loss):
         notes.append(
             f"loss is {'null' if np.isnan(loss) else loss}: the model's outputs are not finite "
@@ -70,9 +67,9 @@ def evaluate(run_dir: str, csv: str, columns: str | None = None) -> dict:
     return {
         "run": str(run_dir),
         "file": str(csv),
-        "n": len(data),
+        "n": score.n,
         "loss": loss if np.isfinite(loss) else None,  # JSON has no NaN or infinity
-        "accuracy": float((predicted == data.y).mean()),
+        "accuracy": score.accuracy,
         "confusion": confusion.tolist(),
         "n_classes": k,
         "file_classes": data.n_classes,
@@ -81,6 +78,8 @@ def evaluate(run_dir: str, csv: str, columns: str | None = None) -> dict:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
     numbers = evaluate(args.run_dir, args.csv, args.columns)
     for note in numbers["notes"]:
         print(f"pointlab: {note}", file=sys.stderr)

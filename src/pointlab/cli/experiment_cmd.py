@@ -2,7 +2,9 @@
 report, show its claims with a verdict each.
 
 Only argument handling and output live here; the experiments are in `pointlab.experiments`. A
-failed claim is a finding, not an error: the command exits 0 whatever the verdicts.
+failed claim is a finding, not an error: the command exits 0 whatever the verdicts, unless
+`--check` asks for status 1 when a claim does not hold (for scripts). Every argument, `--out`
+included, is checked before anything trains; `list` imports no experiment module.
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from pointlab import experiments
-from pointlab.cli.threads import tune_cpu
-from pointlab.engine import resolve_device
+from pointlab.cli.args import add_device, positive_int
 from pointlab.errors import UserError
-from pointlab.experiments.base import Context, write
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -36,16 +36,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--seeds",
-        type=int,
+        type=positive_int,
         default=3,
         metavar="K",
         help="initialization seeds (or repetitions) per condition (default: 3)",
     )
-    parser.add_argument(
-        "--device", default="cpu", help="cpu, cuda or auto (default: cpu)", metavar="DEVICE"
-    )
+    add_device(parser)
     parser.add_argument(
         "--out", default=None, metavar="DIR", help="output folder (default: runs/experiments/NAME)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit with status 1 when a claim does not hold (default: off, exit 0 whatever the "
+        "verdicts)",
     )
     parser.set_defaults(func=run)
 
@@ -57,13 +61,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise UserError(
             f"unknown experiment {args.name!r}; choose from {', '.join(experiments.EXPERIMENTS)}"
         )
-    if args.name not in experiments.available():
-        raise UserError(f"experiment {args.name!r} is not written yet")
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, got {args.seeds}")
+    out = _output_folder(args.out or Path("runs") / "experiments" / args.name)
+
+    from pointlab.cpu import tune_cpu  # torch only once the arguments are known good
+    from pointlab.engine import resolve_device
+    from pointlab.experiments.base import Context, write
+
     device = str(resolve_device(args.device))
     tune_cpu(device)
-    out = Path(args.out) if args.out else Path("runs") / "experiments" / args.name
     module = experiments.load(args.name)
     ctx = Context(
         out=out,
@@ -72,7 +79,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         device=device,
         progress=lambda message: console.print(f"[dim]{message}[/dim]"),
     )
-    console.print(f"[bold]{args.name}[/bold]: {module.SUMMARY}")
+    console.print(f"[bold]{args.name}[/bold]: {experiments.EXPERIMENTS[args.name]}")
     start = time.perf_counter()
     report = module.run(ctx)
     write(report, out, args.name, args.quick)
@@ -85,18 +92,30 @@ def run(args: argparse.Namespace, console: Console) -> int:
         verdict = "[green]holds[/green]" if claim.passed else "[red]does not hold[/red]"
         table.add_row(claim.name, claim.criterion, _short(claim.measured), verdict)
     console.print(table)
-    held = sum(c.passed for c in report.claims)
-    console.print(f"{held} of {len(report.claims)} claims hold ({seconds:.0f} s).")
-    console.print(f"Report: {out / 'report.md'}")
-    return 0
+    console.print(f"{report.verdict()} ({seconds:.0f} s)", markup=False, highlight=False)
+    console.print(f"Report: {out / 'report.md'}", markup=False, highlight=False, soft_wrap=True)
+    return 1 if args.check and not report.passed else 0
+
+
+def _output_folder(text: str | Path) -> Path:
+    """The folder to write into, created now, so that a bad --out fails before any training."""
+    out = Path(text)
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"--out {text}: {folder} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"--out {text}: cannot create the folder: {error.strerror}") from None
+    return out
 
 
 def _list(console: Console) -> int:
     table = Table(title="experiments", show_header=True)
     table.add_column("name")
     table.add_column("what it shows")
-    for name in experiments.available():
-        table.add_row(name, experiments.load(name).SUMMARY)
+    for name, summary in experiments.EXPERIMENTS.items():
+        table.add_row(name, summary)
     console.print(table)
     return 0
 

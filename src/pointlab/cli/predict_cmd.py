@@ -15,7 +15,8 @@ import io
 import numpy as np
 from rich.console import Console
 
-from pointlab.data import load_points, write_atomic
+from pointlab.data import load_points
+from pointlab.io import write_atomic
 from pointlab.runs import load_run
 
 

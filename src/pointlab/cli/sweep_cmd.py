@@ -1,36 +1,28 @@
 """`pointlab sweep`: search hyperparameters on validation data, keep every trial in a study
 database, retrain the best configuration and test it once.
 
-Only argument handling and output live here; the work is in `pointlab.search`.
+Only argument handling and output live here; the work is in `pointlab.search`. Optuna and torch
+are imported once the arguments and the data are known good.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shutil
 import sys
 from pathlib import Path
 
-import optuna
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from pointlab import engine, runs
-from pointlab.cli.threads import tune_cpu
-from pointlab.config import TrainConfig, preset
+from pointlab import runs
+from pointlab.cli import args
+from pointlab.config import TrainConfig
 from pointlab.data import load_csv
 from pointlab.errors import UserError
-from pointlab.search import report
-from pointlab.search.space import apply_params, parse_space, parse_value
-from pointlab.search.store import Store
-from pointlab.search.strategies import STRATEGIES
-from pointlab.search.sweep import SweepSetup, run_sweep
+from pointlab.search import STRATEGIES
 
-# TrainConfig fields that the sweep's own flags set (or that make no sense fixed here).
-_NOT_FIXED = {"hidden", "epochs", "seed", "extra"}
+SWEEP_EPOCHS = 2000  # per trial: a sweep trains many models
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -62,34 +54,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--trials",
-        type=_positive,
+        type=args.positive_int,
         default=None,
         metavar="N",
         help="trials to run (default: 32); grid: points per range chosen so "
         "that the product stays within N (default: 5 per range)",
     )
     parser.add_argument(
-        "--epochs",
-        type=_positive,
-        default=2000,
-        metavar="N",
-        help="epochs per trial (default: 2000)",
-    )
-    parser.add_argument(
         "--cv",
-        type=_positive,
+        type=args.positive_int,
         default=None,
         metavar="K",
         help="K-fold cross-validation instead of one validation split; the K "
         "folds of a trial train together (advised below ~1000 points)",
     )
-    parser.add_argument(
-        "--val-fraction",
-        type=float,
-        default=0.25,
-        metavar="F",
-        help="share of the training data held out for validation (default 0.25)",
-    )
+    args.add_val_fraction(parser, "share of the training data held out for validation")
     parser.add_argument(
         "--test",
         metavar="FILE.csv",
@@ -98,24 +77,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--test-fraction",
-        type=float,
+        type=args.number,
         default=0.2,
         metavar="F",
-        help="share of FILE set apart as test data when no --test (default 0.2)",
+        help="share of FILE set apart as test data when no --test (default: 0.2)",
     )
-    parser.add_argument(
-        "--columns",
-        metavar="X,Y,LABEL",
-        default=None,
-        help="columns to use, by header name or 0-based index (default: last 3)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        metavar="S",
-        help="seed of the splits, the sampling and the models (default: 0)",
-    )
+    args.add_columns(parser)
     parser.add_argument(
         "--out", metavar="DIR", default=None, help="output folder (default: sweeps/<FILE stem>)"
     )
@@ -131,12 +98,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="database URL, e.g. postgresql://host/db (default: sqlite:///OUT/study.db)",
     )
-    parser.add_argument(
-        "--device", default="auto", metavar="DEVICE", help="cpu, cuda or auto (default: auto)"
-    )
+    args.add_device(parser)
     parser.add_argument(
         "--batch",
-        type=_positive,
+        type=args.positive_int,
         default=None,
         metavar="N",
         help="trials claimed and trained together at a time (default: as many "
@@ -144,14 +109,37 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--stale-after",
-        type=_positive,
+        type=args.positive_int,
         default=60,
         metavar="SECONDS",
         help="a trial whose process sent no heartbeat for this long is run again (default: 60)",
     )
     parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="train the populations as tasks on a Ray cluster (ADDRESS: host:port of its "
+        "head, or auto; none: the cluster this machine belongs to, else a local one)",
+    )
+    parser.add_argument(
+        "--cpus-per-task",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="with --ray: CPUs each task (one population) asks for (default: 1)",
+    )
+    parser.add_argument(
+        "--gpus-per-task",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="with --ray: GPUs each task asks for; > 0 trains on the nodes' GPUs (default: 0)",
+    )
+    parser.add_argument(
         "--log-every",
-        type=_positive,
+        type=args.positive_int,
         default=None,
         metavar="K",
         help="record metrics every K epochs; the best epoch is one of these "
@@ -161,108 +149,132 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help="print a JSON summary instead of tables"
     )
     fixed = parser.add_argument_group(
-        "fixed training options", "as for `pointlab train`: the same value for every trial"
+        "training options",
+        "as for `pointlab train`: the same value for every trial (a searched one comes from "
+        "--space)",
     )
-    fixed.add_argument(
-        "--model",
-        choices=["simple", "complex"],
-        default=None,
-        help="the book's models: simple (no hidden layer) or complex (128,128)",
+    args.add_model(fixed)
+    args.add_training_flags(
+        fixed,
+        defaults={"epochs": SWEEP_EPOCHS},
+        helps={
+            "epochs": "epochs per trial",
+            "seed": "seed of the splits, the sampling and the models",
+        },
     )
-    fixed.add_argument(
-        "--layers",
-        metavar="WIDTHS",
-        default=None,
-        help="hidden widths, e.g. 64,64 (default: 128,128)",
-    )
-    defaults = TrainConfig()
-    for f in dataclasses.fields(TrainConfig):
-        if f.name not in _NOT_FIXED:
-            fixed.add_argument(
-                f"--{f.name.replace('_', '-')}",
-                dest=f"fixed_{f.name}",
-                metavar="V",
-                default=None,
-                help=f"(default: {_text(getattr(defaults, f.name))})",
-            )
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
+def run(namespace: argparse.Namespace, console: Console) -> int:
+    args.check_fraction(namespace.val_fraction, "--val-fraction")
+    args.check_fraction(namespace.test_fraction, "--test-fraction")
+    base = _fixed_config(namespace)
+    if base.epochs < 1:
+        raise UserError(f"--epochs must be >= 1 for a sweep, got {base.epochs}")
+    if namespace.cv == 1:
+        raise UserError("--cv K needs K >= 2 folds (leave it out for one validation split)")
+    data = load_csv(namespace.csv, namespace.columns)
+    test = load_csv(namespace.test, namespace.columns) if namespace.test else None
+    # Optuna and torch only now: a bad flag or file above is refused without them.
+    import optuna
+
+    from pointlab import engine
+    from pointlab.cpu import tune_cpu
+    from pointlab.search import report
+    from pointlab.search.space import parse_space
+    from pointlab.search.store import Store
+    from pointlab.search.sweep import SweepSetup, make_split, run_sweep
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our output, not Optuna's log lines
-    data = load_csv(args.csv, args.columns)
-    test = load_csv(args.test, args.columns) if args.test else None
-    base = _fixed_config(args)
-    params = parse_space(args.space, base)
-    clash = sorted({p.name for p in params} & set(_fixed_names(args)))
+    params = parse_space(namespace.space, base)
+    clash = sorted({p.name for p in params} & set(_fixed_names(namespace)))
     if clash:
         raise UserError(f"{', '.join(clash)}: both fixed by a flag and searched by --space")
-    n_trials = args.trials if args.trials or args.strategy == "grid" else 32
-    if args.cv == 1:
-        raise UserError("--cv K needs K >= 2 folds (leave it out for one validation split)")
+    n_trials = namespace.trials if namespace.trials or namespace.strategy == "grid" else 32
     setup = SweepSetup(
         params,
-        args.strategy,
+        namespace.strategy,
         n_trials,
         base,
-        args.cv,
-        args.val_fraction,
-        args.test_fraction,
-        args.seed,
-        args.log_every,
+        namespace.cv,
+        namespace.val_fraction,
+        namespace.test_fraction,
+        base.seed,
+        namespace.log_every,
     )
-    tune_cpu(engine.resolve_device(args.device))
-    out = Path(args.out or Path("sweeps") / Path(args.csv).stem)
+    make_split(data, test, setup)  # a split that cannot train fails before OUT is made
+    tune_cpu(engine.resolve_device(namespace.device))
+    out = Path(namespace.out or Path("sweeps") / Path(namespace.csv).stem)
     out.mkdir(parents=True, exist_ok=True)
-    study = args.study or Path(args.csv).stem
-    storage = args.storage or f"sqlite:///{out.resolve() / 'study.db'}"
-    store = Store(storage, study, stale_after=args.stale_after)
+    study = namespace.study or Path(namespace.csv).stem
+    storage = namespace.storage or f"sqlite:///{out.resolve() / 'study.db'}"
+    store = Store(storage, study, stale_after=namespace.stale_after)
+    cluster = None
+    if namespace.ray is not None:
+        from pointlab.search.ray_cluster import RayCluster  # Ray only when asked for
+
+        cluster = RayCluster(
+            namespace.ray or None,
+            cpus_per_task=namespace.cpus_per_task,
+            gpus_per_task=namespace.gpus_per_task,
+        )
     try:
-        with _progress(console, disable=args.json) as progress:
+        with _progress(console, disable=namespace.json) as progress:
             result = run_sweep(
-                setup, data, test, store, device=args.device, batch=args.batch, progress=progress
+                setup,
+                data,
+                test,
+                store,
+                device=namespace.device,
+                batch=namespace.batch,
+                progress=progress,
+                columns=namespace.columns,
+                cluster=cluster,
             )
     except KeyboardInterrupt:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
-    best_dir = _write_best(out, result, setup, args)
+    best_dir = _write_best(out, result)
     pictures = _draw(out, result, setup)
     summary = report.summary(result, setup, study, storage)
     (out / "sweep.json").write_text(json.dumps(summary, indent=2) + "\n")
-    if args.json:
+    if namespace.json:
         print(json.dumps(summary, indent=2))
         return 0
     _print_report(console, result, setup, summary, best_dir, pictures)
     return 0
 
 
-def _fixed_names(args) -> list[str]:
-    names = [
-        k.removeprefix("fixed_")
-        for k, v in vars(args).items()
-        if k.startswith("fixed_") and v is not None
-    ]
-    return names + (["layers"] if args.layers is not None or args.model else [])
+def _fixed_names(namespace: argparse.Namespace) -> list[str]:
+    """Fields fixed by a flag (layers for --layers or --model), which --space may not search."""
+    names = [n for n in args.given(namespace) if n not in ("hidden", "epochs", "seed")]
+    return names + (["layers"] if args.hidden(namespace) is not None else [])
 
 
-def _fixed_config(args) -> TrainConfig:
-    changes = {}
-    for name in _fixed_names(args):
-        if name != "layers":
-            changes[name] = parse_value(name, getattr(args, f"fixed_{name}"))
-    if args.model and args.layers is not None:
+def _fixed_config(namespace: argparse.Namespace) -> TrainConfig:
+    values = args.given(namespace)
+    if namespace.model and "hidden" in values:
         raise UserError("give --model or --layers, not both")
-    if args.model:
-        changes["hidden"] = preset(args.model)
-    elif args.layers is not None:
-        changes["hidden"] = parse_value("layers", args.layers)
-    return apply_params(TrainConfig(epochs=args.epochs, seed=args.seed), changes)
+    values.setdefault("epochs", SWEEP_EPOCHS)
+    values.setdefault("seed", args.DEFAULT_SEED)
+    layers = args.hidden(namespace)
+    if layers is not None:
+        values["hidden"] = layers
+    return args.build_config(values)
 
 
 class _progress:
     """A rich progress bar over trials and over the epochs of the population in training."""
 
     def __init__(self, console: Console, disable: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -287,42 +299,13 @@ class _progress:
         self.bar.update(self.epochs, completed=epoch, total=epochs)
 
 
-def _write_best(out: Path, result, setup, args) -> Path:
-    """OUT/best: a run directory like `pointlab train`'s, so evaluate and predict read it. A new
-    one replaces the old (a resumed sweep writes the same model again)."""
+def _write_best(out: Path, result) -> Path:
+    """OUT/best: a run directory like `pointlab train`'s (the same writer), so evaluate and predict
+    read it. A new one replaces the old (a resumed sweep writes the same model again)."""
     fresh = out / ".best-new"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
-    model = result.model
-    spec = runs.RunSpec(
-        config=result.config,
-        data=str(Path(args.csv).resolve()),
-        columns=args.columns,
-        val_fraction=0.0,
-        split_seed=setup.seed,
-        n_classes=model.n_classes,
-        test=str(Path(args.test).resolve()) if args.test else None,
-        device=str(engine.resolve_device(args.device)),
-        log_every=setup.log_every,
-    )
-    summary = {
-        "status": "finished",
-        "stopped_epoch": result.config.epochs,
-        "best_epoch": None,
-        "n_params": model.arch.n_params,
-        "test": result.test,
-        "weights": "final",
-        "sweep": {
-            "trial": result.best.slot,
-            "params": result.best.params,
-            "val_loss": result.best.value,
-            "val_acc": result.best.result["val_acc"],
-            "retrained_on": result.n_train,
-        },
-    }
-    runs.write_metrics(fresh, result.history)
-    runs.write_model(fresh, spec, model.state)
-    runs.write_config(fresh, spec, summary)
+    runs.write_run(fresh, result.run)
     best = out / "best"
     old = out / ".best-old"
     shutil.rmtree(old, ignore_errors=True)
@@ -330,11 +313,13 @@ def _write_best(out: Path, result, setup, args) -> Path:
         best.rename(old)
     fresh.rename(best)
     shutil.rmtree(old, ignore_errors=True)
+    result.run.path = best
     return best
 
 
 def _draw(out: Path, result, setup) -> list[Path]:
     from pointlab.plots.sweep import plot_best_curves, plot_loss_vs_params, plot_points_tried
+    from pointlab.search import report
 
     ranked = report.ranked(result.rows)
     weights = report.importance(result.rows, setup.params)
@@ -351,7 +336,9 @@ def _draw(out: Path, result, setup) -> list[Path]:
             result.rows,
             dims,
             out / "sweep_points.png",
-            f"{name}: points tried in the two most important dimensions",
+            f"{name}: points tried in the two most important dimensions"
+            if len(dims) > 1
+            else f"{name}: validation loss against {dims[0].name}, the one searched dimension",
         ),
         plot_best_curves(
             [r for r in ranked if r.state == "complete"],
@@ -362,6 +349,10 @@ def _draw(out: Path, result, setup) -> list[Path]:
 
 
 def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
+    from rich.table import Table
+
+    from pointlab.search import report
+
     ranked = report.ranked(result.rows)
     counted = {r.state for r in result.rows}
     table = Table(title=f"best trials of {len(result.rows)} ({summary['validation']})")
@@ -412,13 +403,3 @@ def _text(value) -> str:
     if isinstance(value, tuple | list):
         return ",".join(str(v) for v in value) or "[]"
     return str(value)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value

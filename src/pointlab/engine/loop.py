@@ -14,6 +14,12 @@ Semantics, the same for every member and the same as a lone `torch.nn` loop:
 - history row `epoch = e` holds the metrics of the model after e epochs; rows are logged every
   `log_every` epochs and at the end. In full batch without dropout the training loss of row e is the
   loss of the forward pass that precedes update e + 1, which is what the book prints;
+- `param_mask` (M, P) in theta's layout (`models.layer_views`; 1 keep, 0 pruned, e.g. from
+  `models.param_mask_from_states`) prunes parameters per member: they are zero at initialization,
+  their gradient is zeroed before clipping and the update, and they are set to zero again after
+  every update, so they stay exactly zero under every optimizer, weight decay and clipping. This is
+  a lone `torch.nn` loop with `p.grad.mul_(mask)` after `backward()` and `p.data.mul_(mask)` after
+  `optimizer.step()` (`tests/reference.py`);
 - a member whose loss turns NaN or infinite stops at that epoch ("diverged"), keeping its last
   finite history and, as its weights, those of its last logged epoch with a finite loss
   (`weights_epoch`); one whose validation loss has not improved for `early_stopping` epochs stops
@@ -103,11 +109,14 @@ def train(
     device: str = "cpu",
     log_every: int = 100,
     callback: Callback | None = None,
+    param_mask: Sequence | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> list[MemberResult]:
     """Train any configs on one train/validation split; results in the order of `configs`.
 
-    Configs are grouped by `group_key()` and each group trains as one population.
+    Configs are grouped by `group_key()` and each group trains as one population. param_mask:
+    None, or one entry per config: None (nothing pruned) or that member's (P,) mask in its own
+    theta layout (an (M, P) array when all configs share one architecture).
     """
     X = X_train if X_val is None else np.concatenate([X_train, X_val])
     y = y_train if y_val is None else np.concatenate([y_train, y_val])
@@ -119,6 +128,17 @@ def train(
     results: list[MemberResult | None] = [None] * len(configs)
     for indices in groups.values():
         group = [configs[i] for i in indices]
+        mask = None
+        if param_mask is not None and any(param_mask[i] is not None for i in indices):
+            n_params = Architecture(group[0].hidden, group[0].activation, n_classes).n_params
+            mask = np.stack(
+                [
+                    np.ones(n_params, np.float32)
+                    if param_mask[i] is None
+                    else np.asarray(param_mask[i], np.float32)
+                    for i in indices
+                ]
+            )
         out = train_population(
             group,
             X,
@@ -129,6 +149,7 @@ def train(
             device=device,
             log_every=log_every,
             callback=callback,
+            param_mask=mask,
             stop=stop,
         )
         for i, result in zip(indices, out, strict=True):
@@ -147,11 +168,13 @@ def train_population(
     device: str = "cpu",
     log_every: int = 100,
     callback: Callback | None = None,
+    param_mask: np.ndarray | torch.Tensor | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> list[MemberResult]:
     """Train one population; member m trains on X[train_index[m]] and validates on X[val_index[m]].
 
-    All configs must share `group_key()`. Ctrl-C (KeyboardInterrupt) or `stop()` stops training
+    All configs must share `group_key()`. param_mask: (M, P) 1 keep / 0 pruned, in theta's layout
+    (see the module docstring), or None. Ctrl-C (KeyboardInterrupt) or `stop()` stops training
     cleanly: `PopulationInterrupted` carries the results so far, status "interrupted" for those
     training, measured once more at the weights they stopped with.
     """
@@ -159,7 +182,7 @@ def train_population(
     n_train = max(len(t) for t in train_index)
     n_val = max((len(v) for v in val_index), default=0) if val_index is not None else 0
     check_memory(configs, n_classes, n_train, n_val, where)  # before anything is allocated
-    pop = Population(configs, X, y, train_index, val_index, n_classes, where)
+    pop = Population(configs, X, y, train_index, val_index, n_classes, where, param_mask)
     tracker = _Tracker(pop, log_every, callback)
     lr = np.zeros(pop.M)
     try:
@@ -179,16 +202,16 @@ def train_population(
                 if done and not logging:
                     break
                 logits = pop.logits(x, train=True)
-                loss = pop.loss(logits, targets, weights)
+                loss = pop.loss(logits, targets, weights, grad=not done)
                 pop.note_finite(loss, epoch)
                 if logging:
                     free = pop.dropout is None  # with dropout, measure in evaluation mode
-                    measured = (loss.detach(), _accuracy(logits, targets, weights, pop.train))
+                    measured = (loss, _accuracy(logits, targets, weights, pop.train))
                     tracker.log(epoch, measured if free else None)
                     pop.optimizer.set_lr(lr * tracker.frozen_mask)
                 if done or not tracker.live:
                     break
-                pop.step(loss, None)
+                pop.step(None)
             else:
                 if logging:
                     tracker.log(epoch, None)
@@ -196,9 +219,9 @@ def train_population(
                 if done or not tracker.live:
                     break
                 for x, targets, weights, stepping in pop.batches(epoch):
-                    loss = pop.loss(pop.logits(x, train=True), targets, weights)
+                    loss = pop.loss(pop.logits(x, train=True), targets, weights, grad=True)
                     pop.note_finite(loss, epoch)
-                    pop.step(loss, stepping)
+                    pop.step(stepping)
                     tracker.extra_steps += 1
                     if stop is not None and stop():
                         raise KeyboardInterrupt
@@ -209,7 +232,7 @@ def train_population(
 
 
 def _accuracy(logits, targets, weights, sets) -> torch.Tensor:
-    return member_correct(logits.detach(), targets, weights) / sets.counts
+    return member_correct(logits, targets, weights) / sets.counts
 
 
 class PopulationInterrupted(KeyboardInterrupt):

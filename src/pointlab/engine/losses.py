@@ -50,6 +50,34 @@ def member_losses(
     return (elem * weights).sum(1) / weights.sum(1).clamp(min=1)
 
 
+def member_loss_and_grad(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    weights: torch.Tensor | None,
+    kind: str,
+    n_classes: int,
+    smoothing: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """((M,) mean loss of each member, (M, B, n_out) gradient of their sum w.r.t. the logits).
+
+    The book's case (two classes, cross-entropy, no smoothing, every point counts) in closed form:
+    d/dz of the mean of softplus(z) - t z is (sigmoid(z) - t) / B. Every other case asks autograd
+    for the gradient of `member_losses` on the logits alone: a graph of a few nodes.
+    """
+    if n_classes == 2 and kind == "bce" and smoothing is None and weights is None:
+        z = logits.squeeze(2)  # (M, B)
+        t = targets.to(z.dtype).expand_as(z)
+        loss = F.binary_cross_entropy_with_logits(z, t, reduction="none").mean(1)
+        dz = torch.sigmoid(logits)  # (M, B, 1)
+        dz.squeeze(2).sub_(t).div_(z.shape[1])
+        return loss, dz
+    with torch.enable_grad():
+        z = logits.detach().requires_grad_(True)
+        loss = member_losses(z, targets, weights, kind, n_classes, smoothing)
+        (dz,) = torch.autograd.grad(loss.sum(), z)
+    return loss.detach(), dz
+
+
 def member_correct(
     logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None
 ) -> torch.Tensor:

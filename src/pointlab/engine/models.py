@@ -102,7 +102,7 @@ def forward(
     dropout: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Logits (M, B, n_outputs) for inputs x, shared (B, 2) or per member (M, B, 2).
+    """Logits (M, B, n_outputs) for inputs x, shared (B, D) or per member (M, B, D).
 
     dropout: per-member drop probability (M, 1, 1), applied after each hidden activation in
     training; None in evaluation.
@@ -147,6 +147,26 @@ def theta_from_states(
             w[m].copy_(state[f"{index}.weight"].T)
             b[m, 0].copy_(state[f"{index}.bias"])
     return theta
+
+
+def param_mask_from_states(
+    arch: Architecture, masks: list[dict], dropout: bool = False
+) -> torch.Tensor:
+    """(M, P) float mask in theta's layout from M per-member masks shaped as Sequential state dicts.
+
+    masks[m] maps `"{i}.weight"` to a (fan_out, fan_in) tensor or array of 1 (keep) / 0 (pruned)
+    and optionally `"{i}.bias"` to (fan_out,); a bias or layer left out is kept whole. This is the
+    shape `member_state` exports and `torch.nn.utils.prune` leaves in `weight_mask`.
+    """
+    mask = torch.ones(len(masks), arch.n_params)
+    views = layer_views(arch, mask)
+    for m, state in enumerate(masks):
+        for index, (w, b) in zip(arch.sequential_indices(dropout), views, strict=True):
+            if f"{index}.weight" in state:
+                w[m].copy_(torch.as_tensor(state[f"{index}.weight"]).T)
+            if f"{index}.bias" in state:
+                b[m, 0].copy_(torch.as_tensor(state[f"{index}.bias"]))
+    return mask
 
 
 def to_sequential(arch: Architecture, dropout: float = 0.0) -> torch.nn.Sequential:

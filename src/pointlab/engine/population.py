@@ -12,13 +12,14 @@ import numpy as np
 import torch
 
 from pointlab.config import TrainConfig
+from pointlab.engine.backprop import Saved, backward, forward_train
 from pointlab.engine.batches import population_order
-from pointlab.engine.losses import member_correct, member_losses
+from pointlab.engine.losses import member_correct, member_loss_and_grad, member_losses
 from pointlab.engine.models import Architecture, forward, init_theta, layer_views
 from pointlab.engine.optim import PopulationOptimizer, clip_grad_norm
 from pointlab.engine.schedules import PopulationSchedule
 
-# A batch: inputs (B, 2) shared or (M, B, 2), labels (B,) or (M, B), weights (M, B) or None,
+# A batch: inputs (B, D) shared or (M, B, D), labels (B,) or (M, B), weights (M, B) or None,
 # and which members step on it ((M, 1) bool, None = all).
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]
 
@@ -51,24 +52,38 @@ class Population:
         val_index,
         n_classes: int,
         device: torch.device,
+        param_mask=None,
     ) -> None:
         self.configs = list(configs)
         self.M = len(configs)
         first = configs[0]
         if any(c.group_key() != first.group_key() for c in configs):
             raise ValueError("a population needs members with one group_key(); use engine.train")
-        self.arch = Architecture(first.hidden, first.activation, n_classes)
+        self.X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, D)
+        # D input features: 2 for points in the plane, any number for scikit-learn's users.
+        self.arch = Architecture(first.hidden, first.activation, n_classes, self.X.shape[1])
         self.loss_kind, self.n_classes, self.device = first.loss, n_classes, device
-        self.X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, 2)
         self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=device)  # (N,)
 
         self.theta = init_theta(self.arch, [c.seed for c in configs]).to(device)  # (M, P)
-        # Each layer's weight and bias are leaves of autograd that are views into theta: the
-        # optimizer updates theta in place, the backward pass yields per-layer gradients that
-        # one cat makes flat. (Views taken *from* a leaf theta would each cost a full-size
-        # zero-filled gradient in the backward pass.)
+        # Pruned parameters (param_mask == 0): bool (M, P), or None when nothing is pruned.
+        self.pruned = None
+        if param_mask is not None:
+            mask = torch.as_tensor(np.asarray(param_mask), dtype=torch.float32, device=device)
+            if mask.shape != self.theta.shape:
+                raise ValueError(
+                    f"param_mask has shape {tuple(mask.shape)}; this population's theta has "
+                    f"{tuple(self.theta.shape)} (members, parameters)"
+                )
+            self.pruned = mask == 0
+            self.theta.masked_fill_(self.pruned, 0.0)
         self.layers = layer_views(self.arch, self.theta)
-        self.leaves = [t.requires_grad_(True) for layer in self.layers for t in layer]
+        # The gradient (M, P) in theta's layout; the backward pass writes each layer's part
+        # into these views, so no per-layer gradients are concatenated.
+        self.grad = torch.zeros_like(self.theta)
+        self.grad_layers = layer_views(self.arch, self.grad)
+        self._saved: Saved | None = None  # the last training forward pass, for its backward
+        self._dlogits: torch.Tensor | None = None  # its loss gradient (M, B, n_outputs)
         self.optimizer = PopulationOptimizer(first.optimizer, configs, self.theta)
         self.schedule = PopulationSchedule(configs)
 
@@ -110,13 +125,22 @@ class Population:
 
     # --- measuring ---------------------------------------------------------------------------
     def logits(self, x: torch.Tensor, train: bool) -> torch.Tensor:
-        dropout = self.dropout if train else None
-        return forward(self.arch, self.layers, x, dropout, self.generator)
+        """Logits (M, B, n_outputs); in training with dropout, and kept for `step`'s backward."""
+        if not train:
+            return forward(self.arch, self.layers, x, None, self.generator)
+        logits, self._saved = forward_train(self.arch, self.layers, x, self.dropout, self.generator)
+        return logits
 
-    def loss(self, logits, targets, weights) -> torch.Tensor:
-        return member_losses(
+    def loss(self, logits, targets, weights, grad: bool = False) -> torch.Tensor:
+        """(M,) member losses; with grad, also the gradient that the next `step` follows."""
+        if not grad:
+            return member_losses(
+                logits, targets, weights, self.loss_kind, self.n_classes, self.smoothing
+            )
+        loss, self._dlogits = member_loss_and_grad(
             logits, targets, weights, self.loss_kind, self.n_classes, self.smoothing
         )
+        return loss
 
     def full_batch_inputs(self, sets: PointSets):
         """(inputs, labels, weights) of a whole point set, gathered once and kept."""
@@ -144,7 +168,7 @@ class Population:
             self._epoch_host = epoch
         # loss * 0 == 0 is false exactly for NaN and infinity: two kernels, where torch.isfinite
         # dispatches about ten on the CPU.
-        here = torch.where(loss.detach() * 0 == 0, self._never, self._epoch)
+        here = torch.where(loss * 0 == 0, self._never, self._epoch)
         torch.minimum(self.bad_epoch, here, out=self.bad_epoch)
 
     # --- training ----------------------------------------------------------------------------
@@ -168,10 +192,20 @@ class Population:
             stepping = None if s < self.min_steps else self.stepping_at[s]
             yield self.X[points], self.y[points], valid.float(), stepping
 
-    def step(self, loss: torch.Tensor, stepping: torch.Tensor | None) -> None:
-        """Backward pass of the summed member losses and one optimizer step of every member."""
-        grads = torch.autograd.grad(loss.sum(), self.leaves)
-        grad = torch.cat([g.reshape(self.M, -1) for g in grads], dim=1)  # (M, P), theta's layout
+    @torch.no_grad()
+    def step(self, stepping: torch.Tensor | None) -> None:
+        """Backward pass of the last training `loss` and one optimizer step of every member."""
+        assert self._saved is not None and self._dlogits is not None, "step follows loss(grad=True)"
+        backward(self.arch, self.layers, self.grad_layers, self._saved, self._dlogits)
+        self._saved = self._dlogits = None  # free the activations before the update
+        grad = self.grad  # (M, P), theta's layout
+        if self.pruned is not None:
+            # Pruned weights do not exist: no gradient (so none in the clipping norm, none in the
+            # optimizer's state), and re-zeroed after the update. masked_fill, not a product, so
+            # an infinite gradient of a diverging member leaves no NaN behind.
+            grad.masked_fill_(self.pruned, 0.0)
         if self.clip is not None:
             grad = clip_grad_norm(grad, self.clip)
         self.optimizer.step(self.theta, grad, stepping)
+        if self.pruned is not None:
+            self.theta.masked_fill_(self.pruned, 0.0)

@@ -1,6 +1,10 @@
 """The canned experiments: each reproduces a claim of the book or a paper, with pictures.
 
-`EXPERIMENTS` maps a name to its module (imported only when run, so `list` stays fast).
+`EXPERIMENTS` is the registry: one line per experiment, its name and what it shows, in the order
+`pointlab experiment list` shows them. Listing reads only this table; an experiment's module
+(`pointlab.experiments.<name with _ for ->`) is imported by `load`, when it runs.
+
+Not here: the report format and claims (`base.py`), drawing (`pointlab.plots`).
 """
 
 from __future__ import annotations
@@ -8,30 +12,24 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-# name -> module under pointlab.experiments, in the order `pointlab experiment list` shows them
-EXPERIMENTS = {
-    "capacity": "capacity",
-    "memorize": "memorize",
-    "grid-vs-random": "grid_vs_random",
-    "lr-importance": "lr_importance",
-    "schedules": "schedules",
-    "batch-lr": "batch_lr",
-    "double-descent": "double_descent",
-    "universal": "universal",
+# name -> one line for `pointlab experiment list`
+EXPERIMENTS: dict[str, str] = {
+    "capacity": "simple (3 weights) stalls at the logistic-regression optimum; complex fits",
+    "memorize": "an MLP memorizes random labels (Zhang et al. 2017): 100% train, chance on test",
+    "grid-vs-random": "9 random trials beat a 3 x 3 grid when one knob matters (Bergstra 2012)",
+    "lr-importance": "random search over 6 hyperparameters; fANOVA ranks the learning rate first",
+    "schedules": "constant, step, cosine, warmup, restarts (SGDR; Goyal 2017): curves, warmup",
+    "batch-lr": "batch k x B, lr k x lr0, warmup (Goyal et al. 2017): where linear scaling breaks",
+    "double-descent": "test error vs model size peaks at N = n (Belkin 2019; Nakkiran 2019)",
+    "universal": "one hidden layer approximates more as it widens; a fixed budget does not",
 }
 
 
+def module_name(name: str) -> str:
+    """`grid-vs-random` -> `pointlab.experiments.grid_vs_random`."""
+    return f"pointlab.experiments.{name.replace('-', '_')}"
+
+
 def load(name: str) -> ModuleType:
-    return import_module(f"pointlab.experiments.{EXPERIMENTS[name]}")
-
-
-def available() -> list[str]:
-    """Names whose module exists (the list grows as experiments are written)."""
-    names = []
-    for name in EXPERIMENTS:
-        try:
-            load(name)
-        except ModuleNotFoundError:
-            continue
-        names.append(name)
-    return names
+    """Import the module of a registered experiment (its `run(ctx) -> Report`)."""
+    return import_module(module_name(name))

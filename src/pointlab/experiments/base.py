@@ -1,8 +1,14 @@
 """What every experiment produces: claims with a verdict, figures, numbers, and a report.
 
-An experiment module defines `NAME`, `SUMMARY` (one line for `pointlab experiment list`) and
-`run(ctx: Context) -> Report`. The shared `write` turns a Report into `report.md` and
-`results.json` in the output folder. A failed claim is a finding, not an error.
+An experiment module defines `NAME` and `run(ctx: Context) -> Report`; its one-line description
+lives in the registry (`pointlab.experiments.EXPERIMENTS`), so listing imports no experiment. The
+shared `write` turns a Report into `report.md` and `results.json` in the output folder. A failed
+claim is a finding, not an error, but the report's words follow the verdicts: `write` opens the
+report with how many claims hold and names those that do not, and an experiment's own findings
+use `follow(claim, holds, fails)` where a sentence depends on a verdict.
+
+Not here: the experiments themselves (the other modules of this package), drawing
+(`pointlab.plots`), the exit status of `pointlab experiment --check` (`pointlab.cli`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,16 @@ class Context:
         if self.progress is not None:
             self.progress(message)
 
+    def path(self, name: str) -> Path:
+        """Where the file `name` (a figure) goes: in `out`, created if need be."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        return self.out / name
+
+    def seed_count(self, calibrated: int) -> int:
+        """Seeds per condition: quick mode keeps the experiment's calibrated count (its tests rely
+        on it); the full version takes more when asked (`--seeds`), never fewer."""
+        return calibrated if self.quick else max(calibrated, self.seeds)
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -51,6 +67,27 @@ class Report:
     def passed(self) -> bool:
         return all(c.passed for c in self.claims)
 
+    @property
+    def failed(self) -> list[Claim]:
+        return [c for c in self.claims if not c.passed]
+
+    def verdict(self) -> str:
+        """One sentence: how many claims hold, and which do not."""
+        n = len(self.claims)
+        if not self.failed:
+            return f"All {n} claims hold." if n != 1 else "The claim holds."
+        names = "; ".join(f"“{c.name}”" for c in self.failed)
+        held = n - len(self.failed)
+        if n == 1:
+            return f"The claim does not hold: {names}."
+        these = "this one does" if len(self.failed) == 1 else "these do"
+        return f"{held} of {n} claims hold; {these} not: {names}."
+
+
+def follow(claim: Claim, holds: str, fails: str) -> str:
+    """The words that match `claim`'s verdict: a finding never says that a failed claim holds."""
+    return holds if claim.passed else fails
+
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
@@ -66,16 +103,20 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "quick": quick,
         "title": report.title,
         "passed": report.passed,
+        "verdict": report.verdict(),
         "claims": [asdict(c) for c in report.claims],
         "numbers": report.numbers,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
-    lines = [f"# {report.title}", ""]
+    lines = [f"# {report.title}", "", f"**Verdict: {report.verdict()}**", ""]
     if quick:
         lines += ["*Quick version (reduced budgets, for tests): numbers are rougher.*", ""]
     lines += ["## The claim", "", report.claim, "", "## What was run", "", report.method, ""]
     lines += [
         "## Verdict",
+        "",
+        report.verdict()
+        + ("" if report.passed else " The findings below say what was measured instead."),
         "",
         "| claim | criterion | measured | holds |",
         "| --- | --- | --- | --- |",

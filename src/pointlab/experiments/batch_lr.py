@@ -12,20 +12,34 @@ warmup, scaled without warmup, unscaled (lr0). Momentum SGD, cosine decay, a fix
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
-from pointlab.experiments.base import Claim, Context, Report
-from pointlab.experiments.figures_b import Panel, Series, panels
+from pointlab.experiments.base import Claim, Context, Report, follow
+from pointlab.plots.lines import Panel, Series, plot_panels
 from pointlab.splits import split
 
 NAME = "batch-lr"
-SUMMARY = "batch k x B with lr k x lr0 and warmup (Goyal et al. 2017): where linear scaling breaks"
 
-FULL = dict(n_train=2**14, batch=16, lr0=0.05, epochs=5, warmup=2, seeds=4)
+
+@dataclass(frozen=True)
+class Budget:
+    """Training points, base batch B, base learning rate lr0, epochs, warmup epochs, seeds."""
+
+    n_train: int
+    batch: int
+    lr0: float
+    epochs: int
+    warmup: int
+    seeds: int
+
+
+FULL = Budget(n_train=2**14, batch=16, lr0=0.05, epochs=5, warmup=2, seeds=4)
 # Quick: 4x fewer points; lr0 doubled so that k = 1 leaves the moons' linear plateau in budget.
-QUICK = dict(n_train=2**12, batch=16, lr0=0.1, epochs=6, warmup=2, seeds=3)
+QUICK = Budget(n_train=2**12, batch=16, lr0=0.1, epochs=6, warmup=2, seeds=3)
 KS = (1, 2, 4, 8, 16, 32, 64, 128)
 TOLERANCE = 0.02  # test error more than this above k = 1's counts as broken
 VARIANTS = ("scaled + warmup", "scaled", "unscaled")
@@ -33,25 +47,25 @@ VARIANTS = ("scaled + warmup", "scaled", "unscaled")
 
 def run(ctx: Context) -> Report:
     s = QUICK if ctx.quick else FULL
-    seeds = _seeds(s["seeds"], ctx)
+    seeds = ctx.seed_count(s.seeds)
     # Train and test from one generator call; 20% held out for testing (no selection on it).
-    data = generators.make("moons", n=s["n_train"] * 5 // 4, seed=0)
+    data = generators.make("moons", n=s.n_train * 5 // 4, seed=0)
     train, test, _ = split(data, 0.2, 0.0, seed=0)
-    base = TrainConfig(hidden=(32, 32), optimizer="momentum", schedule="cosine", epochs=s["epochs"])
+    base = TrainConfig(hidden=(32, 32), optimizer="momentum", schedule="cosine", epochs=s.epochs)
     errors = {v: [] for v in VARIANTS}  # variant -> per k: (seeds,) test errors
     diverged = {v: [] for v in VARIANTS}
     for k in KS:
         ctx.say(f"batch-lr: k = {k}")
-        batch, lr = s["batch"] * k, s["lr0"] * k
+        batch, lr = s.batch * k, s.lr0 * k
         variants = {
-            "scaled + warmup": base.replace(lr=lr, warmup=s["warmup"], batch_size=batch),
+            "scaled + warmup": base.replace(lr=lr, warmup=s.warmup, batch_size=batch),
             "scaled": base.replace(lr=lr, batch_size=batch),
-            "unscaled": base.replace(lr=s["lr0"], batch_size=batch),
+            "unscaled": base.replace(lr=s.lr0, batch_size=batch),
         }
         configs = [c.replace(seed=i) for c in variants.values() for i in range(seeds)]
         # One call per batch size: its members step together with no padding masks.
         results = engine.train(
-            configs, train.X, train.y, test.X, test.y, log_every=s["epochs"], device=ctx.device
+            configs, train.X, train.y, test.X, test.y, log_every=s.epochs, device=ctx.device
         )
         for j, v in enumerate(VARIANTS):
             chunk = results[j * seeds : (j + 1) * seeds]
@@ -70,22 +84,21 @@ def run(ctx: Context) -> Report:
 
     k_break, k_break_plain = first_break("scaled + warmup"), first_break("scaled")
     holds_to = max([k for k in KS if k_break is None or k < k_break])
-    lr_stable = s["lr0"] * holds_to
+    lr_stable = s.lr0 * holds_to
     i8 = KS.index(8)
     at = k_break_plain if k_break_plain is not None else KS[-1]
     ia = KS.index(at)
     gain = int(np.argmax(mean["scaled"] - mean["scaled + warmup"]))
 
-    ctx.out.mkdir(parents=True, exist_ok=True)
     band = {v: (np.min(errors[v], 1), np.max(errors[v], 1)) for v in VARIANTS}
-    panels(
-        ctx.out / "batch_lr.png",
-        f"Batch size k x {s['batch']} on moons "
-        f"({len(train.X)} points, {s['epochs']} epochs, {seeds} seeds)",
+    plot_panels(
+        ctx.path("batch_lr.png"),
+        f"Batch size k x {s.batch} on moons "
+        f"({len(train.X)} points, {s.epochs} epochs, {seeds} seeds)",
         [
             Panel(
                 "test error (mean; band: min-max over seeds)",
-                f"k (batch = k x {s['batch']})",
+                f"k (batch = k x {s.batch})",
                 "test error",
                 [Series(v, KS, mean[v], "o-", band=band[v]) for v in VARIANTS],
                 logx=True,
@@ -93,11 +106,11 @@ def run(ctx: Context) -> Report:
             ),
             Panel(
                 "peak learning rate",
-                f"k (batch = k x {s['batch']})",
+                f"k (batch = k x {s.batch})",
                 "learning rate",
                 [
-                    Series("scaled: k x lr0", KS, [s["lr0"] * k for k in KS], "o-"),
-                    Series("unscaled: lr0", KS, [s["lr0"]] * len(KS), "s--"),
+                    Series("scaled: k x lr0", KS, [s.lr0 * k for k in KS], "o-"),
+                    Series("unscaled: lr0", KS, [s.lr0] * len(KS), "s--"),
                     Series(
                         f"largest stable (scaled + warmup): {lr_stable:.2g}",
                         KS,
@@ -134,7 +147,7 @@ def run(ctx: Context) -> Report:
         ),
     ]
     rows = "\n".join(
-        f"| {k} | {s['batch'] * k} | {s['lr0'] * k:.3g} | "
+        f"| {k} | {s.batch * k} | {s.lr0 * k:.3g} | "
         + " | ".join(f"{mean[v][i]:.3f} ({diverged[v][i]} NaN)" for v in VARIANTS)
         + " |"
         for i, k in enumerate(KS)
@@ -143,26 +156,49 @@ def run(ctx: Context) -> Report:
         f"Mean test error over {seeds} seeds (NaN: members the engine marked diverged, counted "
         f"as error 0.5):\n\n| k | batch | scaled lr | {' | '.join(VARIANTS)} |\n"
         f"| --- | --- | --- | --- | --- | --- |\n{rows}\n\n"
-        f"Linear scaling with warmup holds up to k = {holds_to} (batch {s['batch'] * holds_to}, "
-        f"lr {lr_stable:.3g}) and breaks at k = {k_break}; without warmup it breaks at "
-        f"k = {k_break_plain}. Why: the scaled learning rate passes the largest one momentum SGD "
-        f"can take on this network, about {lr_stable:.2g} to {2 * lr_stable:.2g}; above it the "
-        "updates overshoot, ReLU units die or the loss overflows (NaN), whatever the batch. "
-        "Beyond the break, not scaling is better than scaling. "
-        f"Warmup lowered the error most at k = {KS[gain]} ({mean['scaled + warmup'][gain]:.3f} "
-        f"against {mean['scaled'][gain]:.3f} without warmup): it lets the net reach flatter "
-        "ground before the peak, but cannot make a peak far past the stable one usable. "
-        "Without scaling, a fixed epoch budget has k times fewer steps "
-        "of the same size, so the error already rises at k = 8 "
-        f"({mean['unscaled'][i8]:.3f} against {reference:.3f}). Single seeds are noisy at the "
+        f"Linear scaling with warmup holds up to k = {holds_to} (batch {s.batch * holds_to}, "
+        f"lr {lr_stable:.3g}) and {_breaks(k_break)}; without warmup it {_breaks(k_break_plain)}. "
+        + (
+            "Why: the scaled learning rate passes the largest one momentum SGD can take on this "
+            f"network, about {lr_stable:.2g} to {2 * lr_stable:.2g}; above it the updates "
+            "overshoot, ReLU units die or the loss overflows (NaN), whatever the batch. "
+            if k_break is not None
+            else ""
+        )
+        + (
+            "Beyond the break, not scaling is better than scaling. "
+            if k_break is not None
+            and all(
+                mean["unscaled"][i] < mean["scaled + warmup"][i]
+                for i, k in enumerate(KS)
+                if k >= k_break
+            )
+            else ""
+        )
+        + (
+            f"Warmup lowered the error most at k = {KS[gain]} "
+            f"({mean['scaled + warmup'][gain]:.3f} against {mean['scaled'][gain]:.3f} without "
+            "warmup): it lets the net reach flatter ground before the peak, but cannot make a "
+            "peak far past the stable one usable. "
+            if mean["scaled"][gain] > mean["scaled + warmup"][gain]
+            else "Warmup lowered the error at no k here. "
+        )
+        + follow(
+            claims[1],
+            "Without scaling, a fixed epoch budget has k times fewer steps of the same size, so "
+            "the error already rises at k = 8 ",
+            "Without scaling a fixed epoch budget has k times fewer steps of the same size, yet "
+            "here the error at k = 8 stays within the tolerance ",
+        )
+        + f"({mean['unscaled'][i8]:.3f} against {reference:.3f}). Single seeds are noisy at the "
         "edge (see the band): one seed may break while others hold."
     )
     method = (
         f"Data: `moons`, {len(train.X)} training and {len(test.X)} test points (seed 0). Model: "
-        f"MLP (32, 32) ReLU, momentum SGD (0.9), cosine decay over {s['epochs']} epochs, "
-        f"{seeds} seeds. Batch k x {s['batch']} for k in {list(KS)}; variants: scaled + warmup "
-        f"(lr k x {s['lr0']}, {s['warmup']} warmup epochs), scaled (lr k x {s['lr0']}), "
-        f"unscaled (lr {s['lr0']}). One engine population per k. Broken: mean test error more "
+        f"MLP (32, 32) ReLU, momentum SGD (0.9), cosine decay over {s.epochs} epochs, "
+        f"{seeds} seeds. Batch k x {s.batch} for k in {list(KS)}; variants: scaled + warmup "
+        f"(lr k x {s.lr0}, {s.warmup} warmup epochs), scaled (lr k x {s.lr0}), "
+        f"unscaled (lr {s.lr0}). One engine population per k. Broken: mean test error more "
         f"than {TOLERANCE} above k = 1's."
     )
     return Report(
@@ -191,7 +227,5 @@ def run(ctx: Context) -> Report:
     )
 
 
-def _seeds(own: int, ctx: Context) -> int:
-    """Quick mode keeps its calibrated seeds (the tests rely on them); the full version takes
-    more when asked (`--seeds`)."""
-    return own if ctx.quick else max(own, ctx.seeds)
+def _breaks(k: int | None) -> str:
+    return f"breaks at k = {k}" if k is not None else f"does not break up to k = {KS[-1]}"

@@ -14,6 +14,8 @@ of training becomes usable. Here, on 2-D points with the population engine:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -21,35 +23,31 @@ from pointlab import engine, generators
 from pointlab.config import TrainConfig
 from pointlab.engine.schedules import lr_table
 from pointlab.experiments.base import Claim, Context, Report
-from pointlab.experiments.figures_b import Panel, Series, panels
+from pointlab.plots.lines import Panel, Series, plot_panels
 from pointlab.splits import split
 
 NAME = "schedules"
-SUMMARY = "constant, step, cosine, warmup and restarts (SGDR; Goyal et al. 2017): curves, warmup"
 
-FULL = dict(
-    n=800,
-    epochs=60,
-    batch=32,
-    lr=0.3,
-    seeds=3,
-    scan_epochs=300,
-    scan_warmup=60,
-    scan_seeds=4,
-    scan_lrs=(0.4, 0.8, 1.2, 1.6, 2.4, 3.2),
-)
+
+@dataclass(frozen=True)
+class Budget:
+    """The five-schedule comparison (n points, epochs, batch, peak lr, seeds) and the warmup
+    scan (its epochs, warmup epochs, seeds and peak learning rates)."""
+
+    n: int = 800
+    epochs: int = 60
+    batch: int = 32
+    lr: float = 0.3
+    seeds: int = 3
+    scan_epochs: int = 300
+    scan_warmup: int = 60
+    scan_seeds: int = 4
+    scan_lrs: tuple[float, ...] = (0.4, 0.8, 1.2, 1.6, 2.4, 3.2)
+
+
+FULL = Budget()
 # Quick: fewer schedule epochs; the scan is the full one at the two peaks where warmup matters.
-QUICK = dict(
-    n=800,
-    epochs=30,
-    batch=32,
-    lr=0.3,
-    seeds=3,
-    scan_epochs=300,
-    scan_warmup=60,
-    scan_seeds=4,
-    scan_lrs=(1.2, 1.6),
-)
+QUICK = Budget(epochs=30, scan_lrs=(1.2, 1.6))
 # Validation accuracy that counts as trained: a nonlinear fit of moons reaches ~1.0, while a run
 # knocked back to an almost linear boundary ends near 0.88-0.91.
 TRAINS = 0.95
@@ -108,14 +106,14 @@ def torch_agreement(epochs: int = 90) -> float:
 
 def run(ctx: Context) -> Report:
     s = QUICK if ctx.quick else FULL
-    seeds = _seeds(s["seeds"], ctx)
+    seeds = ctx.seed_count(s.seeds)
     # 1. The five schedules: overlapping Gaussian blobs (the loss has a floor above 0) and
     # minibatch momentum SGD, whose gradient noise keeps a constant rate above that floor.
     ctx.say("schedules: five schedules")
-    blobs = generators.make("gauss", n=s["n"], noise=0.2, seed=0)
+    blobs = generators.make("gauss", n=s.n, noise=0.2, seed=0)
     train, val, _ = split(blobs, 0.25, 0.25, seed=0)
     base = TrainConfig(
-        hidden=(32, 32), optimizer="momentum", lr=s["lr"], epochs=s["epochs"], batch_size=s["batch"]
+        hidden=(32, 32), optimizer="momentum", lr=s.lr, epochs=s.epochs, batch_size=s.batch
     )
     kinds = schedule_configs(base)
     configs = [c.replace(seed=k) for c in kinds.values() for k in range(seeds)]
@@ -134,16 +132,14 @@ def run(ctx: Context) -> Report:
     # 2. Peak learning rates with and without warmup: separable moons (a nonlinear fit reaches
     # ~1.0), full-batch momentum SGD, cosine after the warmup.
     ctx.say("schedules: warmup scan")
-    moons = generators.make("moons", n=s["n"], seed=0)
+    moons = generators.make("moons", n=s.n, seed=0)
     train, val, _ = split(moons, 0.25, 0.25, seed=0)
-    scan = TrainConfig(
-        hidden=(32,), optimizer="momentum", schedule="cosine", epochs=s["scan_epochs"]
-    )
-    lrs, ss = s["scan_lrs"], _seeds(s["scan_seeds"], ctx)
+    scan = TrainConfig(hidden=(32,), optimizer="momentum", schedule="cosine", epochs=s.scan_epochs)
+    lrs, ss = s.scan_lrs, ctx.seed_count(s.scan_seeds)
     scan_configs = [
         scan.replace(lr=lr, warmup=w, seed=k)
         for lr in lrs
-        for w in (0, s["scan_warmup"])
+        for w in (0, s.scan_warmup)
         for k in range(ss)
     ]
     scan_results = engine.train(
@@ -179,7 +175,6 @@ def run(ctx: Context) -> Report:
     # 3. The schedule functions against torch.optim.lr_scheduler.
     agreement = torch_agreement()
 
-    ctx.out.mkdir(parents=True, exist_ok=True)
     names = list(kinds)
     steps = np.arange(base.epochs)
     lr_series = [Series(n, steps, [lr_table([kinds[n]], e)[0] for e in steps]) for n in names]
@@ -189,10 +184,10 @@ def run(ctx: Context) -> Report:
         )
         for n in names
     ]
-    panels(
-        ctx.out / "schedules.png",
+    plot_panels(
+        ctx.path("schedules.png"),
         f"Five schedules, peak lr {base.lr}, momentum SGD, batch "
-        f"{base.batch_size}, Gaussian blobs ({s['n'] // 2} training points, {seeds} seeds)",
+        f"{base.batch_size}, Gaussian blobs ({s.n // 2} training points, {seeds} seeds)",
         [
             Panel("learning rate per epoch", "epoch", "learning rate", lr_series),
             Panel(
@@ -204,10 +199,10 @@ def run(ctx: Context) -> Report:
             ),
         ],
     )
-    panels(
-        ctx.out / "warmup.png",
-        f"Peak learning rate with and without {s['scan_warmup']} "
-        f"warmup epochs (full batch, cosine, {s['scan_epochs']} epochs, {ss} seeds)",
+    plot_panels(
+        ctx.path("warmup.png"),
+        f"Peak learning rate with and without {s.scan_warmup} "
+        f"warmup epochs (full batch, cosine, {s.scan_epochs} epochs, {ss} seeds)",
         [
             Panel(
                 "validation accuracy at the end (diverged = 0)",
@@ -216,7 +211,7 @@ def run(ctx: Context) -> Report:
                 [
                     Series("no warmup", lrs, [r["val_acc"] for r in no_warm], "o-"),
                     Series(
-                        f"warmup {s['scan_warmup']} epochs", lrs, [r["val_acc"] for r in warm], "s-"
+                        f"warmup {s.scan_warmup} epochs", lrs, [r["val_acc"] for r in warm], "s-"
                     ),
                     Series(f"trained (>= {TRAINS})", lrs, [TRAINS] * len(lrs), ":", "k"),
                 ],
@@ -273,20 +268,27 @@ def run(ctx: Context) -> Report:
         f"{largest['warmup']} with warmup. In 2-D a too-large first step rarely overflows to NaN: "
         "the loss jumps, ReLU units die or the net falls back to an almost linear "
         "boundary (moons: ~0.88 accuracy). So a run counts as failed when it ends below "
-        f"{TRAINS} validation accuracy or diverges, not only on NaN. At still larger peaks warmup "
-        "does not help either: the window where it rescues a run is narrow (about 2x in lr).\n\n"
-        f"Schedules against torch: largest relative difference {agreement:.2e}."
+        f"{TRAINS} validation accuracy or diverges, not only on NaN. "
+        + (
+            "At still larger peaks warmup does not help either: the window where it rescues a "
+            "run is narrow.\n\n"
+            if rescued and any(b["lr"] > max(rescued) and b["trained"] < ss for b in warm)
+            else "\n\n"
+            if rescued
+            else "No peak of this scan failed without warmup and trained with it.\n\n"
+        )
+        + f"Schedules against torch: largest relative difference {agreement:.2e}."
     )
     method = (
-        f"Data: split 50/25/25 train/val/test (seed 0). Schedules: `gauss` ({s['n']} points, "
+        f"Data: split 50/25/25 train/val/test (seed 0). Schedules: `gauss` ({s.n} points, "
         "noise 0.2: overlapping blobs, so the training loss has a floor above 0), MLP (32, 32) "
         f"ReLU, momentum SGD (0.9), peak lr {base.lr}, batch "
         f"{base.batch_size}, {base.epochs} epochs; step: x0.1 every {base.epochs // 3} epochs; "
         f"warmup {base.epochs // 10} epochs; restarts every {base.epochs // 3} epochs; {seeds} "
-        f"seeds; one engine population. Warmup scan: `moons` ({s['n']} points), MLP (32,), full "
+        f"seeds; one engine population. Warmup scan: `moons` ({s.n} points), MLP (32,), full "
         "batch momentum SGD, cosine "
-        f"over {s['scan_epochs']} epochs, peak lr in {list(lrs)}, warmup 0 or "
-        f"{s['scan_warmup']} epochs, {ss} seeds, one population. Torch check: `lr_table` "
+        f"over {s.scan_epochs} epochs, peak lr in {list(lrs)}, warmup 0 or "
+        f"{s.scan_warmup} epochs, {ss} seeds, one population. Torch check: `lr_table` "
         "against StepLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ConstantLR, each also "
         "behind LinearLR in SequentialLR, stepped once per epoch for 90 epochs."
     )
@@ -314,9 +316,3 @@ def run(ctx: Context) -> Report:
             torch_max_rel_diff=agreement,
         ),
     )
-
-
-def _seeds(own: int, ctx: Context) -> int:
-    """Quick mode keeps its calibrated seeds (the tests rely on them); the full version takes
-    more when asked (`--seeds`)."""
-    return own if ctx.quick else max(own, ctx.seeds)

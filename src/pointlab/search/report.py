@@ -29,23 +29,38 @@ def importance(rows: Sequence[TrialRow], params: Sequence[Param]) -> dict[str, f
     if len(done) < 3:
         return {p.name: 0.0 for p in params}
     loss = np.log(np.array([r.value for r in done]))  # (n,)
-    total = float(np.sum((loss - loss.mean()) ** 2)) or 1.0
+    shares = main_effects([r.params for r in done], loss, params, bins=5)
+    return dict(sorted(shares.items(), key=lambda kv: -kv[1]))
+
+
+def main_effects(
+    points: Sequence[dict], values: np.ndarray, params: Sequence[Param], bins: int = 5
+) -> dict[str, float]:
+    """First-order functional ANOVA by binning: Var(E[value | h]) / Var(value) for each
+    hyperparameter h (the correlation ratio eta²), in the order of `params`.
+
+    Ranges are cut into `bins` quantile bins on their search scale (log for log ranges), choices
+    keep their categories. With independent draws (random search) averaging within a bin
+    marginalizes over all the other hyperparameters; a share carries a floor of about
+    (bins - 1) / n from noise alone."""
+    values = np.asarray(values, dtype=float)  # (n,)
+    total = float(np.sum((values - values.mean()) ** 2)) or 1.0
     out = {}
     for p in params:
-        values = [r.params.get(p.name) for r in done]
+        chosen = [point.get(p.name) for point in points]
         if p.kind == "choice":
-            labels = np.array([p.choices.index(v) if v in p.choices else -1 for v in values])
+            labels = np.array([p.choices.index(v) if v in p.choices else -1 for v in chosen])
         else:
-            x = np.array(values, dtype=float)
+            x = np.array(chosen, dtype=float)
             x = np.log(x) if p.log else x
-            edges = np.unique(np.quantile(x, np.linspace(0, 1, 6)[1:-1]))
+            edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)[1:-1]))
             labels = np.searchsorted(edges, x)
         between = sum(
-            (labels == b).sum() * (loss[labels == b].mean() - loss.mean()) ** 2
+            (labels == b).sum() * (values[labels == b].mean() - values.mean()) ** 2
             for b in np.unique(labels)
         )
         out[p.name] = float(between / total)
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+    return out
 
 
 def summary(result, setup, study: str, storage: str) -> dict:
@@ -60,6 +75,9 @@ def summary(result, setup, study: str, storage: str) -> dict:
             "val_loss": _json_number(r.value),
             "val_acc": (r.result or {}).get("val_acc"),
             "best_epoch": (r.result or {}).get("best_epoch"),
+            # Which process trained it (host:pid), and on a Ray cluster which node.
+            "worker": (r.result or {}).get("worker"),
+            "node": (r.result or {}).get("node"),
         }
         for r in result.rows
     ]
@@ -80,7 +98,7 @@ def summary(result, setup, study: str, storage: str) -> dict:
             "best_epoch": result.best.result["best_epoch"],
         },
         "retrain": {
-            "config": {k: v for k, v in result.config.to_dict().items() if k != "extra"},
+            "config": result.config.to_dict(),
             "n_train": result.n_train,
             "epochs": result.config.epochs,
         },

@@ -171,7 +171,7 @@ def _field_kind(name: str, where: str) -> str:
     if name in ("depth", "width"):
         return "int"
     hints = typing.get_type_hints(TrainConfig)
-    fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in ("extra", "hidden")]
+    fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "hidden"]
     if name not in fields:
         known = ", ".join([*ARCH_NAMES, *fields])
         raise UserError(f"{where}: unknown name {name!r}; searchable: {known}")

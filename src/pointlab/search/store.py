@@ -58,34 +58,41 @@ def one_line(error: BaseException) -> str:
     return text[0] if text else type(reason).__name__
 
 
+def open_storage(url: str, **options) -> RDBStorage:
+    """Optuna's RDB storage at `url` (SQLite, PostgreSQL, any SQLAlchemy URL), its tables made if
+    new. Several processes may open a new database at once: the one that loses the race to create
+    the schema (an IntegrityError on SQLite, IntegrityError or ProgrammingError on PostgreSQL)
+    waits and opens what the winner made."""
+    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    for attempt in range(5):
+        try:
+            with warnings.catch_warnings():  # heartbeat_interval is "experimental"
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(url, engine_kwargs=engine_kwargs, **options)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            time.sleep(0.5 * (attempt + 1))
+        except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
+            raise UserError(
+                f"--storage {url}: cannot open the study database ({one_line(error)})"
+            ) from None
+    raise UserError(f"--storage {url}: cannot create the study tables")
+
+
 class Store:
     def __init__(self, url: str, study_name: str, *, stale_after: int = 60) -> None:
         if stale_after < 5:
             raise UserError(f"--stale-after must be at least 5 seconds, got {stale_after}")
         self.url, self.study_name = url, study_name
-        engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-        for attempt in range(5):
-            try:
-                with warnings.catch_warnings():  # heartbeat_interval is "experimental"
-                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                    self.storage = RDBStorage(
-                        url,
-                        engine_kwargs=engine_kwargs,
-                        # SQLite keeps heartbeats to the second: leave a few beats of slack.
-                        heartbeat_interval=max(1, stale_after // 5 - 1),
-                        grace_period=stale_after,
-                        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
-                    )
-                break
-            except sqlalchemy.exc.IntegrityError:
-                # Two processes made the schema of a new database at once; the other won.
-                time.sleep(0.5 * (attempt + 1))
-            except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
-                raise UserError(
-                    f"--storage {url}: cannot open the study database ({one_line(error)})"
-                ) from None
-        else:
-            raise UserError(f"--storage {url}: cannot create the study tables")
+        with warnings.catch_warnings():  # the callback is "experimental"
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry = RetryHeartbeatStaleTrialCallback()
+        self.storage = open_storage(
+            url,
+            # SQLite keeps heartbeats to the second: leave a few beats of slack.
+            heartbeat_interval=max(1, stale_after // 5 - 1),
+            grace_period=stale_after,
+            heartbeat_stale_trial_callback=retry,
+        )
         self.study: optuna.Study | None = None
         self._held: set[int] = set()
         self._lock = threading.Lock()

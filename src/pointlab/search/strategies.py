@@ -22,9 +22,9 @@ import numpy as np
 import optuna
 
 from pointlab.config import TrainConfig
+from pointlab.search import STRATEGIES as STRATEGIES  # where it was before
 from pointlab.search.space import Param, apply_params, grid
 
-STRATEGIES = ("grid", "random", "tpe", "halving")
 ETA = 3  # halving keeps the best third at each rung
 
 

@@ -3,9 +3,10 @@ only and kept in the study store; then the best configuration retrained on all t
 and tested once.
 
 Data: the test part (`--test FILE`, or a stratified share of the data) is set aside before anything
-trains and is read once, by `final_test`, after the choice; it never reaches the store or the
-choice. The rest is split once into train / validation, or into K folds (`cv`): the K folds of a
-trial are K members of one population, each with its own training and validation indices.
+trains and is read once, by the retrain (`training.train`), after the choice; it never reaches the
+store or the choice. The rest is split once into train / validation, or into K folds (`cv`): the
+K folds of a trial are K members of one population, each with its own training and validation
+indices.
 
 A trial's score is its validation loss (mean over folds) at its best logged epoch; that epoch is
 kept, and the retrain runs that many epochs (constant learning rate; other schedules keep their
@@ -23,21 +24,28 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import optuna
 import torch
 
-from pointlab import engine
+from pointlab import engine, training
 from pointlab.checkpoint import TrainedModel
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.engine.models import Architecture
 from pointlab.errors import UserError
+from pointlab.runs import RunResult, RunSpec, SweepChoice
 from pointlab.search import strategies
 from pointlab.search.space import Param, apply_params
 from pointlab.search.store import Store, TrialRow
 from pointlab.splits import kfold, split
+from pointlab.training import RunData
+
+if TYPE_CHECKING:
+    from pointlab.search.ray_cluster import RayCluster
 
 # progress(finished trials, planned trials, epoch, epochs of the population now training)
 Progress = Callable[[int, int, int, int], None]
@@ -69,7 +77,7 @@ class SweepSetup:
             "space": [p.spec for p in self.params],
             "strategy": self.strategy,
             "trials": self.n_trials,
-            "fixed": _plain(self.base.to_dict()),
+            "fixed": self.base.to_dict(),
             "cv": self.cv,
             "val_fraction": self.val_fraction,
             "seed": self.seed,
@@ -95,12 +103,33 @@ class Split:
 class SweepResult:
     rows: list[TrialRow]  # one per planned trial
     best: TrialRow
-    config: TrainConfig  # the best configuration as retrained
-    model: TrainedModel  # retrained on all the training data
-    history: dict  # the retrain's training curve
-    n_train: int  # points it was retrained on
-    test: dict  # {"loss", "accuracy", "n"} on the test data, measured once
+    run: RunResult  # the best configuration retrained on all the training data, tested once
     created: bool  # this process created the study
+
+    @property
+    def config(self) -> TrainConfig:
+        """The best configuration as retrained."""
+        return self.run.spec.config
+
+    @property
+    def model(self) -> TrainedModel:
+        return self.run.model
+
+    @property
+    def history(self) -> dict:
+        """The retrain's training curve."""
+        return self.run.history
+
+    @property
+    def n_train(self) -> int:
+        """Points the best configuration was retrained on."""
+        return len(self.run.data.train)
+
+    @property
+    def test(self) -> dict:
+        """{"loss", "accuracy", "n"} on the test data, measured once."""
+        assert self.run.test is not None  # a sweep always sets test data apart
+        return self.run.test.to_dict()
 
 
 def make_split(data: Dataset, test: Dataset | None, setup: SweepSetup) -> tuple[Split, Dataset]:
@@ -115,7 +144,13 @@ def make_split(data: Dataset, test: Dataset | None, setup: SweepSetup) -> tuple[
         folds = kfold(data, setup.cv, seed=setup.seed)
         return Split(data, data.X, data.y, [f[0] for f in folds], [f[1] for f in folds]), test
     train, val, _ = split(data, setup.val_fraction, 0.0, seed=setup.seed)
-    if len(val) == 0 or len(train) == 0:
+    counts = train.class_counts()
+    if (counts == 0).any():
+        raise UserError(
+            f"--val-fraction {setup.val_fraction:g} leaves no training points of class "
+            f"{int((counts == 0).argmax())}; lower it"
+        )
+    if len(val) == 0:
         raise UserError("the validation split is empty: raise --val-fraction or use --cv K")
     n = len(train)
     X, y = np.concatenate([train.X, val.X]), np.concatenate([train.y, val.y])
@@ -131,25 +166,65 @@ def run_sweep(
     device: str = "cpu",
     batch: int | None = None,
     progress: Progress | None = None,
+    cluster: RayCluster | None = None,
+    columns: str | None = None,
 ) -> SweepResult:
-    """Plan or join the study, train every trial not yet finished, then retrain and test."""
+    """Plan or join the study, train every trial not yet finished, then retrain and test.
+
+    `columns` is recorded in the best run's spec (the loader option `data` was read with)."""
     record = setup.record(data, test)
+    test_file = test.source if test is not None else None
     split_, test = make_split(data, test, setup)
     slots = strategies.plan(setup.strategy, setup.params, setup.n_trials, setup.seed, setup.base)
     sampler = strategies.sampler(setup.strategy, setup.seed, len(slots))
     distributions = {p.name: p.distribution() for p in setup.params}
     created = store.open(record, slots, distributions, sampler)
-    run_trials(setup, split_, store, device=device, batch=batch, progress=progress)
+    run_trials(setup, split_, store, device=device, batch=batch, progress=progress, cluster=cluster)
     rows = store.rows()
     best = choose(rows)
-    config = retrain_config(best)
-    model, history = retrain(config, split_.dev, device, setup.log_every)
-    test_metrics = final_test(model, test)
-    return SweepResult(rows, best, config, model, history, len(split_.dev), test_metrics, created)
+    spec = retrain_spec(setup, retrain_config(best), data, test_file, device, columns)
+    choice = SweepChoice(
+        trial=best.slot,
+        params=best.params,
+        val_loss=float(best.value or math.inf),
+        val_acc=best.result["val_acc"] if best.result else math.nan,
+        retrained_on=len(split_.dev),
+    )
+    prepared = RunData(data, split_.dev, None, test)  # as training.prepare(spec) would split it
+    run = training.train(spec, prepared, sweep=choice)
+    return SweepResult(rows, best, run, created)
 
 
-def run_trials(setup, split_: Split, store: Store, *, device, batch, progress) -> None:
-    """Claim and train trials until every slot is finished (here or by other processes)."""
+def retrain_spec(
+    setup: SweepSetup,
+    config: TrainConfig,
+    data: Dataset,
+    test_file: str | None,
+    device: str,
+    columns: str | None,
+) -> RunSpec:
+    """The retrain as a RunSpec: all the training data (the file less its test share, or all of it
+    beside a test file), no validation; its config.json repeats the retrain."""
+    return RunSpec(
+        config=config,
+        data=_path(data.source),
+        columns=columns,
+        val_fraction=0.0,
+        split_seed=setup.seed,
+        n_classes=data.n_classes,
+        test=_path(test_file) if test_file else None,
+        device=str(engine.resolve_device(device)),
+        log_every=setup.log_every,
+        test_fraction=0.0 if test_file else setup.test_fraction,
+    )
+
+
+def run_trials(
+    setup, split_: Split, store: Store, *, device, batch, progress, cluster=None
+) -> None:
+    """Claim and train trials until every slot is finished (here, on a Ray cluster, or by other
+    processes)."""
+    train_claimed = cluster.train_claimed if cluster is not None else _train_claimed
     distributions = {p.name: p.distribution() for p in setup.params}
     cap = batch or (8 if setup.strategy == "tpe" else MAX_MEMBERS)
     with store.heartbeat():
@@ -164,15 +239,33 @@ def run_trials(setup, split_: Split, store: Store, *, device, batch, progress) -
                 time.sleep(1.0)
                 continue
             try:
-                _train_claimed(setup, split_, store, claimed, device, progress)
+                train_claimed(setup, split_, store, claimed, device, progress)
             except KeyboardInterrupt:
                 store.release([t for t in claimed if t.number not in _finished(store)])
                 raise
 
 
-def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
-    """Train claimed trials, one population per architecture (split to fit memory)."""
+@dataclass
+class Job:
+    """One population to train: claimed trials of one architecture, each with its K folds."""
+
+    trials: list[int]  # indices into the claimed list
+    configs: list[TrainConfig]  # one per member: trial-major, then fold
+    train_index: list[np.ndarray]
+    val_index: list[np.ndarray]
+    n_classes: int
+    log_every: int
+    epochs: int
+    folds: int
+    rungs: list[int]  # successive halving's rungs (empty otherwise)
+    known: dict[int, list[float]]  # validation losses already seen at each rung
+
+
+def plan_jobs(setup, split_: Split, store: Store, claimed, device, per_job=None) -> list[Job]:
+    """The claimed trials as populations, one per architecture, split to fit memory (or into
+    `per_job(n_members_of_group)` trials a population, when a cluster spreads them)."""
     K = len(split_.train_index)
+    n_classes = int(split_.y.max()) + 1
     configs = [apply_params(setup.base, t.params) for t in claimed]
     groups: dict[tuple, list[int]] = {}
     for i, config in enumerate(configs):
@@ -183,40 +276,73 @@ def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
         else []
     )
     known = _rung_losses(store.rows(), rungs)
+    jobs = []
     for members in groups.values():
-        arch = Architecture(
-            configs[members[0]].hidden, configs[members[0]].activation, int(split_.y.max()) + 1
-        )
+        arch = Architecture(configs[members[0]].hidden, configs[members[0]].activation, n_classes)
         per_pop = max(1, members_that_fit(arch, len(split_.X), device) // K)
+        if per_job is not None:
+            per_pop = min(per_pop, per_job(len(members)))
         for start in range(0, len(members), per_pop):
             chunk = members[start : start + per_pop]
-            pop_configs = [configs[i] for i in chunk for _ in range(K)]  # trial-major, then fold
-            callback = _callback(store, progress, setup.base.epochs, len(chunk), K, rungs, known)
-            results = engine.train_population(
-                pop_configs,
-                split_.X,
-                split_.y,
-                train_index=[split_.train_index[k] for _ in chunk for k in range(K)],
-                val_index=[split_.val_index[k] for _ in chunk for k in range(K)],
-                n_classes=int(split_.y.max()) + 1,
-                device=device,
-                log_every=setup.log_every,
-                callback=callback,
+            jobs.append(
+                Job(
+                    trials=chunk,
+                    configs=[configs[i] for i in chunk for _ in range(K)],
+                    train_index=[split_.train_index[k] for _ in chunk for k in range(K)],
+                    val_index=[split_.val_index[k] for _ in chunk for k in range(K)],
+                    n_classes=n_classes,
+                    log_every=setup.log_every,
+                    epochs=setup.base.epochs,
+                    folds=K,
+                    rungs=rungs,
+                    known=known,
+                )
             )
-            for j, i in enumerate(chunk):
-                value, pruned, attrs = score(results[j * K : (j + 1) * K])
-                attrs["result"]["worker"] = WORKER
-                store.finish(claimed[i], value, pruned, attrs)
-            if progress:
-                progress(*store.counts(), setup.base.epochs, setup.base.epochs)
+    return jobs
 
 
-def _callback(store, progress, epochs, n_trials, K, rungs, known):
-    state = {"counts": store.counts()}  # read once per population: the store is not free
+def train_job(job: Job, X: np.ndarray, y: np.ndarray, device: str, progress=None) -> list[dict]:
+    """Train one job's population; per trial, the attrs `score` makes (value, pruned, attrs)."""
+    callback = _callback(progress, job.epochs, len(job.trials), job.folds, job.rungs, job.known)
+    results = engine.train_population(
+        job.configs,
+        X,
+        y,
+        train_index=job.train_index,
+        val_index=job.val_index,
+        n_classes=job.n_classes,
+        device=device,
+        log_every=job.log_every,
+        callback=callback,
+    )
+    K = job.folds
+    return [score(results[j * K : (j + 1) * K]) for j in range(len(job.trials))]
 
+
+def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
+    """Train claimed trials here, one population per architecture (split to fit memory)."""
+    for job in plan_jobs(setup, split_, store, claimed, device):
+        report = _epoch_progress(progress, store.counts()) if progress else None
+        for i, (value, pruned, attrs) in zip(
+            job.trials, train_job(job, split_.X, split_.y, device, report), strict=True
+        ):
+            attrs["result"]["worker"] = WORKER
+            store.finish(claimed[i], value, pruned, attrs)
+        if progress:
+            progress(*store.counts(), setup.base.epochs, setup.base.epochs)
+
+
+def _epoch_progress(progress: Progress, counts: tuple[int, int]):
+    """progress(epoch, epochs) of one population, the trial counts read once before it (the
+    store is not free)."""
+    return lambda epoch, epochs: progress(*counts, epoch, epochs)
+
+
+def _callback(progress, epochs, n_trials, K, rungs, known):
+    # `known` is shared by the populations of one claim here (a Ray task gets its own copy).
     def callback(epoch: int, metrics: dict) -> list[int]:
         if progress:
-            progress(*state["counts"], epoch, epochs)
+            progress(epoch, epochs)
         if epoch not in rungs:
             return []
         val = metrics["val_loss"].reshape(n_trials, K).mean(1)  # (trials,)
@@ -269,7 +395,7 @@ def score(folds: list[engine.MemberResult]) -> tuple[float, bool, dict]:
     }
     history = {"epoch": [int(e) for e in epochs]}
     history.update({k: [float(f"{v:.6g}") for v in c] for k, c in curves.items()})
-    config = _plain(folds[0].config.to_dict())
+    config = folds[0].config.to_dict()
     return value, status == "pruned", {"config": config, "result": result, "history": history}
 
 
@@ -290,21 +416,6 @@ def retrain_config(best: TrialRow) -> TrainConfig:
     if config.schedule == "constant":
         config = config.replace(epochs=int(best.result["best_epoch"]))
     return config.replace(early_stopping=None)
-
-
-def retrain(config: TrainConfig, dev: Dataset, device: str, log_every: int):
-    """(model, history) of the config trained on all of `dev`, no validation."""
-    (result,) = engine.train(
-        [config], dev.X, dev.y, n_classes=dev.n_classes, device=device, log_every=log_every
-    )
-    state = {k: v.detach().cpu() for k, v in result.final_state.items()}
-    return TrainedModel(config, dev.n_classes, state), result.history
-
-
-def final_test(model: TrainedModel, test: Dataset) -> dict:
-    """The one look at the test data, after the choice is made."""
-    accuracy = float(np.mean(model.predict(test.X) == test.y))
-    return {"loss": model.loss(test.X, test.y), "accuracy": accuracy, "n": len(test)}
 
 
 def members_that_fit(arch: Architecture, n_points: int, device: str) -> int:
@@ -334,5 +445,7 @@ def _digest(data: Dataset) -> str:
     return f"{len(data)} points, sha256 {h.hexdigest()[:16]}"
 
 
-def _plain(config: dict) -> dict:
-    return {k: v for k, v in config.items() if k != "extra"}
+def _path(source: str) -> str:
+    """A loaded file's absolute path; a generated data set's description as it is."""
+    path = Path(source)
+    return str(path.resolve()) if path.exists() else source

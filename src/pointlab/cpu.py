@@ -1,4 +1,7 @@
-"""How the commands set up the CPU for training: threads, and the C allocator.
+"""How a front end sets up the CPU for training: threads, and the C allocator.
+
+The commands (and the book's `src/train.py`) call `tune_cpu` once before training; library
+functions never do, since a process embedding pointlab owns its threads.
 
 Threads: the cores that are idle right now.
 
@@ -11,6 +14,8 @@ A user who sets OMP_NUM_THREADS decides instead.
 Allocator: a population's activations are megabytes, allocated and freed every step. glibc hands
 blocks over 128 KiB straight back to the kernel, so every step paid page faults on fresh memory;
 keeping them in the heap (as MALLOC_MMAP_THRESHOLD_ would) made a 32-member step 20-25% faster.
+
+Not here: the training itself (`pointlab.engine`).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # from glibc's malloc.h
 
@@ -36,6 +43,8 @@ def idle_cores() -> int:
 
 def choose_cpu_threads(device: torch.device | str) -> int:
     """Set torch's CPU threads for a training command; returns the number used."""
+    import torch  # here, so that importing this module stays light
+
     if "OMP_NUM_THREADS" in os.environ or torch.device(device).type != "cpu":
         return torch.get_num_threads()
     threads = idle_cores()
@@ -59,6 +68,8 @@ def keep_freed_memory() -> bool:
 
 def tune_cpu(device: torch.device | str) -> int:
     """Threads and allocator for a training command; returns the number of threads."""
+    import torch
+
     if torch.device(device).type == "cpu":
         keep_freed_memory()
     return choose_cpu_threads(device)

@@ -1,0 +1,143 @@
+"""The playground's ASGI app: the page, its static files, the CSV upload and the live WebSocket.
+
+    GET  /                the page (static/index.html)
+    GET  /static/...      the page's scripts and styles, only from this package's static/ folder
+    POST /api/upload      a CSV (at most 5 MB), parsed by `pointlab.data.load_csv` only: the
+                          points as JSON, or the loader's one-line error
+    WS   /ws              one tab's session (session.py): settings and buttons in, frames out
+
+Every request passes `GuardMiddleware` (security.py) first.
+
+Not here: training (`session.py`, `live.py`), the command line (`pointlab.cli.play_cmd`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from pointlab.data import load_csv
+from pointlab.errors import UserError
+from pointlab.web.security import GuardMiddleware, json_error, read_limited
+from pointlab.web.session import Session
+from pointlab.web.settings import MAX_CLASSES, MAX_POINTS
+
+MAX_MESSAGE = 2 * 1024 * 1024  # characters of one WebSocket message (5000 points fit easily)
+STATIC = Path(str(resources.files("pointlab.web") / "static"))
+
+
+def create_app(host: str = "127.0.0.1", runs_root: str | Path = "runs") -> Starlette:
+    """The app for a server bound to `host`; exports go into `runs_root`."""
+    root = Path(runs_root)
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"))
+
+    async def upload(request: Request) -> Response:
+        name = _safe_name(request.query_params.get("name", "upload.csv"))
+        try:
+            body = await read_limited(request)
+            dataset = await asyncio.to_thread(_parse_csv, body, name)
+        except UserError as error:
+            return json_error(str(error), 413 if "larger than" in str(error) else 400)
+        return JSONResponse(
+            {
+                "name": name,
+                "X": dataset.X.astype(float).tolist(),
+                "y": dataset.y.tolist(),
+                "n_classes": dataset.n_classes,
+            }
+        )
+
+    async def live(websocket: WebSocket) -> None:
+        await websocket.accept()
+        loop = asyncio.get_running_loop()
+        outbox: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
+
+        def send(message: dict[str, Any]) -> None:  # called by the session's worker thread
+            text = json.dumps(message, allow_nan=False)
+            try:
+                loop.call_soon_threadsafe(outbox.put_nowait, (text, message["type"] == "frame"))
+            except RuntimeError:  # the server is shutting down: nobody is listening
+                session.close()
+
+        session = Session(send, root)
+
+        async def sender() -> None:
+            while True:
+                text, is_frame = await outbox.get()
+                await websocket.send_text(text)
+                if is_frame:
+                    session.frame_sent()
+
+        task = asyncio.create_task(sender())
+        try:
+            while True:
+                text = await websocket.receive_text()
+                message = _message(text)
+                if message is None:
+                    send({"type": "error", "message": "messages must be JSON objects under 2 MB"})
+                else:
+                    session.submit(message)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            session.close()  # closing the tab stops its training
+            task.cancel()
+
+    routes = [
+        Route("/", page),
+        Route("/api/upload", upload, methods=["POST"]),
+        WebSocketRoute("/ws", live),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, bound=host)])
+
+
+def _message(text: str) -> dict[str, Any] | None:
+    if len(text) > MAX_MESSAGE:
+        return None
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def _safe_name(name: str) -> str:
+    """The uploaded file's own name, for messages only: no folders, plain characters."""
+    base = re.split(r"[\\/]", name)[-1]
+    safe = re.sub(r"[^A-Za-z0-9._ -]", "_", base).strip(" .")[:80]
+    return safe or "upload.csv"
+
+
+def _parse_csv(body: bytes, name: str):
+    """The points of an uploaded CSV, by the same loader as `pointlab train`; its errors name
+    the uploaded file (not the temporary copy) and the line."""
+    with tempfile.TemporaryDirectory(prefix="pointlab-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(body)
+        try:
+            dataset = load_csv(path)
+        except UserError as error:
+            raise UserError(str(error).replace(str(path), name)) from None
+    if len(dataset) > MAX_POINTS:
+        raise UserError(f"{name}: {len(dataset)} points; the playground takes at most {MAX_POINTS}")
+    if dataset.n_classes > MAX_CLASSES:
+        raise UserError(
+            f"{name}: {dataset.n_classes} classes; the playground takes at most {MAX_CLASSES}"
+        )
+    return dataset

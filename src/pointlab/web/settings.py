@@ -1,0 +1,245 @@
+"""The playground's settings: what the page's URL and controls hold, checked and made typed.
+
+Keys are named as the `pointlab train` flags (`lr`, `layers`, `batch-size`, `val-fraction`, ...),
+so `?data=spiral&classes=3&layers=16,16&activation=tanh&lr=0.03` reads like a command line. Values
+arrive as text (from the URL) or numbers (from the page); every one is checked here and every
+training option through `TrainConfig`, and all faults come back in one `UserError` line that
+names the setting. The server's limits (members, points, epochs, widths) are checked here too.
+
+Compare mode: `compare=lr=0.003 0.03 0.3; layers=8 16,16` varies one or two settings over
+whitespace-separated values; their product is the population (at most `MAX_MEMBERS`).
+
+Not here: making the points (`pointlab.generators`, `pointlab.data`), training (`live.py`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pointlab.config import ACTIVATIONS, LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig
+from pointlab.errors import UserError
+
+GENERATORS = ("linear", "curve", "random", "circle", "xor", "gauss", "spiral", "moons")
+BOOK_FILES = ("linear.csv", "curve.csv", "random.csv")  # shipped in pointlab/web/book/
+UPLOAD = "upload"  # the points came from the page (a CSV upload), not from a recipe
+
+# Limits of a server that anyone with the page can drive: a population this size trains at
+# interactive speed on a laptop CPU.
+MAX_MEMBERS = 64
+MAX_POINTS = 5000
+MAX_EPOCHS = 100_000
+MAX_WIDTH = 256
+MAX_LAYERS = 6
+MAX_CLASSES = 10
+
+# The playground's defaults: a set that needs a hidden layer, and a net that learns it in seconds.
+DEFAULTS: dict[str, str] = {
+    "data": "spiral",
+    "points": "200",
+    "classes": "2",
+    "noise": "",  # empty: the generator's own default
+    "label-noise": "0",
+    "data-seed": "0",
+    "val-fraction": "0.2",
+    "layers": "16,16",
+    "activation": "tanh",
+    "dropout": "0",
+    "optimizer": "adam",
+    "lr": "0.03",
+    "momentum": "0.9",
+    "weight-decay": "0",
+    "schedule": "constant",
+    "warmup": "0",
+    "batch-size": "full",
+    "loss": "bce",
+    "epochs": "2000",
+    "seed": "0",
+    "compare": "",
+}
+# Settings that compare mode may vary, with the TrainConfig field each one sets.
+VARIABLE = {
+    "lr": "lr",
+    "layers": "hidden",
+    "activation": "activation",
+    "dropout": "dropout",
+    "optimizer": "optimizer",
+    "momentum": "momentum",
+    "weight-decay": "weight_decay",
+    "schedule": "schedule",
+    "warmup": "warmup",
+    "batch-size": "batch_size",
+    "loss": "loss",
+    "seed": "seed",
+}
+
+
+@dataclass(frozen=True)
+class DataRecipe:
+    """Where the points come from: a generator with its parameters, a book file, or the page."""
+
+    kind: str  # a generator, a book file name, or UPLOAD
+    n: int
+    classes: int
+    noise: float | None  # None: the generator's default
+    label_noise: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Checked settings: the data, its split and one TrainConfig per member."""
+
+    data: DataRecipe
+    val_fraction: float
+    members: tuple[TrainConfig, ...]
+    labels: tuple[str, ...]  # one short label per member ("lr=0.03 layers=16,16"), "" for one
+    axes: tuple[tuple[str, tuple[str, ...]], ...]  # compare mode's (key, values), () without
+    settings: dict[str, str]  # every key, normalized text: what the page puts in its URL
+
+
+def parse(raw: dict[str, Any]) -> Setup:
+    """Check every setting; one UserError naming each bad one."""
+    unknown = sorted(set(raw) - set(DEFAULTS))
+    if unknown:
+        raise UserError(f"unknown settings: {', '.join(unknown)}")
+    text = {k: str(raw[k]).strip() if raw.get(k) is not None else v for k, v in DEFAULTS.items()}
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in text.items():
+        if key == "compare":
+            continue
+        try:
+            values[key] = _value(key, value)
+        except ValueError as error:
+            problems.append(f"{key}: {error}")
+    axes: list[tuple[str, tuple[str, ...]]] = []
+    try:
+        axes = _axes(text["compare"])
+        for key, options in axes:
+            for option in options:
+                _value(key, option)
+    except ValueError as error:
+        problems.append(f"compare: {error}")
+    if problems:
+        raise UserError("; ".join(problems))
+
+    kind = values["data"]
+    if kind in ("linear", "curve", "random") and values["classes"] != 2:
+        raise UserError(f"classes: the {kind} data set has exactly 2 classes")
+    recipe = DataRecipe(
+        kind,
+        values["points"],
+        values["classes"],
+        values["noise"],
+        values["label-noise"],
+        values["data-seed"],
+    )
+    base = {field: values[key] for key, field in VARIABLE.items()}
+    base["epochs"] = values["epochs"]
+    members, labels = [], []
+    for combo in itertools.product(*(options for _, options in axes)):
+        fields = dict(base)
+        for (key, _), option in zip(axes, combo, strict=True):
+            fields[VARIABLE[key]] = _value(key, option)
+        try:
+            members.append(TrainConfig(**fields))
+        except UserError as error:
+            raise UserError(str(error).replace("bad training config: ", "")) from None
+        labels.append(
+            " ".join(f"{key}={option}" for (key, _), option in zip(axes, combo, strict=True))
+        )
+    normalized = {k: v for k, v in text.items()}
+    normalized["compare"] = "; ".join(f"{k}={' '.join(v)}" for k, v in axes)
+    return Setup(
+        recipe, values["val-fraction"], tuple(members), tuple(labels), tuple(axes), normalized
+    )
+
+
+def _axes(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """'lr=0.01 0.1; layers=8 16,16' -> [('lr', ('0.01', '0.1')), ('layers', ('8', '16,16'))]."""
+    axes: list[tuple[str, tuple[str, ...]]] = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        key, equals, options = part.partition("=")
+        key = key.strip()
+        if not equals or key not in VARIABLE:
+            raise ValueError(
+                f"{part!r}: write SETTING=VALUE VALUE ... with a setting among "
+                f"{', '.join(VARIABLE)}"
+            )
+        values = tuple(options.split())
+        if not values:
+            raise ValueError(f"{key}: give at least one value")
+        if any(k == key for k, _ in axes):
+            raise ValueError(f"{key} is varied twice")
+        axes.append((key, values))
+    if len(axes) > 2:
+        raise ValueError("vary one or two settings, not more")
+    members = math.prod(len(v) for _, v in axes)
+    if members > MAX_MEMBERS:
+        raise ValueError(f"{members} members; the limit is {MAX_MEMBERS}")
+    return axes
+
+
+def _value(key: str, text: str) -> Any:
+    """One setting's value from its text; ValueError with a short reason."""
+    if key == "data":
+        if text not in (*GENERATORS, *BOOK_FILES, UPLOAD):
+            raise ValueError(f"{text!r} is not one of {', '.join(GENERATORS + BOOK_FILES)}")
+        return text
+    if key in ("activation", "optimizer", "schedule", "loss"):
+        choices = {"activation": ACTIVATIONS, "optimizer": OPTIMIZERS}.get(key) or (
+            SCHEDULES if key == "schedule" else LOSSES
+        )
+        if text not in choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+    if key == "layers":
+        if text.lower() in ("", "none", "0"):
+            return ()
+        widths = tuple(_integer(w, 1, MAX_WIDTH) for w in text.split(","))
+        if len(widths) > MAX_LAYERS:
+            raise ValueError(f"{len(widths)} hidden layers; the limit is {MAX_LAYERS}")
+        return widths
+    if key == "batch-size":
+        return None if text in ("full", "") else _integer(text, 1, MAX_POINTS)
+    if key == "noise":
+        return None if text == "" else _number(text, 0.0, 10.0)
+    limits: dict[str, tuple[str, float, float]] = {
+        "points": ("int", 4, MAX_POINTS),
+        "classes": ("int", 2, MAX_CLASSES),
+        "label-noise": ("float", 0.0, 1.0),
+        "data-seed": ("int", 0, 2**31 - 1),
+        "seed": ("int", 0, 2**31 - 1),
+        "val-fraction": ("float", 0.0, 0.9),
+        "dropout": ("float", 0.0, 0.99),
+        "lr": ("float", 0.0, 10.0),
+        "momentum": ("float", 0.0, 0.999),
+        "weight-decay": ("float", 0.0, 10.0),
+        "warmup": ("int", 0, MAX_EPOCHS),
+        "epochs": ("int", 1, MAX_EPOCHS),
+    }
+    kind, low, high = limits[key]
+    return _integer(text, int(low), int(high)) if kind == "int" else _number(text, low, high)
+
+
+def _integer(text: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ValueError(f"{value} is outside {low}..{high}")
+    return value
+
+
+def _number(text: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{text} is outside {low:g}..{high:g}")
+    return value

@@ -1,0 +1,148 @@
+"""Real servers for the cluster tests: a throwaway PostgreSQL and a two-node local Ray cluster.
+
+Both start from this machine's binaries in temporary directories and are stopped by what the
+test started (PostgreSQL by its data directory, Ray by the process groups of its own nodes),
+never by a name-wide kill that would reach other people's servers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+RAY = str(Path(sys.executable).parent / "ray")
+RAY_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AUTH_MODE": "disabled",
+    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",  # else every worker builds a new virtual environment
+}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    """A PostgreSQL server on 127.0.0.1 and a free port with one database; yields its URL.
+
+    PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user, in a
+    directory made with mkdtemp (pytest's tmp_path is not reachable by that user)."""
+    root = Path(tempfile.mkdtemp(prefix="pointlab-pg-"))
+    as_root = os.geteuid() == 0
+    user = "postgres" if as_root else None
+    if as_root:
+        shutil.chown(root, user="postgres")
+    port = free_port()
+    data, log = root / "data", root / "server.log"
+
+    def run(*argv: str) -> None:
+        subprocess.run(argv, user=user, cwd=root, check=True, capture_output=True, timeout=120)
+
+    try:
+        run(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
+        run(
+            str(PG_BIN / "pg_ctl"),
+            *("-D", str(data), "-l", str(log), "-w", "start"),
+            *("-o", f"-h 127.0.0.1 -p {port} -k {root} -c max_connections=200"),
+        )
+        try:
+            run(
+                str(PG_BIN / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "pointlab",
+            )
+            yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/pointlab"
+        finally:
+            run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _start_node(argv: list[str], log: Path) -> subprocess.Popen:
+    """`ray start` in a new process session: the daemons it leaves behind keep its process group,
+    so the group id stops exactly this node."""
+    env = {**os.environ, **RAY_ENV}
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [RAY, "start", *argv],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    if process.wait(timeout=240) != 0:
+        raise RuntimeError(f"ray start failed: {log.read_text()[-2000:]}")
+    return process
+
+
+def _stop_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def ray_cluster(cpus: int = 1, nodes: int = 2) -> Iterator[str]:
+    """A head node on 127.0.0.2 and (nodes=2) a second node on 127.0.0.3, `cpus` CPUs each; yields
+    the head's address. (127.0.0.1 would be replaced by the machine's address.)"""
+    temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray puts sockets there
+    port = free_port("127.0.0.2")
+    address = f"127.0.0.2:{port}"
+    common = ["--num-cpus", str(cpus), "--disable-usage-stats", "--object-store-memory", "80000000"]
+    groups = []
+    try:
+        head = _start_node(
+            [
+                "--head",
+                "--node-ip-address",
+                "127.0.0.2",
+                "--port",
+                str(port),
+                "--include-dashboard",
+                "false",
+                "--temp-dir",
+                str(temp),
+                *common,
+            ],
+            temp / "head.log",
+        )
+        groups.append(head.pid)
+        if nodes < 2:
+            yield address
+            return
+        node = _start_node(
+            ["--address", address, "--node-ip-address", "127.0.0.3", *common],
+            temp / "node.log",
+        )
+        groups.append(node.pid)
+        yield address
+    finally:
+        for pgid in reversed(groups):
+            _stop_group(pgid)
+        shutil.rmtree(temp, ignore_errors=True)

@@ -1,0 +1,196 @@
+"""Sweeps beyond one machine, with real servers: a PostgreSQL study shared by worker processes (one
+killed with SIGKILL), a two-node Ray cluster, and Optuna's dashboard over a study."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+
+import servers
+from pointlab.cli import main
+
+pytestmark = pytest.mark.slow
+
+CURVE = str(Path(__file__).resolve().parents[1] / "data" / "curve.csv")
+POINTLAB = str(Path(sys.executable).parent / "pointlab")
+SMALL = ["--space", "lr=loguniform(1e-3,3e-1)", "--layers", "8", "--device", "cpu", "--json"]
+
+
+def _command(out: Path, *extra: str) -> list[str]:
+    return [POINTLAB, "sweep", CURVE, *SMALL, "--out", str(out), *extra]
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    if not (servers.PG_BIN / "initdb").exists():
+        pytest.skip(f"no PostgreSQL binaries in {servers.PG_BIN} (apt-get install postgresql)")
+    with servers.postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'study.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def _trials(url: str, study: str) -> list[optuna.trial.FrozenTrial]:
+    storage = optuna.storages.RDBStorage(url)
+    return optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+
+
+def _wait_until(condition, processes, timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        for p in processes:
+            assert p.poll() is None, p.stderr.read()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_three_workers_share_a_study_one_killed_and_a_rerun_finishes_it(storage, tmp_path):
+    study = f"shared-{uuid.uuid4().hex[:8]}"
+    optuna.storages.RDBStorage(storage)  # the schema once, before several workers start
+    argv = [
+        *("--trials", "24", "--epochs", "1500", "--batch", "2", "--stale-after", "5"),
+        *("--storage", storage, "--study", study),
+    ]
+    workers = [
+        subprocess.Popen(
+            _command(tmp_path / f"w{i}", *argv),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+
+    def complete() -> int:
+        try:
+            return sum(t.state.name == "COMPLETE" for t in _trials(storage, study))
+        except KeyError:  # the study is not created yet
+            return 0
+
+    _wait_until(lambda: complete() >= 4, workers)
+    workers[0].send_signal(signal.SIGKILL)  # it always holds trials: it claims 2 at a time
+    workers[0].wait()
+    at_kill = {t.number for t in _trials(storage, study) if t.state.name == "RUNNING"}
+    for worker in workers[1:]:
+        worker.communicate(timeout=300)
+        assert worker.returncode == 0
+    rerun = subprocess.run(_command(tmp_path / "rerun", *argv), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+
+    trials = _trials(storage, study)
+    complete_by_slot: dict[int, list[int]] = {}
+    for t in trials:
+        if t.state.name == "COMPLETE":
+            complete_by_slot.setdefault(t.user_attrs["slot"], []).append(t.number)
+    assert sorted(complete_by_slot) == list(range(24))  # every slot finished ...
+    assert all(len(numbers) == 1 for numbers in complete_by_slot.values())  # ... exactly once
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert failed, "the killed worker left no trial to re-queue"
+    # What it held at the kill went stale and ran again elsewhere, with the same parameters.
+    assert {t.number for t in failed} <= at_kill
+    for t in failed:
+        (again,) = complete_by_slot[t.user_attrs["slot"]]
+        assert again > t.number and trials[again].params == t.params
+    summary = json.loads(rerun.stdout)
+    assert len(summary["trials"]) == 24
+    workers_seen = {t["worker"] for t in summary["trials"]}
+    assert len(workers_seen) >= 2 and all(":" in w for w in workers_seen)  # host:pid
+
+
+@pytest.fixture(scope="module")
+def ray_address():
+    pytest.importorskip("ray")
+    with servers.ray_cluster(cpus=1) as address:
+        yield address
+
+
+def test_a_sweep_on_a_two_node_ray_cluster_equals_the_same_sweep_in_process(
+    ray_address, tmp_path, monkeypatch
+):
+    for key, value in servers.RAY_ENV.items():
+        monkeypatch.setenv(key, value)
+    argv = ["--trials", "8", "--epochs", "300"]
+    on_ray = subprocess.run(
+        _command(tmp_path / "ray", *argv, "--ray", ray_address),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert on_ray.returncode == 0, on_ray.stderr
+    ray_summary = json.loads(on_ray.stdout)
+    assert main(["sweep", CURVE, *SMALL, "--out", str(tmp_path / "here"), *argv]) == 0
+    here = json.loads((tmp_path / "here" / "sweep.json").read_text())
+
+    assert all(t["state"] == "complete" for t in ray_summary["trials"])
+    assert {t["node"] for t in ray_summary["trials"]} == {"127.0.0.2", "127.0.0.3"}
+    assert [t["params"] for t in ray_summary["trials"]] == [t["params"] for t in here["trials"]]
+    for a, b in zip(ray_summary["trials"], here["trials"], strict=True):
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-4)
+        assert a["node"] is not None and b["node"] is None
+    assert ray_summary["best"]["trial"] == here["best"]["trial"]
+
+
+def test_without_ray_a_sweep_never_imports_it(tmp_path):
+    code = (
+        "import sys; from pointlab.cli import main; "
+        f"status = main({['sweep', CURVE, *SMALL, '--out', str(tmp_path / 'o'), '--trials', '2', '--epochs', '20']!r}); "  # noqa: E501
+        "assert status == 0; print('ray' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_dashboard_serves_optunas_page_and_lists_the_study(tmp_path):
+    db = tmp_path / "study.db"
+    storage = f"sqlite:///{db}"
+    sweep = ["sweep", CURVE, *SMALL, "--out", str(tmp_path / "o"), "--trials", "2"]
+    assert main([*sweep, "--epochs", "20", "--storage", storage, "--study", "mine"]) == 0
+    port = servers.free_port()
+    server = subprocess.Popen(
+        [POINTLAB, "dashboard", "--storage", storage, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+
+        def get(path: str) -> bytes:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(base + path, timeout=5) as response:
+                        assert response.status == 200
+                        return response.read()
+                except OSError:
+                    assert server.poll() is None, server.stderr.read()
+                    assert time.monotonic() < deadline
+                    time.sleep(0.3)
+
+        assert b"<html" in get("/dashboard").lower()
+        studies = json.loads(get("/api/studies"))["study_summaries"]
+        assert [s["study_name"] for s in studies] == ["mine"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_dashboard_refuses_a_missing_database(tmp_path, capsys):
+    assert main(["dashboard", "--storage", f"sqlite:///{tmp_path / 'none.db'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such database file" in err[0]
