@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from pointlab import csvtable
 from pointlab.cli import main
 from pointlab.data import Dataset, load_csv, save_csv
 from pointlab.errors import UserError
@@ -221,3 +222,65 @@ def test_a_directory_is_refused(tmp_path, capsys):
         load_csv(tmp_path)
     assert main(["data", "show", str(tmp_path), "-o", str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+# The loader reads in chunks and takes numpy's fast path only for chunks of the common shape; every
+# case must come out the same whatever the chunk size, good files and bad.
+@pytest.mark.parametrize(
+    ("content", "columns", "words", "line"),
+    [case[1:] for case in BAD if case[1] is not None],
+    ids=[case[0] for case in BAD if case[1] is not None],
+)
+def test_bad_files_same_message_in_small_chunks(
+    tmp_path, monkeypatch, content, columns, words, line
+):
+    path = write(tmp_path, content, "bad.csv")
+    with pytest.raises(UserError) as whole:
+        load_csv(path, columns)
+    monkeypatch.setattr(csvtable, "CHUNK_BYTES", 7)
+    with pytest.raises(UserError) as chunked:
+        load_csv(path, columns)
+    assert str(chunked.value) == str(whole.value)
+
+
+def big_file(tmp_path: Path, rows: int = 30_000) -> tuple[Path, np.ndarray]:
+    rng = np.random.default_rng(1)
+    table = np.column_stack([rng.normal(size=(rows, 2)), rng.integers(0, 3, rows)])
+    path = tmp_path / "big.csv"
+    np.savetxt(path, table, fmt="%.18e", delimiter=",")
+    return path, table
+
+
+def test_a_large_file_in_many_chunks_reads_exactly_and_reports_progress(tmp_path, monkeypatch):
+    path, table = big_file(tmp_path)
+    monkeypatch.setattr(csvtable, "CHUNK_BYTES", 100_000)  # 23 chunks
+    seen: list[tuple[int, int]] = []
+    data = load_csv(path, progress=lambda done, total: seen.append((done, total)))
+    assert np.array_equal(data.X, table[:, :2].astype(np.float32))
+    assert np.array_equal(data.y, table[:, 2].astype(np.int64)) and data.n_classes == 3
+    size = path.stat().st_size
+    assert len(seen) > 20 and seen[-1] == (size, size)
+    assert all(a[0] < b[0] for a, b in zip(seen, seen[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (lambda row: row.replace(b"e", b"_", 1), "x '"),
+        (lambda row: row + b",7", "expected 3 comma-separated columns, found 4"),
+        (lambda row: b"nan" + row[row.index(b",") :], "NaN and infinity are not allowed"),
+        (lambda row: row[: row.rindex(b",")] + b",0.5", "label 0.5 is not a class"),
+        (lambda row: b'"1e39"' + row[row.index(b",") :], "too large"),
+    ],
+    ids=["text", "extra-column", "nan", "half-label", "huge-quoted"],
+)
+def test_a_fault_deep_in_a_large_file_names_its_line(tmp_path, monkeypatch, damage, words):
+    path, _ = big_file(tmp_path)
+    lines = path.read_bytes().split(b"\n")
+    lines[100:100] = [b"", b"# a comment", b"  "]  # blank and comment lines shift the numbers
+    lines[25_002] = damage(lines[25_002])  # the file's line 25,003
+    path.write_bytes(b"\r\n".join(lines))  # and CRLF line ends
+    monkeypatch.setattr(csvtable, "CHUNK_BYTES", 100_000)
+    with pytest.raises(UserError) as caught:
+        load_csv(path)
+    assert str(caught.value).startswith(f"{path}:25003: ") and words in str(caught.value)

@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import load_file, safe_open, save
 
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.engine.models import Architecture, to_sequential
 from pointlab.errors import UserError
+from pointlab.io import write_atomic
 
 FORMAT_VERSION = 1
 
@@ -97,10 +98,10 @@ def save_model(path: str | Path, config: TrainConfig, state: dict, n_classes: in
         "config": config.to_json(),
         "n_classes": str(n_classes),
     }
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=metadata)
-    tmp.replace(path)  # never leave a half-written model behind
-    return path
+    # Bytes first, then one atomic write: never a half-written model, and the file gets the
+    # umask's mode (safetensors' own save_file makes every file 0600).
+    blob = save({k: v.contiguous() for k, v in state.items()}, metadata=metadata)
+    return write_atomic(path, lambda file: file.write(blob))
 
 
 def load_model(path: str | Path) -> TrainedModel:

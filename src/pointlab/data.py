@@ -19,6 +19,9 @@ Loader rules (anything else is refused with a `UserError` naming the file, the l
   and K >= 2. A gap (labels {0, 2}) is refused rather than kept as an empty class: it is nearly
   always a mistake, such as labels numbered from 1, and an empty class could never be learned.
 
+Reading is one pass over the file in chunks, at C speed for the usual file (`pointlab.csvtable`),
+with the same messages for every bad one.
+
 Not here: generators (`pointlab.generators`), train/validation/test splits (`pointlab.splits`).
 """
 
@@ -31,14 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pointlab.csvtable import Progress, read_table
 from pointlab.errors import UserError
 from pointlab.io import write_atomic  # also importable from here, as before
-
-# A plain decimal number; stricter than float(), which also takes "1_000", "nan", "infinity" and
-# digits of other scripts ("１").
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,7 @@ class Dataset:
     n_classes: int
     name: str  # short, for titles: the file stem or the generator kind
     source: str  # where it came from: a path, or the generator call that made it
+    columns: str | None = None  # "X,Y,LABEL": the header names it was read from, if any
 
     def __post_init__(self) -> None:
         # Programming errors, not user errors: the loader and generators always build it right.
@@ -68,7 +67,12 @@ class Dataset:
     def subset(self, indices: np.ndarray, name: str | None = None) -> Dataset:
         """The points at `indices` (int (M,)), keeping n_classes and the source."""
         return Dataset(
-            self.X[indices], self.y[indices], self.n_classes, name or self.name, self.source
+            self.X[indices],
+            self.y[indices],
+            self.n_classes,
+            name or self.name,
+            self.source,
+            self.columns,
         )
 
 
@@ -78,131 +82,116 @@ def save_csv(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
     return write_atomic(path, lambda file: np.savetxt(file, table, fmt="%.18e", delimiter=","))
 
 
-def load_csv(path: str | os.PathLike[str], columns: str | None = None) -> Dataset:
-    """Read a CSV of labelled points (see the module docstring for the rules).
+def load_csv(
+    path: str | os.PathLike[str],
+    columns: str | None = None,
+    progress: Progress | None = None,
+    *,
+    known: str | None = None,
+) -> Dataset:
+    """Read a CSV of labelled points (see the module docstring for the rules), in one pass.
 
     `columns` is "X,Y,LABEL": three header names or 0-based column indices (negative ones count
-    from the end). Without it the last three columns are x, y and the label.
+    from the end). Without it, `known` (a run's own columns: header names, or indices) picks them
+    when given and the file can be read that way, and otherwise the last three columns are x, y
+    and the label. `progress(done, total)` is called with the bytes read after each chunk.
     """
     path = Path(path)
-    rows = _read_rows(path)  # [(line number, fields)], blank and comment lines gone
-    first = rows[0][0]
-    header: list[str] | None = None
-    if all(not _is_number(field) for field in rows[0][1]):
-        header = rows[0][1]
-        rows = rows[1:]
-        if not rows:
-            raise UserError(f"{path}: has a header line but no data rows")
-    width = len(header) if header is not None else len(rows[0][1])
-    picked = _pick_columns(path, columns, header, width, first)
 
-    values = np.empty((len(rows), 3), dtype=np.float64)  # (N, 3): x, y, label
-    for row, (number, fields) in enumerate(rows):
-        if len(fields) != width:
-            raise UserError(
-                f"{path}:{number}: expected {width} comma-separated columns, found {len(fields)}"
-            )
-        for j, (column, role) in enumerate(zip(picked, ("x", "y", "label"), strict=True)):
-            values[row, j] = _parse_number(path, number, fields[column], role)
+    def choose(header: list[str] | None, width: int, first: int) -> list[int]:
+        if columns is None and known is not None:
+            if _all_indices(known):
+                return _pick_columns(path, known, header, width, first)
+            if header is not None:
+                return _by_known_names(path, known, header, 3)
+        return _pick_columns(path, columns, header, width, first)
 
-    lines = [number for number, _ in rows]
+    table = read_table(path, choose, ("x", "y", "label"), progress)
+    values = table.values  # (N, 3): x, y, label
+    names = None
+    if table.header is not None:
+        names = ",".join(table.header[c] for c in table.columns)
     return Dataset(
         X=values[:, :2].astype(np.float32),
-        y=_labels(path, values[:, 2], lines),
+        y=_labels(path, values[:, 2], table.lines),
         n_classes=int(values[:, 2].max()) + 1,
         name=path.stem,
         source=str(path),
+        columns=names,
     )
 
 
-def load_points(path: str | os.PathLike[str], columns: str | None = None) -> np.ndarray:
-    """float32 (N, 2) points from a CSV with or without labels, checked as `load_csv` checks.
+def load_points(
+    path: str | os.PathLike[str],
+    columns: str | None = None,
+    progress: Progress | None = None,
+    *,
+    known: str | None = None,
+) -> np.ndarray:
+    """The points float32 (N, 2) of a CSV, labelled or not, to predict them; the columns:
 
-    `columns` is "X,Y" or "X,Y,LABEL" (header names or 0-based indices; a label column is not
-    read). Without it: x, y of a two-column file, else the first two of the last three columns
-    (the book's x, y, label, any labels ignored).
+    - `columns` "X,Y" (or "X,Y,LABEL", the label unused): header names or indices;
+    - else, when the file has a header: the names in `known` (a run's own "X,Y,LABEL"), or the
+      columns named x and y; a header with neither is refused rather than guessed;
+    - else (no header): two columns are x, y; more are read as the loader reads them (the last
+      three are x, y, label), or by the indices in `known`.
     """
     path = Path(path)
-    rows = _read_rows(path)
-    first = rows[0][0]
-    header: list[str] | None = None
-    if all(not _is_number(field) for field in rows[0][1]):
-        header = rows[0][1]
-        rows = rows[1:]
-        if not rows:
-            raise UserError(f"{path}: has a header line but no data rows")
-    width = len(header) if header is not None else len(rows[0][1])
-    if columns is None:
-        if width < 2:
-            raise UserError(f"{path}:{first}: found 1 column; need x, y (and optionally a label)")
-        picked = [0, 1] if width == 2 else [width - 3, width - 2]
-    else:
-        names = [name.strip() for name in columns.split(",")]
-        if len(names) not in (2, 3) or not all(names):
-            raise UserError(f"--columns {columns!r}: give X,Y or X,Y,LABEL (names or indices)")
-        picked = [_column(path, name, header, width) for name in names[:2]]
-        if picked[0] == picked[1]:
-            raise UserError(f"--columns {columns!r}: x and y must be two different columns")
-    points = np.empty((len(rows), 2), dtype=np.float64)  # (N, 2)
-    for row, (number, fields) in enumerate(rows):
-        if len(fields) != width:
+
+    def choose(header: list[str] | None, width: int, first: int) -> list[int]:
+        if columns is not None:
+            names = [name.strip() for name in columns.split(",")]
+            if len(names) not in (2, 3) or not all(names):
+                raise UserError(
+                    f"--columns {columns!r}: give the columns X,Y (or X,Y,LABEL), names or indices"
+                )
+            return _pick_columns(path, ",".join(names), header, width, first, len(names))[:2]
+        if header is not None:
+            if known is not None and not _all_indices(known):
+                return _by_known_names(path, known, header, 2)
+            if header.count("x") == 1 and header.count("y") == 1:
+                return [header.index("x"), header.index("y")]
+            if width != 2:
+                raise UserError(
+                    f"{path}: cannot tell which columns are x and y (header: {', '.join(header)}); "
+                    "give --columns X,Y"
+                )
+            return [0, 1]
+        if width == 2:
+            return [0, 1]
+        if known is not None and _all_indices(known):
+            return _pick_columns(path, known, None, width, first)[:2]
+        return _pick_columns(path, None, None, width, first)[:2]
+
+    table = read_table(path, choose, ("x", "y"), progress)
+    return table.values.astype(np.float32)
+
+
+def _all_indices(columns: str) -> bool:
+    return all(re.fullmatch(r"[+-]?\d+", name.strip()) for name in columns.split(","))
+
+
+def _by_known_names(path: Path, known: str, header: list[str], count: int) -> list[int]:
+    """The first `count` columns of a run's own "X,Y,LABEL" names, found in this file's header."""
+    names = [name.strip() for name in known.split(",")][:count]
+    for name, role in zip(names, ("x", "y", "label"), strict=False):
+        if header.count(name) != 1:
             raise UserError(
-                f"{path}:{number}: expected {width} comma-separated columns, found {len(fields)}"
+                f"{path}: the run was trained on columns {known}, but {role} column {name!r} is "
+                f"not in this file's header ({', '.join(header)}); give --columns"
             )
-        for j, role in enumerate(("x", "y")):
-            points[row, j] = _parse_number(path, number, fields[picked[j]], role)
-    return points.astype(np.float32)
-
-
-def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Non-blank, non-comment lines as (1-based line number, stripped fields)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a CSV file") from None
-    except OSError as error:
-        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
-    if not data:
-        raise UserError(f"{path}: the file is empty")
-    if b"\0" in data:
-        raise UserError(f"{path}: looks like a binary file (it has NUL bytes), not a CSV text file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not UTF-8 text; is it a binary file?") from None
-
-    rows = []
-    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            if "\r" in stripped:
-                raise UserError(f"{path}:{number}: stray carriage return (old Mac line ends?)")
-            rows.append((number, [_unquote(field) for field in stripped.split(",")]))
-    if not rows:
-        raise UserError(f"{path}: no data rows (only blank or comment lines)")
-    return rows
-
-
-def _unquote(field: str) -> str:
-    """The field without spaces around it and without one pair of double quotes, which some
-    writers put around every value."""
-    field = field.strip()
-    if len(field) >= 2 and field[0] == field[-1] == '"':
-        field = field[1:-1].strip()
-    return field
-
-
-def _is_number(field: str) -> bool:
-    return bool(_NUMBER.fullmatch(field) or _NOT_FINITE.fullmatch(field))
+    return [header.index(name) for name in names]
 
 
 def _pick_columns(
-    path: Path, columns: str | None, header: list[str] | None, width: int, first: int
+    path: Path,
+    columns: str | None,
+    header: list[str] | None,
+    width: int,
+    first: int,
+    count: int = 3,
 ) -> list[int]:
-    """Indices (3,) of the x, y and label columns; `first` is the first row's line number."""
+    """Indices (count,) of the x, y (and label) columns; `first` is the first row's line number."""
     if columns is None:
         if width < 3:
             raise UserError(
@@ -211,47 +200,32 @@ def _pick_columns(
             )
         return [width - 3, width - 2, width - 1]
     names = [name.strip() for name in columns.split(",")]
-    if len(names) != 3 or not all(names):
+    if len(names) != count or not all(names):
         raise UserError(f"--columns {columns!r}: give three columns X,Y,LABEL (names or indices)")
-    picked = [_column(path, name, header, width) for name in names]
-    if len(set(picked)) != 3:
-        raise UserError(f"--columns {columns!r}: x, y and label must be three different columns")
+    picked = []
+    for name in names:
+        if re.fullmatch(r"[+-]?\d+", name):
+            index = int(name)
+            if not -width <= index < width:
+                raise UserError(
+                    f"{path}: column index {index} is out of range: the file has {width} columns "
+                    f"(0 to {width - 1})"
+                )
+            picked.append(index % width)
+        elif header is None:
+            raise UserError(f"{path}: column {name!r} given by name, but the file has no header")
+        elif header.count(name) != 1:
+            found = "is not in" if name not in header else "appears twice in"
+            raise UserError(f"{path}: column {name!r} {found} the header ({', '.join(header)})")
+        else:
+            picked.append(header.index(name))
+    if len(set(picked)) != count:
+        what = "x, y and label must be three" if count == 3 else "x and y must be two"
+        raise UserError(f"--columns {columns!r}: {what} different columns")
     return picked
 
 
-def _column(path: Path, name: str, header: list[str] | None, width: int) -> int:
-    """The index of one column given by header name or 0-based index (negative: from the end)."""
-    if re.fullmatch(r"[+-]?\d+", name):
-        index = int(name)
-        if not -width <= index < width:
-            raise UserError(
-                f"{path}: column index {index} is out of range: the file has {width} columns "
-                f"(0 to {width - 1})"
-            )
-        return index % width
-    if header is None:
-        raise UserError(f"{path}: column {name!r} given by name, but the file has no header")
-    if header.count(name) != 1:
-        found = "is not in" if name not in header else "appears twice in"
-        raise UserError(f"{path}: column {name!r} {found} the header ({', '.join(header)})")
-    return header.index(name)
-
-
-def _parse_number(path: Path, line: int, field: str, role: str) -> float:
-    if not field:
-        raise UserError(f"{path}:{line}: empty value for {role}")
-    if _NOT_FINITE.fullmatch(field):
-        raise UserError(f"{path}:{line}: {role} is {field!r}; NaN and infinity are not allowed")
-    if not _NUMBER.fullmatch(field):
-        hint = " (separate values with commas)" if re.search(r"[;\t ]", field) else ""
-        raise UserError(f"{path}:{line}: {role} {field!r} is not a number{hint}")
-    value = float(field)
-    if role != "label" and abs(value) > _FLOAT32_MAX:
-        raise UserError(f"{path}:{line}: {role} {field} is too large (beyond float32)")
-    return value
-
-
-def _labels(path: Path, labels: np.ndarray, lines: list[int]) -> np.ndarray:
+def _labels(path: Path, labels: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """Check labels (float64 (N,)) are classes 0 .. K-1, all present, K >= 2; return int64 (N,)."""
     bad = (labels < 0) | (labels != np.round(labels))
     if bad.any():

@@ -29,6 +29,9 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], objec
     try:
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
+            # mkstemp makes 0600: a new file gets the umask's mode, a replaced one keeps its own
+            mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+            os.chmod(tmp, mode)
             with os.fdopen(handle, "wb") as file:
                 write(file)
             os.replace(tmp, path)
@@ -38,3 +41,9 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], objec
     except OSError as error:
         raise UserError(f"{path}: cannot write: {error.strerror or error}") from None
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it back at once
+    os.umask(mask)
+    return mask

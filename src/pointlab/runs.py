@@ -33,10 +33,12 @@ from pointlab.io import write_atomic
 
 if TYPE_CHECKING:
     from pointlab.checkpoint import Score, TrainedModel
+    from pointlab.data import Dataset
 
 FORMAT_VERSION = 1
 CONFIG, METRICS, MODEL = "config.json", "metrics.csv", "model.safetensors"
 BOUNDARY, LOSS = "boundary.png", "loss.png"
+SHOWN_POINTS = 4_000  # at most this many points drawn in boundary.png
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc")
 METRICS_NAMES = METRIC_COLUMNS[1:]
 
@@ -59,6 +61,11 @@ class RunSpec:
     device: str = "cpu"  # the device it ran on (resolved: never "auto")
     log_every: int = 100
     test_fraction: float = 0.0  # share of `data` held out as test data when no `test` file
+    names: str | None = None  # "X,Y,LABEL": the training file's header names of those columns
+
+    def known_columns(self) -> str | None:
+        """How to find this run's columns in another file: header names, else --columns."""
+        return self.names or self.columns
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -97,7 +104,9 @@ class RunResult:
     stopped_epoch: int
     best_epoch: int | None = None  # at the lowest validation loss (None without validation)
     wall_time: float = 0.0
-    weights: str = "final"  # which weights the model holds: "final" or "best"
+    weights: str = "final"  # which weights the model holds, in words ("best, from epoch 40")
+    weights_epoch: int = 0  # the epoch of the weights the model holds
+    extra_steps: int = 0  # minibatch steps past `weights_epoch` (a stop in the middle of an epoch)
     test: Score | None = None  # measured once, at the end, when the spec has test data
     sweep: SweepChoice | None = None  # set for a sweep's `best`
     path: Path | None = None  # the run directory, once written
@@ -125,6 +134,8 @@ class RunResult:
         return {
             "status": self.status,
             "stopped_epoch": self.stopped_epoch,
+            "weights_epoch": self.weights_epoch,  # the epoch of the saved weights
+            "weights_extra_steps": self.extra_steps,  # minibatch steps past it (a stop mid-epoch)
             "best_epoch": self.best_epoch,
             "wall_time": self.wall_time,
             "n_params": self.n_params,
@@ -178,13 +189,21 @@ def new_run_dir(dataset_name: str, root: str | Path = "runs") -> Path:
 
 
 def claim_run_dir(path: str | Path) -> Path:
-    """Use `path` as the run directory: create it, or accept an existing one that holds no run
-    (never overwrite a run: what was written stays)."""
+    """Use `path` as the run directory: create it, or accept an existing empty one (never write
+    over a run, or over files of the user's own: what was there stays)."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UserError(f"{path}: exists and is not a directory")
     if (path / CONFIG).exists() or (path / MODEL).exists():
         raise UserError(f"{path}: already holds a run; give another --out")
+    if path.is_dir():
+        theirs = sorted(p.name for p in path.iterdir())
+        if theirs:
+            shown = ", ".join(theirs[:3]) + (", ..." if len(theirs) > 3 else "")
+            raise UserError(
+                f"{path}: is not empty ({shown}) and is not a run; give a new or empty --out "
+                "directory (nothing was written)"
+            )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -192,6 +211,35 @@ def claim_run_dir(path: str | Path) -> Path:
             f"{path}: cannot create the run directory: {error.strerror or error}"
         ) from None
     return path
+
+
+def mark_latest(run_dir: Path) -> Path:
+    """Point `<runs root>/latest` at `run_dir` (a relative symlink, replaced atomically), so the
+    newest run is `runs/latest` and nobody types a time stamp."""
+    link = run_dir.parent / "latest"
+    tmp = run_dir.parent / f".latest.{run_dir.name}.tmp"
+    tmp.unlink(missing_ok=True)
+    try:
+        tmp.symlink_to(run_dir.name)
+        tmp.replace(link)
+    except OSError:  # a file system without symlinks: the printed path still says where it is
+        tmp.unlink(missing_ok=True)
+    return link
+
+
+def discard_unfinished(path: Path, remove_dir: bool) -> None:
+    """Remove what a run that failed before writing its model left in `path` (its config.json and
+    temporary files), and `path` itself when `remove_dir` and nothing else is there. A run whose
+    model was written is kept whole."""
+    if (path / MODEL).exists():
+        return
+    for leftover in [path / CONFIG, *path.glob(".*.tmp")]:
+        leftover.unlink(missing_ok=True)
+    if remove_dir:
+        try:
+            path.rmdir()  # only when empty: never a file of the user's
+        except OSError:
+            pass
 
 
 def write_config(run_dir: Path, spec: RunSpec, result: dict[str, Any] | None = None) -> Path:
@@ -250,12 +298,33 @@ def write_pictures(run_dir: Path, result: RunResult) -> list[Path]:
         from pointlab.training import prepare
 
         data = prepare(result.spec)
-    title = f"{result.describe()} on {data.data.name}, epoch {result.stopped_epoch}"
+    title = f"{result.describe()} on {data.data.name}, epoch {result.weights_epoch}"
     predict = result.model.predict_proba
-    pictures = [plot_boundary(predict, data.train, data.val, run_dir / BOUNDARY, title)]
+    train, val, note = _sample(data.train, data.val, result.spec.config.seed)
+    pictures = [plot_boundary(predict, train, val, run_dir / BOUNDARY, title + note)]
     if result.history["epoch"]:
         pictures.append(plot_history(result.history, run_dir / LOSS, title))
     return pictures
+
+
+def _sample(train: Dataset, val: Dataset | None, seed: int) -> tuple[Any, Any, str]:
+    """At most SHOWN_POINTS points for the picture, a random sample of each set in proportion;
+    and a title note saying so when it is a sample (a 2.7 M-point scatter takes minutes)."""
+    import numpy as np
+
+    total = len(train) + (len(val) if val is not None else 0)
+    if total <= SHOWN_POINTS:
+        return train, val, ""
+    rng = np.random.default_rng(seed)
+
+    def part(data: Dataset) -> Dataset:
+        keep = max(1, round(len(data) * SHOWN_POINTS / total))
+        return data.subset(np.sort(rng.choice(len(data), keep, replace=False)))
+
+    shown_val = part(val) if val is not None else None
+    shown = len(part_train := part(train)) + (len(shown_val) if shown_val is not None else 0)
+    note = f"\npoints: a random {shown:,} of {total:,} (accuracy on those shown)"
+    return part_train, shown_val, note
 
 
 def read_metrics(run_dir: str | Path) -> dict[str, list[float]]:

@@ -15,6 +15,7 @@ bars and summaries (`pointlab.cli`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,13 +80,16 @@ def train(
     run_dir: str | Path | None = None,
     callback: engine.Callback | None = None,
     sweep: SweepChoice | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> RunResult:
     """Train `spec` (on `data`, or on `prepare(spec)`) and return what it produced.
 
     With `run_dir` (an existing directory), config.json is written before training starts, so even
     a crashed run says what it was, and the whole run directory when it ends. `callback` is the
     engine's (epoch, metrics) progress callback. Ctrl-C raises `RunInterrupted` with the result so
-    far, written like a finished one.
+    far, written like a finished one; so does `stop()` returning True (polled at every epoch and
+    step: `pointlab train` turns SIGINT/SIGTERM into it). A diverged run keeps its last finite
+    weights (`status` "diverged").
     """
     data = data if data is not None else prepare(spec)
     if run_dir is not None:
@@ -102,6 +106,7 @@ def train(
             device=spec.device,
             log_every=spec.log_every,
             callback=callback,
+            stop=stop,
         )
         interrupted = False
     except engine.PopulationInterrupted as stop:
@@ -127,11 +132,23 @@ def _result(
         stopped_epoch=member.stopped_epoch,
         best_epoch=member.best_epoch,
         wall_time=member.wall_time,
-        weights="best" if member.state is member.best_state else "final",
+        weights=_which_weights(member),
+        weights_epoch=member.weights_epoch,
+        extra_steps=member.extra_steps,
         test=model.score(data.test) if data.test is not None else None,
         sweep=sweep,
         data=data,
     )
+
+
+def _which_weights(member: engine.MemberResult) -> str:
+    if member.status == "diverged":
+        return f"the last finite ones, from epoch {member.weights_epoch}"
+    if member.state is member.best_state:
+        return f"best, from epoch {member.weights_epoch}"
+    if member.extra_steps:
+        return f"epoch {member.weights_epoch} + {member.extra_steps} steps"
+    return f"final, from epoch {member.weights_epoch}"
 
 
 def _check_classes(train: Dataset, spec: RunSpec) -> None:

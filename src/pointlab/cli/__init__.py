@@ -10,6 +10,7 @@ Every subcommand module exposes:
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from importlib import import_module
 
@@ -64,7 +65,21 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     except KeyboardInterrupt:
         print("pointlab: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        # A study database failing mid-sweep (a server gone, a full disk): one line, as for
+        # every other error, not SQLAlchemy's three (the SQL and a help link).
+        if not type(error).__module__.startswith("sqlalchemy"):
+            raise
+        from pointlab.search.store import one_line
+
+        print(f"pointlab: error: the study database failed: {one_line(error)}", file=sys.stderr)
+        return 2
 
 
 def entry() -> None:
-    sys.exit(main())
+    status = main()
+    # The work is done and written: a late Ctrl-C or SIGTERM must not turn the exit status into a
+    # traceback from interpreter shutdown.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(status)

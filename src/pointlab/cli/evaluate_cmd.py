@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 from rich.console import Console
@@ -31,31 +32,48 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="print one JSON object (loss, accuracy, n, confusion, ...) (default: a table)",
     )
-    add_columns(p, default="the run's --columns, else the last three")
+    add_columns(
+        p, default="the run's own columns, by name in a file with a header; else the last three"
+    )
     p.set_defaults(func=run)
 
 
 def evaluate(run_dir: str, csv: str, columns: str | None = None) -> dict:
     """The numbers `pointlab evaluate` prints, as a dict."""
     run = load_run(run_dir)
-    data = load_csv(csv, columns if columns is not None else run.spec.columns)
+    data = load_csv(csv, columns, known=run.spec.known_columns())
     k = run.model.n_classes
     if data.n_classes > k:
         raise UserError(
             f"{csv}: has labels up to {data.n_classes - 1}; the model knows {k} classes"
         )
+    notes = []
+    if data.n_classes < k:
+        # Possible (a file may hold only some classes) but often the wrong file: say so.
+        notes.append(
+            f"warning: {csv} has {data.n_classes} classes (labels 0 to {data.n_classes - 1}), "
+            f"the model {k}; is this the kind of data the model was trained on?"
+        )
     score = run.model.score(data)
     predicted = run.model.predict(data.X)  # (N,)
     confusion = np.zeros((k, k), dtype=np.int64)  # (true, predicted)
     np.add.at(confusion, (data.y, predicted), 1)
+    loss = score.loss
+    if not np.isfinite(loss):
+        notes.append(
+            f"loss is {'null' if np.isnan(loss) else loss}: the model's outputs are not finite "
+            "on this file (weights of a run that diverged?)"
+        )
     return {
         "run": str(run_dir),
         "file": str(csv),
         "n": score.n,
-        "loss": score.loss,
+        "loss": loss if np.isfinite(loss) else None,  # JSON has no NaN or infinity
         "accuracy": score.accuracy,
         "confusion": confusion.tolist(),
         "n_classes": k,
+        "file_classes": data.n_classes,
+        "notes": notes,
     }
 
 
@@ -63,13 +81,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
     numbers = evaluate(args.run_dir, args.csv, args.columns)
+    for note in numbers["notes"]:
+        print(f"pointlab: {note}", file=sys.stderr)
     if args.json:
         console.print_json(json.dumps(numbers)) if console.is_terminal else print(
             json.dumps(numbers)
         )
         return 0
     console.print(
-        f"{numbers['file']}: {numbers['n']} points, loss {numbers['loss']:.6g}, "
+        f"{numbers['file']}: {numbers['n']} points, loss {_number(numbers['loss'])}, "
         f"accuracy {numbers['accuracy']:.2%}",
         markup=False,
         highlight=False,
@@ -83,3 +103,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         table.add_row(str(label), *(str(count) for count in row))
     console.print(table)
     return 0
+
+
+def _number(value: float | None) -> str:
+    return "not a number (see above)" if value is None else f"{value:.6g}"

@@ -1,7 +1,9 @@
 """`pointlab predict RUN_DIR FILE.csv -o OUT.csv`: a trained run's predictions for new points.
 
-The input may be labelled (the book's x, y, label; labels are ignored) or just x, y. The output has
-a header row: x, y, p1 (the probability of label 1; for K > 2 classes p0 .. p{K-1}), predicted.
+The input may be labelled (the book's x, y, label; labels are ignored) or just x, y. Its columns:
+`--columns`, else the run's own columns by header name, else x, y by position
+(`pointlab.data.load_points`). The output has a header row: x, y, p1 (the probability of label 1;
+for K > 2 classes p0 .. p{K-1}), predicted.
 """
 
 from __future__ import annotations
@@ -29,12 +31,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory made by pointlab train")
     p.add_argument("csv", metavar="FILE.csv", help="points: x, y (and optionally a label)")
     p.add_argument("-o", "--output", metavar="OUT.csv", required=True, help="file to write")
+    p.add_argument(
+        "--columns",
+        metavar="X,Y",
+        default=None,
+        help="the x and y columns, by header name or 0-based index (default: a file with a "
+        "header is read by the run's own column names, or columns named x and y; one without "
+        "by position: x, y or the last three as x, y, label)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    model = load_run(args.run_dir).model
-    points = load_points(args.csv)
+    trained = load_run(args.run_dir)
+    model = trained.model
+    points = load_points(args.csv, args.columns, known=trained.spec.known_columns())  # (N, 2)
     proba = model.predict_proba(points)  # (N, K)
     predicted = model.predict(points)  # (N,)
     k = model.n_classes

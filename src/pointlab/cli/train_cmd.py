@@ -23,16 +23,19 @@ from rich.table import Table
 from pointlab import runs
 from pointlab.api import DEFAULT_VAL_FRACTION
 from pointlab.cli import args
+from pointlab.cli.signals import StopSignals
 from pointlab.config import preset
 from pointlab.cpu import tune_cpu
-from pointlab.data import load_csv
+from pointlab.data import Dataset, load_csv
 from pointlab.errors import UserError
+
+EXIT_DIVERGED = 3  # training diverged: the run is written with the last finite weights
 
 STOP_REASONS = {
     "finished": "reached --epochs",
     "early_stopped": "validation loss stopped improving (--early-stopping)",
     "diverged": "loss became NaN or infinite (diverged: try a lower --lr)",
-    "interrupted": "interrupted (Ctrl-C)",
+    "interrupted": "interrupted (Ctrl-C or SIGTERM)",
     "pruned": "stopped by a callback",
 }
 
@@ -90,9 +93,10 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     config = args.build_config(values)
     if config.early_stopping is not None and namespace.val_fraction == 0:
         raise UserError("--early-stopping needs validation data: give --val-fraction > 0")
-    dataset = load_csv(namespace.csv, namespace.columns)
-    if namespace.test is not None:
-        load_csv(namespace.test, namespace.columns)  # a bad test file fails before torch loads
+    dataset = load_with_progress(console, namespace.csv, namespace.columns)
+    test = None
+    if namespace.test is not None:  # a bad test file fails before torch loads
+        test = load_with_progress(console, namespace.test, namespace.columns)
     from pointlab import engine, training  # torch: only once the arguments are known good
 
     device = engine.resolve_device(namespace.device)
@@ -106,25 +110,62 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
         test=str(Path(namespace.test).resolve()) if namespace.test else None,
         device=str(device),
         log_every=namespace.log_every or runs.auto_log_every(config.epochs),
+        names=dataset.columns,
     )
     # Bad data or a bad split fails now, before the run directory exists.
-    data = training.prepare(spec, data=dataset)
+    data = training.prepare(spec, data=dataset, test=test)
+    n_val = len(data.val) if data.val is not None else 0
+    engine.check_memory([config], spec.n_classes, len(data.train), n_val, device)
     out = namespace.out
+    fresh = out is None or not Path(out).exists()
     run_dir = runs.claim_run_dir(out) if out else runs.new_run_dir(data.data.name)
-    return train_run(spec, run_dir, console, data)
+    try:
+        status = train_run(spec, run_dir, console, data)
+    except BaseException:
+        runs.discard_unfinished(run_dir, remove_dir=fresh)  # a failed run leaves no orphan
+        raise
+    if out is None:
+        _say(console, f"also reachable as {runs.mark_latest(run_dir)}")
+    return status
+
+
+def load_with_progress(console: Console, path: str, columns: str | None) -> Dataset:
+    """`load_csv` with a progress bar for files large enough to take a while (> 20 MB)."""
+    size = Path(path).stat().st_size if Path(path).is_file() else 0
+    if size < 20_000_000 or not console.is_terminal:
+        return load_csv(path, columns)
+    with Progress(
+        TextColumn(f"reading {Path(path).name}"),
+        BarColumn(bar_width=24),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("read", total=size)
+        return load_csv(path, columns, lambda done, total: progress.update(task, completed=done))
 
 
 def train_run(spec: runs.RunSpec, run_dir: Path, console: Console, data=None) -> int:
-    """Train `spec` into `run_dir` with a progress bar and a summary; 130 if interrupted."""
+    """Train `spec` into `run_dir` with a progress bar and a summary. Exit status: 0, or
+    EXIT_DIVERGED (3), or 128 + the signal that stopped it (130 Ctrl-C, 143 SIGTERM)."""
     from pointlab import engine, training
 
     tune_cpu(engine.resolve_device(spec.device))
     status = 0
-    with _progress_bar(spec, console) as callback:
+    # From here on a signal stops training and the run directory is still written whole.
+    with StopSignals() as signals, _progress_bar(spec, console) as callback:
         try:
-            result = training.train(spec, data, run_dir=run_dir, callback=callback)
+            result = training.train(
+                spec, data, run_dir=run_dir, callback=callback, stop=signals.requested
+            )
         except training.RunInterrupted as stop:
             result, status = stop.result, 130
+    signalled = signals.exit_status()
+    if signalled is not None:
+        status = signalled
+    elif result.status == "diverged":
+        status = EXIT_DIVERGED
     console.print(_summary_table(result))
     pictures = [name for name in (runs.BOUNDARY, runs.LOSS) if (run_dir / name).exists()]
     _say(
@@ -132,6 +173,8 @@ def train_run(spec: runs.RunSpec, run_dir: Path, console: Console, data=None) ->
         f"run directory: {run_dir} (config.json, metrics.csv, model.safetensors, "
         f"{', '.join(pictures)})",
     )
+    if signalled is not None:
+        _say(console, f"stopped by signal {signalled - 128}; the run directory is complete")
     return status
 
 
@@ -184,6 +227,11 @@ def _summary_table(result: runs.RunResult) -> Table:
         test = result.test
         table.add_row(f"test ({test.n} points)", f"{test.loss:.5g}", f"{test.accuracy:.1%}", "", "")
     reason = STOP_REASONS.get(result.status, result.status)
+    if result.status == "diverged":
+        reason = (
+            f"loss became NaN or infinite at epoch {result.stopped_epoch:,} "
+            "(diverged: try a lower --lr)"
+        )
     table.caption = (
         f"{result.n_params:,} parameters · {result.stopped_epoch:,} of "
         f"{spec.config.epochs:,} epochs · stopped: {reason} "

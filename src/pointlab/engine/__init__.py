@@ -12,6 +12,8 @@ Read it in this order; each file is one stage of a training step:
 6. `population.py`: the device-side state of one population (parameters, optimizer, data, batches).
 7. `loop.py`: the training loop and its host-side bookkeeping (history, early stopping,
    divergence, pruning) behind `train` and `train_population`.
+8. `memory.py`: the memory a population will take, estimated from its shapes; what cannot fit is
+   refused before anything is allocated.
 
 Not here: run directories and checkpoints (`pointlab.runs`, `pointlab.checkpoint`), searches
 (`pointlab.search`), anything that prints (`pointlab.cli`).
@@ -26,10 +28,14 @@ from pointlab.engine.loop import (
     train,
     train_population,
 )
+from pointlab.engine.memory import MemoryEstimate, check_memory, estimate_memory
 
 __all__ = [
     "METRICS",
     "Callback",
+    "MemoryEstimate",
+    "check_memory",
+    "estimate_memory",
     "MemberResult",
     "PopulationInterrupted",
     "resolve_device",

@@ -21,12 +21,18 @@ Semantics, the same for every member and the same as a lone `torch.nn` loop:
   a lone `torch.nn` loop with `p.grad.mul_(mask)` after `backward()` and `p.data.mul_(mask)` after
   `optimizer.step()` (`tests/reference.py`);
 - a member whose loss turns NaN or infinite stops at that epoch ("diverged"), keeping its last
-  finite history; one whose validation loss has not improved for `early_stopping` epochs stops
+  finite history and, as its weights, those of its last logged epoch with a finite loss
+  (`weights_epoch`); one whose validation loss has not improved for `early_stopping` epochs stops
   ("early_stopped") and keeps its best weights; the others go on.
 
 The library never prints: progress goes to `callback(epoch, metrics)` at each logged epoch, where
 metrics maps train_loss, train_acc, val_loss, val_acc and active to (M,) arrays; the callback may
 return member indices to stop there (status "pruned").
+
+Stopping from outside: Ctrl-C (KeyboardInterrupt) or `stop()` returning True (polled at every
+epoch and every minibatch step, so a signal handler can ask for a clean stop) ends training with
+status "interrupted". The model is then measured once more, so the last history row and
+`weights_epoch` describe exactly the weights returned; `PopulationInterrupted` carries them.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import torch
 
 from pointlab.config import TrainConfig
 from pointlab.engine.losses import member_correct
+from pointlab.engine.memory import check_memory
 from pointlab.engine.models import Architecture, member_state
 from pointlab.engine.population import Population
 from pointlab.errors import UserError
@@ -61,6 +68,8 @@ class MemberResult:
     best_state: dict[str, torch.Tensor] | None = None  # at the best validation loss, if any
     best_epoch: int | None = None
     wall_time: float = 0.0
+    weights_epoch: int = 0  # epochs trained by the weights in `state` (whole epochs, see below)
+    extra_steps: int = 0  # minibatch steps past `weights_epoch` (a stop in the middle of an epoch)
 
     @property
     def state(self) -> dict[str, torch.Tensor]:
@@ -101,6 +110,7 @@ def train(
     log_every: int = 100,
     callback: Callback | None = None,
     param_mask: Sequence | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[MemberResult]:
     """Train any configs on one train/validation split; results in the order of `configs`.
 
@@ -140,6 +150,7 @@ def train(
             log_every=log_every,
             callback=callback,
             param_mask=mask,
+            stop=stop,
         )
         for i, result in zip(indices, out, strict=True):
             results[i] = result
@@ -158,20 +169,27 @@ def train_population(
     log_every: int = 100,
     callback: Callback | None = None,
     param_mask: np.ndarray | torch.Tensor | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[MemberResult]:
     """Train one population; member m trains on X[train_index[m]] and validates on X[val_index[m]].
 
     All configs must share `group_key()`. param_mask: (M, P) 1 keep / 0 pruned, in theta's layout
-    (see the module docstring), or None. Ctrl-C (KeyboardInterrupt) stops training cleanly:
-    `PopulationInterrupted` carries the results so far, status "interrupted" for those training.
+    (see the module docstring), or None. Ctrl-C (KeyboardInterrupt) or `stop()` stops training
+    cleanly: `PopulationInterrupted` carries the results so far, status "interrupted" for those
+    training, measured once more at the weights they stopped with.
     """
-    pop = Population(
-        configs, X, y, train_index, val_index, n_classes, resolve_device(device), param_mask
-    )
+    where = resolve_device(device)
+    n_train = max(len(t) for t in train_index)
+    n_val = max((len(v) for v in val_index), default=0) if val_index is not None else 0
+    check_memory(configs, n_classes, n_train, n_val, where)  # before anything is allocated
+    pop = Population(configs, X, y, train_index, val_index, n_classes, where, param_mask)
     tracker = _Tracker(pop, log_every, callback)
     lr = np.zeros(pop.M)
     try:
         for epoch in range(pop.max_epochs + 1):
+            tracker.completed, tracker.extra_steps = epoch, 0
+            if stop is not None and stop():
+                raise KeyboardInterrupt
             if epoch == 0 or not pop.schedule.static:
                 lr = pop.schedule(epoch)
                 pop.optimizer.set_lr(lr * tracker.frozen_mask)
@@ -204,6 +222,9 @@ def train_population(
                     loss = pop.loss(pop.logits(x, train=True), targets, weights, grad=True)
                     pop.note_finite(loss, epoch)
                     pop.step(stepping)
+                    tracker.extra_steps += 1
+                    if stop is not None and stop():
+                        raise KeyboardInterrupt
     except KeyboardInterrupt:
         tracker.interrupt()
         raise PopulationInterrupted(tracker.results()) from None
@@ -241,6 +262,10 @@ class _Tracker:
         self.best_val = np.full(M, np.inf)
         self.best_epoch = np.zeros(M, dtype=np.int64)
         self.best_theta = pop.theta.clone() if pop.val is not None else None
+        # The last logged weights with a finite loss: what a diverged member keeps. (M, P)
+        self.good_theta = pop.theta.clone()
+        self.good_epoch = np.zeros(M, dtype=np.int64)
+        self.completed, self.extra_steps = 0, 0  # where training is: whole epochs, steps past
 
     def logs_at(self, epoch: int) -> bool:
         return epoch % self.log_every == 0 or epoch in self.end_epochs
@@ -261,15 +286,19 @@ class _Tracker:
         host.setdefault("val_loss", nan)
         host.setdefault("val_acc", nan)
         bad_epoch = pop.bad_epoch.cpu().numpy()
+        finite_weights = torch.isfinite(pop.theta).all(dim=1).cpu().numpy()  # (M,)
         improved = np.zeros(pop.M, dtype=bool)
+        good = np.zeros(pop.M, dtype=bool)
         for m in self.live:
             config = pop.configs[m]
             finite = np.isfinite(host["train_loss"][m]) and (
                 val is None or np.isfinite(host["val_loss"][m])
             )
-            if bad_epoch[m] <= epoch or not finite:
+            if bad_epoch[m] <= epoch or not finite or not finite_weights[m]:
                 self._stop(m, "diverged", int(min(bad_epoch[m], epoch)))
                 continue
+            good[m] = True
+            self.good_epoch[m] = epoch
             if epoch % self.log_every == 0 or epoch == config.epochs:
                 self.history["epoch"][m].append(epoch)
                 for k in METRICS:
@@ -284,6 +313,9 @@ class _Tracker:
         if improved.any():
             mask = torch.as_tensor(improved, device=pop.device).unsqueeze(1)
             torch.where(mask, pop.theta, self.best_theta, out=self.best_theta)
+        if good.any():
+            mask = torch.as_tensor(good, device=pop.device).unsqueeze(1)
+            torch.where(mask, pop.theta, self.good_theta, out=self.good_theta)
         self.live = [
             m for m in self.live if self.status[m] == "finished" and epoch < pop.configs[m].epochs
         ]
@@ -297,10 +329,35 @@ class _Tracker:
         self.frozen_mask = np.isin(np.arange(pop.M), self.live).astype(np.float64)
 
     def interrupt(self) -> None:
-        for m in self.live:
-            epochs = self.history["epoch"][m]
-            self._stop(m, "interrupted", epochs[-1] if epochs else 0)
+        """Stop the members still training and measure them once more, so that their last
+        history row is that of the weights they keep (epoch `completed`, plus `extra_steps`)."""
+        pop, epoch, live = self.pop, self.completed, self.live
         self.live = []
+        if not live:
+            return
+        train_loss, train_acc = pop.evaluate(pop.train)
+        measured = {"train_loss": train_loss, "train_acc": train_acc}
+        if pop.val is not None:
+            measured["val_loss"], measured["val_acc"] = pop.evaluate(pop.val)
+        host = {k: v.float().cpu().numpy() for k, v in measured.items()}
+        finite_weights = torch.isfinite(pop.theta).all(dim=1).cpu().numpy()
+        bad_epoch = pop.bad_epoch.cpu().numpy()
+        for m in live:
+            rows = min(len(v[m]) for v in self.history.values())  # a row cut short by the stop
+            for column in self.history.values():
+                del column[m][rows:]
+            values = [float(host[k][m]) if k in host else float("nan") for k in METRICS]
+            finite = all(np.isfinite(v) for k, v in zip(METRICS, values, strict=True) if k in host)
+            if bad_epoch[m] <= epoch or not finite or not finite_weights[m]:
+                self._stop(m, "diverged", int(min(bad_epoch[m], epoch)))
+                continue
+            if rows and self.history["epoch"][m][-1] == epoch:  # the same weights, measured again
+                for column in self.history.values():
+                    column[m].pop()
+            self.history["epoch"][m].append(epoch)
+            for k, v in zip(METRICS, values, strict=True):
+                self.history[k][m].append(v)
+            self._stop(m, "interrupted", epoch)
 
     def results(self) -> list[MemberResult]:
         pop = self.pop
@@ -308,17 +365,25 @@ class _Tracker:
         results = []
         for m, config in enumerate(pop.configs):
             dropout = config.dropout > 0
+            diverged = self.status[m] == "diverged"
             result = MemberResult(
                 config=config,
                 arch=pop.arch,
                 history={k: v[m] for k, v in self.history.items()},
                 status=self.status[m],
                 stopped_epoch=self.stopped[m],
-                final_state=member_state(pop.arch, theta, m, dropout),
+                # A diverged member's weights are NaN by now: keep its last finite ones.
+                final_state=member_state(
+                    pop.arch, self.good_theta if diverged else theta, m, dropout
+                ),
                 wall_time=self.stop_time[m],
+                weights_epoch=int(self.good_epoch[m]) if diverged else self.stopped[m],
+                extra_steps=self.extra_steps if self.status[m] == "interrupted" else 0,
             )
             if self.best_theta is not None:
                 result.best_state = member_state(pop.arch, self.best_theta, m, dropout)
                 result.best_epoch = int(self.best_epoch[m])
+                if result.state is result.best_state:
+                    result.weights_epoch, result.extra_steps = result.best_epoch, 0
             results.append(result)
         return results

@@ -50,6 +50,14 @@ class TrialRow:
     history: dict | None
 
 
+def one_line(error: BaseException) -> str:
+    """The database's own words, without SQLAlchemy's echo of the SQL and its help link (the
+    message of a `UserError` is one line)."""
+    reason = getattr(error, "orig", None) or error  # the DBAPI error SQLAlchemy wraps
+    text = str(reason).strip().splitlines()
+    return text[0] if text else type(reason).__name__
+
+
 def open_storage(url: str, **options) -> RDBStorage:
     """Optuna's RDB storage at `url` (SQLite, PostgreSQL, any SQLAlchemy URL), its tables made if
     new. Several processes may open a new database at once: the one that loses the race to create
@@ -64,9 +72,8 @@ def open_storage(url: str, **options) -> RDBStorage:
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
             time.sleep(0.5 * (attempt + 1))
         except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
-            reason = str(getattr(error, "orig", None) or error).strip().splitlines()
             raise UserError(
-                f"--storage {url}: cannot open the study database ({reason[0] if reason else ''})"
+                f"--storage {url}: cannot open the study database ({one_line(error)})"
             ) from None
     raise UserError(f"--storage {url}: cannot create the study tables")
 
