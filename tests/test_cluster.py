@@ -86,8 +86,8 @@ def test_three_workers_share_a_study_one_killed_and_a_rerun_finishes_it(storage,
     workers[0].wait()
     at_kill = {t.number for t in _trials(storage, study) if t.state.name == "RUNNING"}
     for worker in workers[1:]:
-        worker.communicate(timeout=300)
-        assert worker.returncode == 0
+        _, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err[-3000:]
     rerun = subprocess.run(_command(tmp_path / "rerun", *argv), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
 
