@@ -50,6 +50,9 @@ def until(ws, predicate, limit=2000):
         message = ws.receive_json()
         if predicate(message):
             return message
+        if message["type"] == "error" and message["message"].startswith("internal error"):
+            # The worker reports its own failures this way and then waits: fail, never hang.
+            raise AssertionError(message["message"])
     raise AssertionError("no such message")
 
 

@@ -105,7 +105,7 @@ class LiveTraining:
             if pop.full_batch:
                 x, targets, weights = pop.full_batch_inputs(pop.train)
                 logits = pop.logits(x, train=True)  # (M, N, n_outputs)
-                loss = pop.loss(logits, targets, weights)  # (M,)
+                loss = pop.loss(logits, targets, weights, grad=True)  # (M,)
                 if logging and pop.dropout is None:
                     # The forward pass before update epoch + 1 measures the model after `epoch`
                     # epochs: the book's printed loss, for free.
@@ -113,12 +113,13 @@ class LiveTraining:
                     self._log(members, pop, epoch, (loss.detach(), correct / pop.train.counts))
                 elif logging:
                     self._log(members, pop, epoch, None)
-                pop.step(loss, None)
+                pop.step(None)
             else:
                 if logging:
                     self._log(members, pop, epoch, None)
                 for x, targets, weights, stepping in pop.batches(epoch):
-                    pop.step(pop.loss(pop.logits(x, train=True), targets, weights), stepping)
+                    pop.loss(pop.logits(x, train=True), targets, weights, grad=True)
+                    pop.step(stepping)
         self.epoch += 1
         if self.epoch == self.max_epochs:  # the last row, as the engine logs it
             for members, pop in self.groups:
