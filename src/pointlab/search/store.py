@@ -15,6 +15,9 @@ A sweep is one Optuna study (SQLite file by default, any SQLAlchemy URL with `--
 - A finished trial holds its value (validation loss), state COMPLETE or PRUNED, and user attrs
   `config`, `result` (metrics) and `history`. A slot is done when one of its trials finished; the
   table shows one row per slot, so a re-run trial is counted once.
+
+Not here: the parts of Optuna's private API that claiming a queued trial needs
+(`optuna_adapter.py`), the sweep that drives the store (`sweep.py`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
 from pointlab.errors import UserError
+from pointlab.search import optuna_adapter
 
 _DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 _PLAN_WAIT = 30.0  # seconds a second process waits for the first to finish planning
@@ -153,26 +157,16 @@ class Store:
         """Up to n WAITING trials, now RUNNING and held by this process, with their parameters
         (planned, or sampled now for tpe)."""
         claimed = []
-        # Through the study's own (caching) storage, as Study.ask does: it must learn of trials
-        # that other processes created before it hands them to optuna.Trial.
-        storage = self.study._storage
-        for frozen in storage.get_all_trials(
-            self.study._study_id, deepcopy=False, states=(TrialState.WAITING,)
-        ):
+        for frozen in optuna_adapter.waiting_trials(self.study):
             if len(claimed) == n:
                 break
-            try:  # only one process can move a trial from WAITING to RUNNING
-                if not storage.set_trial_state_values(frozen._trial_id, TrialState.RUNNING):
-                    continue
-            except optuna.exceptions.UpdateFinishedTrialError:
-                continue
-            self.storage.record_heartbeat(frozen._trial_id)
+            if not optuna_adapter.try_start(self.study, frozen):
+                continue  # another process claimed it first
+            trial_id = optuna_adapter.trial_id(frozen)
+            self.storage.record_heartbeat(trial_id)
             with self._lock:
-                self._held.add(frozen._trial_id)
-            trial = optuna.Trial(self.study, frozen._trial_id)
-            for name, distribution in distributions.items():
-                trial._suggest(name, distribution)
-            claimed.append(trial)
+                self._held.add(trial_id)
+            claimed.append(optuna_adapter.running_trial(self.study, frozen, distributions))
         return claimed
 
     def finish(self, trial: optuna.Trial, value: float, pruned: bool, attrs: dict) -> bool:
@@ -191,17 +185,18 @@ class Store:
             return False
         finally:
             with self._lock:
-                self._held.discard(trial._trial_id)
+                self._held.discard(optuna_adapter.trial_id(trial))
 
     def release(self, trials: list[optuna.Trial]) -> None:
         """Give back unfinished trials (Ctrl-C): failed, and their slots enqueued again."""
         retry = self.storage.get_heartbeat_stale_trial_callback()
         for trial in trials:
+            trial_id = optuna_adapter.trial_id(trial)
             with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
-                if self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
-                    retry(self.study, self.storage.get_trial(trial._trial_id))
+                if self.storage.set_trial_state_values(trial_id, TrialState.FAIL):
+                    retry(self.study, self.storage.get_trial(trial_id))
             with self._lock:
-                self._held.discard(trial._trial_id)
+                self._held.discard(trial_id)
 
     def reap(self) -> None:
         """Fail the trials whose process stopped beating, and enqueue their slots again."""
@@ -250,7 +245,7 @@ class Store:
 
 
 def _row(slot: int, t: optuna.trial.FrozenTrial) -> TrialRow:
-    params = dict(t.params) or dict(t.system_attrs.get("fixed_params", {}))
+    params = optuna_adapter.planned_params(t)
     value = (
         t.value
         if t.state == TrialState.COMPLETE
