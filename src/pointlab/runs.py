@@ -109,6 +109,7 @@ class RunResult:
     extra_steps: int = 0  # minibatch steps past `weights_epoch` (a stop in the middle of an epoch)
     test: Score | None = None  # measured once, at the end, when the spec has test data
     sweep: SweepChoice | None = None  # set for a sweep's `best`
+    made_by: str | None = None  # what made a run not trained from its spec ("pointlab play")
     path: Path | None = None  # the run directory, once written
     data: Any = field(default=None, repr=False)  # the RunData it trained on (for pictures)
 
@@ -144,6 +145,7 @@ class RunResult:
             "test": None if self.test is None else self.test.to_dict(),
             "weights": self.weights,
             "sweep": None if self.sweep is None else asdict(self.sweep),
+            "made_by": self.made_by,
         }
 
 
