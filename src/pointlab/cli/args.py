@@ -139,6 +139,24 @@ def add_val_fraction(parser: argparse._ActionsContainer, help: str) -> None:
     )
 
 
+def add_test(parser: argparse._ActionsContainer, help: str) -> None:
+    parser.add_argument("--test", metavar="FILE.csv", default=None, help=help)
+
+
+def add_log_every(parser: argparse._ActionsContainer, help: str) -> None:
+    parser.add_argument(
+        "--log-every",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help=f"record metrics every K epochs{help}",
+    )
+
+
+def add_out(parser: argparse._ActionsContainer, metavar: str, help: str) -> None:
+    parser.add_argument("--out", metavar=metavar, default=None, help=help)
+
+
 def add_model(parser: argparse._ActionsContainer) -> None:
     """--model (the book's presets); --layers comes with the training flags."""
     parser.add_argument(

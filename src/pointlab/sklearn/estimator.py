@@ -26,9 +26,6 @@ Not here: the engine (`pointlab.engine`), searching many candidates at once (`se
 from __future__ import annotations
 
 import numbers
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +37,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pointlab.config import TrainConfig
+from pointlab.cpu import cpu_threads  # threads for the idle cores, restored after each call
 from pointlab.engine import MemberResult, train_population
 from pointlab.engine.models import Architecture, to_sequential
 from pointlab.errors import UserError
@@ -55,32 +53,6 @@ ACTIVATIONS = {
 }
 SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "cosine")
-
-
-@contextmanager
-def cpu_threads(device: str = "cpu") -> Iterator[None]:
-    """Train and predict with as many torch threads as the load average leaves cores idle.
-
-    Why: these models are small and torch's worker threads spin while they wait for each other;
-    on this project's busy 2-core machine two threads made a fit of the iris model 40 to 75 times
-    slower than one. The same policy as the CLI's (`pointlab/cpu.py`), but restored
-    afterwards, since a library call must not change its caller's process for good. A user who
-    sets OMP_NUM_THREADS (joblib's workers do) decides instead.
-    """
-    if "OMP_NUM_THREADS" in os.environ or not str(device).startswith(("cpu", "auto")):
-        yield
-        return
-    before = torch.get_num_threads()
-    cores = os.cpu_count() or 1
-    try:
-        idle = cores - int(os.getloadavg()[0])
-    except (AttributeError, OSError):  # no load average on this platform
-        idle = cores
-    torch.set_num_threads(max(1, min(before, idle)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass

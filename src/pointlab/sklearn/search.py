@@ -45,8 +45,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import indexable
 from sklearn.utils.metaestimators import _safe_split
 
+from pointlab.cpu import cpu_threads
 from pointlab.engine import train_population
-from pointlab.sklearn.estimator import MemberSpec, MLPClassifier, cpu_threads
+from pointlab.sklearn.estimator import MemberSpec, MLPClassifier
 
 
 @dataclass
