@@ -2,7 +2,6 @@
 between logged epochs, divergence, SIGTERM and repeated SIGINTs sent by real signals to a real
 process, a model too large for memory, a failure before training, and file modes."""
 
-import io
 import json
 import os
 import signal
@@ -15,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from rich.console import Console
 
 from pointlab import engine, runs
 from pointlab.cli import main
@@ -23,12 +21,7 @@ from pointlab.cli.evaluate_cmd import evaluate
 from pointlab.config import TrainConfig
 from pointlab.errors import UserError
 
-ROOT = Path(__file__).resolve().parents[1]
-CURVE = ROOT / "data" / "curve.csv"
-
-
-def quiet() -> Console:
-    return Console(file=io.StringIO(), width=120)
+from conftest import CURVE, quiet
 
 
 def result_of(run_dir: Path) -> dict:
