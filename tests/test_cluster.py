@@ -15,9 +15,9 @@ from pathlib import Path
 import optuna
 import pytest
 
+import servers
 from pointlab.cli import main
 
-import servers
 from conftest import CURVE, POINTLAB
 
 pytestmark = pytest.mark.slow

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import servers
+
 from conftest import POINTLAB
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -23,6 +23,7 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,7 +191,7 @@ def new_run_dir(dataset_name: str, root: str | Path = "runs") -> Path:
     raise UserError(f"{root}: too many runs named {stem}")
 
 
-def claim_run_dir(path: str | Path) -> Path:
+def claim_run_dir(path: str | PathLike[str]) -> Path:
     """Use `path` as the run directory: create it, or accept an existing empty one (never write
     over a run, or over files of the user's own: what was there stays)."""
     path = Path(path)
@@ -341,7 +342,7 @@ def read_metrics(run_dir: str | Path) -> dict[str, list[float]]:
         raise UserError(f"{path}: damaged metrics file ({error})") from None
 
 
-def read_spec(run_dir: str | Path) -> tuple[RunSpec, dict[str, Any]]:
+def read_spec(run_dir: str | PathLike[str]) -> tuple[RunSpec, dict[str, Any]]:
     """(RunSpec, result or {}) from RUN_DIR/config.json, with one clear error for each fault."""
     run_dir = Path(run_dir)
     if not run_dir.exists():
@@ -371,7 +372,7 @@ def read_spec(run_dir: str | Path) -> tuple[RunSpec, dict[str, Any]]:
     return spec, document.get("result") or {}
 
 
-def load_run(run_dir: str | Path) -> Run:
+def load_run(run_dir: str | PathLike[str]) -> Run:
     """A run directory's spec and model; UserError (exit 2) when missing, incomplete or foreign."""
     spec, result = read_spec(run_dir)
     from pointlab.checkpoint import load_model  # torch: only once the record is known good

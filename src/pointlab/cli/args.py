@@ -229,7 +229,8 @@ def _parser(hint: Any, none: str, at_least: int | None) -> Callable[[str], Any]:
     """The argparse type of a field: int, float or str, the word for None if it has one, and the
     lower bound checked at parse time if it has one."""
     kinds = [t for t in typing.get_args(hint) or (hint,) if t is not type(None)]
-    inner: Callable[[str], Any] = {int: whole, float: number, str: str}[kinds[0]]
+    parsers: dict[type, Callable[[str], Any]] = {int: whole, float: number, str: str}
+    inner = parsers[kinds[0]]
     if not none and at_least is None:
         return inner
 

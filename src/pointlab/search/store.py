@@ -89,17 +89,24 @@ class Store:
         self.url, self.study_name = url, study_name
         with warnings.catch_warnings():  # the callback is "experimental"
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            retry = RetryHeartbeatStaleTrialCallback()
+            self._retry = RetryHeartbeatStaleTrialCallback()
         self.storage = open_storage(
             url,
             # SQLite keeps heartbeats to the second: leave a few beats of slack.
             heartbeat_interval=max(1, stale_after // 5 - 1),
             grace_period=stale_after,
-            heartbeat_stale_trial_callback=retry,
+            heartbeat_stale_trial_callback=self._retry,
         )
-        self.study: optuna.Study | None = None
+        self._study: optuna.Study | None = None  # set by `open`
         self._held: set[int] = set()
         self._lock = threading.Lock()
+
+    @property
+    def study(self) -> optuna.Study:
+        """The sweep's study, once `open` created or joined it."""
+        if self._study is None:
+            raise RuntimeError("Store.open() must come before any use of the study")
+        return self._study
 
     def open(
         self,
@@ -110,11 +117,13 @@ class Store:
     ) -> bool:
         """Create the study and plan its slots, or join the existing one with the same setup.
         Returns True when this call created the study."""
-        kwargs = {"study_name": self.study_name, "storage": self.storage, "sampler": sampler}
+        name, storage = self.study_name, self.storage
         try:
-            self.study = optuna.create_study(direction="minimize", **kwargs)
+            self._study = optuna.create_study(
+                direction="minimize", study_name=name, storage=storage, sampler=sampler
+            )
         except optuna.exceptions.DuplicatedStudyError:
-            self.study = optuna.load_study(**kwargs)
+            self._study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
             self._join(setup, slots, distributions)
             return False
         self.study.set_user_attr("setup", setup)
@@ -156,7 +165,7 @@ class Store:
     def claim(self, n: int, distributions: dict) -> list[optuna.Trial]:
         """Up to n WAITING trials, now RUNNING and held by this process, with their parameters
         (planned, or sampled now for tpe)."""
-        claimed = []
+        claimed: list[optuna.Trial] = []
         for frozen in optuna_adapter.waiting_trials(self.study):
             if len(claimed) == n:
                 break
@@ -189,12 +198,11 @@ class Store:
 
     def release(self, trials: list[optuna.Trial]) -> None:
         """Give back unfinished trials (Ctrl-C): failed, and their slots enqueued again."""
-        retry = self.storage.get_heartbeat_stale_trial_callback()
         for trial in trials:
             trial_id = optuna_adapter.trial_id(trial)
             with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
                 if self.storage.set_trial_state_values(trial_id, TrialState.FAIL):
-                    retry(self.study, self.storage.get_trial(trial_id))
+                    self._retry(self.study, self.storage.get_trial(trial_id))
             with self._lock:
                 self._held.discard(trial_id)
 

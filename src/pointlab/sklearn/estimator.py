@@ -189,14 +189,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
         if self.batch_size == "auto":
             batch = min(200, n_train)
-        elif isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1:
+        elif isinstance(self.batch_size, numbers.Integral) and int(self.batch_size) >= 1:
             batch = min(int(self.batch_size), n_train)
         else:
             problems.append(f"batch_size must be 'auto' or an integer >= 1, got {self.batch_size}")
             batch = n_train
-        if not (isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1):
+        if not (isinstance(self.max_iter, numbers.Integral) and int(self.max_iter) >= 1):
             problems.append(f"max_iter must be an integer >= 1, got {self.max_iter}")
-        if not (isinstance(self.n_iter_no_change, numbers.Integral) and self.n_iter_no_change >= 1):
+        if not (
+            isinstance(self.n_iter_no_change, numbers.Integral) and int(self.n_iter_no_change) >= 1
+        ):
             problems.append(
                 f"n_iter_no_change must be an integer >= 1, got {self.n_iter_no_change}"
             )
@@ -255,8 +257,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = [v for e, v in zip(epochs, history["train_loss"], strict=True) if e > 0]
         if result.config.early_stopping is not None:
             rows = [(e, a) for e, a in zip(epochs, history["val_acc"], strict=True) if e > 0]
-            self.validation_scores_ = [a for _, a in rows]
-            self.best_validation_score_ = max(self.validation_scores_, default=float("nan"))
+            self.validation_scores_: list[float] | None = [a for _, a in rows]
+            best = max(self.validation_scores_, default=float("nan"))
+            self.best_validation_score_: float | None = best
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
