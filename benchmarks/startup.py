@@ -33,13 +33,18 @@ COMMANDS = [
     ("pointlab experiment list", ["experiment", "list"]),
     ("pointlab data show bad.csv (line 2 is not a number)", ["data", "show", "{bad}"]),
     ("pointlab train bad.csv", ["train", "{bad}"]),
-    ("pointlab train curve.csv --epochs 1", ["train", "{curve}", "--epochs", "1", "--out", "{out}"]),
+    (
+        "pointlab train curve.csv --epochs 1",
+        ["train", "{curve}", "--epochs", "1", "--out", "{out}"],
+    ),
 ]
 
 
 def environment(rev: str, where: Path) -> Path:
     """A worktree of `rev` with its own synced venv; returns its `pointlab` script."""
-    subprocess.run(["git", "worktree", "add", "-q", "--detach", str(where), rev], cwd=ROOT, check=True)
+    subprocess.run(
+        ["git", "worktree", "add", "-q", "--detach", str(where), rev], cwd=ROOT, check=True
+    )
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     subprocess.run(["uv", "sync", "--frozen", "-q"], cwd=where, check=True, env=env)
     return where / ".venv" / "bin" / "pointlab"
