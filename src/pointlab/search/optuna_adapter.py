@@ -54,11 +54,17 @@ def try_start(study: optuna.Study, trial: FrozenTrial) -> bool:
 
 
 def running_trial(
-    study: optuna.Study, trial: FrozenTrial, distributions: dict[str, BaseDistribution]
+    study: optuna.Study,
+    trial: FrozenTrial,
+    distributions: dict[str, BaseDistribution],
+    user_attrs: dict[str, Any] | None = None,
 ) -> optuna.Trial:
-    """A live `optuna.Trial` for a trial this process started, with every parameter of
-    `distributions` set: the planned value where the trial has one, else sampled now."""
+    """A live `optuna.Trial` for a trial this process started: `user_attrs` written first, then
+    every parameter of `distributions` set, the planned value where the trial has one, else
+    sampled now."""
     live = optuna.Trial(study, trial._trial_id)
+    for key, value in (user_attrs or {}).items():
+        live.set_user_attr(key, value)
     for name, distribution in distributions.items():
         live._suggest(name, distribution)
     return live

@@ -7,7 +7,9 @@ A sweep is one Optuna study (SQLite file by default, any SQLAlchemy URL with `--
   parameters already set for grid, random and halving). Creating a study is atomic in the
   database, so of two processes started together exactly one plans; the other waits for the plan.
 - A worker claims WAITING trials by switching them to RUNNING, which the database lets only one
-  process do (Optuna's own queue pop), so no trial runs twice. It never creates trials.
+  process do (Optuna's own queue pop), so no trial runs twice. It never creates trials. It writes
+  itself into the claimed trial (user attr `holder`, "host:pid"), so the dashboard, or a person,
+  can tell which process holds a RUNNING trial.
 - While it trains, a thread records an Optuna heartbeat for each claimed trial. A trial left
   RUNNING by a killed process stops beating; after `stale_after` seconds any worker fails it and
   re-enqueues its slot with the same parameters (RetryHeartbeatStaleTrialCallback). Ctrl-C does the
@@ -23,6 +25,8 @@ Not here: the parts of Optuna's private API that claiming a queued trial needs
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import threading
 import time
 import warnings
@@ -35,6 +39,8 @@ from optuna.trial import TrialState
 
 from pointlab.errors import UserError
 from pointlab.search import optuna_adapter
+
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"  # this process, as claimed trials name it
 
 _DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 _PLAN_WAIT = 30.0  # seconds a second process waits for the first to finish planning
@@ -65,8 +71,8 @@ def one_line(error: BaseException) -> str:
 def open_storage(url: str, **options) -> RDBStorage:
     """Optuna's RDB storage at `url` (SQLite, PostgreSQL, any SQLAlchemy URL), its tables made if
     new. Several processes may open a new database at once: the one that loses the race to create
-    the schema (an IntegrityError on SQLite, IntegrityError or ProgrammingError on PostgreSQL)
-    waits and opens what the winner made."""
+    the schema (an IntegrityError or "table already exists" on SQLite, IntegrityError or
+    ProgrammingError on PostgreSQL) waits and opens what the winner made."""
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     for attempt in range(5):
         try:
@@ -74,6 +80,14 @@ def open_storage(url: str, **options) -> RDBStorage:
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return RDBStorage(url, engine_kwargs=engine_kwargs, **options)
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            time.sleep(0.5 * (attempt + 1))
+        except sqlalchemy.exc.OperationalError as error:
+            # SQLite names the lost race "table ... already exists" (seen with two sweeps started
+            # together on a loaded machine); any other operational error is the user's to see.
+            if "already exists" not in str(error):
+                raise UserError(
+                    f"--storage {url}: cannot open the study database ({one_line(error)})"
+                ) from None
             time.sleep(0.5 * (attempt + 1))
         except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
             raise UserError(
@@ -175,7 +189,8 @@ class Store:
             self.storage.record_heartbeat(trial_id)
             with self._lock:
                 self._held.add(trial_id)
-            claimed.append(optuna_adapter.running_trial(self.study, frozen, distributions))
+            attrs = {"holder": HOLDER}
+            claimed.append(optuna_adapter.running_trial(self.study, frozen, distributions, attrs))
         return claimed
 
     def finish(self, trial: optuna.Trial, value: float, pruned: bool, attrs: dict) -> bool:
