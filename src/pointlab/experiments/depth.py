@@ -18,7 +18,7 @@ Not here: the sawtooth's construction (`experiments/sawtooth.py`), the counting
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -93,6 +93,13 @@ def region_counts(
 
 def run(ctx: Context) -> Report:
     b = QUICK if ctx.quick else FULL
+    # --seeds raises the full version's seeds (never below the calibrated counts)
+    b = replace(
+        b,
+        init_seeds=ctx.seed_count(b.init_seeds),
+        train_seeds=ctx.seed_count(b.train_seeds),
+        target_seeds=ctx.seed_count(b.target_seeds),
+    )
     ctx.say("depth: the constructed sawtooth")
     saw = sawtooth.measure(b.saw_depths, b.line_points, b.cells)
 
@@ -296,12 +303,25 @@ def _findings(b: Budget, claims: list[Claim], numbers: dict, target: dict) -> st
         f"{numbers['trained_depth_ratio']:.2f})",
         f"and after training the seeds cannot tell (ratio {numbers['trained_depth_ratio']:.2f})",
     )
+    slope, slope_se = numbers["regions_slope"], numbers["regions_slope_se"]
+    by_n = {int(N): r.mean() for N, r in numbers["regions_by_neurons"].items()}
+    below = all(r <= N * N / 2 for N, r in by_n.items())
+    Ns = sorted(by_n)
+    factors = [by_n[m] / by_n[n] for n, m in zip(Ns, Ns[1:], strict=False)]  # b.neuron_counts: x2
     power_words = base.follow(
         low_power,
-        f"regions grow with the neuron count like N^{numbers['regions_slope']:.2f}, not "
-        "exponentially",
-        f"regions grow with the neuron count faster than N^2 (slope "
-        f"{numbers['regions_slope']:.2f})",
+        f"regions grow with the neuron count like N^{slope:.2f}, not exponentially",
+        f"regions grow with the neuron count faster than N^2 (slope {slope:.2f} +- {slope_se:.2f})",
+        f"whether regions grow more slowly than N^2 the seeds cannot settle: the log-log slope, "
+        f"{slope:.2f} +- {slope_se:.2f}, sits at the exponent of the bound itself"
+        + (
+            f", while the counts stay below N^2 / 2 at every N ({by_n[max(by_n)]:.0f} against "
+            f"{max(by_n) ** 2 / 2:.0f} at N = {max(by_n)}), and the factor per doubling of N "
+            f"is {', '.join(f'{f:.1f}' for f in factors)} (N^2: 4; exponential growth would "
+            "make it grow without bound)"
+            if below
+            else ""
+        ),
     )
     stripes = 2**b.target_depth
     target_words = base.follow(
@@ -328,9 +348,10 @@ def _findings(b: Budget, claims: list[Claim], numbers: dict, target: dict) -> st
         "| layers x width | regions, fresh | regions, trained | pieces on a line per neuron, fresh "
         "| trained test acc |\n| --- | --- | --- | --- | --- |\n"
         f"{rows}\n\n"
-        f"What initialization and training give is different: {depth_words}, {trained_words}; "
-        f"{power_words} (for a 2-D input Hanin & Rolnick's bound is of order N^2; along a line, "
-        f"about N). Trained at equal parameter count on a sawtooth target with {stripes} "
+        f"What initialization and training give is different: {depth_words}, {trained_words}. "
+        "For a 2-D input Hanin & Rolnick's bound on the regions is of order N^2 (along a line, "
+        f"about N): {power_words}.\n\nTrained at equal parameter count on a sawtooth target "
+        f"with {stripes} "
         f"stripes, the deep net ({target['deep_hidden']}, {target['deep_params']} weights) "
         f"reached a median test accuracy of {target['deep_median']:.3f} (best "
         f"{target['deep_best']:.3f}) against {target['shallow_median']:.3f} (best "

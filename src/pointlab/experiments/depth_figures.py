@@ -21,7 +21,7 @@ from pointlab.plots.save import new_figure, save_figure
 def regions_figure(ctx: Context, cells: int, extent, trained_ids, archs) -> tuple[str, str]:
     """The 4-layer sawtooth's regions beside those of the shallowest and deepest trained nets
     (`trained_ids`: depth -> pattern ids (cells * cells,) of one trained member)."""
-    figure = new_figure(13, 4.6, dpi=90)
+    figure = new_figure(13, 4.6, dpi=90, h_pad=0.12)
     axes = figure.subplots(1, 3)
     arch, theta = sawtooth_theta(4)
     saw_ids = regions.patterns(arch, theta, regions.grid(extent, cells))[0]
@@ -48,7 +48,7 @@ def counts_figure(ctx: Context, b, saw, fresh, trained, scaling, target) -> tupl
     """Four panels: the sawtooth's pieces against L; regions against depth at fixed neurons
     (fresh and trained: depth -> (regions (M,), pieces (M,))); regions against neurons
     (N -> regions (M,)); deep against shallow at equal weights on the sawtooth target."""
-    figure = new_figure(17, 4.4, dpi=90)
+    figure = new_figure(17, 4.4, dpi=90, h_pad=0.12)
     ax_saw, ax_depth, ax_n, ax_target = figure.subplots(1, 4)
     Ls = list(saw)
     draw_lines(

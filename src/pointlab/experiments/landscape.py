@@ -23,7 +23,7 @@ Not here: the Hessian and the loss of theta (`experiments/hessian.py`), the draw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -165,7 +165,9 @@ def paths(b: Budget, device: str) -> dict:
             return hessian.member_loss(arch, thetas, X, y).numpy()
 
     to_solution = np.array([loss(interpolate(start[m], end[m], ts)) for m in range(b.runs)])
-    rises = np.diff(to_solution, axis=1).max(1)  # (runs,) largest rise along each line
+    steps = np.diff(to_solution, axis=1)  # (runs, T - 1)
+    rises = steps.max(1)  # (runs,) largest rise along each line
+    rise_at = ts[1:][steps.argmax(1)]  # (runs,) where along the line it ends
     pairs = [(2 * i, 2 * i + 1) for i in range(b.runs // 2)]
     line, curve = [], []
     for i, (p, q) in enumerate(pairs):
@@ -176,6 +178,7 @@ def paths(b: Budget, device: str) -> dict:
         ts=ts,
         to_solution=to_solution,
         rises=rises,
+        rise_at=rise_at,
         line=np.array(line),
         curve=np.array(curve),
         final_loss=end_loss(results),
@@ -245,6 +248,8 @@ def surface(arch, theta, X, y, points: int) -> tuple[np.ndarray, np.ndarray]:
 
 def run(ctx: Context) -> Report:
     b = QUICK if ctx.quick else FULL
+    # --seeds raises the full version's runs (paths: pairs of them) and Hessian runs
+    b = replace(b, runs=ctx.seed_count(b.runs), spectrum_seeds=ctx.seed_count(b.spectrum_seeds))
     ctx.say(f"landscape: {b.starts} starts per width, widths {list(b.widths)}")
     starts = many_starts(b, ctx.device)
     ctx.say("landscape: straight lines and trained Bezier curves")
@@ -342,6 +347,7 @@ def run(ctx: Context) -> Report:
             best_train_acc={str(w): a for w, a in starts.items()},
             monotone_share=monotone,
             largest_rise=p["rises"],
+            largest_rise_at=p["rise_at"],
             line_barriers=line_barriers,
             curve_barriers=curve_barriers,
             final_train_acc=p["final_acc"],
@@ -357,7 +363,7 @@ def run(ctx: Context) -> Report:
 
 
 def _figure(ctx, b, share, starts, p, s, alphas, slice_loss) -> str:
-    figure = new_figure(13, 10, dpi=90)
+    figure = new_figure(13, 10, dpi=90, h_pad=0.12)
     (ax_surface, ax_paths), (ax_width, ax_eig) = figure.subplots(2, 2)
     draw_surface(ax_surface, alphas, slice_loss, "loss around a solution (filter-normalized slice)")
     ts = p["ts"]
@@ -370,9 +376,10 @@ def _figure(ctx, b, share, starts, p, s, alphas, slice_loss) -> str:
         ax_paths,
         ts,
         series,
-        title="training loss along paths",
+        title="training loss along paths (log scale)",
         xlabel="position t along the path",
         ylabel="training loss",
+        logy=True,
         styles=dict.fromkeys(series, "-"),
         bands={
             "init -> solution (mean)": (p["to_solution"].min(0), p["to_solution"].max(0)),
@@ -415,6 +422,19 @@ def _method(b: Budget) -> str:
         f"{list(b.snapshots)} (table and picture: seed 0; verdicts: all seeds). Slice: two "
         "Gaussian directions, each unit's incoming weights scaled to that unit's norm in the "
         f"solution, biases zero; {b.surface} x {b.surface} points in [-1, 1]^2."
+    )
+
+
+def _rises(p: dict) -> str:
+    """Where and how much the loss rises on the lines from initialization to solution."""
+    rising = p["rises"] > 1e-4
+    if not rising.any():
+        return ""
+    start, end = p["to_solution"][:, 0].mean(), p["to_solution"][:, -1].mean()
+    return (
+        f"Where it rises, the rise is small against the fall from {start:.3f} to {end:.4f} (median "
+        f"{np.median(p['rises'][rising]):.3g}, largest {p['rises'].max():.3g}) and ends at "
+        f"t = {np.median(p['rise_at'][rising]):.2f} along the line (median)."
     )
 
 
@@ -472,7 +492,7 @@ def _findings(b, claims, share, monotone, p, line_barriers, curve_barriers, s) -
     return (
         f"| width | share reaching 99% |\n| --- | --- |\n{rows}\n\n{starts}\n\n"
         f"Init to solution: {monotone:.0%} of {b.runs} runs fall monotonically along the straight "
-        f"line (largest rise {p['rises'].max():.2g}): {monotone_words}. Between two solutions the "
+        f"line: {monotone_words}. {_rises(p)} Between two solutions the "
         f"straight line rises by {line_barriers.mean():.3f} on average above its ends; the "
         f"trained Bezier curve by {curve_barriers.mean():.4f}: {paths}. (Training reached train "
         f"acc {p['final_acc'].min():.3f} or better.)\n\n"

@@ -18,7 +18,7 @@ Not here: the masks in training (`pointlab.engine`), the drawing (`plots/regions
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -96,6 +96,7 @@ def weight_share(arch: Architecture, mask: torch.Tensor) -> np.ndarray:
 
 def run(ctx: Context) -> Report:
     b = QUICK if ctx.quick else FULL
+    b = replace(b, seeds=ctx.seed_count(b.seeds))  # --seeds raises the full version's seeds
     train = generators.make("curve", n=b.n_train, noise=0.0, seed=0)
     test = generators.make("curve", n=4000, noise=0.0, seed=1)
     X, X_test = standardize(train.X), standardize(test.X)
@@ -279,7 +280,7 @@ def _first_behind(share: np.ndarray, acc: dict[str, np.ndarray]) -> str:
 
 
 def _figure(ctx, b, arch, share, acc, tickets, level, train) -> str:
-    figure = new_figure(14, 4.6, dpi=90)
+    figure = new_figure(14, 5.4, dpi=90, h_pad=0.12)
     ax_acc, ax_dense, ax_ticket = figure.subplots(1, 3, width_ratios=[1.6, 1, 1])
     percent = 100 * share
     draw_lines(
@@ -308,6 +309,7 @@ def _figure(ctx, b, arch, share, acc, tickets, level, train) -> str:
     ax_acc.axvspan(10, 20, color="green", alpha=0.08)
     for ax, i, label in ((ax_dense, 0, "dense"), (ax_ticket, level, "winning ticket")):
         r = tickets[i][0]
+        test_acc = r.last("val_acc")
         model = TrainedModel(r.config, arch.n_classes, r.final_state)
 
         def predict_proba(X: np.ndarray, model: TrainedModel = model) -> np.ndarray:
@@ -317,7 +319,8 @@ def _figure(ctx, b, arch, share, acc, tickets, level, train) -> str:
         draw_boundary(
             ax,
             picture,
-            title=f"{label}: {share[i]:.1%} of weights\ntest accuracy {r.last('val_acc'):.3f}",
+            # draw_boundary adds the training accuracy as a third line
+            title=f"{label} (seed 0)\n{share[i]:.1%} of weights, test accuracy {test_acc:.3f}",
             colourbar=False,
             point_size=9,
         )
