@@ -5,7 +5,9 @@ each hidden layer's remaining weights (10% of the output layer's: the paper prun
 half the rate) with the smallest magnitudes; reset the survivors to their values at initialization;
 train again; repeat. Biases are not pruned. The paper's claim: such winning tickets with 10-20% of
 the weights reach the dense network's test accuracy; the same masks with fresh random weights
-("reinit") and random masks of the same per-layer sparsity fall behind as sparsity grows.
+("reinit") and random masks of the same per-layer sparsity fall behind as sparsity grows. The
+verdicts compare the controls with the winning ticket at its own sparsity (the best level with
+10-20% of the weights left), where the ticket still works; every level is in the table and figure.
 
 Masks are the engine's per-member `param_mask` (pruned weights zero at initialization and after
 every step, in every optimizer). The pruning rounds are sequential (a mask comes from the previous
