@@ -17,8 +17,8 @@ that, each measured in the plane:
 And a picture: a 2-D slice of the loss around a solution along filter-normalized random directions
 (Li et al. 2018).
 
-Not here: the Hessian and the loss of theta (`experiments/hessian.py`), the drawing
-(`plots/landscape.py`).
+Not here: lines, Bezier curves, barriers and slices in weight space (`experiments/weight_space.py`),
+the Hessian and the loss of theta (`experiments/hessian.py`), the drawing (`plots/landscape.py`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import torch
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
-from pointlab.engine.models import Architecture, init_theta, layer_views, theta_from_states
-from pointlab.experiments import hessian
+from pointlab.engine.models import Architecture, init_theta, theta_from_states
+from pointlab.experiments import hessian, weight_space
 from pointlab.experiments.base import (
     Claim,
     Context,
@@ -117,39 +117,7 @@ def many_starts(b: Budget, device: str) -> dict[int, np.ndarray]:
     return dict(zip(b.widths, acc, strict=True))
 
 
-# --- 2, 3. paths ---------------------------------------------------------------------------------
-def interpolate(start: torch.Tensor, end: torch.Tensor, ts: np.ndarray) -> torch.Tensor:
-    """(T, P) points on the straight line from start (P,) to end (P,)."""
-    t = torch.as_tensor(ts, dtype=start.dtype).unsqueeze(1)
-    return (1 - t) * start + t * end
-
-
-def bezier(a: torch.Tensor, bend: torch.Tensor, c: torch.Tensor, ts) -> torch.Tensor:
-    """(T, P) points of the quadratic Bezier curve from a to c with control point `bend`."""
-    t = torch.as_tensor(ts, dtype=a.dtype).unsqueeze(1)
-    return (1 - t) ** 2 * a + 2 * t * (1 - t) * bend + t**2 * c
-
-
-def train_bend(arch, a, c, X, y, steps: int, seed: int) -> torch.Tensor:
-    """Garipov et al.'s curve fitting: the bend minimizes the loss averaged over t ~ U(0, 1) (here
-    8 fresh t per step), started at the midpoint of the line, Adam lr 0.01, float64."""
-    bend = ((a + c) / 2).clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([bend], lr=0.01)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        ts = torch.rand(8, generator=generator, dtype=a.dtype)
-        loss = hessian.member_loss(arch, bezier(a, bend, c, ts), X, y).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return bend.detach()
-
-
-def barrier(losses: np.ndarray, ts: np.ndarray) -> float:
-    """Height of the path's loss above the straight line between its end losses (Garipov)."""
-    return float(np.max(losses - ((1 - ts) * losses[0] + ts * losses[-1])))
-
-
+# --- 2, 3. paths (their geometry: weight_space.py) -----------------------------------------------
 def paths(b: Budget, device: str) -> dict:
     train = generators.make("curve", n=200, noise=0.0, seed=0)
     X, y = standardize(train.X), train.y
@@ -164,16 +132,18 @@ def paths(b: Budget, device: str) -> dict:
         with torch.no_grad():
             return hessian.member_loss(arch, thetas, X, y).numpy()
 
-    to_solution = np.array([loss(interpolate(start[m], end[m], ts)) for m in range(b.runs)])
+    to_solution = np.array(
+        [loss(weight_space.interpolate(start[m], end[m], ts)) for m in range(b.runs)]
+    )
     steps = np.diff(to_solution, axis=1)  # (runs, T - 1)
     rises = steps.max(1)  # (runs,) largest rise along each line
     rise_at = ts[1:][steps.argmax(1)]  # (runs,) where along the line it ends
     pairs = [(2 * i, 2 * i + 1) for i in range(b.runs // 2)]
     line, curve = [], []
     for i, (p, q) in enumerate(pairs):
-        line.append(loss(interpolate(end[p], end[q], ts)))
-        bend = train_bend(arch, end[p], end[q], X, y, b.curve_steps, seed=i)
-        curve.append(loss(bezier(end[p], bend, end[q], ts)))
+        line.append(loss(weight_space.interpolate(end[p], end[q], ts)))
+        bend = weight_space.train_bend(arch, end[p], end[q], X, y, b.curve_steps, seed=i)
+        curve.append(loss(weight_space.bezier(end[p], bend, end[q], ts)))
     return dict(
         ts=ts,
         to_solution=to_solution,
@@ -222,30 +192,6 @@ def spectra(b: Budget, device: str) -> dict:
     )
 
 
-# --- the picture: a 2-D slice (Li et al. 2018) ------------------------------------------------
-def filter_normalized_direction(arch: Architecture, theta: torch.Tensor, seed: int) -> torch.Tensor:
-    """A Gaussian direction (P,) whose every filter (a unit's incoming weights) has the norm of
-    that filter in theta; biases zero, as Li et al. treat them."""
-    d = torch.randn(theta.shape, generator=torch.Generator().manual_seed(seed), dtype=theta.dtype)
-    d_views, t_views = layer_views(arch, d.unsqueeze(0)), layer_views(arch, theta.unsqueeze(0))
-    for (dw, db), (tw, _) in zip(d_views, t_views, strict=True):
-        dw.mul_(tw.norm(dim=1, keepdim=True) / dw.norm(dim=1, keepdim=True))  # (1, fan_in, fan_out)
-        db.zero_()
-    return d
-
-
-def surface(arch, theta, X, y, points: int) -> tuple[np.ndarray, np.ndarray]:
-    """(alphas (G,), loss (G, G)) over theta + a d1 + b d2, a and b in [-1, 1]."""
-    d1, d2 = (filter_normalized_direction(arch, theta, s) for s in (1, 2))
-    alphas = np.linspace(-1, 1, points)
-    A, B = np.meshgrid(alphas, alphas)  # (G, G): rows b, columns a
-    coef = torch.as_tensor(np.stack([A.ravel(), B.ravel()], 1), dtype=theta.dtype)  # (G*G, 2)
-    thetas = theta + coef[:, :1] * d1 + coef[:, 1:] * d2  # (G*G, P)
-    with torch.no_grad():
-        loss = hessian.member_loss(arch, thetas, X, y).numpy()
-    return alphas, loss.reshape(points, points)
-
-
 def run(ctx: Context) -> Report:
     b = QUICK if ctx.quick else FULL
     # --seeds raises the full version's runs (paths: pairs of them) and Hessian runs
@@ -256,7 +202,7 @@ def run(ctx: Context) -> Report:
     p = paths(b, ctx.device)
     ctx.say("landscape: Hessian spectra over training")
     s = spectra(b, ctx.device)
-    alphas, slice_loss = surface(p["arch"], p["solution"], p["X"], p["y"], b.surface)
+    alphas, slice_loss = weight_space.surface(p["arch"], p["solution"], p["X"], p["y"], b.surface)
 
     share = {w: float(np.mean(a >= 0.99)) for w, a in starts.items()}
     narrow, wide = min(b.widths), max(b.widths)
@@ -266,8 +212,8 @@ def run(ctx: Context) -> Report:
     )
     # "Monotone": no rise along the line larger than 1e-4 (float noise on a flat stretch)
     monotone = float(np.mean(p["rises"] <= 1e-4))
-    line_barriers = np.array([barrier(path, p["ts"]) for path in p["line"]])
-    curve_barriers = np.array([barrier(c, p["ts"]) for c in p["curve"]])
+    line_barriers = np.array([weight_space.barrier(path, p["ts"]) for path in p["line"]])
+    curve_barriers = np.array([weight_space.barrier(c, p["ts"]) for c in p["curve"]])
     early = 1  # the first snapshot after the start: on the plateau (loss still near log 2)
     early_neg, end_neg = s["negative_by_seed"][:, early], s["negative_by_seed"][:, -1]  # (seeds,)
     claims = [
