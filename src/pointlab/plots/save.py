@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from pointlab.data import write_atomic
 from pointlab.errors import UserError
@@ -26,10 +27,10 @@ def new_figure(width: float, height: float, dpi: int = DPI, h_pad: float | None 
     """A figure of width x height inches with the constrained layout; `h_pad` (inches) widens the
     space around each axes' decorations, e.g. to keep a `suptitle` clear of subplot titles that
     tick labels above a log axis push up (measured: 0.12 keeps them apart)."""
-    figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
-    if h_pad is not None:
-        figure.get_layout_engine().set(h_pad=h_pad)
-    return figure
+    if h_pad is None:
+        return Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    layout = ConstrainedLayoutEngine(h_pad=h_pad)
+    return Figure(figsize=(width, height), dpi=dpi, layout=layout)
 
 
 def fit_title(text: str, width_inches: float, fontsize: float = 12.0) -> str:
