@@ -52,8 +52,8 @@ def run(ctx: Context) -> Report:
     data = generators.make("moons", n=s.n_train * 5 // 4, seed=0)
     train, test, _ = split(data, 0.2, 0.0, seed=0)
     base = TrainConfig(hidden=(32, 32), optimizer="momentum", schedule="cosine", epochs=s.epochs)
-    errors = {v: [] for v in VARIANTS}  # variant -> per k: (seeds,) test errors
-    diverged = {v: [] for v in VARIANTS}
+    errors: dict[str, list] = {v: [] for v in VARIANTS}  # variant -> per k: (seeds,) test errors
+    diverged: dict[str, list] = {v: [] for v in VARIANTS}
     for k in KS:
         ctx.say(f"batch-lr: k = {k}")
         batch, lr = s.batch * k, s.lr0 * k

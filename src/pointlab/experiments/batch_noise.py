@@ -17,6 +17,7 @@ Not here: the Hessian (`experiments/hessian.py`), the drawing (`plots/regions.py
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -116,12 +117,14 @@ def train_orders(b: Budget, device: str) -> dict[str, np.ndarray]:
     is_sorted = torch.tensor([k == "sorted" for k in kinds], device=pop.device).unsqueeze(1)
     by_class = torch.as_tensor(np.argsort(train.y, kind="stable"), device=pop.device)  # 0s then 1s
     counts = torch.full((pop.M,), n, device=pop.device)
-    history = {"val_acc": [], "share_1": [], "train_loss": []}
-    val_x, _, _ = pop.full_batch_inputs(pop.val)
+    history: dict[str, list[np.ndarray]] = {"val_acc": [], "share_1": [], "train_loss": []}
+    validation = pop.val
+    assert validation is not None  # made with validation indices above
+    val_x, _, _ = pop.full_batch_inputs(validation)
 
     def measure() -> None:
         loss, _ = pop.evaluate(pop.train)
-        _, acc = pop.evaluate(pop.val)
+        _, acc = pop.evaluate(validation)
         with torch.no_grad():
             share = (pop.logits(val_x, train=False)[..., 0] > 0).float().mean(1)  # (M,)
         history["val_acc"].append(acc.cpu().numpy())
@@ -137,7 +140,7 @@ def train_orders(b: Budget, device: str) -> dict[str, np.ndarray]:
             pop.loss(pop.logits(pop.X[points], train=True), pop.y[points], None, grad=True)
             pop.step(None)  # the engine's own backward pass of that loss, every member steps
         measure()
-    out = {k: np.array(v) for k, v in history.items()}
+    out: dict[str, Any] = {k: np.array(v) for k, v in history.items()}
     out["sorted"] = np.array([k == "sorted" for k in kinds])
     out["true_share_1"] = float(val.y.mean())
     return out

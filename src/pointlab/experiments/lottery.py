@@ -91,7 +91,7 @@ def random_mask(arch: Architecture, like: torch.Tensor, seed: int) -> torch.Tens
 
 def weight_share(arch: Architecture, mask: torch.Tensor) -> np.ndarray:
     """(M,) share of weights (not biases) kept."""
-    kept = sum(w.sum(dim=(1, 2)) for w, _ in layer_views(arch, mask))
+    kept = torch.stack([w.sum(dim=(1, 2)) for w, _ in layer_views(arch, mask)]).sum(0)
     total = sum(fan_in * fan_out for fan_in, fan_out in arch.layer_shapes)
     return (kept / total).numpy()
 

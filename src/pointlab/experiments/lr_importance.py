@@ -72,7 +72,9 @@ def optuna_importances(params: list[dict], values: np.ndarray) -> dict[str, dict
     for p, v in zip(params, values, strict=True):
         distributions = {param.name: param.distribution() for param in SPACE}
         study.add_trial(optuna.trial.create_trial(params=p, distributions=distributions, value=v))
-    evaluators = {"ped_anova": optuna.importance.PedAnovaImportanceEvaluator()}
+    evaluators: dict[str, optuna.importance.BaseImportanceEvaluator] = {
+        "ped_anova": optuna.importance.PedAnovaImportanceEvaluator()
+    }
     try:
         import sklearn  # noqa: F401  (Optuna's fANOVA fits its random forest with scikit-learn)
 
@@ -104,7 +106,7 @@ def run(ctx: Context) -> Report:
     raw = np.array([r.last("val_loss") for r in results])
     values = np.where(np.isfinite(raw), np.minimum(raw, CAP), CAP)
     effects = main_effects(params, values, SPACE, bins=BINS)
-    ranking = sorted(effects, key=effects.get, reverse=True)
+    ranking = sorted(effects, key=lambda name: effects[name], reverse=True)
     others = optuna_importances(params, values)
     lr_share = effects["lr"]
     runner_up = effects[ranking[1]] if ranking[0] == "lr" else effects[ranking[0]]
@@ -123,7 +125,7 @@ def run(ctx: Context) -> Report:
         ),
     ]
     for name, importances in others.items():
-        top = max(importances, key=importances.get)
+        top = max(importances, key=lambda name: importances[name])
         claims.append(Claim(f"{name} agrees (Optuna)", "lr ranks first", top, top == "lr"))
     names = [_figure(ctx, params, values, effects, others, epochs)]
     lines = [

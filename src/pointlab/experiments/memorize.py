@@ -78,10 +78,12 @@ def theorem1_network(X: np.ndarray, y: np.ndarray, seed: int = 0) -> torch.nn.Se
     w = torch.linalg.solve_triangular(A, target[:, None], upper=False)[:, 0]
     net = torch.nn.Sequential(torch.nn.Linear(d, n), torch.nn.ReLU(), torch.nn.Linear(n, 1, False))
     net = net.double()
+    first, last = net[0], net[2]
+    assert isinstance(first, torch.nn.Linear) and isinstance(last, torch.nn.Linear)
     with torch.no_grad():
-        net[0].weight.copy_(torch.tensor(a).expand(n, d))  # every hidden unit shares a: d weights
-        net[0].bias.copy_(torch.tensor(-b))
-        net[2].weight.copy_(w[None, :])
+        first.weight.copy_(torch.tensor(a).expand(n, d))  # every hidden unit shares a: d weights
+        first.bias.copy_(torch.tensor(-b))
+        last.weight.copy_(w[None, :])
     return net
 
 

@@ -69,6 +69,7 @@ def torch_lrs(config: TrainConfig) -> np.ndarray:
     """The learning rate of each epoch from torch's own schedulers, stepped once per epoch."""
     sched = torch.optim.lr_scheduler
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=config.lr)
+    main: sched.LRScheduler
     if config.schedule == "step":
         main = sched.StepLR(opt, step_size=config.step_size, gamma=config.gamma)
     elif config.schedule == "cosine":
@@ -78,7 +79,7 @@ def torch_lrs(config: TrainConfig) -> np.ndarray:
         main = sched.CosineAnnealingWarmRestarts(opt, T_0=config.step_size, eta_min=config.lr_end)
     else:
         main = sched.ConstantLR(opt, factor=1.0, total_iters=0)
-    scheduler = main
+    scheduler: sched.LRScheduler = main
     if config.warmup > 0:
         w = config.warmup
         warm = sched.LinearLR(opt, start_factor=1 / (w + 1), end_factor=1.0, total_iters=w)
@@ -177,7 +178,7 @@ def run(ctx: Context) -> Report:
 
     names = list(kinds)
     steps = np.arange(base.epochs)
-    lr_series = [Series(n, steps, [lr_table([kinds[n]], e)[0] for e in steps]) for n in names]
+    lr_series = [Series(n, steps, [lr_table([kinds[n]], int(e))[0] for e in steps]) for n in names]
     loss_series = [
         Series(
             n, epochs, np.exp(np.log(curves[n]).mean(0)), band=(curves[n].min(0), curves[n].max(0))

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike
 
 
 def draw_regions(
@@ -53,8 +54,8 @@ def draw_regions(
 
 def draw_lines(
     ax: Axes,
-    x: Sequence[float],
-    series: dict[str, Sequence[float]],
+    x: ArrayLike,
+    series: dict[str, ArrayLike],
     *,
     title: str,
     xlabel: str,
