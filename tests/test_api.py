@@ -90,7 +90,17 @@ def test_records_written_before_extra_was_dropped_still_load():
     assert pointlab.TrainConfig.from_dict(old) == pointlab.TrainConfig()
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["data", "show", "missing.csv"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["train", "--help"],
+        ["sweep", "--help"],
+        ["experiment", "list"],
+        ["data", "show", "missing.csv"],
+        ["train", "missing.csv"],
+    ],
+)
 def test_help_and_a_bad_file_import_no_torch_matplotlib_or_optuna(argv, tmp_path):
     code = (
         f"import sys\nfrom pointlab.cli import main\ntry:\n    status = main({argv!r})\n"

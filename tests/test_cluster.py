@@ -14,6 +14,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy.exc
 
 import servers
 from pointlab.cli import main
@@ -39,14 +40,7 @@ def postgres_url():
 
 @pytest.fixture(
     params=[
-        pytest.param(
-            "sqlite",
-            marks=pytest.mark.xfail(
-                reason="open (issue 12): under CI a SQLite worker among three sometimes exits 1; "
-                "passes when run alone",
-                strict=False,
-            ),
-        ),
+        "sqlite",
         "postgresql",
     ]
 )
@@ -93,10 +87,32 @@ def test_three_workers_share_a_study_one_killed_and_a_rerun_finishes_it(storage,
         except KeyError:  # the study is not created yet
             return 0
 
-    _wait_until(lambda: complete() >= 4, workers)
-    workers[0].send_signal(signal.SIGKILL)  # it always holds trials: it claims 2 at a time
+    def held_by_first() -> set[int]:
+        """RUNNING trials whose holder is the first worker (claimed, being trained)."""
+        return {
+            t.number
+            for t in _trials(storage, study)
+            if t.state.name == "RUNNING" and t.user_attrs.get("holder", "").endswith(pid)
+        }
+
+    def stopped_holding() -> bool:
+        """Freeze the first worker; keep it frozen if it holds trials (between two claims it
+        holds none, briefly), else let it go on."""
+        workers[0].send_signal(signal.SIGSTOP)
+        try:
+            if held_by_first():
+                return True
+        except sqlalchemy.exc.OperationalError:  # frozen inside a write: SQLite is locked
+            pass
+        workers[0].send_signal(signal.SIGCONT)
+        return False
+
+    pid = f":{workers[0].pid}"
+    _wait_until(lambda: complete() >= 4 and stopped_holding(), workers)
+    workers[0].send_signal(signal.SIGKILL)  # mid-trial
     workers[0].wait()
     at_kill = {t.number for t in _trials(storage, study) if t.state.name == "RUNNING"}
+    assert at_kill & held_by_first()
     for worker in workers[1:]:
         _, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err[-3000:]

@@ -7,7 +7,9 @@ A sweep is one Optuna study (SQLite file by default, any SQLAlchemy URL with `--
   parameters already set for grid, random and halving). Creating a study is atomic in the
   database, so of two processes started together exactly one plans; the other waits for the plan.
 - A worker claims WAITING trials by switching them to RUNNING, which the database lets only one
-  process do (Optuna's own queue pop), so no trial runs twice. It never creates trials.
+  process do (Optuna's own queue pop), so no trial runs twice. It never creates trials. It writes
+  itself into the claimed trial (user attr `holder`, "host:pid"), so the dashboard, or a person,
+  can tell which process holds a RUNNING trial.
 - While it trains, a thread records an Optuna heartbeat for each claimed trial. A trial left
   RUNNING by a killed process stops beating; after `stale_after` seconds any worker fails it and
   re-enqueues its slot with the same parameters (RetryHeartbeatStaleTrialCallback). Ctrl-C does the
@@ -20,6 +22,8 @@ A sweep is one Optuna study (SQLite file by default, any SQLAlchemy URL with `--
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import threading
 import time
 import warnings
@@ -31,6 +35,8 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
 from pointlab.errors import UserError
+
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"  # this process, as claimed trials name it
 
 _DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 _PLAN_WAIT = 30.0  # seconds a second process waits for the first to finish planning
@@ -170,6 +176,7 @@ class Store:
             with self._lock:
                 self._held.add(frozen._trial_id)
             trial = optuna.Trial(self.study, frozen._trial_id)
+            trial.set_user_attr("holder", HOLDER)
             for name, distribution in distributions.items():
                 trial._suggest(name, distribution)
             claimed.append(trial)

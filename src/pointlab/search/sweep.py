@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from pointlab.errors import UserError
 from pointlab.runs import RunResult, RunSpec, SweepChoice
 from pointlab.search import packing, strategies
 from pointlab.search.space import Param, apply_params
-from pointlab.search.store import Store, TrialRow
+from pointlab.search.store import HOLDER, Store, TrialRow
 from pointlab.splits import kfold, split
 from pointlab.training import RunData
 
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
 
 # progress(finished trials, planned trials, epoch, epochs of the population now training)
 Progress = Callable[[int, int, int, int], None]
-WORKER = f"{socket.gethostname()}:{os.getpid()}"  # which process trained a trial
+WORKER = HOLDER  # which process trained a trial
 MAX_MEMBERS = 4096  # past this a population is no faster per member on any device we know
 
 
