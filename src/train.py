@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The book's `train.py` (point_classifier_2d), on pointlab's engine: same command, same lines.
+"""The book's `train.py` (point_classifier_2d), on pointlab's library: same command, same lines.
 
     uv run ./src/train.py ./data/curve.csv complex
 
@@ -10,6 +10,11 @@ loss is computed from logits, which does not saturate as the book's sigmoid + BC
 draws the decision regions over the points into DATA_complex.png next to the data file (or in the
 current directory when that one is not writable), prints its path, and opens a window where a
 display is available.
+
+It trains through the package's short API (`pointlab.train`), as any script of a reader would.
+
+Not here: training itself (`pointlab.training`, `pointlab.engine`), the `pointlab` command
+(`pointlab.cli`).
 """
 
 from __future__ import annotations
@@ -19,12 +24,18 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pointlab import engine
-from pointlab.config import PRESETS, TrainConfig, describe
+import pointlab
+from pointlab.config import PRESETS, describe
 from pointlab.cpu import tune_cpu
-from pointlab.data import load_csv
 from pointlab.errors import UserError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from pointlab.data import Dataset
+    from pointlab.runs import RunResult
 
 EPOCHS, PRINT_EVERY = 20000, 1000
 
@@ -42,23 +53,19 @@ def main(
     parser.add_argument("model", choices=list(PRESETS), help="simple or complex")
     args = parser.parse_args(argv)  # a wrong model or a missing argument: usage, exit 2
     try:
-        dataset = load_csv(args.data)
-        config = TrainConfig(
+        dataset = pointlab.load_data(args.data)
+        config = pointlab.TrainConfig(
             hidden=PRESETS[args.model], epochs=epochs, seed=secrets.randbelow(2**31)
         )
         tune_cpu("cpu")
 
-        def report(epoch, metrics) -> None:
+        def report(epoch: int, metrics: dict[str, np.ndarray]) -> None:
             # The book: print(f"Epoch {epoch}, Loss: {loss.item()}"), a float32 as a Python float.
             print(f"Epoch {epoch}, Loss: {float(metrics['train_loss'][0])}", flush=True)
 
-        (result,) = engine.train(
-            [config],
-            dataset.X,
-            dataset.y,
-            n_classes=dataset.n_classes,
-            log_every=print_every,
-            callback=report,
+        # The book trains on every point: no validation or test share, nothing written.
+        result = pointlab.train(
+            dataset, config, val_fraction=0.0, device="cpu", log_every=print_every, callback=report
         )
         return _draw(args, dataset, result, show)
     except UserError as error:
@@ -69,13 +76,12 @@ def main(
         return 130
 
 
-def _draw(args, dataset, result, show: bool | None) -> int:
-    from pointlab.checkpoint import TrainedModel
+def _draw(args: argparse.Namespace, dataset: Dataset, result: RunResult, show: bool | None) -> int:
     from pointlab.plots.boundary import compute_boundary, draw_boundary, plot_boundary
 
-    model = TrainedModel(result.config, dataset.n_classes, result.state)
+    model = result.model
     title = (
-        f"{describe(result.config, dataset.n_classes)} on {dataset.name}: "
+        f"{describe(result.spec.config, dataset.n_classes)} on {dataset.name}: "
         f"loss {result.last('train_loss'):.4g} after {result.stopped_epoch} epochs"
     )
     folder = Path(args.data).parent

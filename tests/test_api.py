@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,7 @@ import pointlab
 from pointlab import runs, training
 from pointlab.data import load_points
 
-ROOT = Path(__file__).resolve().parents[1]
-CURVE = ROOT / "data" / "curve.csv"
+from conftest import CURVE, ROOT
 
 
 def test_the_example_in_docs_api_runs_and_writes_a_run_directory(tmp_path, monkeypatch, capsys):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -15,9 +13,9 @@ from pointlab.config import TrainConfig
 from pointlab.data import load_csv
 from pointlab.engine.models import Architecture, to_sequential
 
-ROOT = Path(__file__).resolve().parents[1]
-BOOK_LINEAR = ROOT.parent / "shared" / "book" / "linear.csv"
-LINEAR = BOOK_LINEAR if BOOK_LINEAR.exists() else ROOT / "data" / "linear.csv"
+from conftest import CURVE, book_file
+
+LINEAR = book_file("linear.csv")
 
 TORCH_OPTIMIZERS = {
     "sgd": lambda p, c: torch.optim.SGD(p, lr=c.lr, weight_decay=c.weight_decay),
@@ -129,7 +127,7 @@ def test_training_simple_on_the_books_linear_csv_reaches_the_engines_loss():
 
 def test_complex_learns_the_curve():
     """The book's complex model, trained by pointlab.autodiff alone, fits the curve data."""
-    data = load_csv(ROOT / "data" / "curve.csv")
+    data = load_csv(CURVE)
     config = TrainConfig(hidden=(128, 128), epochs=300, seed=1)
     _, _, history = train_config(config, data.X, data.y)
     assert history.losses[0] > 0.6 and history.losses[-1] < 0.3

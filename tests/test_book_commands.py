@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-BOOK_CURVE = ROOT.parent / "shared" / "book" / "curve.csv"
+from conftest import BOOK, CURVE, DATA, ROOT, is_png
+
+BOOK_CURVE = BOOK / "curve.csv"
 LINE = re.compile(r"^Epoch \d+, Loss: [0-9.e-]+$")
 
 
@@ -22,7 +23,7 @@ def script(name: str):
 @pytest.fixture
 def data(tmp_path) -> Path:
     """A copy of data/curve.csv, so the pictures land in tmp_path and not in the repository."""
-    return Path(shutil.copy(ROOT / "data" / "curve.csv", tmp_path / "curve.csv"))
+    return Path(shutil.copy(CURVE, tmp_path / "curve.csv"))
 
 
 def test_train_prints_the_books_lines_then_the_picture(data, capsys):
@@ -31,7 +32,7 @@ def test_train_prints_the_books_lines_then_the_picture(data, capsys):
     assert len(lines) == 22 and all(LINE.match(line) for line in lines[:21])
     assert [int(line.split()[1].rstrip(",")) for line in lines[:21]] == list(range(0, 101, 5))
     assert lines[21] == f"wrote {data.parent / 'curve_simple.png'}"
-    assert (data.parent / "curve_simple.png").read_bytes()[:4] == b"\x89PNG"
+    assert is_png(data.parent / "curve_simple.png")
 
 
 def test_train_loss_is_printed_as_python_prints_a_float32(data, capsys):
@@ -58,9 +59,9 @@ def test_train_bad_data_is_one_line(tmp_path, capsys):
 
 
 def test_dump_points_draws_the_points(tmp_path, capsys):
-    data = Path(shutil.copy(ROOT / "data" / "random.csv", tmp_path / "random.csv"))
+    data = Path(shutil.copy(DATA / "random.csv", tmp_path / "random.csv"))
     assert script("dump_points").main([str(data)], show=False) == 0
-    assert (tmp_path / "random.png").read_bytes()[:4] == b"\x89PNG"
+    assert is_png(tmp_path / "random.png")
     assert "random.png" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         script("dump_points").main([])

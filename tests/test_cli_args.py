@@ -2,12 +2,9 @@
 flag, and bad values refused in one line, exit 2, before anything is created or trained."""
 
 import dataclasses
-import io
 import json
-from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from pointlab import runs
 from pointlab.cli import main
@@ -15,12 +12,7 @@ from pointlab.cli.args import FLAGS
 from pointlab.config import TrainConfig
 from pointlab.engine.schedules import lr_at
 
-ROOT = Path(__file__).resolve().parents[1]
-CURVE = str(ROOT / "data" / "curve.csv")
-
-
-def quiet() -> Console:
-    return Console(file=io.StringIO(), width=120)
+from conftest import CURVE, quiet
 
 
 def help_text(capsys, *command: str) -> str:
@@ -51,7 +43,7 @@ def test_a_step_schedule_from_flags_is_the_schedule_trained(tmp_path):
 
     def train(name: str, *flags: str) -> dict:
         out = tmp_path / name
-        argv = ["train", CURVE, "--layers", "8", "--optimizer", "sgd", "--lr", "0.5"]
+        argv = ["train", str(CURVE), "--layers", "8", "--optimizer", "sgd", "--lr", "0.5"]
         argv += ["--epochs", "700", "--log-every", "100", "--val-fraction", "0"]
         assert main([*argv, "--out", str(out), *flags], quiet()) == 0
         return runs.read_metrics(out)
@@ -86,7 +78,7 @@ def test_bad_values_are_one_line_exit_2_and_create_nothing(
 ):
     out = tmp_path / "out"
     try:
-        status = main([command, CURVE, *flags, "--out", str(out)], quiet())
+        status = main([command, str(CURVE), *flags, "--out", str(out)], quiet())
     except SystemExit as exit:  # argparse: a value no flag can take
         status = exit.code
     lines = capsys.readouterr().err.strip().splitlines()
@@ -101,7 +93,7 @@ def test_one_default_each_for_device_seed_and_validation_share(tmp_path, capsys)
         options = help_text(capsys, *command).split("--val-fraction F ")[1]  # not the usage
         assert options.split(" --")[0].endswith("(default: 0.2)")
     out = tmp_path / "run"
-    assert main(["train", CURVE, "--epochs", "1", "--out", str(out)], quiet()) == 0
+    assert main(["train", str(CURVE), "--epochs", "1", "--out", str(out)], quiet()) == 0
     record = json.loads((out / "config.json").read_text())
     assert record["config"]["seed"] == 0 and record["split_seed"] == 0
     assert record["val_fraction"] == 0.2

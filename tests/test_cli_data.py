@@ -10,8 +10,9 @@ from pointlab.cli import main
 from pointlab.data import load_csv
 from pointlab.generators import make
 
-BOOK_RANDOM = Path(__file__).resolve().parents[2] / "shared" / "book" / "random.csv"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from conftest import BOOK, PNG_SIGNATURE
+
+BOOK_RANDOM = BOOK / "random.csv"
 
 
 def png_size(path: Path) -> tuple[int, int]:

@@ -2,14 +2,12 @@
 found by the run's own names, other class counts, a model whose outputs are not finite."""
 
 import csv
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from rich.console import Console
 
 from pointlab import runs
 from pointlab.checkpoint import save_model
@@ -17,12 +15,7 @@ from pointlab.cli import main
 from pointlab.data import save_csv
 from pointlab.generators import make
 
-ROOT = Path(__file__).resolve().parents[1]
-CURVE = ROOT / "data" / "curve.csv"
-
-
-def quiet() -> Console:
-    return Console(file=io.StringIO(), width=120)
+from conftest import CURVE, quiet
 
 
 def train(tmp_path: Path, data: Path, *extra: str) -> Path:

@@ -4,8 +4,6 @@ shows."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pointlab.cli import main
@@ -13,7 +11,7 @@ from pointlab.config import TrainConfig, describe
 from pointlab.plots import sweep as sweep_plots
 from pointlab.plots.palette import class_colours
 
-CURVE = str(Path(__file__).resolve().parents[1] / "data" / "curve.csv")
+from conftest import CURVE, is_png
 
 
 @pytest.mark.parametrize(
@@ -59,7 +57,7 @@ def test_one_dimension_sweep_titles_its_points_picture_by_that_dimension(tmp_pat
     monkeypatch.setattr(sweep_plots, "plot_points_tried", spy)
     space = ["--space", "lr=loguniform(1e-3,3e-1)", "--layers", "8", "--device", "cpu"]
     out = tmp_path / "s"
-    args = ["sweep", CURVE, *space, "--trials", "3", "--epochs", "20", "--out", str(out)]
+    args = ["sweep", str(CURVE), *space, "--trials", "3", "--epochs", "20", "--out", str(out)]
     assert main(args) == 0
     assert titles == ["random search: validation loss against lr, the one searched dimension"]
-    assert (out / "sweep_points.png").read_bytes()[:4] == b"\x89PNG"
+    assert is_png(out / "sweep_points.png")

@@ -1,7 +1,6 @@
 """`pointlab train`, `evaluate` and `predict`, called in-process with few epochs."""
 
 import csv
-import io
 import json
 import re
 from pathlib import Path
@@ -9,19 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from rich.console import Console
 
 from pointlab import engine, runs, training
 from pointlab.cli import main
 from pointlab.data import save_csv
 from pointlab.generators import make
 
-ROOT = Path(__file__).resolve().parents[1]
-CURVE = ROOT / "data" / "curve.csv"
-
-
-def quiet() -> Console:
-    return Console(file=io.StringIO(), width=120)
+from conftest import CURVE, is_png, quiet
 
 
 def train(tmp_path: Path, *extra: str, name: str = "run") -> Path:
@@ -51,7 +44,7 @@ def test_train_writes_a_run_directory_that_config_json_repeats(tmp_path):
     names = {"config.json", "metrics.csv", "model.safetensors", "boundary.png", "loss.png"}
     assert names <= {p.name for p in out.iterdir()}
     for picture in ("boundary.png", "loss.png"):
-        assert (out / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert is_png(out / picture)
     config = json.loads((out / "config.json").read_text())
     assert config["config"]["seed"] == 3 and config["config"]["hidden"] == [128, 128]
     assert config["config"]["batch_size"] == 64 and config["val_fraction"] == 0.2

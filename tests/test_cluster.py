@@ -19,15 +19,15 @@ import sqlalchemy.exc
 import servers
 from pointlab.cli import main
 
+from conftest import CURVE, POINTLAB
+
 pytestmark = pytest.mark.slow
 
-CURVE = str(Path(__file__).resolve().parents[1] / "data" / "curve.csv")
-POINTLAB = str(Path(sys.executable).parent / "pointlab")
 SMALL = ["--space", "lr=loguniform(1e-3,3e-1)", "--layers", "8", "--device", "cpu", "--json"]
 
 
 def _command(out: Path, *extra: str) -> list[str]:
-    return [POINTLAB, "sweep", CURVE, *SMALL, "--out", str(out), *extra]
+    return [POINTLAB, "sweep", str(CURVE), *SMALL, "--out", str(out), *extra]
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,7 @@ def test_a_sweep_on_a_two_node_ray_cluster_equals_the_same_sweep_in_process(
     )
     assert on_ray.returncode == 0, on_ray.stderr
     ray_summary = json.loads(on_ray.stdout)
-    assert main(["sweep", CURVE, *SMALL, "--out", str(tmp_path / "here"), *argv]) == 0
+    assert main(["sweep", str(CURVE), *SMALL, "--out", str(tmp_path / "here"), *argv]) == 0
     here = json.loads((tmp_path / "here" / "sweep.json").read_text())
 
     assert all(t["state"] == "complete" for t in ray_summary["trials"])
@@ -175,7 +175,7 @@ def test_a_sweep_on_a_two_node_ray_cluster_equals_the_same_sweep_in_process(
 def test_without_ray_a_sweep_never_imports_it(tmp_path):
     code = (
         "import sys; from pointlab.cli import main; "
-        f"status = main({['sweep', CURVE, *SMALL, '--out', str(tmp_path / 'o'), '--trials', '2', '--epochs', '20']!r}); "  # noqa: E501
+        f"status = main({['sweep', str(CURVE), *SMALL, '--out', str(tmp_path / 'o'), '--trials', '2', '--epochs', '20']!r}); "  # noqa: E501
         "assert status == 0; print('ray' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -186,7 +186,7 @@ def test_without_ray_a_sweep_never_imports_it(tmp_path):
 def test_the_dashboard_serves_optunas_page_and_lists_the_study(tmp_path):
     db = tmp_path / "study.db"
     storage = f"sqlite:///{db}"
-    sweep = ["sweep", CURVE, *SMALL, "--out", str(tmp_path / "o"), "--trials", "2"]
+    sweep = ["sweep", str(CURVE), *SMALL, "--out", str(tmp_path / "o"), "--trials", "2"]
     assert main([*sweep, "--epochs", "20", "--storage", storage, "--study", "mine"]) == 0
     port = servers.free_port()
     server = subprocess.Popen(

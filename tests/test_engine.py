@@ -14,14 +14,13 @@ from pointlab.config import TrainConfig
 from pointlab.engine import PopulationInterrupted, train, train_population
 from pointlab.errors import UserError
 
+from conftest import CURVE
 from reference import reference_train
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def curve():
-    data = np.loadtxt(ROOT / "data/curve.csv", delimiter=",")
+    data = np.loadtxt(CURVE, delimiter=",")
     return data[:, :2].astype(np.float32), data[:, 2].astype(np.int64)
 
 

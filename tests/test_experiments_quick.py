@@ -12,20 +12,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from pointlab import experiments
 from pointlab.cli import main
 
+from conftest import is_png
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny populations on a shared 2-core machine: two torch threads fight for the cores and run
-    # several times slower than one (measured: 7.6 s against 0.08 s for one small run).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
@@ -56,6 +49,6 @@ def test_quick_run_reports_and_no_claim_fails(name, tmp_path, capsys):
     figures = sorted(out.glob("*.png"))
     assert figures
     for figure in figures:
-        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert is_png(figure)
         assert figure.stat().st_size > 10_000  # a drawn figure, not an empty canvas
         assert f"]({figure.name})" in report

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from rich.console import Console
 
 from pointlab.autodiff import MLP
 from pointlab.autodiff.explain import explain_step
@@ -19,14 +16,9 @@ from pointlab.cli import main
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture, to_sequential
 
-ROOT = Path(__file__).resolve().parents[1]
-BOOK_CURVE = ROOT.parent / "shared" / "book" / "curve.csv"
-CURVE = BOOK_CURVE if BOOK_CURVE.exists() else ROOT / "data" / "curve.csv"
-PNG = b"\x89PNG\r\n\x1a\n"
+from conftest import book_file, is_png, quiet
 
-
-def quiet() -> Console:
-    return Console(file=io.StringIO(), width=120)
+CURVE = book_file("curve.csv")
 
 
 def torch_step(state, config, X, y, n_classes):
@@ -122,7 +114,7 @@ def test_explain_complex_on_the_books_curve_writes_the_report(tmp_path, capsys):
     assert all(g["weight"] > 0 for g in numbers["grad_norms"])
     assert numbers["gradient_check"]["max_rel_error"] < 1e-6
     for picture in ("activations.png", "graph.png", "gradients.png"):
-        assert (out / picture).read_bytes()[:8] == PNG
+        assert is_png(out / picture)
     report = (out / "report.md").read_text()
     for section in ("## 1. Forward", "## 2. The loss", "## 3. Backward", "## 4. The update"):
         assert section in report

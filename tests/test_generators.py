@@ -1,7 +1,5 @@
 """Generators, checked by their properties: counts, ranges, the book's band rule, seeds, noise."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,7 +9,8 @@ from pointlab.data import load_csv, save_csv
 from pointlab.errors import UserError
 from pointlab.generators import GENERATORS, curve_boundary, make
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import DATA
+
 BOOK_KINDS = ["linear", "curve", "random"]
 MULTI_CLASS_KINDS = ["circle", "gauss", "spiral"]
 
@@ -148,6 +147,6 @@ def test_saved_data_loads_back_exactly(tmp_path):
 
 @pytest.mark.parametrize(("kind", "seed"), [("linear", 1), ("curve", 4), ("random", 3)])
 def test_committed_data_files_are_remade_byte_for_byte(tmp_path, kind, seed):
-    committed = REPO / "data" / f"{kind}.csv"
+    committed = DATA / f"{kind}.csv"
     made = save_csv(make(kind, seed=seed), tmp_path / f"{kind}.csv")
     assert made.read_bytes() == committed.read_bytes()

@@ -18,8 +18,8 @@ from pointlab.cli import main
 from pointlab.data import Dataset, load_csv, save_csv
 from pointlab.errors import UserError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # <repo>/../shared
-BOOK = SHARED / "book"
+from conftest import BOOK, SHARED
+
 RIPLEY = SHARED / "datasets" / "ripley_synth_train.csv"
 needs_book = pytest.mark.skipif(not BOOK.is_dir(), reason=f"the book's files are not at {BOOK}")
 needs_ripley = pytest.mark.skipif(not RIPLEY.is_file(), reason=f"Ripley's set is not at {RIPLEY}")
@@ -37,6 +37,7 @@ POINTS = np.array(
     ],
     dtype=np.float32,
 )
+
 LABELS = np.array([0, 1, 0])
 
 

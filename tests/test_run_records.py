@@ -2,7 +2,6 @@
 between logged epochs, divergence, SIGTERM and repeated SIGINTs sent by real signals to a real
 process, a model too large for memory, a failure before training, and file modes."""
 
-import io
 import json
 import os
 import signal
@@ -15,20 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from rich.console import Console
 
 from pointlab import engine, runs
 from pointlab.cli import main
-from pointlab.cli.evaluate_cmd import evaluate
 from pointlab.config import TrainConfig
+from pointlab.data import load_csv
 from pointlab.errors import UserError
 
-ROOT = Path(__file__).resolve().parents[1]
-CURVE = ROOT / "data" / "curve.csv"
-
-
-def quiet() -> Console:
-    return Console(file=io.StringIO(), width=120)
+from conftest import CURVE, quiet
 
 
 def result_of(run_dir: Path) -> dict:
@@ -39,10 +32,11 @@ def assert_record_matches_weights(run_dir: Path) -> dict:
     """The record's last metrics are those of the saved model, measured again from disk."""
     result = result_of(run_dir)
     metrics = runs.read_metrics(run_dir)
-    measured = evaluate(str(run_dir), str(CURVE))  # all points: these runs have no validation
+    # On all the points (these runs have no validation), as `pointlab evaluate` scores them.
+    measured = runs.load_run(run_dir).model.score(load_csv(CURVE))
     assert metrics["epoch"][-1] == result["weights_epoch"]
-    assert measured["loss"] == pytest.approx(metrics["train_loss"][-1], rel=1e-5)
-    assert measured["loss"] == pytest.approx(result["final"]["train_loss"], rel=1e-5)
+    assert measured.loss == pytest.approx(metrics["train_loss"][-1], rel=1e-5)
+    assert measured.loss == pytest.approx(result["final"]["train_loss"], rel=1e-5)
     return result
 
 

@@ -3,7 +3,6 @@ message with the SQL statement and a link to its documentation."""
 
 import io
 import sqlite3
-from pathlib import Path
 
 import sqlalchemy
 from rich.console import Console
@@ -11,8 +10,7 @@ from rich.console import Console
 from pointlab.cli import main
 from pointlab.search.store import one_line
 
-ROOT = Path(__file__).resolve().parents[1]
-CURVE = ROOT / "data" / "curve.csv"
+from conftest import CURVE
 
 
 def test_a_storage_that_cannot_open_is_one_line(tmp_path, capsys):

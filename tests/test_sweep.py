@@ -5,7 +5,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,15 +18,16 @@ from pointlab.data import Dataset, save_csv
 from pointlab.generators import make
 from pointlab.runs import load_run
 
-CURVE = str(Path(__file__).resolve().parents[1] / "data" / "curve.csv")
-POINTLAB = str(Path(sys.executable).parent / "pointlab")
+from conftest import CURVE, POINTLAB, is_png
+
+CSV = str(CURVE)  # as a command-line argument
 SMALL = ["--space", "lr=loguniform(1e-3,3e-1)", "--layers", "8", "--device", "cpu"]
 
 
 def sweep(tmp_path: Path, *extra: str, name: str = "out") -> dict:
     """Run a sweep in-process and return its JSON summary."""
     out = tmp_path / name
-    assert main(["sweep", CURVE, *SMALL, "--out", str(out), "--json", *extra]) == 0
+    assert main(["sweep", CSV, *SMALL, "--out", str(out), "--json", *extra]) == 0
     return json.loads((out / "sweep.json").read_text())
 
 
@@ -49,15 +49,15 @@ def test_sweep_scores_on_validation_and_writes_a_best_run_evaluate_reads(tmp_pat
     assert run.spec.config.lr == best["params"]["lr"] and run.spec.config.hidden == (8,)
     assert run.spec.config.epochs == best["best_epoch"]  # retrained for its best epoch count
     assert summary["retrain"]["n_train"] == 160  # all but the 20% test share of 200 points
-    assert main(["evaluate", str(tmp_path / "out" / "best"), CURVE]) == 0
+    assert main(["evaluate", str(tmp_path / "out" / "best"), CSV]) == 0
     for picture in ("sweep_loss.png", "sweep_points.png", "sweep_curves.png"):
-        assert (tmp_path / "out" / picture).read_bytes()[:4] == b"\x89PNG"
+        assert is_png(tmp_path / "out" / picture)
     # `best` is a run directory like any other: its pictures, and config.json with train's keys.
     best_dir = tmp_path / "out" / "best"
     for picture in ("boundary.png", "loss.png"):
-        assert (best_dir / picture).read_bytes()[:4] == b"\x89PNG"
+        assert is_png(best_dir / picture)
     trained = tmp_path / "trained"
-    assert main(["train", CURVE, "--epochs", "5", "--test", CURVE, "--out", str(trained)]) == 0
+    assert main(["train", CSV, "--epochs", "5", "--test", CSV, "--out", str(trained)]) == 0
     record = json.loads((best_dir / "config.json").read_text())
     train_record = json.loads((trained / "config.json").read_text())
     assert record.keys() == train_record.keys()
@@ -118,7 +118,7 @@ def test_a_finished_study_is_not_run_again_and_another_setup_is_refused(tmp_path
     assert len(trials_in(tmp_path / "out" / "study.db")) == 2
     argv = [
         "sweep",
-        CURVE,
+        CSV,
         *SMALL,
         "--trials",
         "2",
@@ -132,7 +132,7 @@ def test_a_finished_study_is_not_run_again_and_another_setup_is_refused(tmp_path
 
 
 def _command(out: Path, *extra: str) -> list[str]:
-    return [POINTLAB, "sweep", CURVE, *SMALL, "--batch", "1", "--out", str(out), "--json", *extra]
+    return [POINTLAB, "sweep", CSV, *SMALL, "--batch", "1", "--out", str(out), "--json", *extra]
 
 
 def _wait_for(db: Path, done: int, process: subprocess.Popen, timeout: float = 120.0) -> None:

@@ -8,7 +8,6 @@ import json
 import threading
 
 import pytest
-import torch
 from starlette.requests import Request
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -23,14 +22,7 @@ ORIGIN = "http://127.0.0.1:8050"
 WS = "ws://127.0.0.1:8050/ws"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread, as `pointlab play` chooses on a busy machine (pointlab/cpu.py): the tests
-    share two cores, where spinning worker threads make small steps many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture

@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+import servers
+
+from conftest import POINTLAB
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
@@ -38,18 +40,12 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`pointlab play --port P` as a user starts it; its exports go to a temporary folder."""
     runs = tmp_path_factory.mktemp("runs")
-    port = _free_port()
-    command = [str(Path(sys.executable).parent / "pointlab"), "play", "--port", str(port)]
+    port = servers.free_port()
+    command = [POINTLAB, "play", "--port", str(port)]
     env = dict(os.environ, OMP_NUM_THREADS="1")  # two shared cores: no spinning torch threads
     process = subprocess.Popen(
         [*command, "--runs", str(runs)],
@@ -242,9 +238,8 @@ def test_export_is_a_run_that_evaluate_accepts(page, server):
     by_testid(page, "exported").filter(has_text="Exported").wait_for()
     run_dir = Path(by_testid(page, "exported").inner_text().split()[1])
     assert run_dir.parent == server["runs"]
-    pointlab = str(Path(sys.executable).parent / "pointlab")
     done = subprocess.run(
-        [pointlab, "evaluate", str(run_dir), str(run_dir / "data.csv"), "--json"],
+        [POINTLAB, "evaluate", str(run_dir), str(run_dir / "data.csv"), "--json"],
         capture_output=True,
         text=True,
         timeout=120,

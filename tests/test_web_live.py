@@ -11,14 +11,7 @@ from pointlab.config import TrainConfig
 from pointlab.splits import split
 from pointlab.web.live import LiveTraining
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread, as `pointlab play` chooses on a busy machine (pointlab/cpu.py)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize(

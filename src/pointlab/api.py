@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 DEFAULT_VAL_FRACTION = 0.2  # the share `pointlab train` and `pointlab.train` hold out by default
 
-PathLike = str | os.PathLike[str]
+PathLike = str | os.PathLike[str]  # what a path argument may be
 
 
 def load_data(path: PathLike, columns: str | None = None) -> Dataset:

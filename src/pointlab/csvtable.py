@@ -85,7 +85,7 @@ def read_table(
             else:
                 columns = choose(header, width, number)
         values, lines = _fast(chunk, first_line, width, columns, roles)
-        if values is None:
+        if values is None or lines is None:
             values, lines = _careful(path, chunk, first_line, width, columns, roles)
         parts.append(values)
         line_parts.append(lines)

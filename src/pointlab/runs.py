@@ -23,6 +23,7 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,7 @@ class RunResult:
     extra_steps: int = 0  # minibatch steps past `weights_epoch` (a stop in the middle of an epoch)
     test: Score | None = None  # measured once, at the end, when the spec has test data
     sweep: SweepChoice | None = None  # set for a sweep's `best`
+    made_by: str | None = None  # what made a run not trained from its spec ("pointlab play")
     path: Path | None = None  # the run directory, once written
     data: Any = field(default=None, repr=False)  # the RunData it trained on (for pictures)
 
@@ -144,6 +146,7 @@ class RunResult:
             "test": None if self.test is None else self.test.to_dict(),
             "weights": self.weights,
             "sweep": None if self.sweep is None else asdict(self.sweep),
+            "made_by": self.made_by,
         }
 
 
@@ -188,7 +191,7 @@ def new_run_dir(dataset_name: str, root: str | Path = "runs") -> Path:
     raise UserError(f"{root}: too many runs named {stem}")
 
 
-def claim_run_dir(path: str | Path) -> Path:
+def claim_run_dir(path: str | PathLike[str]) -> Path:
     """Use `path` as the run directory: create it, or accept an existing empty one (never write
     over a run, or over files of the user's own: what was there stays)."""
     path = Path(path)
@@ -339,7 +342,7 @@ def read_metrics(run_dir: str | Path) -> dict[str, list[float]]:
         raise UserError(f"{path}: damaged metrics file ({error})") from None
 
 
-def read_spec(run_dir: str | Path) -> tuple[RunSpec, dict[str, Any]]:
+def read_spec(run_dir: str | PathLike[str]) -> tuple[RunSpec, dict[str, Any]]:
     """(RunSpec, result or {}) from RUN_DIR/config.json, with one clear error for each fault."""
     run_dir = Path(run_dir)
     if not run_dir.exists():
@@ -369,7 +372,7 @@ def read_spec(run_dir: str | Path) -> tuple[RunSpec, dict[str, Any]]:
     return spec, document.get("result") or {}
 
 
-def load_run(run_dir: str | Path) -> Run:
+def load_run(run_dir: str | PathLike[str]) -> Run:
     """A run directory's spec and model; UserError (exit 2) when missing, incomplete or foreign."""
     spec, result = read_spec(run_dir)
     from pointlab.checkpoint import load_model  # torch: only once the record is known good

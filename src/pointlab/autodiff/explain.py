@@ -143,7 +143,7 @@ def _explain(model, config, X, y, n_classes, optimizer, weight, check_per_tensor
     # The update. Keep what it changes, to show the arithmetic of the traced weight.
     params = model.parameters()
     before = [p.data.copy() for p in params]
-    grads = [p.grad.copy() for p in params]
+    grads = [p.g.copy() for p in params]
     state_before = _state_of(optimizer, 2 * (layer - 1), (a, j))
     optimizer.step()
     after = [p.data.copy() for p in params]
@@ -246,17 +246,17 @@ def _backward_layer(model: MLP, values, i: int, names, loss_kind, n_classes) -> 
     dh = None
     dh_equation = None
     if i > 1:
-        dh = Numbers.of(values[i - 2].h.grad)
+        dh = Numbers.of(values[i - 2].h.g)
         dh_equation = f"dL/dh{i - 1} = dL/dz{i} @ W{i}ᵀ   (N, {w_out}) @ ({w_out}, {w_in})"
-    histogram, zeros = log_histogram(model.weights[i - 1].grad)
+    histogram, zeros = log_histogram(model.weights[i - 1].g)
     return BackwardLayer(
         layer=i,
         dz_equation=dz_equation,
-        dz=Numbers.of(values[i - 1].z.grad),
+        dz=Numbers.of(values[i - 1].z.g),
         dW_equation=f"dL/dW{i} = {h_in}ᵀ @ dL/dz{i}   ({w_in}, N) @ (N, {w_out})",
-        dW=Numbers.of(model.weights[i - 1].grad),
+        dW=Numbers.of(model.weights[i - 1].g),
         db_equation=f"dL/db{i} = dL/dz{i} summed over the N points",
-        db=Numbers.of(model.biases[i - 1].grad),
+        db=Numbers.of(model.biases[i - 1].g),
         dh_equation=dh_equation,
         dh=dh,
         dW_histogram=histogram,
@@ -287,7 +287,7 @@ def _output_gradient_formula(kind: str, n_classes: int, i: int) -> str:
 
 
 def _largest_first_layer_weight(model: MLP) -> tuple[int, int, int]:
-    g = np.abs(model.weights[0].grad)
+    g = np.abs(model.weights[0].g)
     a, j = np.unravel_index(int(np.argmax(g)), g.shape)
     return 1, int(a), int(j)
 
@@ -298,7 +298,7 @@ def _chain(model: MLP, values, x: Tensor, y, layer: int, a: int, j: int, kind, n
     that carry most of it, factor by factor."""
     L = len(values)
     h_in = x.data if layer == 1 else values[layer - 2].h.data  # (N, fan_in)
-    dz = values[layer - 1].z.grad  # (N, fan_out)
+    dz = values[layer - 1].z.g  # (N, fan_out)
     shares = h_in[:, a] * dz[:, j]  # (N,)
     n = int(np.argmax(np.abs(shares)))
     top = np.argsort(-np.abs(shares))[:5]
@@ -307,7 +307,7 @@ def _chain(model: MLP, values, x: Tensor, y, layer: int, a: int, j: int, kind, n
     # is the largest in the sum that makes dL/dh[n, u].
     units = [j]
     for i in range(layer + 1, L + 1):
-        terms = model.weights[i - 1].data[units[-1]] * values[i - 1].z.grad[n]  # (fan_out,)
+        terms = model.weights[i - 1].data[units[-1]] * values[i - 1].z.g[n]  # (fan_out,)
         units.append(int(np.argmax(np.abs(terms))))
     factors = [_output_factor(values, y, n, units[-1], kind, n_classes, L)]
     for i in range(L, layer, -1):
@@ -360,14 +360,14 @@ def _chain(model: MLP, values, x: Tensor, y, layer: int, a: int, j: int, kind, n
         "n_paths": n_paths,
         "point_share": float(shares[n]),
         "largest_shares": tuple((int(m), float(shares[m])) for m in top),
-        "gradient": float(model.weights[layer - 1].grad[a, j]),
+        "gradient": float(model.weights[layer - 1].g[a, j]),
         "sum_of_shares": float(shares.sum()),
     }
 
 
 def _output_factor(values, y, n: int, k: int, kind: str, n_classes: int, L: int) -> ChainFactor:
     z = values[-1].z.data[n]
-    value = float(values[-1].z.grad[n, k])
+    value = float(values[-1].z.g[n, k])
     N = len(y)
     if kind == "bce" and n_classes == 2:
         p = float(sigmoid(z[0]))

@@ -76,7 +76,7 @@ def gradient_check(
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     loss_fn().backward()
-    grads = {id(p): p.grad.copy() for p in params}  # type: ignore[union-attr]
+    grads = {id(p): p.g.copy() for p in params}
     chosen: list[tuple[Tensor, tuple[int, ...]]] = list(extra)
     for p in params:
         # Among the weights with a gradient where there are enough: a ReLU that is off for
@@ -93,7 +93,11 @@ def gradient_check(
         pattern_up = pattern_fn() if pattern_fn is not None else None
         p.data[index] = original - step
         down = float(loss_fn().data)
-        kink = pattern_fn is not None and not np.array_equal(pattern_fn(), pattern_up)
+        kink = (
+            pattern_fn is not None
+            and pattern_up is not None
+            and not np.array_equal(pattern_fn(), pattern_up)
+        )
         p.data[index] = original
         numeric = (up - down) / (2 * step)
         backward = float(grads[id(p)][index])

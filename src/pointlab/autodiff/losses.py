@@ -29,7 +29,7 @@ def bce_with_logits(logits: Tensor, y: np.ndarray) -> Tensor:
 
     def backward() -> None:
         # dL/dz_n = (sigmoid(z_n) - y_n) / N: prediction minus target, shared over N points
-        logits.add_grad((out.grad * (sigmoid(z) - t) / n).reshape(logits.shape))
+        logits.add_grad((out.g * (sigmoid(z) - t) / n).reshape(logits.shape))
 
     out._backward = backward
     return out
@@ -49,7 +49,7 @@ def cross_entropy(logits: Tensor, y: np.ndarray) -> Tensor:
         # dL/dz_nk = (softmax(z_n)_k - 1[k = y_n]) / N: predicted minus true distribution
         g = softmax(z)
         g[np.arange(n), labels] -= 1
-        logits.add_grad(out.grad * g / n)
+        logits.add_grad(out.g * g / n)
 
     out._backward = backward
     return out
@@ -61,7 +61,7 @@ def mse(pred: Tensor, target: np.ndarray) -> Tensor:
     out = Tensor((diff**2).mean(), (pred,), "mse", dtype=pred.data.dtype.type)
 
     def backward() -> None:
-        pred.add_grad(out.grad * 2 * diff / diff.size)  # d mean((p - t)^2)/dp = 2 (p - t) / n
+        pred.add_grad(out.g * 2 * diff / diff.size)  # d mean((p - t)^2)/dp = 2 (p - t) / n
 
     out._backward = backward
     return out

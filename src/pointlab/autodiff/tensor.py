@@ -3,11 +3,11 @@
 Every operation below does two things, written next to each other:
 
     forward   compute `out.data` from the inputs' data;
-    backward  given `out.grad` = dL/d(out), add each input's share dL/d(input) to `input.grad`.
+    backward  given `out.g` = dL/d(out), add each input's share dL/d(input) to `input.grad`.
 
 `loss.backward()` orders the graph so that every tensor comes after all the tensors it was made
 from (a topological order), sets dL/dL = 1 and calls each tensor's backward rule in reverse order:
-when a rule runs, its `out.grad` is complete, because every later use of `out` has already added
+when a rule runs, its `out.g` is complete, because every later use of `out` has already added
 its part. Gradients *add up* (`+=`) because a tensor used twice gets a share from each use.
 
 Shapes: data and grad always have the same shape. Where numpy broadcasts an input (a bias (K,)
@@ -40,7 +40,7 @@ class Tensor:
         label: str = "",
         dtype: type = np.float64,
     ) -> None:
-        self.data = np.asarray(data, dtype=dtype)
+        self.data: np.ndarray = np.asarray(data, dtype=dtype)
         self.grad: np.ndarray | None = None
         self.parents = parents
         self.op = op  # "" for a leaf: an input or a parameter
@@ -65,6 +65,13 @@ class Tensor:
         g = _unbroadcast(g, self.shape)
         self.grad = g.copy() if self.grad is None else self.grad + g
 
+    @property
+    def g(self) -> np.ndarray:
+        """dL/d(self), in a backward step or after `backward()`: by then it has been set (the
+        backward pass reaches a tensor only after every tensor computed from it)."""
+        assert self.grad is not None, f"{self!r} has no gradient yet"
+        return self.grad
+
     def zero_grad(self) -> None:
         self.grad = None
 
@@ -77,8 +84,8 @@ class Tensor:
         def backward() -> None:
             # d(a + b)/da = 1, d(a + b)/db = 1: the gradient passes through unchanged
             # (summed over the axes along which a bias was broadcast).
-            self.add_grad(out.grad)
-            other.add_grad(out.grad)
+            self.add_grad(out.g)
+            other.add_grad(out.g)
 
         out._backward = backward
         return out
@@ -87,7 +94,7 @@ class Tensor:
         out = self._child(-self.data, (self,), "neg")
 
         def backward() -> None:
-            self.add_grad(-out.grad)  # d(-a)/da = -1
+            self.add_grad(-out.g)  # d(-a)/da = -1
 
         out._backward = backward
         return out
@@ -98,8 +105,8 @@ class Tensor:
 
         def backward() -> None:
             # d(a - b)/da = 1, d(a - b)/db = -1
-            self.add_grad(out.grad)
-            other.add_grad(-out.grad)
+            self.add_grad(out.g)
+            other.add_grad(-out.g)
 
         out._backward = backward
         return out
@@ -110,8 +117,8 @@ class Tensor:
 
         def backward() -> None:
             # element-wise: d(a * b)/da = b, d(a * b)/db = a
-            self.add_grad(out.grad * other.data)
-            other.add_grad(out.grad * self.data)
+            self.add_grad(out.g * other.data)
+            other.add_grad(out.g * self.data)
 
         out._backward = backward
         return out
@@ -123,8 +130,8 @@ class Tensor:
         def backward() -> None:
             # d out[n, m] / d a[n, k] = b[k, m]  =>  dL/da = dL/dout (N, M) @ b.T (M, K)
             # d out[n, m] / d b[k, m] = a[n, k]  =>  dL/db = a.T (K, N) @ dL/dout (N, M)
-            self.add_grad(out.grad @ other.data.T)
-            other.add_grad(self.data.T @ out.grad)
+            self.add_grad(out.g @ other.data.T)
+            other.add_grad(self.data.T @ out.g)
 
         out._backward = backward
         return out
@@ -143,7 +150,7 @@ class Tensor:
 
         def backward() -> None:
             # relu(a) = max(a, 0): slope 1 where a > 0, 0 elsewhere (torch takes 0 at a = 0 too)
-            self.add_grad(out.grad * (self.data > 0))
+            self.add_grad(out.g * (self.data > 0))
 
         out._backward = backward
         return out
@@ -153,7 +160,7 @@ class Tensor:
 
         def backward() -> None:
             # slope 1 where a > 0, `slope` elsewhere
-            self.add_grad(out.grad * np.where(self.data > 0, 1.0, slope))
+            self.add_grad(out.g * np.where(self.data > 0, 1.0, slope))
 
         out._backward = backward
         return out
@@ -163,7 +170,7 @@ class Tensor:
         out = self._child(t, (self,), "tanh")
 
         def backward() -> None:
-            self.add_grad(out.grad * (1 - t**2))  # d tanh(a)/da = 1 - tanh(a)^2
+            self.add_grad(out.g * (1 - t**2))  # d tanh(a)/da = 1 - tanh(a)^2
 
         out._backward = backward
         return out
@@ -173,7 +180,7 @@ class Tensor:
         out = self._child(s, (self,), "sigmoid")
 
         def backward() -> None:
-            self.add_grad(out.grad * s * (1 - s))  # d sigma(a)/da = sigma(a) (1 - sigma(a))
+            self.add_grad(out.g * s * (1 - s))  # d sigma(a)/da = sigma(a) (1 - sigma(a))
 
         out._backward = backward
         return out
@@ -185,7 +192,7 @@ class Tensor:
 
         def backward() -> None:
             # d s_i / d a_j = s_i (1[i = j] - s_j)  =>  dL/da_j = s_j (g_j - sum_i g_i s_i)
-            g = out.grad
+            g = out.g
             self.add_grad(s * (g - (g * s).sum(axis=-1, keepdims=True)))
 
         out._backward = backward
@@ -196,7 +203,7 @@ class Tensor:
 
         def backward() -> None:
             # d(sum of a)/d a_i = 1: every summed element gets the whole gradient
-            g = out.grad if axis is None else np.expand_dims(out.grad, axis)
+            g = out.g if axis is None else np.expand_dims(out.g, axis)
             self.add_grad(np.broadcast_to(g, self.shape))
 
         out._backward = backward
@@ -208,7 +215,7 @@ class Tensor:
 
         def backward() -> None:
             # d(mean of n values)/d a_i = 1/n
-            g = out.grad if axis is None else np.expand_dims(out.grad, axis)
+            g = out.g if axis is None else np.expand_dims(out.g, axis)
             self.add_grad(np.broadcast_to(g / n, self.shape))
 
         out._backward = backward

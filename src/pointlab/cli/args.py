@@ -139,6 +139,24 @@ def add_val_fraction(parser: argparse._ActionsContainer, help: str) -> None:
     )
 
 
+def add_test(parser: argparse._ActionsContainer, help: str) -> None:
+    parser.add_argument("--test", metavar="FILE.csv", default=None, help=help)
+
+
+def add_log_every(parser: argparse._ActionsContainer, help: str) -> None:
+    parser.add_argument(
+        "--log-every",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help=f"record metrics every K epochs{help}",
+    )
+
+
+def add_out(parser: argparse._ActionsContainer, metavar: str, help: str) -> None:
+    parser.add_argument("--out", metavar=metavar, default=None, help=help)
+
+
 def add_model(parser: argparse._ActionsContainer) -> None:
     """--model (the book's presets); --layers comes with the training flags."""
     parser.add_argument(
@@ -211,7 +229,8 @@ def _parser(hint: Any, none: str, at_least: int | None) -> Callable[[str], Any]:
     """The argparse type of a field: int, float or str, the word for None if it has one, and the
     lower bound checked at parse time if it has one."""
     kinds = [t for t in typing.get_args(hint) or (hint,) if t is not type(None)]
-    inner: Callable[[str], Any] = {int: whole, float: number, str: str}[kinds[0]]
+    parsers: dict[type, Callable[[str], Any]] = {int: whole, float: number, str: str}
+    inner = parsers[kinds[0]]
     if not none and at_least is None:
         return inner
 

@@ -10,12 +10,14 @@ Not here: the studies themselves (`pointlab.search.store`).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from rich.console import Console
 
+from pointlab.cli import serve
 from pointlab.errors import UserError
+
+REACH = "read the studies"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,21 +34,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="the sweep's database URL (sqlite:///sweeps/NAME/study.db, or "
         "postgresql+psycopg://USER@HOST:PORT/DB)",
     )
-    parser.add_argument(
-        "--port", type=int, default=8080, metavar="N", help="port to serve on (default: 8080)"
-    )
-    parser.add_argument(
-        "--host",
-        default="127.0.0.1",
-        metavar="ADDRESS",
-        help="address to bind (default: 127.0.0.1, this machine only)",
-    )
+    serve.add_address(parser, port=8080, reach=REACH)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    if not 0 < args.port < 65536:
-        raise UserError(f"--port must be between 1 and 65535, got {args.port}")
+    address = serve.start(args.host, args.port, console, reach=REACH)
     url = args.storage
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         raise UserError(f"--storage {url}: no such database file")
@@ -61,13 +54,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     app = wsgi(open_storage(url))
     server = _server(args.host, args.port, app)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(
-            f"pointlab: warning: serving on {args.host}: anyone who reaches this address can read "
-            "the studies",
-            file=sys.stderr,
-        )
-    console.print(f"Optuna dashboard for {url} at http://{args.host}:{args.port}/ (Ctrl-C stops)")
+    console.print(f"Optuna dashboard for {url} at {address} (Ctrl-C stops)")
     try:
         server.serve_forever()
     finally:

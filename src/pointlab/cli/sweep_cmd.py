@@ -69,12 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "folds of a trial train together (advised below ~1000 points)",
     )
     args.add_val_fraction(parser, "share of the training data held out for validation")
-    parser.add_argument(
-        "--test",
-        metavar="FILE.csv",
-        default=None,
-        help="test data, used once after the choice (default: a share of FILE)",
-    )
+    args.add_test(parser, "test data, used once after the choice (default: a share of FILE)")
     parser.add_argument(
         "--test-fraction",
         type=args.number,
@@ -83,9 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="share of FILE set apart as test data when no --test (default: 0.2)",
     )
     args.add_columns(parser)
-    parser.add_argument(
-        "--out", metavar="DIR", default=None, help="output folder (default: sweeps/<FILE stem>)"
-    )
+    args.add_out(parser, "DIR", "output folder (default: sweeps/<FILE stem>)")
     parser.add_argument(
         "--study",
         metavar="NAME",
@@ -137,14 +130,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="with --ray: GPUs each task asks for; > 0 trains on the nodes' GPUs (default: 0)",
     )
-    parser.add_argument(
-        "--log-every",
-        type=args.positive_int,
-        default=None,
-        metavar="K",
-        help="record metrics every K epochs; the best epoch is one of these "
-        "(default: epochs / 100)",
-    )
+    args.add_log_every(parser, "; the best epoch is one of these (default: epochs / 100)")
     parser.add_argument(
         "--json", action="store_true", help="print a JSON summary instead of tables"
     )

@@ -56,27 +56,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "fraction of the points held out (stratified) for validation; the book trains on all "
         "of them: 0 does that",
     )
-    p.add_argument(
-        "--test",
-        metavar="FILE.csv",
-        default=None,
-        help="held-out test data, evaluated once at the end (default: none)",
-    )
+    args.add_test(p, "held-out test data, evaluated once at the end (default: none)")
     args.add_device(p)
-    p.add_argument(
-        "--log-every",
-        type=args.positive_int,
-        default=None,
-        metavar="K",
-        help="record metrics every K epochs (default: about 200 rows, e.g. 100 for 20000 epochs)",
-    )
+    args.add_log_every(p, " (default: about 200 rows, e.g. 100 for 20000 epochs)")
     args.add_columns(p)
-    p.add_argument(
-        "--out",
-        metavar="RUN_DIR",
-        default=None,
-        help="run directory (default: runs/<YYYYmmdd-HHMMSS>-<data name>)",
-    )
+    args.add_out(p, "RUN_DIR", "run directory (default: runs/<YYYYmmdd-HHMMSS>-<data name>)")
     training = p.add_argument_group(
         "training options", "every field of the run's TrainConfig (config.json repeats them)"
     )

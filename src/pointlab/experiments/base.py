@@ -10,7 +10,8 @@ use `follow(claim, holds, fails, inconclusive)` where a sentence depends on a ve
 Verdicts are three-way: a claim holds, fails, or is inconclusive (`passed=None`) when the run's
 budget is too noisy to tell, e.g. a mean over few seeds whose interval of +- 2 standard errors
 straddles the criterion. An inconclusive claim says so in the report instead of failing or
-passing by luck; `at_most` and `at_least` decide that for a measured mean and its standard error.
+passing by luck; `at_most` and `at_least` decide that for a measured mean and its standard error
+(`standard_error` of seeds, `binomial_se` of a share).
 
 Not here: the experiments themselves (the other modules of this package), drawing
 (`pointlab.plots`), the exit status of `pointlab experiment --check` (`pointlab.cli`).
@@ -23,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,20 @@ def at_most(value: float, limit: float, se: float, z: float = 2.0) -> bool | Non
 def at_least(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
     """Verdict for "value >= limit", as `at_most`."""
     return at_most(-value, -limit, se, z)
+
+
+def standard_error(values) -> float:
+    """Standard error of the mean of `values` (sample standard deviation / sqrt n); infinite for
+    a single value, which settles nothing."""
+    values = np.asarray(values, dtype=float).ravel()
+    return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("inf")
+
+
+def binomial_se(share: float, n: int) -> float:
+    """Standard error of a share of n trials; a share of 0 or 1 still has the uncertainty of one
+    trial more (the rule of three's spirit), so six successes of six is not certainty."""
+    share = min(max(share, 0.5 / n), 1 - 0.5 / n)
+    return float(np.sqrt(share * (1 - share) / n))
 
 
 @dataclass

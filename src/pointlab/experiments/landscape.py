@@ -17,22 +17,32 @@ that, each measured in the plane:
 And a picture: a 2-D slice of the loss around a solution along filter-normalized random directions
 (Li et al. 2018).
 
-Not here: the Hessian and the loss of theta (`experiments/hessian.py`), the drawing
-(`plots/landscape.py`).
+Not here: lines, Bezier curves, barriers and slices in weight space (`experiments/weight_space.py`),
+the Hessian and the loss of theta (`experiments/hessian.py`), the drawing (`plots/landscape.py`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
-from pointlab.engine.models import Architecture, init_theta, layer_views, theta_from_states
-from pointlab.experiments import hessian
-from pointlab.experiments.base import Claim, Context, Report, at_least
+from pointlab.engine.models import Architecture, init_theta, theta_from_states
+from pointlab.experiments import hessian, weight_space
+from pointlab.experiments.base import (
+    Claim,
+    Context,
+    Report,
+    at_least,
+    at_most,
+    binomial_se,
+    follow,
+    standard_error,
+)
+from pointlab.experiments.members import standardize
 from pointlab.plots.landscape import draw_spectra, draw_surface
 from pointlab.plots.regions import draw_lines
 from pointlab.plots.save import new_figure, save_figure
@@ -51,6 +61,7 @@ class Budget:
     epochs: int
     curve_steps: int  # Adam steps that train each Bezier bend
     snapshots: tuple[int, ...]  # epochs at which the whole Hessian is taken
+    spectrum_seeds: int  # runs whose Hessians are taken at every snapshot
     surface: int  # grid points per side of the 2-D slice
 
 
@@ -62,6 +73,7 @@ QUICK = Budget(
     epochs=600,
     curve_steps=300,
     snapshots=(0, 10, 25, 100, 600),
+    spectrum_seeds=3,
     surface=21,
 )
 FULL = Budget(
@@ -72,12 +84,9 @@ FULL = Budget(
     epochs=2000,
     curve_steps=1500,
     snapshots=(0, 5, 10, 25, 50, 100, 250, 500, 1000, 2000),
+    spectrum_seeds=5,
     surface=41,
 )
-
-
-def standardize(X: np.ndarray) -> np.ndarray:
-    return ((np.asarray(X, dtype=np.float64) - 0.5) * np.sqrt(12.0)).astype(np.float32)
 
 
 def teacher_data(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -108,39 +117,7 @@ def many_starts(b: Budget, device: str) -> dict[int, np.ndarray]:
     return dict(zip(b.widths, acc, strict=True))
 
 
-# --- 2, 3. paths ---------------------------------------------------------------------------------
-def interpolate(start: torch.Tensor, end: torch.Tensor, ts: np.ndarray) -> torch.Tensor:
-    """(T, P) points on the straight line from start (P,) to end (P,)."""
-    t = torch.as_tensor(ts, dtype=start.dtype).unsqueeze(1)
-    return (1 - t) * start + t * end
-
-
-def bezier(a: torch.Tensor, bend: torch.Tensor, c: torch.Tensor, ts) -> torch.Tensor:
-    """(T, P) points of the quadratic Bezier curve from a to c with control point `bend`."""
-    t = torch.as_tensor(ts, dtype=a.dtype).unsqueeze(1)
-    return (1 - t) ** 2 * a + 2 * t * (1 - t) * bend + t**2 * c
-
-
-def train_bend(arch, a, c, X, y, steps: int, seed: int) -> torch.Tensor:
-    """Garipov et al.'s curve fitting: the bend minimizes the loss averaged over t ~ U(0, 1) (here
-    8 fresh t per step), started at the midpoint of the line, Adam lr 0.01, float64."""
-    bend = ((a + c) / 2).clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([bend], lr=0.01)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        ts = torch.rand(8, generator=generator, dtype=a.dtype)
-        loss = hessian.member_loss(arch, bezier(a, bend, c, ts), X, y).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return bend.detach()
-
-
-def barrier(losses: np.ndarray, ts: np.ndarray) -> float:
-    """Height of the path's loss above the straight line between its end losses (Garipov)."""
-    return float(np.max(losses - ((1 - ts) * losses[0] + ts * losses[-1])))
-
-
+# --- 2, 3. paths (their geometry: weight_space.py) -----------------------------------------------
 def paths(b: Budget, device: str) -> dict:
     train = generators.make("curve", n=200, noise=0.0, seed=0)
     X, y = standardize(train.X), train.y
@@ -155,18 +132,23 @@ def paths(b: Budget, device: str) -> dict:
         with torch.no_grad():
             return hessian.member_loss(arch, thetas, X, y).numpy()
 
-    to_solution = np.array([loss(interpolate(start[m], end[m], ts)) for m in range(b.runs)])
-    rises = np.diff(to_solution, axis=1).max(1)  # (runs,) largest rise along each line
+    to_solution = np.array(
+        [loss(weight_space.interpolate(start[m], end[m], ts)) for m in range(b.runs)]
+    )
+    steps = np.diff(to_solution, axis=1)  # (runs, T - 1)
+    rises = steps.max(1)  # (runs,) largest rise along each line
+    rise_at = ts[1:][steps.argmax(1)]  # (runs,) where along the line it ends
     pairs = [(2 * i, 2 * i + 1) for i in range(b.runs // 2)]
     line, curve = [], []
     for i, (p, q) in enumerate(pairs):
-        line.append(loss(interpolate(end[p], end[q], ts)))
-        bend = train_bend(arch, end[p], end[q], X, y, b.curve_steps, seed=i)
-        curve.append(loss(bezier(end[p], bend, end[q], ts)))
+        line.append(loss(weight_space.interpolate(end[p], end[q], ts)))
+        bend = weight_space.train_bend(arch, end[p], end[q], X, y, b.curve_steps, seed=i)
+        curve.append(loss(weight_space.bezier(end[p], bend, end[q], ts)))
     return dict(
         ts=ts,
         to_solution=to_solution,
         rises=rises,
+        rise_at=rise_at,
         line=np.array(line),
         curve=np.array(curve),
         final_loss=end_loss(results),
@@ -184,89 +166,78 @@ def end_loss(results) -> np.ndarray:
 
 # --- 4. saddles ----------------------------------------------------------------------------------
 def spectra(b: Budget, device: str) -> dict:
-    """The whole Hessian's eigenvalues at each snapshot of one run (seed 0): members with the same
-    seed and different epoch counts in one population are that run's snapshots."""
+    """The whole Hessian's eigenvalues at each snapshot of `spectrum_seeds` runs: members with the
+    same seed and different epoch counts in one population are that run's snapshots. Returns seed
+    0's eigenvalues (snapshots, P) and loss (snapshots,) for the picture, and every seed's
+    negative share (seeds, snapshots) for the verdicts."""
     train = generators.make("curve", n=200, noise=0.0, seed=0)
     X, y = standardize(train.X), train.y
     arch = Architecture(HIDDEN, "relu")
-    configs = [TrainConfig(hidden=HIDDEN, lr=0.01, epochs=e, seed=0) for e in b.snapshots]
-    results = engine.train(configs, X, y, log_every=max(b.snapshots), device=device)
-    theta = theta_from_states(arch, [r.final_state for r in results])
-    eig = np.array([hessian.spectrum(arch, theta[i], X, y) for i in range(len(b.snapshots))])
-    loss = np.array(
-        [
-            hessian.member_loss(arch, theta[i : i + 1].double(), X, y).item()
-            for i in range(len(b.snapshots))
-        ]
-    )
+    seeds, snaps = range(b.spectrum_seeds), b.snapshots
+    configs = [TrainConfig(hidden=HIDDEN, lr=0.01, epochs=e, seed=s) for s in seeds for e in snaps]
+    results = engine.train(configs, X, y, log_every=max(snaps), device=device)
+    theta = theta_from_states(arch, [r.final_state for r in results])  # (seeds * snapshots, P)
+    eig = np.array([hessian.spectrum(arch, row, X, y) for row in theta])
+    with torch.no_grad():
+        loss = hessian.member_loss(arch, theta[: len(snaps)].double(), X, y).numpy()
     # Share of the spectrum's absolute mass that is negative: 0 at a minimum, about 1/2 where
     # curvature points every way.
     negative = np.array([np.abs(e[e < 0]).sum() / np.abs(e).sum() for e in eig])
-    return dict(epochs=list(b.snapshots), eigenvalues=eig, loss=loss, negative_mass=negative)
-
-
-# --- the picture: a 2-D slice (Li et al. 2018) ------------------------------------------------
-def filter_normalized_direction(arch: Architecture, theta: torch.Tensor, seed: int) -> torch.Tensor:
-    """A Gaussian direction (P,) whose every filter (a unit's incoming weights) has the norm of
-    that filter in theta; biases zero, as Li et al. treat them."""
-    d = torch.randn(theta.shape, generator=torch.Generator().manual_seed(seed), dtype=theta.dtype)
-    d_views, t_views = layer_views(arch, d.unsqueeze(0)), layer_views(arch, theta.unsqueeze(0))
-    for (dw, db), (tw, _) in zip(d_views, t_views, strict=True):
-        dw.mul_(tw.norm(dim=1, keepdim=True) / dw.norm(dim=1, keepdim=True))  # (1, fan_in, fan_out)
-        db.zero_()
-    return d
-
-
-def surface(arch, theta, X, y, points: int) -> tuple[np.ndarray, np.ndarray]:
-    """(alphas (G,), loss (G, G)) over theta + a d1 + b d2, a and b in [-1, 1]."""
-    d1, d2 = (filter_normalized_direction(arch, theta, s) for s in (1, 2))
-    alphas = np.linspace(-1, 1, points)
-    A, B = np.meshgrid(alphas, alphas)  # (G, G): rows b, columns a
-    coef = torch.as_tensor(np.stack([A.ravel(), B.ravel()], 1), dtype=theta.dtype)  # (G*G, 2)
-    thetas = theta + coef[:, :1] * d1 + coef[:, 1:] * d2  # (G*G, P)
-    with torch.no_grad():
-        loss = hessian.member_loss(arch, thetas, X, y).numpy()
-    return alphas, loss.reshape(points, points)
+    return dict(
+        epochs=list(snaps),
+        eigenvalues=eig[: len(snaps)],
+        loss=loss,
+        negative_mass=negative[: len(snaps)],
+        negative_by_seed=negative.reshape(len(seeds), len(snaps)),
+    )
 
 
 def run(ctx: Context) -> Report:
     b = QUICK if ctx.quick else FULL
+    # --seeds raises the full version's runs (paths: pairs of them) and Hessian runs
+    b = replace(b, runs=ctx.seed_count(b.runs), spectrum_seeds=ctx.seed_count(b.spectrum_seeds))
     ctx.say(f"landscape: {b.starts} starts per width, widths {list(b.widths)}")
     starts = many_starts(b, ctx.device)
     ctx.say("landscape: straight lines and trained Bezier curves")
     p = paths(b, ctx.device)
     ctx.say("landscape: Hessian spectra over training")
     s = spectra(b, ctx.device)
-    alphas, slice_loss = surface(p["arch"], p["solution"], p["X"], p["y"], b.surface)
+    alphas, slice_loss = weight_space.surface(p["arch"], p["solution"], p["X"], p["y"], b.surface)
 
     share = {w: float(np.mean(a >= 0.99)) for w, a in starts.items()}
     narrow, wide = min(b.widths), max(b.widths)
     at_teacher = share.get(TEACHER_UNITS, share[narrow])
+    stuck_se = float(
+        np.hypot(binomial_se(at_teacher, b.starts), binomial_se(share[wide], b.starts))
+    )
     # "Monotone": no rise along the line larger than 1e-4 (float noise on a flat stretch)
     monotone = float(np.mean(p["rises"] <= 1e-4))
-    line_barriers = np.array([barrier(path, p["ts"]) for path in p["line"]])
-    curve_barriers = np.array([barrier(c, p["ts"]) for c in p["curve"]])
+    line_barriers = np.array([weight_space.barrier(path, p["ts"]) for path in p["line"]])
+    curve_barriers = np.array([weight_space.barrier(c, p["ts"]) for c in p["curve"]])
     early = 1  # the first snapshot after the start: on the plateau (loss still near log 2)
+    early_neg, end_neg = s["negative_by_seed"][:, early], s["negative_by_seed"][:, -1]  # (seeds,)
     claims = [
         Claim(
             "wide nets almost never get stuck",
             f"share of {b.starts} starts reaching >= 99% train acc at width {wide} >= 0.9 "
             "(+- 2 binomial standard errors)",
-            f"{share[wide]:.3f} +- {_binomial_se(share[wide], b.starts):.3f}",
-            at_least(share[wide], 0.9, _binomial_se(share[wide], b.starts)),
+            f"{share[wide]:.3f} +- {binomial_se(share[wide], b.starts):.3f}",
+            at_least(share[wide], 0.9, binomial_se(share[wide], b.starts)),
         ),
         Claim(
             "narrow nets often do, even where they can fit",
-            f"share at width {TEACHER_UNITS} (the teacher's) <= share at width {wide} - 0.5",
-            f"{at_teacher:.2f} vs {share[wide]:.2f}",
-            at_teacher <= share[wide] - 0.5,
+            f"share at width {wide} - share at width {TEACHER_UNITS} (the teacher's) >= 0.5 "
+            "(+- 2 binomial standard errors)",
+            f"{share[wide] - at_teacher:.2f} +- {stuck_se:.2f} ({at_teacher:.2f} vs "
+            f"{share[wide]:.2f})",
+            at_least(share[wide] - at_teacher, 0.5, stuck_se),
         ),
         Claim(
             "the loss falls monotonically from init to solution for most runs (Goodfellow et al.)",
             f"share of {b.runs} runs whose loss never rises by > 1e-4 along the line >= 0.75 "
             "(+- 2 binomial standard errors)",
-            f"{monotone:.3f} +- {_binomial_se(monotone, b.runs):.3f}",
-            at_least(monotone, 0.75, _binomial_se(monotone, b.runs)),
+            f"{monotone:.3f} +- {binomial_se(monotone, b.runs):.3f}",
+            at_least(monotone, 0.75, binomial_se(monotone, b.runs)),
         ),
         Claim(
             "the straight line between two solutions has a barrier",
@@ -282,15 +253,17 @@ def run(ctx: Context) -> Report:
         ),
         Claim(
             "on the early plateau the Hessian has clearly negative eigenvalues (Dauphin et al.)",
-            f"epoch {b.snapshots[early]}: negative share of |eigenvalue| mass >= 0.1",
-            s["negative_mass"][early],
-            s["negative_mass"][early] >= 0.1,
+            f"epoch {b.snapshots[early]}: negative share of |eigenvalue| mass >= 0.1 (mean of "
+            f"{b.spectrum_seeds} runs +- 2 standard errors)",
+            f"{early_neg.mean():.3f} +- {standard_error(early_neg):.3f}",
+            at_least(float(early_neg.mean()), 0.1, standard_error(early_neg)),
         ),
         Claim(
             "at the end almost none",
-            f"epoch {b.snapshots[-1]}: negative share <= 0.01",
-            s["negative_mass"][-1],
-            s["negative_mass"][-1] <= 0.01,
+            f"epoch {b.snapshots[-1]}: negative share <= 0.01 (mean of {b.spectrum_seeds} runs "
+            "+- 2 standard errors)",
+            f"{end_neg.mean():.4f} +- {standard_error(end_neg):.4f}",
+            at_most(float(end_neg.mean()), 0.01, standard_error(end_neg)),
         ),
     ]
     name = _figure(ctx, b, share, starts, p, s, alphas, slice_loss)
@@ -314,18 +287,20 @@ def run(ctx: Context) -> Report:
         figures=[
             (name, "success against width, paths between solutions, Hessian spectra, a 2-D slice")
         ],
-        findings=_findings(b, share, monotone, p, line_barriers, curve_barriers, s),
+        findings=_findings(b, claims, share, monotone, p, line_barriers, curve_barriers, s),
         numbers=dict(
             success_share=share,
             best_train_acc={str(w): a for w, a in starts.items()},
             monotone_share=monotone,
             largest_rise=p["rises"],
+            largest_rise_at=p["rise_at"],
             line_barriers=line_barriers,
             curve_barriers=curve_barriers,
             final_train_acc=p["final_acc"],
             snapshots=list(b.snapshots),
             snapshot_loss=s["loss"],
             negative_mass=s["negative_mass"],
+            negative_mass_by_seed=s["negative_by_seed"],
             min_eigenvalue=s["eigenvalues"][:, 0],
             max_eigenvalue=s["eigenvalues"][:, -1],
             budget=b.__dict__,
@@ -333,15 +308,8 @@ def run(ctx: Context) -> Report:
     )
 
 
-def _binomial_se(share: float, n: int) -> float:
-    """Standard error of a share of n trials; a share of 0 or 1 still has the uncertainty of one
-    trial more (the rule of three's spirit), so n = 6 and all six is not certainty."""
-    share = min(max(share, 0.5 / n), 1 - 0.5 / n)
-    return float(np.sqrt(share * (1 - share) / n))
-
-
 def _figure(ctx, b, share, starts, p, s, alphas, slice_loss) -> str:
-    figure = new_figure(13, 10, dpi=90)
+    figure = new_figure(13, 10, dpi=90, h_pad=0.12)
     (ax_surface, ax_paths), (ax_width, ax_eig) = figure.subplots(2, 2)
     draw_surface(ax_surface, alphas, slice_loss, "loss around a solution (filter-normalized slice)")
     ts = p["ts"]
@@ -354,9 +322,10 @@ def _figure(ctx, b, share, starts, p, s, alphas, slice_loss) -> str:
         ax_paths,
         ts,
         series,
-        title="training loss along paths",
+        title="training loss along paths (log scale)",
         xlabel="position t along the path",
         ylabel="training loss",
+        logy=True,
         styles=dict.fromkeys(series, "-"),
         bands={
             "init -> solution (mean)": (p["to_solution"].min(0), p["to_solution"].max(0)),
@@ -395,13 +364,28 @@ def _method(b: Budget) -> str:
         f"midpoint of the line, then {b.curve_steps} Adam steps (lr 0.01) on the loss averaged "
         "over 8 random t per step (Garipov et al.'s method); barriers: the largest height of a "
         "path's loss above the straight interpolation of its end losses. Spectra: the whole "
-        f"Hessian (torch.func.hessian) of seed 0 at epochs {list(b.snapshots)}. Slice: two "
+        f"Hessian (torch.func.hessian) of seeds 0 to {b.spectrum_seeds - 1} at epochs "
+        f"{list(b.snapshots)} (table and picture: seed 0; verdicts: all seeds). Slice: two "
         "Gaussian directions, each unit's incoming weights scaled to that unit's norm in the "
         f"solution, biases zero; {b.surface} x {b.surface} points in [-1, 1]^2."
     )
 
 
-def _findings(b, share, monotone, p, line_barriers, curve_barriers, s) -> str:
+def _rises(p: dict) -> str:
+    """Where and how much the loss rises on the lines from initialization to solution."""
+    rising = p["rises"] > 1e-4
+    if not rising.any():
+        return ""
+    start, end = p["to_solution"][:, 0].mean(), p["to_solution"][:, -1].mean()
+    return (
+        f"Where it rises, the rise is small against the fall from {start:.3f} to {end:.4f} (median "
+        f"{np.median(p['rises'][rising]):.3g}, largest {p['rises'].max():.3g}) and ends at "
+        f"t = {np.median(p['rise_at'][rising]):.2f} along the line (median)."
+    )
+
+
+def _findings(b, claims, share, monotone, p, line_barriers, curve_barriers, s) -> str:
+    wide_ok, narrow_stuck, falls, barrier_line, low_curve, saddle, minimum = claims
     rows = "\n".join(f"| {w} | {share[w]:.2f} |" for w in b.widths)
     spec = "\n".join(
         f"| {e} | {loss:.4f} | {eig[0]:.3g} | {eig[-1]:.3g} | {neg:.4f} |"
@@ -409,19 +393,57 @@ def _findings(b, share, monotone, p, line_barriers, curve_barriers, s) -> str:
             s["epochs"], s["loss"], s["eigenvalues"], s["negative_mass"], strict=True
         )
     )
-    return (
-        f"| width | share reaching 99% |\n| --- | --- |\n{rows}\n\n"
+    starts = follow(
+        narrow_stuck,
         f"A width-{TEACHER_UNITS} student can fit the teacher's labels exactly, yet gradient "
-        "descent from a random start rarely finds that fit; with many more units than needed "
-        "almost every start succeeds, as the over-parameterization results predict.\n\n"
+        "descent from a random start often misses that fit",
+        f"A width-{TEACHER_UNITS} student, which can fit the teacher's labels exactly, is not "
+        "stuck much more often than the widest net here",
+        f"Whether width-{TEACHER_UNITS} students get stuck much more often than wide ones, "
+        f"{b.starts} starts cannot settle",
+    ) + follow(
+        wide_ok,
+        "; with many more units than needed almost every start succeeds, as the "
+        "over-parameterization results predict.",
+        "; but even the widest net fails from many starts, against the over-parameterization "
+        "results.",
+        "; whether almost every start of the widest net succeeds, these starts cannot settle.",
+    )
+    monotone_words = follow(
+        falls,
+        "most runs fall monotonically, as Goodfellow et al. saw",
+        "fewer than three in four runs fall monotonically, unlike Goodfellow et al.'s nets",
+        "the runs cannot settle whether most fall monotonically",
+    )
+    paths = follow(
+        low_curve,
+        "the solutions are connected by a valley, not isolated minima",
+        "a trained curve does not remove the barrier here: these solutions are not joined by a "
+        "valley this budget finds",
+    )
+    if not barrier_line.passed:
+        paths += " (but not every straight line has a barrier to remove)"
+    curvature = follow(
+        saddle,
+        "On the plateau at the start the curvature points both ways (a saddle region)",
+        "On the early plateau the negative part of the spectrum is small, not the saddle "
+        "Dauphin et al. describe",
+    ) + follow(
+        minimum,
+        "; as the loss falls, the negative part of the spectrum vanishes while the top "
+        "eigenvalue grows.",
+        "; and negative curvature remains at the end of training: the runs stop short of a "
+        "minimum.",
+    )
+    return (
+        f"| width | share reaching 99% |\n| --- | --- |\n{rows}\n\n{starts}\n\n"
         f"Init to solution: {monotone:.0%} of {b.runs} runs fall monotonically along the straight "
-        f"line (largest rise {p['rises'].max():.2g}). Between two solutions the straight line "
-        f"rises by {line_barriers.mean():.3f} on average above its ends; the trained Bezier curve "
-        f"by {curve_barriers.mean():.4f}: the solutions are connected by a valley, not isolated "
-        f"minima. (Training reached train acc {p['final_acc'].min():.3f} or better.)\n\n"
+        f"line: {monotone_words}. {_rises(p)} Between two solutions the "
+        f"straight line rises by {line_barriers.mean():.3f} on average above its ends; the "
+        f"trained Bezier curve by {curve_barriers.mean():.4f}: {paths}. (Training reached train "
+        f"acc {p['final_acc'].min():.3f} or better.)\n\n"
         "| epoch | training loss | smallest eigenvalue | largest | negative share |\n"
         f"| --- | --- | --- | --- | --- |\n{spec}\n\n"
-        "On the plateau at the start the curvature points both ways (a saddle region); as the "
-        "loss falls, the negative part of the spectrum vanishes while the top eigenvalue grows. "
-        "In 2-D with 337 weights this is seen with the whole Hessian, not estimates."
+        f"(Seed 0; the verdicts average {b.spectrum_seeds} runs.) {curvature} In 2-D with 337 "
+        "weights this is seen with the whole Hessian, not estimates."
     )

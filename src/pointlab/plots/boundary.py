@@ -166,11 +166,18 @@ def draw_boundary(
             mine = part.X[part.y == label]  # (n_label, 2)
             if part.name == "train":
                 ax.scatter(
-                    *mine.T, s=point_size, c=colour, edgecolors="white", linewidths=0.6, zorder=3
+                    mine[:, 0],
+                    mine[:, 1],
+                    s=point_size,
+                    c=colour,
+                    edgecolors="white",
+                    linewidths=0.6,
+                    zorder=3,
                 )
             else:
                 ax.scatter(
-                    *mine.T,
+                    mine[:, 0],
+                    mine[:, 1],
                     s=point_size * 1.4,
                     marker="s",
                     facecolors="none",
@@ -180,7 +187,15 @@ def draw_boundary(
                 )
         ring = point_size * 5
         wrong = part.X[part.wrong]
-        ax.scatter(*wrong.T, s=ring, facecolors="none", edgecolors=RING, linewidths=1.8, zorder=4)
+        ax.scatter(
+            wrong[:, 0],
+            wrong[:, 1],
+            s=ring,
+            facecolors="none",
+            edgecolors=RING,
+            linewidths=1.8,
+            zorder=4,
+        )
 
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)

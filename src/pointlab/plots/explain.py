@@ -146,9 +146,9 @@ def graph_positions(trace: StepTrace) -> dict[int, tuple[float, float]]:
     for node in trace.graph_nodes:
         if node.id in positions:
             continue
-        target = positions[children[node.id][0]]
+        user = positions[children[node.id][0]]  # the operation this parameter feeds
         row = 1.0 if node.name.startswith("W") else -1.0
-        positions[node.id] = (target[0] - 0.5, row)
+        positions[node.id] = (user[0] - 0.5, row)
     return positions
 
 

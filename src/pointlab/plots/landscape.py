@@ -52,7 +52,7 @@ def draw_spectra(
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(positions, [str(e) for e in epochs])
     ax.set(
-        title="Hessian eigenvalues over training (red: negative; % negative mass)",
+        title="Hessian eigenvalues over training\n(red: negative; % of |eigenvalue| mass negative)",
         xlabel="epoch",
         ylabel="eigenvalue (symlog)",
     )

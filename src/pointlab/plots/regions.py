@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+from matplotlib.ticker import MaxNLocator
 
 
 def draw_regions(
@@ -45,6 +46,9 @@ def draw_regions(
         interpolation="nearest",
     )
     ax.set(title=title, xlabel="x", ylabel="y")
+    # at most 5 ticks a side: matplotlib's default packs "-0.50-0.25" together on a narrow panel
+    ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
 
 
 def draw_lines(

@@ -12,6 +12,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -66,7 +67,7 @@ def draw_loss_vs_param(
 ) -> None:
     """Each trial's validation loss against its value of `param`; the best ringed in red."""
     done, pruned = _completed(rows), _pruned(rows)
-    styles = (
+    styles: tuple[tuple[list[TrialRow], dict[str, Any]], ...] = (
         (pruned, dict(c="0.6", marker="x", label="pruned (loss when stopped)")),
         (done, dict(c="tab:blue", marker="o", label="completed")),
     )
@@ -74,11 +75,11 @@ def draw_loss_vs_param(
         if group:
             x, labels = _axis_values(param, group)
             jitter = 0.08 * (np.arange(len(x)) % 5 - 2) if labels is not None else 0
-            ax.scatter(x + jitter, [r.value for r in group], s=18, alpha=0.8, **style)
+            ax.scatter(x + jitter, [_value(r) for r in group], s=18, alpha=0.8, **style)
     if done:
-        best = min(done, key=lambda r: r.value)
+        best = min(done, key=_value)
         x, _ = _axis_values(param, [best])
-        ax.scatter(x, [best.value], s=120, facecolors="none", edgecolors="red", label="best")
+        ax.scatter(x, [_value(best)], s=120, facecolors="none", edgecolors="red", label="best")
     _, labels = _axis_values(param, done or pruned)
     _set_axis(ax, param, labels)
     ax.set_yscale("log")
@@ -123,6 +124,7 @@ def draw_best_curves(ax: Axes, rows: Sequence[TrialRow], n_best: int = 5) -> Non
     """Validation (solid) and training (dashed) loss of the first `n_best` rows (best first)."""
     for i, row in enumerate(rows[:n_best]):
         h, colour = row.history, LINE_COLOURS[i % len(LINE_COLOURS)]
+        assert h is not None and row.result is not None, "the rows drawn are finished trials"
         label = f"#{row.slot}: " + ", ".join(f"{k}={_short(v)}" for k, v in row.params.items())
         ax.plot(h["epoch"], h["val_loss"], c=colour, lw=1.6, label=label)
         ax.plot(h["epoch"], h["train_loss"], c=colour, lw=1, ls="--", alpha=0.7)
@@ -169,3 +171,8 @@ def _set_axis(ax: Axes, param: Param, labels: list | None, which: str = "x") -> 
 
 def _short(value: object) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _value(row: TrialRow) -> float:
+    """A drawn trial's validation loss (a finished or pruned trial has one)."""
+    return math.nan if row.value is None else row.value

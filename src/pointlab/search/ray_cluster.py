@@ -24,6 +24,7 @@ Not here: claiming and recording trials (`store`), planning populations (`sweep`
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
@@ -73,7 +74,7 @@ class RayCluster:
             try:
                 ray.init(
                     address=address,
-                    logging_level="ERROR",
+                    logging_level=logging.ERROR,
                     log_to_driver=False,
                     configure_logging=False,
                 )

@@ -182,10 +182,10 @@ def _field_kind(name: str, where: str) -> str:
 def _parse_range(name: str, kind: str, function: str, args: str, spec: str, where: str) -> Param:
     parts = args.split(",")
     try:
-        low, high = (float(p) for p in parts) if len(parts) == 2 else (None, None)
+        low, high = (float(p) for p in parts) if len(parts) == 2 else (math.nan, math.nan)
     except ValueError:
-        low = high = None
-    if low is None or not (math.isfinite(low) and math.isfinite(high)):
+        low = high = math.nan
+    if not (math.isfinite(low) and math.isfinite(high)):  # not two numbers, or nan / inf
         raise UserError(f"{where}: {function}(a,b) needs two numbers a <= b")
     is_int = function.startswith("int")
     log = function in ("loguniform", "intlog")

@@ -17,6 +17,9 @@ A sweep is one Optuna study (SQLite file by default, any SQLAlchemy URL with `--
 - A finished trial holds its value (validation loss), state COMPLETE or PRUNED, and user attrs
   `config`, `result` (metrics) and `history`. A slot is done when one of its trials finished; the
   table shows one row per slot, so a re-run trial is counted once.
+
+Not here: the parts of Optuna's private API that claiming a queued trial needs
+(`optuna_adapter.py`), the sweep that drives the store (`sweep.py`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
 from pointlab.errors import UserError
+from pointlab.search import optuna_adapter
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"  # this process, as claimed trials name it
 
@@ -67,8 +71,8 @@ def one_line(error: BaseException) -> str:
 def open_storage(url: str, **options) -> RDBStorage:
     """Optuna's RDB storage at `url` (SQLite, PostgreSQL, any SQLAlchemy URL), its tables made if
     new. Several processes may open a new database at once: the one that loses the race to create
-    the schema (an IntegrityError on SQLite, IntegrityError or ProgrammingError on PostgreSQL)
-    waits and opens what the winner made."""
+    the schema (an IntegrityError or "table already exists" on SQLite, IntegrityError or
+    ProgrammingError on PostgreSQL) waits and opens what the winner made."""
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     for attempt in range(5):
         try:
@@ -76,6 +80,14 @@ def open_storage(url: str, **options) -> RDBStorage:
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return RDBStorage(url, engine_kwargs=engine_kwargs, **options)
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            time.sleep(0.5 * (attempt + 1))
+        except sqlalchemy.exc.OperationalError as error:
+            # SQLite names the lost race "table ... already exists" (seen with two sweeps started
+            # together on a loaded machine); any other operational error is the user's to see.
+            if "already exists" not in str(error):
+                raise UserError(
+                    f"--storage {url}: cannot open the study database ({one_line(error)})"
+                ) from None
             time.sleep(0.5 * (attempt + 1))
         except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
             raise UserError(
@@ -91,17 +103,24 @@ class Store:
         self.url, self.study_name = url, study_name
         with warnings.catch_warnings():  # the callback is "experimental"
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            retry = RetryHeartbeatStaleTrialCallback()
+            self._retry = RetryHeartbeatStaleTrialCallback()
         self.storage = open_storage(
             url,
             # SQLite keeps heartbeats to the second: leave a few beats of slack.
             heartbeat_interval=max(1, stale_after // 5 - 1),
             grace_period=stale_after,
-            heartbeat_stale_trial_callback=retry,
+            heartbeat_stale_trial_callback=self._retry,
         )
-        self.study: optuna.Study | None = None
+        self._study: optuna.Study | None = None  # set by `open`
         self._held: set[int] = set()
         self._lock = threading.Lock()
+
+    @property
+    def study(self) -> optuna.Study:
+        """The sweep's study, once `open` created or joined it."""
+        if self._study is None:
+            raise RuntimeError("Store.open() must come before any use of the study")
+        return self._study
 
     def open(
         self,
@@ -112,11 +131,13 @@ class Store:
     ) -> bool:
         """Create the study and plan its slots, or join the existing one with the same setup.
         Returns True when this call created the study."""
-        kwargs = {"study_name": self.study_name, "storage": self.storage, "sampler": sampler}
+        name, storage = self.study_name, self.storage
         try:
-            self.study = optuna.create_study(direction="minimize", **kwargs)
+            self._study = optuna.create_study(
+                direction="minimize", study_name=name, storage=storage, sampler=sampler
+            )
         except optuna.exceptions.DuplicatedStudyError:
-            self.study = optuna.load_study(**kwargs)
+            self._study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
             self._join(setup, slots, distributions)
             return False
         self.study.set_user_attr("setup", setup)
@@ -158,28 +179,18 @@ class Store:
     def claim(self, n: int, distributions: dict) -> list[optuna.Trial]:
         """Up to n WAITING trials, now RUNNING and held by this process, with their parameters
         (planned, or sampled now for tpe)."""
-        claimed = []
-        # Through the study's own (caching) storage, as Study.ask does: it must learn of trials
-        # that other processes created before it hands them to optuna.Trial.
-        storage = self.study._storage
-        for frozen in storage.get_all_trials(
-            self.study._study_id, deepcopy=False, states=(TrialState.WAITING,)
-        ):
+        claimed: list[optuna.Trial] = []
+        for frozen in optuna_adapter.waiting_trials(self.study):
             if len(claimed) == n:
                 break
-            try:  # only one process can move a trial from WAITING to RUNNING
-                if not storage.set_trial_state_values(frozen._trial_id, TrialState.RUNNING):
-                    continue
-            except optuna.exceptions.UpdateFinishedTrialError:
-                continue
-            self.storage.record_heartbeat(frozen._trial_id)
+            if not optuna_adapter.try_start(self.study, frozen):
+                continue  # another process claimed it first
+            trial_id = optuna_adapter.trial_id(frozen)
+            self.storage.record_heartbeat(trial_id)
             with self._lock:
-                self._held.add(frozen._trial_id)
-            trial = optuna.Trial(self.study, frozen._trial_id)
-            trial.set_user_attr("holder", HOLDER)
-            for name, distribution in distributions.items():
-                trial._suggest(name, distribution)
-            claimed.append(trial)
+                self._held.add(trial_id)
+            attrs = {"holder": HOLDER}
+            claimed.append(optuna_adapter.running_trial(self.study, frozen, distributions, attrs))
         return claimed
 
     def finish(self, trial: optuna.Trial, value: float, pruned: bool, attrs: dict) -> bool:
@@ -198,17 +209,17 @@ class Store:
             return False
         finally:
             with self._lock:
-                self._held.discard(trial._trial_id)
+                self._held.discard(optuna_adapter.trial_id(trial))
 
     def release(self, trials: list[optuna.Trial]) -> None:
         """Give back unfinished trials (Ctrl-C): failed, and their slots enqueued again."""
-        retry = self.storage.get_heartbeat_stale_trial_callback()
         for trial in trials:
+            trial_id = optuna_adapter.trial_id(trial)
             with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
-                if self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
-                    retry(self.study, self.storage.get_trial(trial._trial_id))
+                if self.storage.set_trial_state_values(trial_id, TrialState.FAIL):
+                    self._retry(self.study, self.storage.get_trial(trial_id))
             with self._lock:
-                self._held.discard(trial._trial_id)
+                self._held.discard(trial_id)
 
     def reap(self) -> None:
         """Fail the trials whose process stopped beating, and enqueue their slots again."""
@@ -257,7 +268,7 @@ class Store:
 
 
 def _row(slot: int, t: optuna.trial.FrozenTrial) -> TrialRow:
-    params = dict(t.params) or dict(t.system_attrs.get("fixed_params", {}))
+    params = optuna_adapter.planned_params(t)
     value = (
         t.value
         if t.state == TrialState.COMPLETE

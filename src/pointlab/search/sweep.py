@@ -302,7 +302,9 @@ def plan_jobs(setup, split_: Split, store: Store, claimed, device, per_job=None)
     return jobs
 
 
-def train_job(job: Job, X: np.ndarray, y: np.ndarray, device: str, progress=None) -> list[dict]:
+def train_job(
+    job: Job, X: np.ndarray, y: np.ndarray, device: str, progress=None
+) -> list[tuple[float, bool, dict]]:
     """Train one job's population; per trial, the attrs `score` makes (value, pruned, attrs)."""
     callback = _callback(progress, job.epochs, len(job.trials), job.folds, job.rungs, job.known)
     results = engine.train_population(
@@ -394,7 +396,7 @@ def score(folds: list[engine.MemberResult]) -> tuple[float, bool, dict]:
         "folds": len(folds),
         "wall_time": max(r.wall_time for r in folds),
     }
-    history = {"epoch": [int(e) for e in epochs]}
+    history: dict[str, list[int] | list[float]] = {"epoch": [int(e) for e in epochs]}
     history.update({k: [float(f"{v:.6g}") for v in c] for k, c in curves.items()})
     config = folds[0].config.to_dict()
     return value, status == "pruned", {"config": config, "result": result, "history": history}
@@ -413,6 +415,7 @@ def choose(rows: list[TrialRow]) -> TrialRow:
 def retrain_config(best: TrialRow) -> TrainConfig:
     """The best trial's config for the retrain: its best epoch count under a constant rate; no
     early stopping, since the retrain has no validation data left to stop on."""
+    assert best.config is not None and best.result is not None, "a finished trial has both"
     config = TrainConfig.from_dict({**best.config, "hidden": tuple(best.config["hidden"])})
     if config.schedule == "constant":
         config = config.replace(epochs=int(best.result["best_epoch"]))

@@ -26,9 +26,6 @@ Not here: the engine (`pointlab.engine`), searching many candidates at once (`se
 from __future__ import annotations
 
 import numbers
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +37,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pointlab.config import TrainConfig
+from pointlab.cpu import cpu_threads  # threads for the idle cores, restored after each call
 from pointlab.engine import MemberResult, train_population
 from pointlab.engine.models import Architecture, to_sequential
 from pointlab.errors import UserError
@@ -55,32 +53,6 @@ ACTIVATIONS = {
 }
 SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "cosine")
-
-
-@contextmanager
-def cpu_threads(device: str = "cpu") -> Iterator[None]:
-    """Train and predict with as many torch threads as the load average leaves cores idle.
-
-    Why: these models are small and torch's worker threads spin while they wait for each other;
-    on this project's busy 2-core machine two threads made a fit of the iris model 40 to 75 times
-    slower than one. The same policy as the CLI's (`pointlab/cpu.py`), but restored
-    afterwards, since a library call must not change its caller's process for good. A user who
-    sets OMP_NUM_THREADS (joblib's workers do) decides instead.
-    """
-    if "OMP_NUM_THREADS" in os.environ or not str(device).startswith(("cpu", "auto")):
-        yield
-        return
-    before = torch.get_num_threads()
-    cores = os.cpu_count() or 1
-    try:
-        idle = cores - int(os.getloadavg()[0])
-    except (AttributeError, OSError):  # no load average on this platform
-        idle = cores
-    torch.set_num_threads(max(1, min(before, idle)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass
@@ -217,14 +189,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
         if self.batch_size == "auto":
             batch = min(200, n_train)
-        elif isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1:
+        elif isinstance(self.batch_size, numbers.Integral) and int(self.batch_size) >= 1:
             batch = min(int(self.batch_size), n_train)
         else:
             problems.append(f"batch_size must be 'auto' or an integer >= 1, got {self.batch_size}")
             batch = n_train
-        if not (isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1):
+        if not (isinstance(self.max_iter, numbers.Integral) and int(self.max_iter) >= 1):
             problems.append(f"max_iter must be an integer >= 1, got {self.max_iter}")
-        if not (isinstance(self.n_iter_no_change, numbers.Integral) and self.n_iter_no_change >= 1):
+        if not (
+            isinstance(self.n_iter_no_change, numbers.Integral) and int(self.n_iter_no_change) >= 1
+        ):
             problems.append(
                 f"n_iter_no_change must be an integer >= 1, got {self.n_iter_no_change}"
             )
@@ -283,8 +257,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = [v for e, v in zip(epochs, history["train_loss"], strict=True) if e > 0]
         if result.config.early_stopping is not None:
             rows = [(e, a) for e, a in zip(epochs, history["val_acc"], strict=True) if e > 0]
-            self.validation_scores_ = [a for _, a in rows]
-            self.best_validation_score_ = max(self.validation_scores_, default=float("nan"))
+            self.validation_scores_: list[float] | None = [a for _, a in rows]
+            best = max(self.validation_scores_, default=float("nan"))
+            self.best_validation_score_: float | None = best
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None

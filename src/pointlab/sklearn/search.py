@@ -31,6 +31,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from traceback import format_exc
+from typing import Any
 
 import numpy as np
 from sklearn.base import clone, is_classifier
@@ -45,15 +46,16 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import indexable
 from sklearn.utils.metaestimators import _safe_split
 
+from pointlab.cpu import cpu_threads
 from pointlab.engine import train_population
-from pointlab.sklearn.estimator import MemberSpec, MLPClassifier, cpu_threads
+from pointlab.sklearn.estimator import MemberSpec, MLPClassifier
 
 
 @dataclass
 class _Member:
     """One candidate x fold: its clone, its fold, and what the engine trains for it."""
 
-    model: object  # the candidate's clone: an MLPClassifier or a Pipeline ending in one
+    model: Any  # the candidate's clone: an MLPClassifier or a Pipeline ending in one
     classifier: MLPClassifier
     train: np.ndarray
     test: np.ndarray
@@ -215,13 +217,13 @@ class PopulationSearchCV(BaseSearchCV):
             for member in group:
                 if member.block not in offsets:
                     offsets[member.block] = sum(len(b.X) for b in blocks)
-                    blocks.append(member.spec)
+                    blocks.append(_spec(member))
             X = np.concatenate([b.X for b in blocks])  # (sum of block rows, D)
             y = np.concatenate([b.y for b in blocks])
-            specs = [m.spec for m in group]
+            specs = [_spec(m) for m in group]
             early = key[3]
-            train_index = [offsets[m.block] + m.spec.train_index for m in group]
-            val_index = [offsets[m.block] + m.spec.val_index for m in group] if early else None
+            train_index = [offsets[m.block] + _spec(m).train_index for m in group]
+            val_index = [offsets[m.block] + _val_index(m) for m in group] if early else None
             start = time.perf_counter()
             with cpu_threads(key[4]):
                 results = train_population(
@@ -266,6 +268,17 @@ class PopulationSearchCV(BaseSearchCV):
                 member.model, X_train, y_train, scorers, {}, self.error_score
             )
         return out
+
+
+def _spec(member: _Member) -> MemberSpec:
+    assert member.spec is not None, "only members whose data were prepared are trained"
+    return member.spec
+
+
+def _val_index(member: _Member) -> np.ndarray:
+    spec = _spec(member)
+    assert spec.val_index is not None, "early stopping holds out validation rows"
+    return spec.val_index
 
 
 def _transform(member: _Member, X_train, y_train, earlier_steps: dict):

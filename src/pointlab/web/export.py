@@ -7,8 +7,8 @@
 
 So `pointlab evaluate RUN_DIR RUN_DIR/data.csv` and `pointlab predict` take it, and for points that
 were not edited during training `pointlab train RUN_DIR/data.csv` with the same settings repeats
-it (the live loop gives the engine's weights, epoch for epoch). `write_run` is the one place that
-writes the files, so that it can move onto the library's run writer when there is one.
+it (the live loop gives the engine's weights, epoch for epoch). The files are written by the
+library's one run writer, `pointlab.runs.write_run`, from a `RunResult` built here.
 
 Not here: training (`live.py`), the run directory format (`pointlab.runs`).
 """
@@ -16,13 +16,12 @@ Not here: training (`live.py`), the run directory format (`pointlab.runs`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pointlab import runs
 from pointlab.checkpoint import TrainedModel
-from pointlab.data import Dataset, save_csv
+from pointlab.data import save_csv
+from pointlab.training import RunData
 
 if TYPE_CHECKING:
     from pointlab.web.session import Session
@@ -45,55 +44,19 @@ def export_run(session: Session, root: Path) -> Path:
         device="cpu",
         log_every=live.log_every,
     )
-    history = {k: list(v[m]) for k, v in live.history.items()}
     status = "diverged" if live.diverged[m] else "finished"
     if not live.diverged[m] and live.epoch < live.max_epochs:
         status = "interrupted"  # paused before its epochs: what `pointlab train` says on Ctrl-C
-    summary: dict[str, Any] = {
-        "status": status,
-        "stopped_epoch": live.epoch,
-        "best_epoch": None,
-        "wall_time": 0.0,
-        "n_params": sum(v.numel() for v in live.state(m).values()),
-        "final": {k: history[k][-1] if history[k] else float("nan") for k in runs_metrics()},
-        "best": {k: _best(k, history[k]) for k in runs_metrics()},
-        "test": None,
-        "weights": "final",
-        "made_by": "pointlab play" + (" (points edited while training)" if session.edited else ""),
-    }
-    return write_run(run_dir, spec, history, live.state(m), summary, live.train, live.val)
-
-
-def write_run(
-    run_dir: Path,
-    spec: runs.RunSpec,
-    history: dict[str, list[float]],
-    state: dict,
-    summary: dict[str, Any],
-    train: Dataset,
-    val: Dataset | None,
-) -> Path:
-    """The files of a run directory, in the order `pointlab train` writes them."""
-    from pointlab.plots.boundary import plot_boundary
-    from pointlab.plots.curves import plot_history
-
-    runs.write_metrics(run_dir, history)
-    runs.write_model(run_dir, spec, state)
-    runs.write_config(run_dir, spec, summary)
-    model = TrainedModel(spec.config, spec.n_classes, state)
-    title = f"pointlab play: {train.name.replace(' (train)', '')}, epoch {summary['stopped_epoch']}"
-    plot_boundary(model.predict_proba, train, val, run_dir / "boundary.png", title)
-    if history["epoch"]:
-        plot_history(history, run_dir / "loss.png", title)
+    result = runs.RunResult(
+        spec=spec,
+        model=TrainedModel(config, dataset.n_classes, live.state(m)),
+        history={k: list(v[m]) for k, v in live.history.items()},
+        status=status,
+        stopped_epoch=live.epoch,
+        weights="final",
+        weights_epoch=live.epoch,
+        made_by="pointlab play" + (" (points edited while training)" if session.edited else ""),
+        data=RunData(data=dataset, train=live.train, val=live.val, test=None),
+    )
+    runs.write_run(run_dir, result)
     return run_dir
-
-
-def runs_metrics() -> tuple[str, ...]:
-    return ("train_loss", "train_acc", "val_loss", "val_acc")
-
-
-def _best(metric: str, values: list[float]) -> float:
-    finite = [v for v in values if np.isfinite(v)]
-    if not finite:
-        return float("nan")
-    return max(finite) if metric.endswith("acc") else min(finite)

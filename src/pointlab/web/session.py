@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from pointlab.data import Dataset, load_csv
 from pointlab.errors import UserError
 from pointlab.web import settings as settings_mod
 from pointlab.web.settings import MAX_CLASSES, MAX_POINTS, UPLOAD, Setup
+
+if TYPE_CHECKING:
+    from pointlab.web.live import LiveTraining  # torch: imported when training starts
 
 FRAME_INTERVAL = 1 / 12  # seconds between frames while training: 12 refreshes a second
 # Compare mode's small pictures and the network view: at most 5 a second, and rarer when drawing
@@ -63,7 +66,7 @@ class Session:
         self.setup: Setup | None = None
         self.uploaded: Dataset | None = None
         self.dataset: Dataset | None = None
-        self.live = None  # LiveTraining
+        self.live: LiveTraining | None = None
         self.playing = False
         self.edited = False  # points changed while training: an export cannot be repeated
         self.main = 0
@@ -273,7 +276,7 @@ class Session:
         """For each point as the page lists them (train, then validation), its index in
         self.dataset, so that remove_point can name a point of the unsplit data set."""
         assert self.dataset is not None and self.live is not None
-        order = {}
+        order: dict[tuple[float, float, int], list[int]] = {}
         for i, (p, label) in enumerate(
             zip(self.dataset.X.tolist(), self.dataset.y.tolist(), strict=True)
         ):
@@ -288,7 +291,7 @@ class Session:
     # --- training and frames ------------------------------------------------------------------
     def _train_for(self, seconds: float) -> None:
         """Train until the next frame is due (or the end), then send the frame."""
-        live = self.live
+        live = self._training
         deadline = time.perf_counter() + seconds
         while not live.finished and time.perf_counter() < deadline and self.inbox.empty():
             live.step()
@@ -334,9 +337,15 @@ class Session:
         self.in_flight += 1
         self.send(frame)
 
-    def _new_rows(self) -> list[dict[str, list[float]]]:
+    @property
+    def _training(self) -> LiveTraining:
+        """The live training, for the steps that run only after setup has made it."""
+        assert self.live is not None, "no training before setup"
+        return self.live
+
+    def _new_rows(self) -> list[dict[str, list[float | None]]]:
         """History rows logged since the last frame, per member: {epoch: [...], train_loss: ...}."""
-        live, out = self.live, []
+        live, out = self._training, []
         for m in range(live.M):
             start = self._sent_rows[m]
             out.append({k: _floats(v[m][start:]) for k, v in live.history.items()})
@@ -354,7 +363,7 @@ class Session:
     def _regions(self, members: list[int], cells: int) -> list[str]:
         """Each member's picture as base64 bytes: P(class 1) * 255 per cell for two classes;
         for K > 2 two bytes per cell, the likeliest class and its probability * 255."""
-        probs = self.live.regions(members, self._grid(cells))  # (m, cells^2, K)
+        probs = self._training.regions(members, self._grid(cells))  # (m, cells^2, K)
         probs = np.nan_to_num(probs, nan=1.0 / probs.shape[2])
         out = []
         for p in probs:
@@ -369,7 +378,7 @@ class Session:
     def _network(self, layer: int) -> dict[str, Any]:
         """One hidden layer of the main member: each unit's activation over the plane (bytes
         scaled to -1..1 -> 0..255) and the weights into it."""
-        live = self.live
+        live = self._training
         hidden = live.configs[self.main].hidden
         if not hidden:
             return {"layer": None, "layers": 0}

@@ -1,0 +1,84 @@
+"""The parts the experiments `depth`, `lottery` and `landscape` are built from, checked as
+properties: the sawtooth's pieces, region counts of networks whose regions are known, pruning that
+removes what it says, and the verdict statistics. (Every experiment's quick run is in
+`test_experiments_quick.py`.)"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from pointlab.engine.models import Architecture, init_theta, layer_views
+from pointlab.experiments import regions, sawtooth
+from pointlab.experiments.base import at_least, binomial_se, standard_error
+from pointlab.experiments.lottery import prune, random_mask, weight_share
+from pointlab.experiments.members import error_rate, logits
+
+
+@pytest.mark.parametrize("depth", [1, 3, 6])
+def test_the_constructed_sawtooth_has_2_to_the_L_pieces_and_its_twin_equals_it(depth):
+    xs = (np.arange(3 * 2**10) + 0.5) / (3 * 2**10)
+    line = np.column_stack([xs, np.full_like(xs, 0.7)])  # y is ignored: any line across x
+    deep = sawtooth.sawtooth_theta(depth)
+    shallow = sawtooth.shallow_sawtooth_theta(depth)
+    for arch, theta in (deep, shallow):
+        assert regions.count_pieces(regions.patterns(arch, theta, line))[0] == 2**depth
+        assert np.abs(logits(arch, theta, line)[0] - sawtooth.sawtooth(xs, depth)).max() < 1e-9
+    assert sum(deep[0].hidden) == 2 * depth and sum(shallow[0].hidden) == 2**depth
+
+
+def test_regions_of_one_unit_and_of_two_crossing_units():
+    # One ReLU on x - 0.3: two regions, the line y = mid crosses its kink once (two pieces).
+    arch = Architecture((1,), "relu")
+    theta = torch.zeros(1, arch.n_params)
+    (w1, b1), _ = layer_views(arch, theta)
+    w1[0, 0, 0], b1[0, 0, 0] = 1.0, -0.3
+    assert [int(c[0]) for c in regions.counts(arch, theta, (0, 1, 0, 1), 64, 1000)] == [2, 2]
+    # Two ReLUs, kinks x = 0.3 and y = 0.6, crossing: four regions; y = 0.5 meets one kink.
+    arch = Architecture((2,), "relu")
+    theta = torch.zeros(1, arch.n_params)
+    (w1, b1), _ = layer_views(arch, theta)
+    w1[0] = torch.eye(2)
+    b1[0, 0] = torch.tensor([-0.3, -0.6])
+    assert [int(c[0]) for c in regions.counts(arch, theta, (0, 1, 0, 1), 64, 1000)] == [4, 2]
+
+
+def test_error_rate_counts_the_points_a_member_gets_wrong():
+    arch = Architecture((1,), "relu")
+    theta = torch.zeros(2, arch.n_params)
+    (w1, _), (w2, b2) = layer_views(arch, theta)
+    w1[:, 0, 0], w2[:, 0, 0] = 1.0, 1.0  # logit relu(x) + b
+    b2[0, 0, 0], b2[1, 0, 0] = -0.5, 1.0  # member 0: class 1 where x > 0.5; member 1: always
+    points = np.array([[0.1, 0], [0.4, 0], [0.6, 0], [0.9, 0]])
+    y = np.array([0, 0, 1, 1])
+    assert error_rate(arch, theta, points, y).tolist() == [0.0, 0.5]
+
+
+def test_pruning_removes_a_fifth_of_the_hidden_weights_by_magnitude_and_never_biases():
+    arch = Architecture((16, 16), "relu")
+    theta = init_theta(arch, [0, 1])
+    mask = torch.ones_like(theta)
+    once = prune(arch, theta, mask)
+    pairs = zip(layer_views(arch, theta), layer_views(arch, once), strict=True)
+    for (w, _), (keep, keep_b) in pairs:
+        assert bool((keep_b == 1).all())
+        for m in range(2):
+            cut = keep[m] == 0
+            assert 0 < int(cut.sum()) <= round(0.2 * keep[m].numel())
+            assert w[m][cut].abs().max() <= w[m][~cut].abs().min()  # the smallest went
+    twice = prune(arch, theta, once)
+    assert bool((twice <= once).all())  # what is pruned stays pruned
+    assert np.all(weight_share(arch, twice) < weight_share(arch, once))
+    shuffled = random_mask(arch, twice[0], seed=3)
+    pairs = zip(layer_views(arch, shuffled[None]), layer_views(arch, twice[:1]), strict=True)
+    for (kept, _), (ref, _) in pairs:
+        assert int(kept.sum()) == int(ref.sum()) and not torch.equal(kept, ref)
+
+
+def test_verdict_statistics():
+    assert standard_error([1.0, 3.0]) == pytest.approx(1.0)
+    assert standard_error([0.5]) == float("inf")  # one seed settles nothing
+    assert at_least(0.5, 0.4, standard_error([0.5])) is None
+    assert binomial_se(1.0, 6) > 0.1  # six of six is not certainty
+    assert binomial_se(0.5, 100) == pytest.approx(0.05)
