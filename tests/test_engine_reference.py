@@ -1,5 +1,6 @@
 """The engine against plain PyTorch: every member of a population must train exactly as a lone
-`torch.nn.Sequential` with the matching `torch.optim` optimizer and `lr_scheduler` would."""
+`torch.nn.Sequential` with the matching `torch.optim` optimizer and `lr_scheduler` would, whatever
+its neighbours: other hyperparameters, batch sizes, masks, widths (padded to the widest)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import torch
 from pointlab.config import OPTIMIZERS, TrainConfig
 from pointlab.engine import train, train_population
 from pointlab.engine.models import Architecture, param_mask_from_states
+from pointlab.engine.padding import own_mask
+from pointlab.engine.population import Population
 
 from reference import reference_train
 
@@ -231,3 +234,80 @@ def test_any_number_of_input_features_and_members_on_their_own_folds(n_features,
     assert results[0].final_state["0.weight"].shape == (6, n_features)
     for result, fold in zip(results, folds, strict=True):
         _assert_member_matches(result, X[fold], y[fold], log_every=2, n_classes=n_classes)
+
+
+# Members of one depth and different widths in one population, padded to the widest (a sweep's
+# population): each must still train exactly as alone, whatever its neighbours' widths.
+WIDTHS = [(3, 5), (8, 8), (8, 2), (1, 8)]
+
+
+@pytest.mark.parametrize(
+    "activation, optimizer",
+    [("relu", "adam"), ("sigmoid", "momentum"), ("gelu", "rmsprop"), ("tanh", "adamw")],
+)
+def test_members_of_different_widths_padded_into_one_population_match_lone_loops(
+    activation, optimizer
+):
+    # sigmoid(0) = 0.5: a padded unit's output is not zero, only its outgoing weights are.
+    X, y = _data()
+    configs = [
+        TrainConfig(
+            hidden=hidden,
+            activation=activation,
+            optimizer=optimizer,
+            lr=LRS[optimizer] * (1 + 0.5 * m),
+            epochs=12,
+            batch_size=[16, None, 7, 16][m],
+            seed=30 + m,
+            weight_decay=[1e-2, 0.0, 1e-3, 0.0][m],
+            clip_grad=[None, 0.5, None, 2.0][m],
+            early_stopping=[None, 100, None, None][m],
+            **SCHEDULES[m],
+        )
+        for m, hidden in enumerate(WIDTHS)
+    ]
+    results = train_population(
+        configs,
+        X,
+        y,
+        train_index=[np.arange(36)] * 4,
+        val_index=[np.arange(36, 48)] * 4,
+        log_every=3,
+    )
+    for result, hidden in zip(results, WIDTHS, strict=True):
+        assert result.status == "finished"
+        assert result.arch.hidden == hidden and result.final_state["0.weight"].shape == (
+            hidden[0],
+            2,
+        )
+        _assert_member_matches(result, X[:36], y[:36], log_every=3)
+
+
+def test_padding_stays_exactly_zero_beside_a_pruning_mask():
+    # Padding and a user's pruning mask together, on the engine's own population state.
+    X, y = _data()
+    archs = [Architecture(h, "sigmoid") for h in WIDTHS]
+    padded = Architecture((8, 8), "sigmoid")
+    masks = [_random_masks(padded, 1, 0.6, seed=m)[0] for m in range(4)]
+    configs = [
+        TrainConfig(hidden=h, activation="sigmoid", lr=0.05, weight_decay=0.01, epochs=5, seed=m)
+        for m, h in enumerate(WIDTHS)
+    ]
+    pop = Population(
+        configs,
+        X,
+        y,
+        [np.arange(48)] * 4,
+        None,
+        2,
+        torch.device("cpu"),
+        param_mask=param_mask_from_states(padded, masks),
+    )
+    own = own_mask(padded, archs)
+    assert own is not None and int(own.sum()) == sum(a.n_params for a in archs)
+    x, targets, weights = pop.full_batch_inputs(pop.train)
+    for _ in range(5):
+        pop.loss(pop.logits(x, train=True), targets, weights, grad=True)
+        pop.step(None)
+        assert (pop.theta[pop.pruned] == 0).all()
+        assert (pop.theta[own & ~pop.pruned] != 0).all()  # the rest learns

@@ -9,11 +9,14 @@ Read it in this order; each file is one stage of a training step:
 3. `optim.py`: SGD, momentum, Nesterov, Adam, AdamW, RMSprop with per-member hyperparameters.
 4. `schedules.py`: learning-rate schedules as pure functions of the epoch, for all members at once.
 5. `batches.py`: a member's minibatch order as a pure function of (seed, epoch).
-6. `population.py`: the device-side state of one population (parameters, optimizer, data, batches).
-7. `loop.py`: the training loop and its host-side bookkeeping (history, early stopping,
+6. `backprop.py`: the training step's forward and backward pass, written out for the MLP.
+7. `padding.py`: members of different widths in one population, padded to the widest.
+8. `population.py`: the device-side state of one population (parameters, optimizer, data, batches).
+9. `loop.py`: the training loop and its host-side bookkeeping (history, early stopping,
    divergence, pruning) behind `train` and `train_population`.
-8. `memory.py`: the memory a population will take, estimated from its shapes; what cannot fit is
-   refused before anything is allocated.
+10. `graphs.py`: on a GPU, each full-batch epoch replayed as one CUDA graph.
+11. `memory.py`: the memory a population will take, estimated from its shapes; what cannot fit is
+    refused before anything is allocated.
 
 Not here: run directories and checkpoints (`pointlab.runs`, `pointlab.checkpoint`), searches
 (`pointlab.search`), anything that prints (`pointlab.cli`).

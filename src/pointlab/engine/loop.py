@@ -1,10 +1,11 @@
 """The population engine: trains M independent MLP classifiers in one batched program.
 
-`train_population` trains members that share an architecture, loss and optimizer kind (one
-`TrainConfig.group_key()`); `train` accepts any configs, groups them and trains each group as one
-population. Everything else (learning rate and its schedule, momentum, betas, weight decay, batch
-size, epochs, clipping, dropout, label smoothing, early stopping, seed, even the training set) may
-differ per member.
+`train_population` trains members that share a depth, activation, loss and optimizer kind
+(`padding.padding_key`); members of different widths are padded to the widest (`padding.py`).
+`train` accepts any configs, groups them by `TrainConfig.group_key()` (no padding: a padded member
+costs what the widest costs) and trains each group as one population. Everything else (learning
+rate and its schedule, momentum, betas, weight decay, batch size, epochs, clipping, dropout, label
+smoothing, early stopping, seed, even the training set) may differ per member.
 
 Semantics, the same for every member and the same as a lone `torch.nn` loop:
 - one epoch is one pass over the member's training set, in full batch (the book's way) or in
@@ -39,15 +40,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from pointlab.config import TrainConfig
+from pointlab.engine.graphs import EpochGraphs
+from pointlab.engine.graphs import wanted as graphs_wanted
 from pointlab.engine.losses import member_correct
 from pointlab.engine.memory import check_memory
-from pointlab.engine.models import Architecture, member_state
+from pointlab.engine.models import Architecture
 from pointlab.engine.population import Population
 from pointlab.errors import UserError
 
@@ -111,10 +115,12 @@ def train(
     callback: Callback | None = None,
     param_mask: Sequence | None = None,
     stop: Callable[[], bool] | None = None,
+    cuda_graphs: bool | None = None,
 ) -> list[MemberResult]:
     """Train any configs on one train/validation split; results in the order of `configs`.
 
-    Configs are grouped by `group_key()` and each group trains as one population. param_mask:
+    Configs are grouped by `group_key()` and each group trains as one population (cuda_graphs as
+    for `train_population`). param_mask:
     None, or one entry per config: None (nothing pruned) or that member's (P,) mask in its own
     theta layout (an (M, P) array when all configs share one architecture).
     """
@@ -151,6 +157,7 @@ def train(
             callback=callback,
             param_mask=mask,
             stop=stop,
+            cuda_graphs=cuda_graphs,
         )
         for i, result in zip(indices, out, strict=True):
             results[i] = result
@@ -170,13 +177,17 @@ def train_population(
     callback: Callback | None = None,
     param_mask: np.ndarray | torch.Tensor | None = None,
     stop: Callable[[], bool] | None = None,
+    cuda_graphs: bool | None = None,
 ) -> list[MemberResult]:
     """Train one population; member m trains on X[train_index[m]] and validates on X[val_index[m]].
 
-    All configs must share `group_key()`. param_mask: (M, P) 1 keep / 0 pruned, in theta's layout
-    (see the module docstring), or None. Ctrl-C (KeyboardInterrupt) or `stop()` stops training
+    All configs must share `padding_key()`; widths may differ (padded to the widest). param_mask:
+    (M, P) 1 keep / 0 pruned, in the population's (padded) theta layout (see the module
+    docstring), or None. Ctrl-C (KeyboardInterrupt) or `stop()` stops training
     cleanly: `PopulationInterrupted` carries the results so far, status "interrupted" for those
-    training, measured once more at the weights they stopped with.
+    training, measured once more at the weights they stopped with. cuda_graphs: on a CUDA
+    device, replay each full-batch epoch as a CUDA graph (`graphs.py`): None where possible,
+    True required, False never.
     """
     where = resolve_device(device)
     n_train = max(len(t) for t in train_index)
@@ -184,51 +195,74 @@ def train_population(
     check_memory(configs, n_classes, n_train, n_val, where)  # before anything is allocated
     pop = Population(configs, X, y, train_index, val_index, n_classes, where, param_mask)
     tracker = _Tracker(pop, log_every, callback)
-    lr = np.zeros(pop.M)
+    graphs = EpochGraphs(pop, bool(cuda_graphs)) if graphs_wanted(pop, cuda_graphs) else None
     try:
-        for epoch in range(pop.max_epochs + 1):
-            tracker.completed, tracker.extra_steps = epoch, 0
-            if stop is not None and stop():
-                raise KeyboardInterrupt
-            if epoch == 0 or not pop.schedule.static:
-                lr = pop.schedule(epoch)
-                pop.optimizer.set_lr(lr * tracker.frozen_mask)
-            logging = tracker.logs_at(epoch)
-            done = epoch == pop.max_epochs
-            if pop.full_batch:
-                # One forward pass measures the model after `epoch` epochs and gives the gradient
-                # of update epoch + 1: the book's loop, where the printed loss is free.
-                x, targets, weights = pop.full_batch_inputs(pop.train)
-                if done and not logging:
-                    break
-                logits = pop.logits(x, train=True)
-                loss = pop.loss(logits, targets, weights, grad=not done)
-                pop.note_finite(loss, epoch)
-                if logging:
-                    free = pop.dropout is None  # with dropout, measure in evaluation mode
-                    measured = (loss, _accuracy(logits, targets, weights, pop.train))
-                    tracker.log(epoch, measured if free else None)
-                    pop.optimizer.set_lr(lr * tracker.frozen_mask)
-                if done or not tracker.live:
-                    break
-                pop.step(None)
-            else:
-                if logging:
-                    tracker.log(epoch, None)
-                    pop.optimizer.set_lr(lr * tracker.frozen_mask)
-                if done or not tracker.live:
-                    break
-                for x, targets, weights, stepping in pop.batches(epoch):
-                    loss = pop.loss(pop.logits(x, train=True), targets, weights, grad=True)
-                    pop.note_finite(loss, epoch)
-                    pop.step(stepping)
-                    tracker.extra_steps += 1
-                    if stop is not None and stop():
-                        raise KeyboardInterrupt
+        with graphs.running() if graphs is not None else nullcontext():
+            _loop(pop, tracker, graphs, stop)
     except KeyboardInterrupt:
         tracker.interrupt()
         raise PopulationInterrupted(tracker.results()) from None
     return tracker.results()
+
+
+def _loop(
+    pop: Population,
+    tracker: _Tracker,
+    graphs: EpochGraphs | None,
+    stop: Callable[[], bool] | None,
+) -> None:
+    lr = np.zeros(pop.M)
+    for epoch in range(pop.max_epochs + 1):
+        tracker.completed, tracker.extra_steps = epoch, 0
+        if stop is not None and stop():
+            raise KeyboardInterrupt
+        if epoch == 0 or not pop.schedule.static:
+            lr = pop.schedule(epoch)
+            pop.optimizer.set_lr(lr * tracker.frozen_mask)
+        logging = tracker.logs_at(epoch)
+        done = epoch == pop.max_epochs
+        if pop.full_batch:
+            # One forward pass measures the model after `epoch` epochs and gives the gradient
+            # of update epoch + 1: the book's loop, where the printed loss is free.
+            x, targets, weights = pop.full_batch_inputs(pop.train)
+            if done and not logging:
+                break
+            if graphs is not None and graphs.due(epoch):
+                graphs.capture(epoch)
+            replaying = graphs is not None and graphs.ready
+            if replaying and not logging:
+                graphs.epoch()  # one replay: forward, loss, backward, update
+                continue
+            if replaying:
+                logits, loss = graphs.measure()
+            else:
+                logits = pop.logits(x, train=True)
+                loss = pop.loss(logits, targets, weights, grad=not done)
+                pop.note_finite(loss, epoch)
+            if logging:
+                free = pop.dropout is None  # with dropout, measure in evaluation mode
+                measured = (loss, _accuracy(logits, targets, weights, pop.train))
+                tracker.log(epoch, measured if free else None)
+                pop.optimizer.set_lr(lr * tracker.frozen_mask)
+            if done or not tracker.live:
+                break
+            if replaying:
+                graphs.update()
+            else:
+                pop.step(None)
+        else:
+            if logging:
+                tracker.log(epoch, None)
+                pop.optimizer.set_lr(lr * tracker.frozen_mask)
+            if done or not tracker.live:
+                break
+            for x, targets, weights, stepping in pop.batches(epoch):
+                loss = pop.loss(pop.logits(x, train=True), targets, weights, grad=True)
+                pop.note_finite(loss, epoch)
+                pop.step(stepping)
+                tracker.extra_steps += 1
+                if stop is not None and stop():
+                    raise KeyboardInterrupt
 
 
 def _accuracy(logits, targets, weights, sets) -> torch.Tensor:
@@ -364,24 +398,21 @@ class _Tracker:
         theta = pop.theta
         results = []
         for m, config in enumerate(pop.configs):
-            dropout = config.dropout > 0
             diverged = self.status[m] == "diverged"
             result = MemberResult(
                 config=config,
-                arch=pop.arch,
+                arch=pop.member_archs[m],
                 history={k: v[m] for k, v in self.history.items()},
                 status=self.status[m],
                 stopped_epoch=self.stopped[m],
                 # A diverged member's weights are NaN by now: keep its last finite ones.
-                final_state=member_state(
-                    pop.arch, self.good_theta if diverged else theta, m, dropout
-                ),
+                final_state=pop.member_state(self.good_theta if diverged else theta, m),
                 wall_time=self.stop_time[m],
                 weights_epoch=int(self.good_epoch[m]) if diverged else self.stopped[m],
                 extra_steps=self.extra_steps if self.status[m] == "interrupted" else 0,
             )
             if self.best_theta is not None:
-                result.best_state = member_state(pop.arch, self.best_theta, m, dropout)
+                result.best_state = pop.member_state(self.best_theta, m)
                 result.best_epoch = int(self.best_epoch[m])
                 if result.state is result.best_state:
                     result.weights_epoch, result.extra_steps = result.best_epoch, 0

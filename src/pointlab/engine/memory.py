@@ -8,6 +8,7 @@ The estimate counts what `population.py` and `loop.py` hold (float32 throughout)
 - activations of a training step: for each hidden layer, the pre-activation, the activation and
   their gradients, (M, B, width) each, B the batch (all training points in full batch);
 - a measuring pass (no gradients) over the larger of the training and validation sets;
+- members of different widths are counted at the widest (`padding.py`);
 - the points themselves, gathered once per set.
 It is an estimate (allocator slack and torch's own workspace are not counted): what it refuses
 could never fit; what it accepts usually does.
@@ -25,6 +26,7 @@ import torch
 
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture
+from pointlab.engine.padding import padded_hidden
 from pointlab.errors import UserError
 
 FLOAT = 4  # bytes in a float32
@@ -47,12 +49,11 @@ def estimate_memory(
 ) -> MemoryEstimate:
     """Bytes to train `configs` as one population on n_train points (n_val held out)."""
     M = len(configs)
-    first = configs[0]
-    arch = Architecture(first.hidden, first.activation, n_classes)
+    arch = _padded(configs, n_classes)  # members of different widths: the widest's shapes
     slots = max(OPTIMIZER_SLOTS.get(c.optimizer, 2) for c in configs)
     parameters = M * arch.n_params * FLOAT * (5 + slots)
     batch = max(min(c.batch_size or n_train, n_train) for c in configs)
-    widths = [*first.hidden, arch.n_outputs]
+    widths = [*arch.hidden, arch.n_outputs]
     activations = 4 * M * batch * sum(widths) * FLOAT
     measuring = 2 * M * max(n_train, n_val) * max(widths) * FLOAT
     data = measuring + (n_train + n_val) * (2 * FLOAT + 8) * 2
@@ -90,9 +91,8 @@ def check_memory(
     if available is None:
         available = available_memory(device)
     if available is not None and estimate.total > available:
-        first = configs[0]
-        arch = Architecture(first.hidden, first.activation, n_classes)
-        shape = "-".join(str(w) for w in (2, *first.hidden, arch.n_outputs))
+        arch = _padded(configs, n_classes)
+        shape = "-".join(str(w) for w in (2, *arch.hidden, arch.n_outputs))
         who = f"{len(configs)} models" if len(configs) > 1 else "a model"
         raise UserError(
             f"training {who} of shape {shape} ({arch.n_params:,} parameters) on {n_train:,} "
@@ -102,6 +102,14 @@ def check_memory(
             "use narrower or fewer layers, or smaller batches"
         )
     return estimate
+
+
+def _padded(configs: Sequence[TrainConfig], n_classes: int) -> Architecture:
+    if len({c.hidden for c in configs}) == 1:
+        return Architecture(configs[0].hidden, configs[0].activation, n_classes)
+    return Architecture(
+        padded_hidden([c.hidden for c in configs]), configs[0].activation, n_classes
+    )
 
 
 def _size(n: int) -> str:

@@ -61,6 +61,15 @@ class PopulationOptimizer:
             and isinstance(self.steps, int)
         )
 
+    def capturable(self) -> bool:
+        """True when a step does no host-side arithmetic that changes from step to step, so a
+        CUDA graph captured once replays it right: not the per-member-betas Adam (its bias
+        corrections are host numbers of the step count), and all members stepping together.
+        Momentum's first step (a copy) must have happened before the capture."""
+        if not isinstance(self.steps, int):
+            return False
+        return self.kind not in ("adam", "adamw") or self._fusable()
+
     def set_lr(self, lr) -> None:
         """Per-member learning rates (M,) for the next steps (0 freezes a member)."""
         self.lr.copy_(torch.as_tensor(lr, dtype=self.lr.dtype).view_as(self.lr))

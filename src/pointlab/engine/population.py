@@ -1,7 +1,10 @@
 """The device-side state of one population in training: parameters, optimizer, data, batches.
 
-Everything here is batched over the M members; nothing loops over members inside a step. The
-training loop and its bookkeeping (history, early stopping, statuses) live in `loop.py`.
+Everything here is batched over the M members; nothing loops over members inside a step. Members
+may differ in width (not depth): the parameters are then laid out as the widest member's, each
+member's padding held at zero like a pruned parameter (`padding.py`).
+
+Not here: the training loop and its bookkeeping (history, early stopping, statuses: `loop.py`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from pointlab.config import TrainConfig
 from pointlab.engine.backprop import Saved, backward, forward_train
 from pointlab.engine.batches import population_order
 from pointlab.engine.losses import member_correct, member_loss_and_grad, member_losses
-from pointlab.engine.models import Architecture, forward, init_theta, layer_views
+from pointlab.engine.models import Architecture, forward, layer_views, member_state
 from pointlab.engine.optim import PopulationOptimizer, clip_grad_norm
+from pointlab.engine.padding import init_padded, own_mask, padded_architecture, padding_key, unpad
 from pointlab.engine.schedules import PopulationSchedule
 
 # A batch: inputs (B, D) shared or (M, B, D), labels (B,) or (M, B), weights (M, B) or None,
@@ -37,8 +41,11 @@ class PointSets:
         self.counts = torch.tensor(self.counts_host, device=device)
         # The usual case: every member has the same points, so inputs are shared, not gathered.
         self.shared = all(np.array_equal(index_lists[0], t) for t in index_lists)
+        # Weights mask the padding of members with fewer points; none when all have n_max (the
+        # folds of a K-fold split usually do), so the losses take their unweighted closed form.
         arange = torch.arange(n_max, device=device)
-        self.weights = None if self.shared else (arange < self.counts.unsqueeze(1)).float()
+        even = len(set(self.counts_host)) == 1
+        self.weights = None if even else (arange < self.counts.unsqueeze(1)).float()
         self.inputs = None  # (inputs, labels, weights) of the full set, once gathered
 
 
@@ -57,17 +64,28 @@ class Population:
         self.configs = list(configs)
         self.M = len(configs)
         first = configs[0]
-        if any(c.group_key() != first.group_key() for c in configs):
-            raise ValueError("a population needs members with one group_key(); use engine.train")
+        if any(padding_key(c) != padding_key(first) for c in configs):
+            raise ValueError(
+                "a population needs members of one depth, activation, loss and optimizer kind "
+                "(engine.padding.padding_key); use engine.train"
+            )
         self.X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, D)
         # D input features: 2 for points in the plane, any number for scikit-learn's users.
-        self.arch = Architecture(first.hidden, first.activation, n_classes, self.X.shape[1])
+        self.member_archs = [
+            Architecture(c.hidden, c.activation, n_classes, self.X.shape[1]) for c in configs
+        ]
+        self.arch = padded_architecture(self.member_archs)  # the widest member's, layer by layer
         self.loss_kind, self.n_classes, self.device = first.loss, n_classes, device
         self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=device)  # (N,)
 
-        self.theta = init_theta(self.arch, [c.seed for c in configs]).to(device)  # (M, P)
-        # Pruned parameters (param_mask == 0): bool (M, P), or None when nothing is pruned.
+        seeds = [c.seed for c in configs]
+        self.theta = init_padded(self.arch, self.member_archs, seeds).to(device)  # (M, P)
+        # Parameters held at zero: pruned (param_mask == 0, in the padded layout) or a narrower
+        # member's padding. bool (M, P), or None when there are none.
         self.pruned = None
+        own = own_mask(self.arch, self.member_archs)
+        if own is not None:
+            self.pruned = ~own.to(device)
         if param_mask is not None:
             mask = torch.as_tensor(np.asarray(param_mask), dtype=torch.float32, device=device)
             if mask.shape != self.theta.shape:
@@ -75,7 +93,8 @@ class Population:
                     f"param_mask has shape {tuple(mask.shape)}; this population's theta has "
                     f"{tuple(self.theta.shape)} (members, parameters)"
                 )
-            self.pruned = mask == 0
+            self.pruned = mask == 0 if self.pruned is None else self.pruned | (mask == 0)
+        if self.pruned is not None:
             self.theta.masked_fill_(self.pruned, 0.0)
         self.layers = layer_views(self.arch, self.theta)
         # The gradient (M, P) in theta's layout; the backward pass writes each layer's part
@@ -123,6 +142,13 @@ class Population:
             for s in range(self.steps_per_epoch)
         ]
 
+    def member_state(self, theta: torch.Tensor, member: int) -> dict[str, torch.Tensor]:
+        """Member's weights from theta (M, P) (this population's or a snapshot of it) as a
+        `torch.nn.Sequential` state dict of its own architecture."""
+        arch = self.member_archs[member]
+        own = unpad(self.arch, arch, theta.detach(), member)  # (1, P_arch)
+        return member_state(arch, own, 0, self.configs[member].dropout > 0)
+
     # --- measuring ---------------------------------------------------------------------------
     def logits(self, x: torch.Tensor, train: bool) -> torch.Tensor:
         """Logits (M, B, n_outputs); in training with dropout, and kept for `step`'s backward."""
@@ -161,11 +187,23 @@ class Population:
         correct = member_correct(logits, targets, weights)
         return self.loss(logits, targets, weights), correct / sets.counts
 
-    def note_finite(self, loss: torch.Tensor, epoch: int) -> None:
-        """Remember the first epoch at which a member's loss was not finite (no host sync)."""
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch number `note_finite` records, kept in a device scalar."""
         if self._epoch_host != epoch:  # once per epoch, so a step creates no scalar tensors
             self._epoch.fill_(epoch)
             self._epoch_host = epoch
+
+    def next_epoch_on_device(self) -> None:
+        """Advance the device's epoch number by one without the host (inside a CUDA graph,
+        which replays this; the host no longer knows the number, so `set_epoch` fills it)."""
+        self._epoch.add_(1)
+        self._epoch_host = -1
+
+    def note_finite(self, loss: torch.Tensor, epoch: int | None) -> None:
+        """Remember the first epoch at which a member's loss was not finite (no host sync).
+        epoch None: the device's epoch number as it stands (`next_epoch_on_device`)."""
+        if epoch is not None:
+            self.set_epoch(epoch)
         # loss * 0 == 0 is false exactly for NaN and infinity: two kernels, where torch.isfinite
         # dispatches about ten on the CPU.
         here = torch.where(loss * 0 == 0, self._never, self._epoch)

@@ -35,9 +35,10 @@ from pointlab.checkpoint import TrainedModel
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.engine.models import Architecture
+from pointlab.engine.padding import padded_hidden
 from pointlab.errors import UserError
 from pointlab.runs import RunResult, RunSpec, SweepChoice
-from pointlab.search import strategies
+from pointlab.search import packing, strategies
 from pointlab.search.space import Param, apply_params
 from pointlab.search.store import HOLDER, Store, TrialRow
 from pointlab.splits import kfold, split
@@ -246,10 +247,10 @@ def run_trials(
 
 @dataclass
 class Job:
-    """One population to train: claimed trials of one architecture, each with its K folds."""
+    """One population to train: claimed trials of one depth, each with its K folds."""
 
     trials: list[int]  # indices into the claimed list
-    configs: list[TrainConfig]  # one per member: trial-major, then fold
+    configs: list[TrainConfig]  # one per member: trial-major, then fold; one depth, any widths
     train_index: list[np.ndarray]
     val_index: list[np.ndarray]
     n_classes: int
@@ -261,14 +262,14 @@ class Job:
 
 
 def plan_jobs(setup, split_: Split, store: Store, claimed, device, per_job=None) -> list[Job]:
-    """The claimed trials as populations, one per architecture, split to fit memory (or into
-    `per_job(n_members_of_group)` trials a population, when a cluster spreads them)."""
+    """The claimed trials as populations: trials of one depth, of widths worth padding together
+    (`packing`), split to fit memory (or into `per_job(n_members_of_group)` trials a population,
+    when a cluster spreads them)."""
     K = len(split_.train_index)
     n_classes = int(split_.y.max()) + 1
     configs = [apply_params(setup.base, t.params) for t in claimed]
-    groups: dict[tuple, list[int]] = {}
-    for i, config in enumerate(configs):
-        groups.setdefault(config.group_key(), []).append(i)
+    cost = packing.GPU if engine.resolve_device(device).type == "cuda" else packing.CPU
+    groups = packing.pack(configs, K, len(split_.train_index[0]), cost)
     rungs = (
         strategies.rungs(setup.base.epochs, len(store.rows()), setup.log_every)
         if setup.strategy == "halving"
@@ -276,8 +277,9 @@ def plan_jobs(setup, split_: Split, store: Store, claimed, device, per_job=None)
     )
     known = _rung_losses(store.rows(), rungs)
     jobs = []
-    for members in groups.values():
-        arch = Architecture(configs[members[0]].hidden, configs[members[0]].activation, n_classes)
+    for members in groups:
+        hidden = padded_hidden([configs[i].hidden for i in members])
+        arch = Architecture(hidden, configs[members[0]].activation, n_classes)
         per_pop = max(1, members_that_fit(arch, len(split_.X), device) // K)
         if per_job is not None:
             per_pop = min(per_pop, per_job(len(members)))
@@ -321,7 +323,7 @@ def train_job(
 
 
 def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
-    """Train claimed trials here, one population per architecture (split to fit memory)."""
+    """Train claimed trials here, population by population (`plan_jobs`)."""
     for job in plan_jobs(setup, split_, store, claimed, device):
         report = _epoch_progress(progress, store.counts()) if progress else None
         for i, (value, pruned, attrs) in zip(
