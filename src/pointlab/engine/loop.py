@@ -229,12 +229,12 @@ def _loop(
                 break
             if graphs is not None and graphs.due(epoch):
                 graphs.capture(epoch)
-            replaying = graphs is not None and graphs.ready
-            if replaying and not logging:
-                graphs.epoch()  # one replay: forward, loss, backward, update
+            replay = graphs if graphs is not None and graphs.ready else None
+            if replay is not None and not logging:
+                replay.epoch()  # one replay: forward, loss, backward, update
                 continue
-            if replaying:
-                logits, loss = graphs.measure()
+            if replay is not None:
+                logits, loss = replay.measure()
             else:
                 logits = pop.logits(x, train=True)
                 loss = pop.loss(logits, targets, weights, grad=not done)
@@ -246,8 +246,8 @@ def _loop(
                 pop.optimizer.set_lr(lr * tracker.frozen_mask)
             if done or not tracker.live:
                 break
-            if replaying:
-                graphs.update()
+            if replay is not None:
+                replay.update()
             else:
                 pop.step(None)
         else:
@@ -288,7 +288,9 @@ class _Tracker:
         self.status = ["finished"] * M
         self.stopped = [c.epochs for c in pop.configs]
         self.stop_time = [0.0] * M
-        self.history = {k: [[] for _ in range(M)] for k in ("epoch", *METRICS)}
+        self.history: dict[str, list[list[float]]] = {
+            k: [[] for _ in range(M)] for k in ("epoch", *METRICS)
+        }
         self.live = list(range(M))
         self.frozen_mask = np.ones(M)  # 1 for members that still train: multiplies their lr
         self.end_epochs = {c.epochs for c in pop.configs}
@@ -312,10 +314,10 @@ class _Tracker:
         pop = self.pop
         train_loss, train_acc = train_metrics or pop.evaluate(pop.train)
         val = pop.evaluate(pop.val) if pop.val is not None else None
-        host = {"train_loss": train_loss, "train_acc": train_acc}
+        measured = {"train_loss": train_loss, "train_acc": train_acc}
         if val is not None:
-            host.update(val_loss=val[0], val_acc=val[1])
-        host = {k: v.float().cpu().numpy() for k, v in host.items()}
+            measured.update(val_loss=val[0], val_acc=val[1])
+        host = {k: v.float().cpu().numpy() for k, v in measured.items()}
         nan = np.full(pop.M, np.nan)
         host.setdefault("val_loss", nan)
         host.setdefault("val_acc", nan)
@@ -344,7 +346,7 @@ class _Tracker:
                 self.stop_time[m] = time.perf_counter() - self.start
             elif self.patience[m] and epoch - self.best_epoch[m] >= self.patience[m]:
                 self._stop(m, "early_stopped", epoch)
-        if improved.any():
+        if improved.any() and self.best_theta is not None:
             mask = torch.as_tensor(improved, device=pop.device).unsqueeze(1)
             torch.where(mask, pop.theta, self.best_theta, out=self.best_theta)
         if good.any():

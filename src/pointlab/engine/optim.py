@@ -104,17 +104,21 @@ class PopulationOptimizer:
         if kind == "sgd":
             theta.addcmul_(grad, lr, value=-1)
         elif kind in ("momentum", "nesterov"):
+            buf = self.buf
+            assert buf is not None  # made for momentum and nesterov
             # torch: buf = grad at the first step, then buf = momentum * buf + grad
             if isinstance(self.steps, int):
                 if self.steps == 1:
-                    self.buf.copy_(grad)
+                    buf.copy_(grad)
                 else:
-                    self.buf.mul_(self.momentum).add_(grad)
+                    buf.mul_(self.momentum).add_(grad)
             else:
-                self.buf.copy_(torch.where(self.steps == 1, grad, self.buf * self.momentum + grad))
-            direction = grad + self.buf * self.momentum if kind == "nesterov" else self.buf
+                buf.copy_(torch.where(self.steps == 1, grad, buf * self.momentum + grad))
+            direction = grad + buf * self.momentum if kind == "nesterov" else buf
             theta.addcmul_(direction, lr, value=-1)
         elif kind in ("adam", "adamw") and self._fusable():
+            buf, sq = self.buf, self.sq
+            assert buf is not None and sq is not None  # made for adam and adamw
             # torch's fused Adam kernel: one pass over the state instead of about a dozen. It
             # takes one scalar lr, so it writes the lr = 1 step into a zeroed scratch tensor and
             # each member's own lr scales that (the step is linear in lr).
@@ -123,8 +127,8 @@ class PopulationOptimizer:
             torch._fused_adam_(
                 [self.scratch],
                 [grad],
-                [self.buf],
-                [self.sq],
+                [buf],
+                [sq],
                 [],
                 [self.step_count],
                 lr=1.0,
@@ -137,16 +141,20 @@ class PopulationOptimizer:
             )
             theta.addcmul_(self.scratch, lr)
         elif kind in ("adam", "adamw"):
+            buf, sq = self.buf, self.sq
+            assert buf is not None and sq is not None
             beta1, beta2 = self.beta1, self.beta2
-            self.buf.lerp_(grad, 1 - beta1)
-            _decay_add_square(self.sq, grad, beta2)
+            buf.lerp_(grad, 1 - beta1)
+            _decay_add_square(sq, grad, beta2)
             bias_correction1 = _float32(1 - beta1**self.steps)
             bias_correction2_sqrt = _float32((1 - beta2**self.steps) ** 0.5)
-            denom = self.sq.sqrt().div_(bias_correction2_sqrt).add_(self.eps)
-            theta.addcmul_(self.buf / denom, lr / bias_correction1, value=-1)
+            denom = sq.sqrt().div_(bias_correction2_sqrt).add_(self.eps)
+            theta.addcmul_(buf / denom, lr / bias_correction1, value=-1)
         elif kind == "rmsprop":
-            _decay_add_square(self.sq, grad, self.alpha)
-            denom = self.sq.sqrt().add_(self.eps)
+            sq = self.sq
+            assert sq is not None  # made for rmsprop
+            _decay_add_square(sq, grad, self.alpha)
+            denom = sq.sqrt().add_(self.eps)
             theta.addcmul_(grad / denom, lr, value=-1)
         else:  # pragma: no cover - TrainConfig validates the name
             raise ValueError(kind)

@@ -46,7 +46,8 @@ class PointSets:
         arange = torch.arange(n_max, device=device)
         even = len(set(self.counts_host)) == 1
         self.weights = None if even else (arange < self.counts.unsqueeze(1)).float()
-        self.inputs = None  # (inputs, labels, weights) of the full set, once gathered
+        # (inputs, labels, weights) of the full set, once gathered
+        self.inputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None
 
 
 class Population:
