@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 # progress(finished trials, planned trials, epoch, epochs of the population now training)
 Progress = Callable[[int, int, int, int], None]
-WORKER = HOLDER  # which process trained a trial
 MAX_MEMBERS = 4096  # past this a population is no faster per member on any device we know
 
 
@@ -270,12 +269,12 @@ def plan_jobs(setup, split_: Split, store: Store, claimed, device, per_job=None)
     configs = [apply_params(setup.base, t.params) for t in claimed]
     cost = packing.GPU if engine.resolve_device(device).type == "cuda" else packing.CPU
     groups = packing.pack(configs, K, len(split_.train_index[0]), cost)
-    rungs = (
-        strategies.rungs(setup.base.epochs, len(store.rows()), setup.log_every)
-        if setup.strategy == "halving"
-        else []
-    )
-    known = _rung_losses(store.rows(), rungs)
+    rungs: list[int] = []
+    known: dict[int, list[float]] = {}
+    if setup.strategy == "halving":  # the study is read only where rungs need it
+        rows = store.rows()
+        rungs = strategies.rungs(setup.base.epochs, len(rows), setup.log_every)
+        known = _rung_losses(rows, rungs)
     jobs = []
     for members in groups:
         hidden = padded_hidden([configs[i].hidden for i in members])
@@ -329,7 +328,7 @@ def _train_claimed(setup, split_, store, claimed, device, progress) -> None:
         for i, (value, pruned, attrs) in zip(
             job.trials, train_job(job, split_.X, split_.y, device, report), strict=True
         ):
-            attrs["result"]["worker"] = WORKER
+            attrs["result"]["worker"] = HOLDER  # this process trained it
             store.finish(claimed[i], value, pruned, attrs)
         if progress:
             progress(*store.counts(), setup.base.epochs, setup.base.epochs)
