@@ -30,9 +30,12 @@ export function drawChart(canvas, series, { log = false, yMin = null, yMax = nul
   ctx.fillStyle = "#555";
   ctx.font = "11px system-ui, sans-serif";
   ctx.textAlign = "right";
-  for (const t of [lo, (lo + hi) / 2, hi]) {
-    const value = log ? 10 ** t : t;
-    ctx.fillText(value.toPrecision(2), left - 4, Y(log ? value : t) + 4);
+  const ticks = [lo, (lo + hi) / 2, hi].map((t) => (log ? 10 ** t : t));
+  // Two significant digits, more when a narrow range (the first epochs) would print one label thrice.
+  let digits = 2;
+  while (digits < 5 && new Set(ticks.map((v) => v.toPrecision(digits))).size < ticks.length) digits++;
+  for (const value of ticks) {
+    ctx.fillText(value.toPrecision(digits), left - 4, Y(value) + 4);
   }
   ctx.textAlign = "left";
   ctx.fillText(title, left + 4, 12);
