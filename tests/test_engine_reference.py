@@ -111,6 +111,20 @@ def test_more_than_two_classes_use_softmax_cross_entropy():
         _assert_member_matches(result, X, y, log_every=5, n_classes=3)
 
 
+@pytest.mark.parametrize("classes", [2, 3])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
+def test_narrow_layers_computed_transposed_still_match(classes, activation):
+    # Big enough that `engine.products` computes the narrow products (the 8-unit layer, the
+    # output layer and its gradients) transposed, and the output layer's dh as a broadcast product.
+    X, y = _data(n=200, classes=classes)
+    configs = [
+        TrainConfig(hidden=(32, 8), activation=activation, lr=0.02, epochs=6, seed=m)
+        for m in range(3)
+    ]
+    for result in train(configs, X, y, n_classes=classes, log_every=3):
+        _assert_member_matches(result, X, y, log_every=3, n_classes=classes)
+
+
 def test_members_with_different_epoch_counts():
     X, y = _data(n=30)
     configs = [TrainConfig(hidden=(4,), lr=0.05, epochs=e, seed=1) for e in (3, 7, 10)]

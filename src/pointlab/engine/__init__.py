@@ -9,7 +9,8 @@ Read it in this order; each file is one stage of a training step:
 3. `optim.py`: SGD, momentum, Nesterov, Adam, AdamW, RMSprop with per-member hyperparameters.
 4. `schedules.py`: learning-rate schedules as pure functions of the epoch, for all members at once.
 5. `batches.py`: a member's minibatch order as a pure function of (seed, epoch).
-6. `backprop.py`: the training step's forward and backward pass, written out for the MLP.
+6. `backprop.py`: the training step's forward and backward pass, written out for the MLP;
+   `products.py`: its batched products, each in the orientation the CPU does fastest.
 7. `padding.py`: members of different widths in one population, padded to the widest.
 8. `population.py`: the device-side state of one population (parameters, optimizer, data, batches).
 9. `loop.py`: the training loop and its host-side bookkeeping (history, early stopping,

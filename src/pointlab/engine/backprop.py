@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from pointlab.engine.models import ACTIVATION_FUNCTIONS, Architecture
+from pointlab.engine.products import affine, matmul
 
 # Activations whose derivative is a function of their output: computed in place, the input is not
 # kept. GELU's derivative needs its input (kept); identity has none.
@@ -68,7 +69,7 @@ def forward_train(
         if h.dim() == 2:  # shared inputs: the same points for every member
             h = h.expand(w.shape[0], *h.shape)
         saved.inputs.append(h)
-        a = torch.baddbmm(b, h, w)  # (M, B, fan_out)
+        a = affine(b, h, w)  # (M, B, fan_out)
         if i == last:
             return a, saved
         if act_ is not None:
@@ -90,17 +91,19 @@ def forward_train(
 
 
 def _activation_backward(kind: str, d: torch.Tensor, out: torch.Tensor, pre) -> torch.Tensor:
-    """d * act'(a), from the activation's output (or its input, for GELU)."""
+    """d * act'(a), from the activation's output (or its input, for GELU), written over d (a
+    fresh tensor of the backward pass's own: in place saves allocating a full-size one)."""
+    aten = torch.ops.aten
     if kind == "relu":
-        return torch.ops.aten.threshold_backward(d, out, 0)
+        return aten.threshold_backward.grad_input(d, out, 0, grad_input=d)
     if kind == "tanh":
-        return torch.ops.aten.tanh_backward(d, out)
+        return aten.tanh_backward.grad_input(d, out, grad_input=d)
     if kind == "sigmoid":
-        return torch.ops.aten.sigmoid_backward(d, out)
-    if kind == "leaky_relu":
-        return torch.ops.aten.leaky_relu_backward(d, out, 0.01, True)  # out has a's sign
+        return aten.sigmoid_backward.grad_input(d, out, grad_input=d)
+    if kind == "leaky_relu":  # out has a's sign
+        return aten.leaky_relu_backward.grad_input(d, out, 0.01, True, grad_input=d)
     if kind == "gelu":
-        return torch.ops.aten.gelu_backward(d, pre)
+        return aten.gelu_backward.grad_input(d, pre, grad_input=d)
     return d  # identity
 
 
@@ -118,11 +121,11 @@ def backward(
         w = layers[i][0]
         gw, gb = grads[i]
         h = saved.inputs[i]  # (M, B, fan_in)
-        torch.bmm(h.transpose(1, 2), d, out=gw)  # (M, fan_in, fan_out)
+        matmul(h.transpose(1, 2), d, out=gw)  # (M, fan_in, fan_out)
         torch.sum(d, dim=1, keepdim=True, out=gb)  # (M, 1, fan_out)
         if i == 0:
             return
-        d = torch.bmm(d, w.transpose(1, 2))  # dh_{i-1} (M, B, fan_in)
+        d = matmul(d, w.transpose(1, 2))  # dh_{i-1} (M, B, fan_in), a new tensor
         scale = saved.scales[i - 1]
         if scale is not None:
             d = d * scale

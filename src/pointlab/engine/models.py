@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from pointlab.engine.products import affine
+
 ACTIVATION_FUNCTIONS = {
     "relu": torch.relu,
     "tanh": torch.tanh,
@@ -116,7 +118,7 @@ def forward(
     for i, (w, b) in enumerate(layers):
         if h.dim() == 2:  # shared inputs: the same points for every member
             h = h.expand(w.shape[0], *h.shape)
-        h = torch.baddbmm(b, h, w)  # (M, B, fan_out)
+        h = affine(b, h, w)  # (M, B, fan_out)
         if i < last:
             h = act_(h) if act_ is not None else act(h)
             if dropout is not None:
