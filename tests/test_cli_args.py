@@ -11,6 +11,7 @@ from pointlab.cli import main
 from pointlab.cli.args import FLAGS
 from pointlab.config import TrainConfig
 from pointlab.engine.schedules import lr_at
+from pointlab.search.sweep import SweepSetup
 
 from conftest import CURVE, quiet
 
@@ -89,9 +90,12 @@ def test_bad_values_are_one_line_exit_2_and_create_nothing(
 def test_one_default_each_for_device_seed_and_validation_share(tmp_path, capsys):
     for command in (["train"], ["sweep"], ["experiment"]):
         assert "(default: auto)" in help_text(capsys, *command)
-    for command in (["train"], ["sweep"]):
+    # A sweep holds out more than a single run (its choice among trials needs it); the command
+    # and the library (SweepSetup) agree.
+    for command, share in ((["train"], 0.2), (["sweep"], SweepSetup.val_fraction)):
         options = help_text(capsys, *command).split("--val-fraction F ")[1]  # not the usage
-        assert options.split(" --")[0].endswith("(default: 0.2)")
+        assert options.split(" --")[0].endswith(f"(default: {share})")
+    assert SweepSetup.val_fraction == 0.25
     out = tmp_path / "run"
     assert main(["train", str(CURVE), "--epochs", "1", "--out", str(out)], quiet()) == 0
     record = json.loads((out / "config.json").read_text())

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pointlab.runs import Run, RunResult
 
 DEFAULT_VAL_FRACTION = 0.2  # the share `pointlab train` and `pointlab.train` hold out by default
+SWEEP_VAL_FRACTION = 0.25  # a sweep's: its choice among many trials needs the larger share
 
 PathLike = str | os.PathLike[str]  # what a path argument may be
 

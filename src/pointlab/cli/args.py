@@ -129,13 +129,15 @@ def add_device(parser: argparse._ActionsContainer) -> None:
     )
 
 
-def add_val_fraction(parser: argparse._ActionsContainer, help: str) -> None:
+def add_val_fraction(
+    parser: argparse._ActionsContainer, help: str, default: float = DEFAULT_VAL_FRACTION
+) -> None:
     parser.add_argument(
         "--val-fraction",
         type=number,
-        default=DEFAULT_VAL_FRACTION,
+        default=default,
         metavar="F",
-        help=f"{help} (default: {DEFAULT_VAL_FRACTION})",
+        help=f"{help} (default: {default})",
     )
 
 

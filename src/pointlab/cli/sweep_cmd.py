@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from pointlab import runs
+from pointlab.api import SWEEP_VAL_FRACTION
 from pointlab.cli import args
 from pointlab.config import TrainConfig
 from pointlab.data import load_csv
@@ -68,7 +69,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="K-fold cross-validation instead of one validation split; the K "
         "folds of a trial train together (advised below ~1000 points)",
     )
-    args.add_val_fraction(parser, "share of the training data held out for validation")
+    args.add_val_fraction(
+        parser, "share of the training data held out for validation", SWEEP_VAL_FRACTION
+    )
     args.add_test(parser, "test data, used once after the choice (default: a share of FILE)")
     parser.add_argument(
         "--test-fraction",

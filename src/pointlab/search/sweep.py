@@ -31,6 +31,7 @@ import optuna
 import torch
 
 from pointlab import engine, training
+from pointlab.api import SWEEP_VAL_FRACTION
 from pointlab.checkpoint import TrainedModel
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
@@ -61,7 +62,7 @@ class SweepSetup:
     n_trials: int | None = 32  # grid: sets the resolution of ranges (None: 5 points)
     base: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=2000))
     cv: int | None = None  # K folds instead of one validation split
-    val_fraction: float = 0.25
+    val_fraction: float = SWEEP_VAL_FRACTION
     test_fraction: float = 0.2  # when no test file is given
     seed: int = 0
     every: int | None = None  # log every this many epochs (None: epochs / 100)
