@@ -125,6 +125,18 @@ def test_narrow_layers_computed_transposed_still_match(classes, activation):
         _assert_member_matches(result, X, y, log_every=3, n_classes=classes)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_members_sharing_one_lr_take_the_direct_fused_step_and_still_match(optimizer):
+    # One lr for all (a single model, say): the fused kernel updates theta itself.
+    X, y = _data()
+    configs = [
+        TrainConfig(hidden=(8,), optimizer=optimizer, lr=0.01, weight_decay=0.01, epochs=9, seed=m)
+        for m in range(2)
+    ]
+    for result in train(configs, X, y, log_every=3):
+        _assert_member_matches(result, X, y, log_every=3)
+
+
 def test_members_with_different_epoch_counts():
     X, y = _data(n=30)
     configs = [TrainConfig(hidden=(4,), lr=0.05, epochs=e, seed=1) for e in (3, 7, 10)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from pointlab.config import TrainConfig
@@ -38,6 +39,8 @@ class PopulationOptimizer:
             return torch.tensor(values, device=device, dtype=dtype).unsqueeze(1)
 
         self.lr = torch.tensor([c.lr for c in configs], device=device, dtype=dtype).unsqueeze(1)
+        self.on_cpu = device.type == "cpu"
+        self.same_lr = self._same([c.lr for c in configs])
         self.weight_decay = value("weight_decay")
         self.has_weight_decay = any(c.weight_decay > 0 for c in configs)
         self.momentum, self.alpha = value("momentum"), value("alpha")
@@ -70,9 +73,16 @@ class PopulationOptimizer:
             return False
         return self.kind not in ("adam", "adamw") or self._fusable()
 
+    def _same(self, lr) -> float | None:
+        """The one learning rate of every member (as float32 has it), on a CPU only: a CUDA
+        graph must read the tensor."""
+        values = np.asarray(lr, dtype=np.float32).ravel()
+        return float(values[0]) if self.on_cpu and values.min() == values.max() else None
+
     def set_lr(self, lr) -> None:
         """Per-member learning rates (M,) for the next steps (0 freezes a member)."""
         self.lr.copy_(torch.as_tensor(lr, dtype=self.lr.dtype).view_as(self.lr))
+        self.same_lr = self._same(lr)
 
     @torch.no_grad()
     def step(self, theta: torch.Tensor, grad: torch.Tensor, stepping: torch.Tensor | None) -> None:
@@ -120,18 +130,22 @@ class PopulationOptimizer:
             buf, sq = self.buf, self.sq
             assert buf is not None and sq is not None  # made for adam and adamw
             # torch's fused Adam kernel: one pass over the state instead of about a dozen. It
-            # takes one scalar lr, so it writes the lr = 1 step into a zeroed scratch tensor and
-            # each member's own lr scales that (the step is linear in lr).
+            # takes one scalar lr: where members differ it writes the lr = 1 step into a zeroed
+            # scratch tensor and each member's own lr scales that (the step is linear in lr);
+            # where they share one (a single model, say) it updates theta itself.
             self.step_count.add_(1)
-            self.scratch.zero_()
+            one_lr = self.same_lr
+            same = one_lr is not None
+            if one_lr is None:
+                self.scratch.zero_()
             torch._fused_adam_(
-                [self.scratch],
+                [theta if same else self.scratch],
                 [grad],
                 [buf],
                 [sq],
                 [],
                 [self.step_count],
-                lr=1.0,
+                lr=1.0 if one_lr is None else one_lr,
                 beta1=self.beta1,
                 beta2=self.beta2,
                 weight_decay=0.0,
@@ -139,7 +153,8 @@ class PopulationOptimizer:
                 amsgrad=False,
                 maximize=False,
             )
-            theta.addcmul_(self.scratch, lr)
+            if not same:
+                theta.addcmul_(self.scratch, lr)
         elif kind in ("adam", "adamw"):
             buf, sq = self.buf, self.sq
             assert buf is not None and sq is not None
