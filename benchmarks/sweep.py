@@ -2,6 +2,8 @@
 
     uv run python benchmarks/sweep.py speed    # the sweep against 32 book loops, side by side
     uv run python benchmarks/sweep.py ripley   # what the default sweep picks on Ripley's synth
+    uv run python benchmarks/sweep.py quality OLD_SRC [SEEDS]   # that choice over several seeds,
+                                               # this tree against another checkout's src/
 
 speed: `pointlab sweep data/curve.csv --space 'lr=loguniform(1e-4,1e-1)' --space
 'layers=[128,128]' --strategy random --trials 32 --epochs 2000` as a user runs it (a fresh process,
@@ -19,6 +21,7 @@ model the default sweep picks is scored on that sample, next to the Bayes rule o
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -193,6 +196,50 @@ def ripley(extra: list[str], n_fresh: int = 200_000) -> str:
     )
 
 
+def _fresh_error(src: Path | None, seed: int, X_new, y_new) -> tuple[float, float, str]:
+    """(error on fresh data, seconds, what was chosen) of the default sweep with this seed, run
+    with pointlab from `src` (None: this tree)."""
+    from pointlab.runs import load_run
+
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = [POINTLAB, "sweep", str(RIPLEY), "--out", tmp, "--json", "--seed", str(seed)]
+        start = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, text=True, check=True, env=env)
+        seconds = time.perf_counter() - start
+        best = json.loads(done.stdout)["best"]["params"]
+        model = load_run(Path(tmp) / "best").model
+        error = float(np.mean(model.predict(X_new) != y_new))
+    chosen = ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.items()
+    )
+    return error, seconds, chosen
+
+
+def quality(old_src: Path, seeds: int = 5, n_fresh: int = 200_000) -> str:
+    """The default Ripley sweep's choice scored on fresh data, seed by seed, this tree against
+    another checkout (`old_src`, its src/ folder), alternating."""
+    X_new, y_new = ripley_sample(n_fresh, seed=2024)
+    rows, errors = [], {"old": [], "new": []}
+    for seed in range(seeds):
+        for side, src in (("old", old_src), ("new", None)):
+            error, seconds, chosen = _fresh_error(src, seed, X_new, y_new)
+            errors[side].append(error)
+            rows.append(f"| {seed} | {side} | {chosen} | {error:.1%} | {seconds:.0f} s |")
+    means = {k: float(np.mean(v)) for k, v in errors.items()}
+    return (
+        "## The default Ripley sweep's choice over seeds\n\n"
+        f"`pointlab sweep ripley_synth_train.csv --seed S`, S = 0 ... {seeds - 1}, the chosen "
+        f"model's error on {n_fresh:,} fresh points; old: `{old_src}`, new: this tree.\n\n"
+        "| seed | side | chosen | error on fresh data | wall time |\n"
+        "| ---: | --- | --- | ---: | ---: |\n"
+        + "\n".join(rows)
+        + f"\n\nMean error on fresh data: old **{means['old']:.2%}**, new **{means['new']:.2%}**.\n"
+    )
+
+
 def machine() -> str:
     lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()[:20]
     return (
@@ -205,11 +252,15 @@ def machine() -> str:
 
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "speed"
-    text = speed() if which == "speed" else ripley(sys.argv[2:])
+    if which == "quality":
+        text = quality(Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 5)
+    else:
+        text = speed() if which == "speed" else ripley(sys.argv[2:])
     print(text)
     part = Path(tempfile.gettempdir()) / f"pointlab-sweep-{which}.md"
     part.write_text(text)
-    parts = [Path(tempfile.gettempdir()) / f"pointlab-sweep-{w}.md" for w in ("speed", "ripley")]
+    kinds = ("speed", "ripley", "quality")
+    parts = [Path(tempfile.gettempdir()) / f"pointlab-sweep-{w}.md" for w in kinds]
     body = "\n".join(p.read_text() for p in parts if p.exists())
     OUT.write_text(
         "# `pointlab sweep` benchmarks\n\nMade by `benchmarks/sweep.py`.\n\n"
