@@ -11,7 +11,7 @@ import torch
 
 from pointlab.engine.models import Architecture, init_theta, layer_views
 from pointlab.experiments import regions, sawtooth
-from pointlab.experiments.base import at_least, binomial_se, standard_error
+from pointlab.experiments.base import at_least, binomial_se, standard_error, t_factor
 from pointlab.experiments.lottery import prune, random_mask, weight_share
 from pointlab.experiments.members import error_rate, logits
 
@@ -82,3 +82,7 @@ def test_verdict_statistics():
     assert at_least(0.5, 0.4, standard_error([0.5])) is None
     assert binomial_se(1.0, 6) > 0.1  # six of six is not certainty
     assert binomial_se(0.5, 100) == pytest.approx(0.05)
+    # Two seeds a side (df 2): a log ratio of 0.65 against 1.5 with se 0.23 is not a failure.
+    assert t_factor(2) == 4.30 and t_factor(0) == float("inf") and t_factor(1000) == 2.0
+    assert at_least(np.log(0.65), np.log(1.5), 0.23) is False  # what z = 2 said
+    assert at_least(np.log(0.65), np.log(1.5), 0.23, t_factor(2)) is None

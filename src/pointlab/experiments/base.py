@@ -91,6 +91,24 @@ def standard_error(values) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("inf")
 
 
+# Two-sided 95% quantiles of Student's t by degrees of freedom; past 30 the normal's ~2 is close.
+_T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
+_T95_MORE = ((15, 2.13), (20, 2.09), (30, 2.04))
+
+
+def t_factor(df: int) -> float:
+    """How many standard errors wide a 95% interval is when the standard error itself comes from
+    few values (df = values - groups): with two seeds a side, 4.3, not 2; 2.0 from 30 on."""
+    if df < 1:
+        return float("inf")
+    if df in _T95:
+        return _T95[df]
+    for limit, factor in _T95_MORE:
+        if df <= limit:
+            return factor
+    return 2.0
+
+
 def binomial_se(share: float, n: int) -> float:
     """Standard error of a share of n trials; a share of 0 or 1 still has the uncertainty of one
     trial more (the rule of three's spirit), so six successes of six is not certainty."""
