@@ -5,7 +5,9 @@ weight gradient (M, 128, 1), is 2-5x slower in torch's CPU `bmm` than the same p
 (measured on an AMD EPYC with AVX-512, M = 8 ... 160 members, B = 120 ... 1000 points, in
 benchmarks/README.md): C = A B is then computed as C^T = B^T A^T, which is the same sums of the
 same products, and C is returned as a transposed view. An outer product (a contraction over one
-index: the output layer's dh = dz W^T) is one broadcast multiplication, no GEMM at all.
+index: the output layer's dh = dz W^T) is one broadcast multiplication, no GEMM at all. And a
+product meant for a strided view (a weight gradient inside the flat gradient) goes to a new tensor
+and is copied: on two threads bmm writes through such a view far more slowly.
 
 A single model's products (M = 1) are left alone unless large: torch already does them well.
 Tiny products gain nothing from either trick. On a GPU (not measured yet) every product is
@@ -51,4 +53,10 @@ def matmul(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) ->
         result = torch.bmm(b.transpose(1, 2), a.transpose(1, 2)).transpose(1, 2)
         # Copied, not written through out=: bmm into a strided view is several times slower.
         return out.copy_(result) if out is not None else result
-    return torch.bmm(a, b, out=out) if out is not None else torch.bmm(a, b)
+    if out is None:
+        return torch.bmm(a, b)
+    if not out.is_contiguous():
+        # A member's slice of the flat (M, P) gradient: bmm writing through the strided view ran
+        # 1.1-1.7x slower on two threads (M = 8 ... 64) than bmm into a new tensor and a copy.
+        return out.copy_(torch.bmm(a, b))
+    return torch.bmm(a, b, out=out)
