@@ -3,7 +3,7 @@
 export function drawChart(canvas, series, { log = false, yMin = null, yMax = null, title = "" } = {}) {
   const ctx = canvas.getContext("2d");
   const W = canvas.width, H = canvas.height;
-  const left = 46, right = 8, top = 16, bottom = 18;
+  const right = 8, top = 16, bottom = 18;
   ctx.clearRect(0, 0, W, H);
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, W, H);
@@ -22,21 +22,22 @@ export function drawChart(canvas, series, { log = false, yMin = null, yMax = nul
   if (yMax !== null) hi = f(yMax);
   if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
   if (hi - lo < 1e-9) { hi += 0.5; lo -= 0.5; }
+  ctx.font = "11px system-ui, sans-serif";
+  const ticks = [lo, (lo + hi) / 2, hi].map((t) => (log ? 10 ** t : t));
+  // Two significant digits, more when a narrow range (the first epochs) would print one label thrice.
+  let digits = 2;
+  while (digits < 5 && new Set(ticks.map((v) => v.toPrecision(digits))).size < ticks.length) digits++;
+  const labels = ticks.map((v) => v.toPrecision(digits));
+  // The plot starts right of its widest label, so "0.69826" is not cut at the canvas's edge.
+  const left = Math.max(46, Math.ceil(Math.max(...labels.map((t) => ctx.measureText(t).width))) + 8);
   const X = (x) => left + (x / x1) * (W - left - right);
   const Y = (y) => top + (1 - (f(y) - lo) / (hi - lo)) * (H - top - bottom);
   ctx.strokeStyle = "#ccc";
   ctx.lineWidth = 1;
   ctx.strokeRect(left, top, W - left - right, H - top - bottom);
   ctx.fillStyle = "#555";
-  ctx.font = "11px system-ui, sans-serif";
   ctx.textAlign = "right";
-  const ticks = [lo, (lo + hi) / 2, hi].map((t) => (log ? 10 ** t : t));
-  // Two significant digits, more when a narrow range (the first epochs) would print one label thrice.
-  let digits = 2;
-  while (digits < 5 && new Set(ticks.map((v) => v.toPrecision(digits))).size < ticks.length) digits++;
-  for (const value of ticks) {
-    ctx.fillText(value.toPrecision(digits), left - 4, Y(value) + 4);
-  }
+  ticks.forEach((value, i) => ctx.fillText(labels[i], left - 4, Y(value) + 4));
   ctx.textAlign = "left";
   ctx.fillText(title, left + 4, 12);
   ctx.textAlign = "right";
