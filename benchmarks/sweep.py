@@ -151,31 +151,20 @@ def check_ripley(X: np.ndarray, y: np.ndarray) -> str:
 
 def ripley(extra: list[str], n_fresh: int = 200_000) -> str:
     from pointlab.data import load_csv
-    from pointlab.runs import load_run
 
     data = load_csv(RIPLEY)
     X_new, y_new = ripley_sample(n_fresh, seed=2024)
     bayes_error = float(np.mean(bayes_rule(X_new) != y_new))
     rows = []
     for flags in ([], ["--cv", "5"]):
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            argv = [POINTLAB, "sweep", str(RIPLEY), "--out", tmp, "--json", *flags, *extra]
-            done = subprocess.run(argv, capture_output=True, text=True, check=True)
-            seconds = time.perf_counter() - start
-            summary = json.loads(done.stdout)
-            model = load_run(Path(tmp) / "best").model
-            error = float(np.mean(model.predict(X_new) != y_new))
+        summary, error, seconds = _sweep_ripley([*flags, *extra], X_new, y_new)
         best = summary["best"]
-        params = ", ".join(
-            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in best["params"].items()
-        )
         rows.append(
-            f"| `pointlab sweep ripley_synth_train.csv {' '.join(flags)}` | {params}; "
-            f"{summary['retrain']['epochs']} epochs | {best['val_loss']:.3f} / "
-            f"{1 - best['val_acc']:.1%} | {1 - summary['test']['accuracy']:.1%} "
-            f"({summary['test']['n']} pts) | **{error:.1%}** | {seconds:.0f} s |"
+            f"| `pointlab sweep ripley_synth_train.csv {' '.join(flags)}` | "
+            f"{_params(best['params'])}; {summary['retrain']['epochs']} epochs | "
+            f"{best['val_loss']:.3f} / {1 - best['val_acc']:.1%} | "
+            f"{1 - summary['test']['accuracy']:.1%} ({summary['test']['n']} pts) | "
+            f"**{error:.1%}** | {seconds:.0f} s |"
         )
     return (
         "## Ripley's synth: what the default sweep picks\n\n"
@@ -196,26 +185,31 @@ def ripley(extra: list[str], n_fresh: int = 200_000) -> str:
     )
 
 
-def _fresh_error(src: Path | None, seed: int, X_new, y_new) -> tuple[float, float, str]:
-    """(error on fresh data, seconds, what was chosen) of the default sweep with this seed, run
-    with pointlab from `src` (None: this tree)."""
+def _params(params: dict) -> str:
+    return ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
+
+
+def _sweep_ripley(
+    flags: list[str], X_new, y_new, src: Path | None = None
+) -> tuple[dict, float, float]:
+    """(the sweep's --json summary, its retrained model's error on fresh data, wall seconds) of
+    `pointlab sweep ripley_synth_train.csv FLAGS` as a fresh process, run with pointlab from
+    `src` (None: this tree)."""
     from pointlab.runs import load_run
 
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
     with tempfile.TemporaryDirectory() as tmp:
-        argv = [POINTLAB, "sweep", str(RIPLEY), "--out", tmp, "--json", "--seed", str(seed)]
+        argv = [POINTLAB, "sweep", str(RIPLEY), "--out", tmp, "--json", *flags]
         start = time.perf_counter()
         done = subprocess.run(argv, capture_output=True, text=True, check=True, env=env)
         seconds = time.perf_counter() - start
-        best = json.loads(done.stdout)["best"]["params"]
         model = load_run(Path(tmp) / "best").model
         error = float(np.mean(model.predict(X_new) != y_new))
-    chosen = ", ".join(
-        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.items()
-    )
-    return error, seconds, chosen
+    return json.loads(done.stdout), error, seconds
 
 
 def quality(old_src: Path, seeds: int = 5, n_fresh: int = 200_000) -> str:
@@ -225,8 +219,9 @@ def quality(old_src: Path, seeds: int = 5, n_fresh: int = 200_000) -> str:
     rows, errors = [], {"old": [], "new": []}
     for seed in range(seeds):
         for side, src in (("old", old_src), ("new", None)):
-            error, seconds, chosen = _fresh_error(src, seed, X_new, y_new)
+            summary, error, seconds = _sweep_ripley(["--seed", str(seed)], X_new, y_new, src)
             errors[side].append(error)
+            chosen = _params(summary["best"]["params"])
             rows.append(f"| {seed} | {side} | {chosen} | {error:.1%} | {seconds:.0f} s |")
     means = {k: float(np.mean(v)) for k, v in errors.items()}
     return (
