@@ -15,6 +15,8 @@ Messages from the page:
     add_point {x, y, label}, remove_point {index}     edit the points; training goes on
     select {member}         make a member of the population the main model
     view {network, layer}   whether to send the inside-the-network pictures, and of which layer
+    view {diagram: bool}    whether to send the whole network drawn (every layer's first units)
+    speed {epochs_per_s}    the most epochs a second while playing; null or 0: as fast as it can
     export                  write the main model as a run directory (export.py)
     explain                 one training step explained (pointlab.autodiff, when present)
 Messages to the page: ready, frame, error {message}, exported {path}, explained {trace}.
@@ -54,6 +56,7 @@ THUMB_INTERVAL = NETWORK_INTERVAL = 0.2
 # second (the page smooths the grid when it scales it up).
 GRID, THUMB_GRID, UNIT_GRID = 40, 24, 24
 MAX_UNITS_SHOWN = 32  # of a hidden layer, in the network view
+DIAGRAM_UNITS = 16  # of a hidden layer, in the network diagram (the page says "+k more")
 MAX_IN_FLIGHT = 2  # frames sent but not yet written to the socket
 
 
@@ -71,6 +74,9 @@ class Session:
         self.edited = False  # points changed while training: an export cannot be repeated
         self.main = 0
         self.network_layer: int | None = None  # None: the network view is closed
+        self.diagram = False  # send the whole network (frame["diagram"]) while True
+        self.speed: float | None = None  # epochs a second while playing; None: full speed
+        self._credit, self._credit_at, self._wait = 0.0, 0.0, 0.0  # the speed's epoch budget
         self.thread = threading.Thread(target=self._serve, name="pointlab-play", daemon=True)
         self.thread.start()
 
@@ -93,8 +99,9 @@ class Session:
         torch.set_grad_enabled(True)
         while True:
             try:
-                block = not (self.playing and self.live is not None and not self.live.finished)
-                message = self.inbox.get(block=block)
+                playing = self.playing and self.live is not None and not self.live.finished
+                # Playing: wait only until the next epoch is due (0 at full speed).
+                message = self.inbox.get(timeout=self._wait if playing else None)
             except queue.Empty:
                 self._train_for(FRAME_INTERVAL)
                 continue
@@ -120,10 +127,14 @@ class Session:
             if self.setup is not None:
                 raw = dict(self.setup.settings, data=UPLOAD)
                 self._setup(settings_mod.parse(raw))
+        elif kind == "speed":
+            self.speed = _epochs_per_s(message.get("epochs_per_s"))
+            self._credit, self._credit_at = 0.0, time.perf_counter()
         elif self.live is None:
             raise UserError(f"{kind}: set the playground up first")
         elif kind == "play":
             self.playing = not self.live.finished
+            self._credit, self._credit_at = 1.0, time.perf_counter()  # the first epoch now
             self._frame(force=True)
         elif kind == "pause":
             self.playing = False
@@ -143,8 +154,11 @@ class Session:
             self.main = member
             self._frame(force=True)
         elif kind == "view":
-            layer = message.get("layer")
-            self.network_layer = layer if isinstance(layer, int) and layer >= 0 else None
+            if "diagram" in message:
+                self.diagram = bool(message["diagram"])
+            else:
+                layer = message.get("layer")
+                self.network_layer = layer if isinstance(layer, int) and layer >= 0 else None
             self._frame(force=True)
         elif kind == "export":
             from pointlab.web.export import export_run
@@ -290,14 +304,38 @@ class Session:
 
     # --- training and frames ------------------------------------------------------------------
     def _train_for(self, seconds: float) -> None:
-        """Train until the next frame is due (or the end), then send the frame."""
+        """Train until the next frame is due (or the end), then send the frame. With a speed
+        set, train only the epochs that are due at that rate, and set `_wait` to the time until
+        the next one (the worker waits that long for a message before coming back)."""
         live = self._training
-        deadline = time.perf_counter() + seconds
-        while not live.finished and time.perf_counter() < deadline and self.inbox.empty():
+        now = time.perf_counter()
+        deadline = now + seconds
+        budget = math.inf
+        if self.speed is not None:
+            # Epochs owed since the last call, at most a few frames' worth: no burst after a stall.
+            owed = self._credit + self.speed * (now - self._credit_at)
+            self._credit = min(owed, max(1.0, 4 * self.speed * seconds))
+            self._credit_at = now
+            budget = math.floor(self._credit)
+        trained = 0
+        while (
+            not live.finished
+            and trained < budget
+            and time.perf_counter() < deadline
+            and self.inbox.empty()
+        ):
             live.step()
+            trained += 1
+        self._wait = 0.0
+        if self.speed is not None:
+            self._credit -= trained
+            # Slow: wake when the next epoch is due; else once a frame, for the epochs owed.
+            due = (1 - self._credit) / self.speed
+            self._wait = seconds if self.speed * seconds >= 1 else max(0.0, min(seconds, due))
         if live.finished:
             self.playing = False
-        self._frame(force=live.finished)
+        if trained or live.finished:
+            self._frame(force=live.finished)
 
     def _frame(self, force: bool = False) -> None:
         live = self.live
@@ -330,9 +368,12 @@ class Session:
             frame["thumbs"] = self._regions(list(range(live.M)), THUMB_GRID)
             frame["thumb_grid"] = THUMB_GRID
             self._thumbs_due = now + max(THUMB_INTERVAL, 10 * (time.perf_counter() - now))
-        if self.network_layer is not None and (force or now >= self._network_due):
+        if (self.network_layer is not None or self.diagram) and (force or now >= self._network_due):
             start = time.perf_counter()
-            frame["network"] = self._network(self.network_layer)
+            if self.network_layer is not None:
+                frame["network"] = self._network(self.network_layer)
+            if self.diagram:
+                frame["diagram"] = self._diagram()
             self._network_due = now + max(NETWORK_INTERVAL, 10 * (time.perf_counter() - start))
         self.in_flight += 1
         self.send(frame)
@@ -403,6 +444,41 @@ class Session:
             "weights": np.round(weight[:, :shown].T, 4).tolist(),  # (shown, fan_in)
             "bias": np.round(bias[:shown], 4).tolist(),
         }
+
+    def _diagram(self) -> dict[str, Any]:
+        """The whole network of the main member, for the page to draw as a diagram: for each
+        hidden layer its first DIAGRAM_UNITS units' activations over the plane (bytes scaled by
+        the layer's largest |activation| to -1..1 -> 0..255) and biases; for every layer the
+        weights between the units shown (the output layer's in full)."""
+        live = self._training
+        acts = live.units(self.main, self._grid(UNIT_GRID))  # per hidden layer (G, width)
+        layers = []
+        for a in acts:
+            shown = min(a.shape[1], DIAGRAM_UNITS)
+            scale = float(np.nanmax(np.abs(a[:, :shown]))) if a.size else 0.0
+            scale = scale if math.isfinite(scale) and scale > 0 else 1.0
+            values = np.nan_to_num(a[:, :shown] / scale)  # (G, shown)
+            data = np.round((values + 1) * 127.5).clip(0, 255).astype(np.uint8)
+            pictures = [base64.b64encode(data[:, u].tobytes()).decode() for u in range(shown)]
+            layers.append({"width": int(a.shape[1]), "scale": scale, "units": pictures})
+        weights, biases = [], []
+        fan_in = 2
+        for i, (w, b) in enumerate(live.weights(self.main)):  # (fan_in, fan_out), (fan_out,)
+            rows = min(fan_in, DIAGRAM_UNITS) if i else fan_in
+            cols = w.shape[1] if i == len(acts) else min(w.shape[1], DIAGRAM_UNITS)
+            weights.append([_floats(column) for column in w[:rows, :cols].T])  # (cols, rows)
+            biases.append(_floats(b[:cols]))
+            fan_in = w.shape[1]
+        return {"grid": UNIT_GRID, "layers": layers, "weights": weights, "biases": biases}
+
+
+def _epochs_per_s(value: Any) -> float | None:
+    """A speed from the page: a positive number of epochs a second, or None for full speed."""
+    if value is None or value == 0:
+        return None
+    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise UserError("speed: epochs_per_s must be a positive number, 0 or null (full speed)")
+    return float(value)
 
 
 def _points_dataset(message: dict[str, Any]) -> Dataset:
