@@ -258,9 +258,12 @@ function relabel() {
   if (state.explained) renderExplain($("explain-out"), state.explained);
 }
 
+$("choose-file").addEventListener("click", () => $("upload").click());
 $("upload").addEventListener("change", async () => {
   const file = $("upload").files[0];
   if (!file) return;
+  $("file-name").textContent = file.name;
+  delete $("file-name").dataset.i18n; // a name, not a word to translate
   if (file.size > 5 * 1024 * 1024) {
     showError(t("error.too-large", { name: file.name }));
     return;

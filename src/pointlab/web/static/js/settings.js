@@ -53,7 +53,8 @@ export function fillForm(root, settings) {
   for (const el of root.querySelectorAll("[name]")) {
     if (!(el.name in settings)) continue;
     if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === settings[el.name])) continue;
-    el.value = settings[el.name];
+    // "full" batches show as the empty field's placeholder, in the page's language.
+    el.value = el.name === "batch-size" && settings[el.name] === "full" ? "" : settings[el.name];
   }
 }
 
