@@ -329,9 +329,12 @@ class Session:
         self._wait = 0.0
         if self.speed is not None:
             self._credit -= trained
-            # Slow: wake when the next epoch is due; else once a frame, for the epochs owed.
-            due = (1 - self._credit) / self.speed
-            self._wait = seconds if self.speed * seconds >= 1 else max(0.0, min(seconds, due))
+            if trained < budget and not live.finished:
+                pass  # behind (the frame's time ran out, or a message came): go on at once
+            elif self.speed * seconds >= 1:  # fast: the next frame's epochs a frame from now
+                self._wait = max(0.0, deadline - time.perf_counter())
+            else:  # slow: wake when the next epoch is due
+                self._wait = min(seconds, max(0.0, (1 - self._credit) / self.speed))
         if live.finished:
             self.playing = False
         if trained or live.finished:
