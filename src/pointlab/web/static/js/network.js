@@ -81,8 +81,10 @@ export function createDiagram(canvas, details, { onHover }) {
     const nodes = [];
     columns.forEach((column, c) => {
       const y0 = top + (height - top - bottom - column.length * pitch) / 2 + pitch / 2;
+      // The output of a two-class model is its picture of the plane: drawn larger.
+      const own = c === columns.length - 1 && column.length === 1 ? Math.min(2 * size, 56) : size;
       column.forEach((node, i) => {
-        Object.assign(node, { column: c, x: left + size / 2 + c * step, y: y0 + i * pitch, size });
+        Object.assign(node, { column: c, x: left + size / 2 + c * step, y: y0 + i * pitch, size: own });
         nodes.push(node);
       });
     });
@@ -119,8 +121,8 @@ export function createDiagram(canvas, details, { onHover }) {
       ctx.strokeStyle = rgba((edge.value ?? 0) >= 0 ? POSITIVE : NEGATIVE, chosen ? 1 : 0.15 + 0.85 * edge.strength);
       ctx.lineWidth = chosen ? 4 : 0.5 + 3.5 * edge.strength;
       ctx.beginPath();
-      ctx.moveTo(edge.from.x + shape.size / 2, edge.from.y);
-      ctx.lineTo(edge.to.x - shape.size / 2, edge.to.y);
+      ctx.moveTo(edge.from.x + edge.from.size / 2, edge.from.y);
+      ctx.lineTo(edge.to.x - edge.to.size / 2, edge.to.y);
       ctx.stroke();
     }
     const small = document.createElement("canvas");
@@ -149,8 +151,7 @@ export function createDiagram(canvas, details, { onHover }) {
     shape.columns.forEach((column, c) => {
       const x = column[0].x;
       const last = shape.columns.length - 1;
-      const title = c === 0 ? t("net.inputs") : c === last ? t("net.output") : t("net.hidden", { layer: c });
-      ctx.fillText(title, x, 14);
+      ctx.fillText(columnName(c), x, 14);
       if (c > 0 && c < last) {
         ctx.fillStyle = "#777";
         ctx.fillText(t("net.units", { n: column.width }), x, 28);
@@ -162,6 +163,11 @@ export function createDiagram(canvas, details, { onHover }) {
       }
     });
     window.pointlab.diagramNodes = shape.nodes.map(({ kind, layer, unit, x, y, size }) => ({ kind, layer, unit, x, y, size }));
+  }
+
+  function columnName(c) {
+    const last = view.diagram.layers.length + 1;
+    return c === 0 ? t("net.inputs") : c === last ? t("net.output") : t("net.hidden", { layer: c });
   }
 
   function sameItem(a, b) {
@@ -232,11 +238,13 @@ export function createDiagram(canvas, details, { onHover }) {
     const c = chosen.column;
     if (c > 0) line(t("net.bias", { value: number(diagram.biases[c - 1][chosen.unit]) }));
     if (chosen.kind === "hidden") line(t("net.scale", { value: number(diagram.layers[c - 1].scale) }));
-    const list = (items) => items.map(([node, w]) => `${nodeName(node, data)}: ${number(w)}`).join(", ");
+    // Weights as "unit: value" after the name of the layer they come from or go to.
+    const short = (node) => (node.kind === "input" ? "xy"[node.unit] : String(node.unit + 1));
+    const list = (items) => items.map(([node, w]) => `${short(node)}: ${number(w)}`).join(", ");
     const incoming = view.edges.filter((e) => e.to === chosen).map((e) => [e.from, e.value]);
     const outgoing = view.edges.filter((e) => e.from === chosen).map((e) => [e.to, e.value]);
-    if (incoming.length) line(t("net.weights-in", { list: list(incoming) }));
-    if (outgoing.length) line(t("net.weights-out", { list: list(outgoing) }));
+    if (incoming.length) line(t("net.weights-in", { layer: columnName(c - 1), list: list(incoming) }));
+    if (outgoing.length) line(t("net.weights-out", { layer: columnName(c + 1), list: list(outgoing) }));
   }
 
   return {
