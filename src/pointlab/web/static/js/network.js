@@ -76,7 +76,9 @@ export function createDiagram(canvas, details, { onHover }) {
     const top = 40, bottom = 24, left = 30, right = 30;
     const most = Math.max(...columns.map((c) => c.length));
     const pitch = Math.min(46, (height - top - bottom) / most);
-    const size = Math.max(12, Math.min(36, pitch - 5));
+    // Square maps as large as the height allows, and small enough to leave room for the lines.
+    const room = (width - left - right) / Math.max(1, columns.length - 1);
+    const size = Math.max(12, Math.min(36, pitch - 5, room * 0.45));
     const step = columns.length > 1 ? (width - left - right - size) / (columns.length - 1) : 0;
     const nodes = [];
     columns.forEach((column, c) => {
@@ -99,7 +101,7 @@ export function createDiagram(canvas, details, { onHover }) {
         });
       });
     });
-    return { columns, nodes, edges, width, height, top, size };
+    return { columns, nodes, edges, width, height, top, size, step };
   }
 
   function draw() {
@@ -148,13 +150,18 @@ export function createDiagram(canvas, details, { onHover }) {
     ctx.font = "11px system-ui, sans-serif";
     ctx.textAlign = "center";
     ctx.fillStyle = "#444";
+    // Short titles ("layer 2", "16") where the long ones would run into each other.
+    const last = shape.columns.length - 1;
+    const fits = (texts) => Math.max(...texts.map((text) => ctx.measureText(text).width)) < shape.step - 6;
+    const long = fits(shape.columns.map((_, c) => columnName(c)));
+    const longUnits = fits(shape.columns.slice(1, last).map((column) => t("net.units", { n: column.width })));
     shape.columns.forEach((column, c) => {
       const x = column[0].x;
-      const last = shape.columns.length - 1;
-      ctx.fillText(columnName(c), x, 14);
+      const short = c === 0 ? t("net.inputs.short") : c === last ? t("net.output.short") : t("net.hidden.short", { layer: c });
+      ctx.fillText(long ? columnName(c) : short, x, 14);
       if (c > 0 && c < last) {
         ctx.fillStyle = "#777";
-        ctx.fillText(t("net.units", { n: column.width }), x, 28);
+        ctx.fillText(longUnits ? t("net.units", { n: column.width }) : String(column.width), x, 28);
         if (column.width > column.length) {
           const y = column[column.length - 1].y + shape.size / 2 + 13;
           ctx.fillText(t("net.more", { k: column.width - column.length }), x, y);
