@@ -408,7 +408,13 @@ def test_japanese_leaves_no_english_word_in_the_controls(page, server, browser):
 
 @pytest.mark.parametrize(
     "query, named",
-    [("layers=64x64", "layers"), ("foo=1", "foo"), ("data=upload", "data"), ("lr=abc", "lr")],
+    [
+        ("layers=64x64", "layers"),
+        ("foo=1", "foo"),
+        ("data=upload", "data"),
+        ("lr=abc", "lr"),
+        ("speed=fast", "speed"),
+    ],
 )
 def test_a_bad_link_opens_a_working_page_with_a_message(page, server, query, named):
     page.goto(server["url"] + "?" + query + "&epochs=30")

@@ -6,13 +6,13 @@ import { createDiagram, nodeName, nodePixels } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
 import { drawAllCurves, drawMembers } from "./panels.js";
 import { badKeys, fillForm, fromUrl, layersEditor, pageParams, readForm, toUrl } from "./settings.js";
-import { SPEEDS, speedFromText, speedText } from "./speed.js";
+import { DEFAULT_SPEED, SPEEDS, speedFromText, speedText } from "./speed.js";
 
 const $ = (id) => document.getElementById(id);
 const form = document.body;
 const state = {
   data: null, frame: null, history: [], socket: null, regions: null, diagram: null, explained: null,
-  frames: 0, speed: speedFromText(null), lang: null, run: null, average: null,
+  frames: 0, speed: DEFAULT_SPEED, lang: null, run: null, average: null,
 };
 window.pointlab = state; // for tests and for people who script the page: the last data and frame
 
@@ -326,10 +326,17 @@ async function start() {
   const names = await loadLanguages();
   const { settings, page } = fromUrl();
   state.lang = page.lang && page.lang in names ? page.lang : null;
-  state.speed = speedFromText(page.speed ?? null);
+  state.speed = speedFromText(page.speed ?? null) ?? DEFAULT_SPEED;
   $("lang").replaceChildren(...Object.entries(names).map(([code, name]) => new Option(name, code)));
   const lang = await setLanguage(chooseLanguage(state.lang));
   $("lang").value = lang;
+  // The page's own keys, checked here: a bad one is said and replaced, as the server's are.
+  if (page.lang !== undefined && !state.lang) {
+    link.replaced.push(t("notice.lang", { value: page.lang, names: Object.values(names).join(", ") }));
+  }
+  if (page.speed !== undefined && speedFromText(page.speed) === null) {
+    link.replaced.push(t("notice.speed", { value: page.speed, speed: speedText(DEFAULT_SPEED, t) }));
+  }
   $("status").textContent = t("status.connecting");
   relabel();
   window.pointlab.language = language;

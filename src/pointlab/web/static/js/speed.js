@@ -5,12 +5,11 @@
 export const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0];
 export const DEFAULT_SPEED = 200;
 
-// A speed from the link's text: "full", or the nearest speed offered; the default otherwise.
+// A speed from the link's text: "full", or the nearest speed offered; null when it is no speed.
 export function speedFromText(text) {
-  if (text === null || text === undefined || text === "") return DEFAULT_SPEED;
   if (text === "full" || text === "0") return 0;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) return DEFAULT_SPEED;
+  if (text === null || text === undefined || text === "" || !Number.isFinite(n) || n <= 0) return null;
   const offered = SPEEDS.filter((s) => s > 0);
   return offered.reduce((best, s) => (Math.abs(Math.log(s / n)) < Math.abs(Math.log(best / n)) ? s : best));
 }
