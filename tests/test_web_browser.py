@@ -393,6 +393,11 @@ def test_japanese_leaves_no_english_word_in_the_controls(page, server, browser):
     assert not english, english
     for term in ("損失", "学習率", "活性化関数", "エポック", "検証データ", "訓練データ", "隠れ層", "正解率"):
         assert term in text
+    # The server's refusals come in Japanese too, and the form goes back to what trains.
+    page.locator("[name=epochs]").fill("0")
+    page.locator("[name=epochs]").dispatch_event("change")
+    by_testid(page, "error").filter(has_text="epochs: 0 は範囲 1..100000 の外です").wait_for()
+    assert page.locator("[name=epochs]").input_value() == "2000"
     by_testid(page, "play").click()
     page.wait_for_function("window.pointlab.frame.epoch > 0")
     shot(page, "play-ja")

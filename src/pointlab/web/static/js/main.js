@@ -1,7 +1,7 @@
 // pointlab play: the page. The server trains; this draws what it sends and forwards the controls.
 import { drawChart } from "./charts.js";
 import { renderExplain } from "./explain.js";
-import { chooseLanguage, language, loadLanguages, setLanguage, t } from "./i18n.js";
+import { chooseLanguage, language, loadLanguages, serverText, setLanguage, t } from "./i18n.js";
 import { createDiagram, nodeName, nodePixels } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
 import { drawAllCurves, drawMembers } from "./panels.js";
@@ -85,7 +85,7 @@ function refused(text) {
     sendSetup(link.settings);
     return;
   }
-  showError(text);
+  showError(serverText(text));
   if (wasSetup && state.data) fillForm(form, state.data.settings); // the form shows what trains
 }
 
@@ -98,7 +98,7 @@ function ready(data) {
   showError("");
   if (first) send({ type: "view", diagram: true }); // the network's pictures, from now on
   if (first && link.replaced.length) {
-    showNotice(t("notice.replaced", { problems: link.replaced.join("; ") }));
+    showNotice(t("notice.replaced", { problems: link.replaced.map(serverText).join("; ") }));
   }
   fillForm(form, data.settings);
   layers.render();
@@ -275,7 +275,7 @@ $("upload").addEventListener("change", async () => {
   });
   const answer = await response.json();
   if (!response.ok) {
-    showError(answer.error);
+    showError(serverText(answer.error));
     return;
   }
   $("upload-option").disabled = false;
