@@ -100,7 +100,7 @@ function ready(data) {
   if (first && link.replaced.length) {
     showNotice(t("notice.replaced", { problems: link.replaced.map(serverText).join("; ") }));
   }
-  fillForm(form, data.settings);
+  fillForm(form, data.settings, typed);
   layers.render();
   updateUrl();
   if (data.settings.data === "upload") $("upload-option").disabled = false;
@@ -207,8 +207,12 @@ function showRate(f) {
 }
 
 // --- the controls --------------------------------------------------------------------------
+// Fields typed into since the last setup was sent: a "ready" for an older setup leaves them.
+const typed = new Set();
+
 function setup() {
   showNotice("");
+  typed.clear();
   sendSetup(readForm(form));
 }
 
@@ -216,7 +220,10 @@ const diagram = createDiagram($("diagram"), $("net-details"), { onHover: drawPla
 const layers = layersEditor($("widths"), form.querySelector("[name=layers]"), setup);
 $("add-layer").addEventListener("click", () => layers.add());
 $("remove-layer").addEventListener("click", () => layers.remove());
-for (const el of form.querySelectorAll("[name]")) el.addEventListener("change", setup);
+for (const el of form.querySelectorAll("[name]")) {
+  el.addEventListener("input", () => typed.add(el.name));
+  el.addEventListener("change", setup);
+}
 for (const name of ["play", "pause", "step", "reset", "export", "explain"]) {
   $(name).addEventListener("click", () => send({ type: name }));
 }
