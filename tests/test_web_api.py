@@ -279,3 +279,28 @@ def test_step_and_explain_traces_the_main_model(client):
         answer = until(ws, lambda m: m["type"] in ("explained", "error"))
     assert answer["type"] == "explained", answer
     assert "loss" in json.dumps(answer["trace"])
+
+
+def test_web_modules_form_no_import_circle_and_import_no_other_front_end():
+    """The one-concept modules of `pointlab.web` import downwards only: nothing imports the
+    session but the app, and no module imports another front end."""
+    import ast
+    from pathlib import Path
+
+    import pointlab.web
+
+    folder = Path(pointlab.web.__file__).parent
+    imports: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        imports[path.stem] = names
+    importers = {m for m, names in imports.items() if "pointlab.web.session" in names}
+    assert importers == {"app"}
+    front_ends = ("pointlab.cli", "pointlab.notebook", "pointlab.sklearn")
+    assert not {n for names in imports.values() for n in names if n.startswith(front_ends)}
