@@ -232,3 +232,26 @@ def test_an_export_that_fails_leaves_no_run_directory(client, tmp_path, monkeypa
     spec = json.loads((run_dir / "config.json").read_text())
     assert spec["data"] == str((run_dir / "data.csv").resolve())
     assert (run_dir / "model.safetensors").exists() and (run_dir / "boundary.png").exists()
+
+
+def test_memory_a_closed_tab_freed_goes_back_to_the_machine():
+    """`pointlab play` keeps freed memory for speed (`cpu.keep_freed_memory`); when a tab closes
+    its session hands it back (`cpu.release_freed_memory`): measured in a process of its own."""
+    import subprocess
+    import sys
+
+    program = """
+import numpy as np
+from pointlab.cpu import keep_freed_memory, release_freed_memory
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096
+keep_freed_memory()
+blocks = [np.ones(2**20) for _ in range(75)]  # 600 MB in 8 MB blocks, kept by the heap
+del blocks
+kept = rss()
+release_freed_memory()
+print(kept - rss())
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 400e6

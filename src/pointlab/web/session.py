@@ -106,7 +106,10 @@ class Session:
                 if message is not None or self._training_now:
                     self._work(message)
         finally:
+            from pointlab.cpu import release_freed_memory
+
             self.live = None  # the tab is gone: its population goes now, not with the session
+            release_freed_memory()  # and the memory it held goes back to the machine
 
     @property
     def _training_now(self) -> bool:
