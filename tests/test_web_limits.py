@@ -17,6 +17,7 @@ import time
 
 import pytest
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from pointlab import runs
 from pointlab.errors import UserError
@@ -113,17 +114,32 @@ def test_an_explained_step_too_large_is_refused_and_the_tab_goes_on(client):
 def test_tabs_take_turns_and_one_that_waits_too_long_is_told(tmp_path):
     app = create_app("127.0.0.1", tmp_path / "runs", workers=1, patience=0.2)
     with TestClient(app, base_url=ORIGIN) as client:
-        with session(client) as a, session(client) as b:
-            setup(a, **EXPLAINED)
-            setup(b, data="xor", epochs=10)
-            a.send_json({"type": "explain"})  # holds the only slot for about half a second
-            time.sleep(0.1)
-            b.send_json({"type": "step"})
-            refused = until(b, lambda m: m["type"] == "error")
+        with session(client) as ws:
+            setup(ws, data="xor", epochs=10)
+            gate = app.state.gate
+            assert gate.acquire(lambda: False, 5)  # another tab's work holds the only slot
+            ws.send_json({"type": "step"})
+            refused = until(ws, lambda m: m["type"] == "error")
             assert refused["message"].startswith("step: the server is busy with other pages'")
-            assert until(a, lambda m: m["type"] == "explained")
-            b.send_json({"type": "step"})  # the slot is free again
-            assert until(b, lambda m: m["type"] == "frame")["epoch"] == 1
+            gate.release()  # the slot is free again
+            ws.send_json({"type": "play"})
+            done = until(ws, lambda m: m["type"] == "frame" and m["status"] == "finished")
+            assert done["epoch"] == 10
+
+
+def test_a_tab_past_the_servers_limit_is_told_and_closed(tmp_path):
+    app = create_app("127.0.0.1", tmp_path / "runs", max_tabs=1)
+    with TestClient(app, base_url=ORIGIN) as client:
+        with session(client) as first:
+            assert setup(first, data="xor", epochs=10)["type"] == "ready"
+            with session(client) as second:
+                refused = second.receive_json()
+                assert refused["message"].startswith("the server has 1 pages open, its limit")
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    second.receive_json()
+                assert closed.value.code == 1013
+        with session(client) as again:  # the first one closed: room again
+            assert setup(again, data="xor", epochs=10)["type"] == "ready"
 
 
 def test_gate_admits_its_slots_first_come_first_served():

@@ -10,7 +10,8 @@ Every request passes `GuardMiddleware` (security.py) first. A WebSocket message 
 JSON object under 2 MB (binary, nested past the parser's depth, a list) is answered with an error
 message and the tab stays connected; so is a message that finds the tab's inbox full. Answers the
 tab is slow to read are bounded too: past `MAX_UNREAD` waiting, such error answers are dropped.
-All tabs share one `queues.Gate` of `workers` slots: that many tabs work at once.
+All tabs share one `queues.Gate` of `workers` slots: that many tabs work at once; and at most
+`max_tabs` are open (one more is told so, and closed with code 1013, "try again later").
 
 Not here: training (`session.py`, `live.py`), the command line (`pointlab.cli.play_cmd`).
 """
@@ -43,6 +44,7 @@ from pointlab.web.settings import MAX_CLASSES, MAX_POINTS
 
 MAX_MESSAGE = 2 * 1024 * 1024  # characters of one WebSocket message (5000 points fit easily)
 MAX_UNREAD = 64  # answers waiting for a tab that reads slowly, past which error answers drop
+MAX_TABS = 64  # open at once: each holds a thread, and memory while it has a setup
 STATIC = Path(str(resources.files("pointlab.web") / "static"))
 BAD_MESSAGE = "messages must be JSON objects under 2 MB, sent as text"
 
@@ -52,12 +54,15 @@ def create_app(
     runs_root: str | Path = "runs",
     workers: int | None = None,
     patience: float = PATIENCE,
+    max_tabs: int = MAX_TABS,
 ) -> Starlette:
     """The app for a server bound to `host`; exports go into `runs_root`. `workers`: how many
     tabs work at once (None: half the cores, at least one, since torch's own threads use the
-    rest); `patience`: seconds a tab's message waits for its turn before it is refused."""
+    rest); `patience`: seconds a tab's message waits for its turn before it is refused;
+    `max_tabs`: how many tabs may be open at once."""
     root = Path(runs_root)
     gate = Gate(workers if workers is not None else max(1, (os.cpu_count() or 1) // 2))
+    tabs = [0]  # open now; changed only on the event loop
 
     async def page(request: Request) -> Response:
         return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"))
@@ -80,6 +85,18 @@ def create_app(
 
     async def live(websocket: WebSocket) -> None:
         await websocket.accept()
+        if tabs[0] >= max_tabs:
+            why = f"the server has {max_tabs} pages open, its limit: close one, then reload"
+            await websocket.send_text(json.dumps({"type": "error", "message": why}))
+            await websocket.close(code=1013, reason=why)
+            return
+        tabs[0] += 1
+        try:
+            await serve_tab(websocket)
+        finally:
+            tabs[0] -= 1
+
+    async def serve_tab(websocket: WebSocket) -> None:
         loop = asyncio.get_running_loop()
         outbox: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
 
@@ -129,7 +146,9 @@ def create_app(
         WebSocketRoute("/ws", live),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, bound=host)])
+    app = Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, bound=host)])
+    app.state.gate = gate  # the turns the tabs take, for whoever embeds or tests the app
+    return app
 
 
 def _message(text: str | None) -> dict[str, Any] | None:

@@ -15,8 +15,9 @@ function connect(initial) {
   state.socket = socket;
   socket.addEventListener("open", () => send({ type: "setup", settings: initial }));
   socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
-  socket.addEventListener("close", () => {
-    showError("The connection to pointlab play was closed: is the server still running? Reload the page.");
+  socket.addEventListener("close", (event) => {
+    // The server says why when it refuses the tab (too many open); else it went away.
+    showError(event.reason || "The connection to pointlab play was closed: is the server still running? Reload the page.");
     $("status").textContent = "disconnected";
   });
 }
