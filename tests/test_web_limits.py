@@ -96,6 +96,8 @@ def test_a_setup_that_multiplies_the_limits_is_refused_with_its_cost(client):
         assert message.startswith("this setup is too large for the playground: one epoch needs")
         assert "GB of memory" in message and "fewer points" in message
         assert setup(ws, points=5000, layers="16,16")["type"] == "ready"  # a fair one still works
+        one_by_one = setup(ws, points=5000, layers="16,16", batch_size=1)  # 4,000 steps an epoch
+        assert one_by_one["type"] == "error" and "larger batches" in one_by_one["message"]
 
 
 def test_an_explained_step_too_large_is_refused_and_the_tab_goes_on(client):
@@ -106,6 +108,7 @@ def test_an_explained_step_too_large_is_refused_and_the_tab_goes_on(client):
         answer = until(ws, lambda m: m["type"] in ("explained", "error"))
         assert answer["type"] == "error", "the step was explained"
         assert answer["message"].startswith("Step and explain of this model on these points is")
+        assert answer["message"].endswith("use fewer points, or fewer or narrower layers")
         assert time.perf_counter() - started < 5
         ws.send_json({"type": "step"})
         assert until(ws, lambda m: m["type"] == "frame")["epoch"] == 1

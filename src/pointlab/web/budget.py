@@ -11,8 +11,10 @@ costs as a whole:
   free (`check_memory`, the engine's refusal);
 - arithmetic: floating-point operations of one unit of work, at most `MAX_FLOPS`. For training
   the unit is one epoch with what a frame measures (forward and backward over the training
-  points, then a forward pass over every point); for "Step and explain" it is the trace, whose
-  autodiff in float64 numpy (`pointlab.autodiff`) runs a forward pass per gradient-check probe.
+  points, then a forward pass over every point), plus `STEP_FLOPS` for each optimizer step, whose
+  fixed cost (some 25 small torch calls) dominates small batches; for "Step and explain" it is
+  the trace, whose autodiff in float64 numpy (`pointlab.autodiff`) runs a forward pass per
+  gradient-check probe.
 
 Measured on the project's 2-core machine (one torch thread, load about 6): training ran at 6 to
 35 GFLOP/s and the explained step at 1 to 3, so `MAX_FLOPS` keeps one unit of work under about a
@@ -24,6 +26,7 @@ Not here: the settings' field-by-field limits (`settings.py`), how many tabs wor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,6 +39,9 @@ MAX_MEMORY = 512 * 2**20  # bytes held by one tab's training, or by one explaine
 # second (measured above); its cost is counted in torch's terms, so one budget serves both.
 EXPLAIN_SLOWDOWN = 4
 GRADIENT_PROBES = 4  # per tensor: `explain_step`'s default `check_per_tensor`
+# One optimizer step of a population, whatever its size: measured 0.45 to 0.85 ms a step with
+# batch size 1 (one to 64 members of 16,16), about 5 MFLOP at the 6 to 10 GFLOP/s of such shapes.
+STEP_FLOPS = 5e6
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,8 @@ class Cost:
 
     flops: float  # floating-point operations, in torch float32 terms
     memory: int  # bytes
-    unit: str  # the unit of work, for messages: "one epoch", "the explained step"
+    unit: str  # the unit of work, for messages: "one epoch", "the step"
+    advice: str  # what makes it smaller
 
     def check(self, what: str) -> None:
         """A `UserError` naming `what` and the cost when it is over the budget."""
@@ -53,8 +60,7 @@ class Cost:
         raise UserError(
             f"{what} is too large for the playground: {self.unit} needs about "
             f"{_flops(self.flops)} and {_bytes(self.memory)} of memory, and a page's work may "
-            f"take at most {_flops(MAX_FLOPS)} and {_bytes(MAX_MEMORY)}; use fewer points, "
-            "fewer compared members, or fewer or narrower layers"
+            f"take at most {_flops(MAX_FLOPS)} and {_bytes(MAX_MEMORY)}; {self.advice}"
         )
 
 
@@ -68,8 +74,12 @@ def training_cost(configs: Sequence[TrainConfig], n_classes: int, n_train: int, 
     for group in _groups(configs):
         passes = 3 * n_train + (n_train + n_val)
         flops += 2 * len(group) * _macs(group[0], n_classes) * passes
+        # The population steps as often as its smallest batch needs (larger ones are masked).
+        batch = min(min(c.batch_size or n_train, n_train) for c in group)
+        flops += math.ceil(n_train / max(batch, 1)) * STEP_FLOPS
         memory += estimate_memory(group, n_classes, n_train, n_val).total
-    return Cost(flops, memory, "one epoch")
+    advice = "use fewer points, fewer compared members, fewer or narrower layers, or larger batches"
+    return Cost(flops, memory, "one epoch", advice)
 
 
 def explain_cost(config: TrainConfig, n_classes: int, n_train: int) -> Cost:
@@ -82,7 +92,8 @@ def explain_cost(config: TrainConfig, n_classes: int, n_train: int) -> Cost:
     layers = len(config.hidden) + 1
     passes = 3 + 2 * (GRADIENT_PROBES * 2 * layers + 1) + 1
     flops = 2 * _macs(config, n_classes) * n_train * passes * EXPLAIN_SLOWDOWN
-    return Cost(flops, 2 * estimate_memory([config], n_classes, n_train).total, "the step")
+    memory = 2 * estimate_memory([config], n_classes, n_train).total
+    return Cost(flops, memory, "the step", "use fewer points, or fewer or narrower layers")
 
 
 def check_free_memory(
