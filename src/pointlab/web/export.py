@@ -11,7 +11,9 @@ it (the live loop gives the engine's weights, epoch for epoch). The files are wr
 library's one run writer, `pointlab.runs.write_run`, from a `RunResult` built here, into a hidden
 folder beside the run (`.NAME.export.tmp`) that is renamed into place once every file is there: a
 run directory is whole or absent, never half-written (a failed picture once left one without
-config.json).
+config.json). The name is reserved first (`runs.new_run_dir` makes it, empty), so a run started
+in the same second elsewhere never takes it; an export that fails removes both folders, and only a
+server killed mid-export can leave the empty one behind.
 
 Not here: training (`live.py`), the run directory format (`pointlab.runs`).
 """
