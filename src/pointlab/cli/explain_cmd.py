@@ -1,9 +1,9 @@
 """`pointlab explain DATA`: one training step of a model, taken apart, checked, and drawn.
 
 Only arguments, files and output live here: the step is computed by
-`pointlab.autodiff.explain.explain_step`, the report text by `pointlab.autodiff.report`, the
-pictures by `pointlab.plots.explain`. torch and matplotlib are imported inside `run`, so
-`pointlab --help` does not load them.
+`pointlab.explain.explain_step` (on `pointlab.autodiff`), the report text by
+`pointlab.explain.report`, the pictures by `pointlab.plots.explain`. torch and matplotlib are
+imported inside `run`, so `pointlab --help` does not load them.
 """
 
 from __future__ import annotations
@@ -103,8 +103,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.out) if args.out else Path("runs") / "explain" / f"{dataset.name}-{name}"
 
     from pointlab.autodiff import MLP
-    from pointlab.autodiff.explain import explain_step, plane_extent, plane_values
-    from pointlab.autodiff.report import PICTURES, report_markdown
+    from pointlab.explain import (
+        PICTURES,
+        explain_step,
+        plane_extent,
+        plane_values,
+        report_markdown,
+    )
 
     before = MLP.from_state(model.state(), model.activation, n_classes)  # kept for pictures
     trace = explain_step(
