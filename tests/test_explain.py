@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from pointlab.autodiff import MLP
-from pointlab.explain import explain_step
 from pointlab.cli import main
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture, to_sequential
+from pointlab.explain import explain_step
 
 from conftest import book_file, is_png, quiet
 

@@ -1,4 +1,4 @@
-"""pointlab.explain: one training step of a model taken apart, an application of `pointlab.autodiff`.
+"""pointlab.explain: one training step of a model taken apart, an application of pointlab.autodiff.
 
 Read it in this order:
 

@@ -28,6 +28,7 @@ from pointlab.autodiff.gradcheck import gradient_check
 from pointlab.autodiff.mlp import MLP, activation_slope
 from pointlab.autodiff.optim import SUPPORTED, Adam, Optimizer, make_optimizer
 from pointlab.autodiff.tensor import Tensor, one_blas_thread, sigmoid, topological_order
+from pointlab.errors import UserError
 from pointlab.explain.trace import (
     BackwardLayer,
     ChainFactor,
@@ -41,7 +42,6 @@ from pointlab.explain.trace import (
     WeightTrace,
     log_histogram,
 )
-from pointlab.errors import UserError
 
 LOSS_OPS = ("bce", "cross_entropy", "mse")
 

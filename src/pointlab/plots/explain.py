@@ -17,9 +17,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from pointlab.data import write_atomic
 from pointlab.explain.plane import PlaneLayer
 from pointlab.explain.trace import HISTOGRAM_EDGES, StepTrace
-from pointlab.data import write_atomic
 from pointlab.plots.points import class_colours
 
 GRADIENT = "#c0392b"  # one colour for everything backward: gradients, their arrows

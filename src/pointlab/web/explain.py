@@ -1,8 +1,9 @@
 """Step and explain: one training step of the main model, traced stage by stage for the page.
 
 The trace (forward values layer by layer, the loss, the gradients by the chain rule, the update)
-comes from `pointlab.explain.trace_step`, on `pointlab.autodiff`, the small autodiff written for teaching, checked
-against torch; where it is missing the page's button answers with a clear message instead.
+comes from `pointlab.explain.trace_step`, on `pointlab.autodiff`, the small autodiff written for
+teaching, checked against torch; where it is missing the page's button answers with a clear
+message instead.
 
 Not here: the explained step itself (`pointlab.explain`), the live training (`live.py`).
 """
