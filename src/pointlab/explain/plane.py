@@ -16,6 +16,7 @@ import numpy as np
 from pointlab.autodiff.mlp import MLP
 from pointlab.autodiff.tensor import one_blas_thread, sigmoid
 
+
 @dataclass(frozen=True)
 class PlaneLayer:
     layer: int
