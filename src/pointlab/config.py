@@ -45,7 +45,8 @@ def option(
     at_least: int | None = None,
 ) -> Any:
     """A TrainConfig field with its one line of help. The command-line flags of `pointlab train`
-    and `pointlab sweep` are made from these (`pointlab.cli.args`), so a new field is one line.
+    and `pointlab sweep` (and `explain`'s model flags) are made from these (`pointlab.cli.args`),
+    so a new field is one line.
     `none` is the word a flag takes for None ("full", "off"); `at_least` a bound the flag's
     parser checks already (a usage error)."""
     metadata = {

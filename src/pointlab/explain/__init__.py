@@ -8,7 +8,8 @@ Read it in this order:
    "Step and explain", the same as JSON.
 2. `trace.py`: `StepTrace`, the typed, frozen record of that step (`to_dict()`, `summary()`).
 3. `report.py`: `report_markdown(trace, data_name)`, the record as a report a learner reads.
-4. `plane.py`: `plane_values`, each layer's activations over the plane, for the pictures.
+4. `update.py`: the optimizer's update of the traced weight, term by term.
+5. `plane.py`: `plane_values`, each layer's activations over the plane, for the pictures.
 
 Not here: the autodiff itself (`pointlab.autodiff`), pictures (`pointlab.plots.explain`), files
 and output (`pointlab.cli.explain_cmd`, `pointlab.web.explain`).

@@ -13,8 +13,9 @@ plus a gradient check (finite differences against the backward pass on a sample 
 the computation graph (nodes and edges). `trace_step(config, state, X, y, n_classes)` is the web
 playground's "Step and explain": `explain_step(...).to_dict()` for a model given as its
 TrainConfig and `torch.nn.Sequential` state dict, with the optimizer started afresh.
-Not here: the record's types (`trace.py`), the activations over the plane (`plane.py`), the
-report's text (`report.py`), pictures (`pointlab.plots.explain`), output (the CLI).
+Not here: the record's types (`trace.py`), the traced weight's update term by term
+(`update.py`), the activations over the plane (`plane.py`), the report's text (`report.py`),
+pictures (`pointlab.plots.explain`), output (the CLI).
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from pointlab.explain.trace import (
     LayerUpdate,
     Numbers,
     StepTrace,
-    UpdateTerm,
     WeightTrace,
     log_histogram,
 )
+from pointlab.explain.update import state_of, update_terms
 
 LOSS_OPS = ("bce", "cross_entropy", "mse")
 
@@ -144,10 +145,10 @@ def _explain(model, config, X, y, n_classes, optimizer, weight, check_per_tensor
     params = model.parameters()
     before = [p.data.copy() for p in params]
     grads = [p.g.copy() for p in params]
-    state_before = _state_of(optimizer, 2 * (layer - 1), (a, j))
+    state_before = state_of(optimizer, 2 * (layer - 1), (a, j))
     optimizer.step()
     after = [p.data.copy() for p in params]
-    update_terms = _update_terms(
+    terms = update_terms(
         optimizer, state_before, grads[2 * (layer - 1)][a, j], before[2 * (layer - 1)][a, j]
     )
 
@@ -169,7 +170,7 @@ def _explain(model, config, X, y, n_classes, optimizer, weight, check_per_tensor
 
     trace = WeightTrace(
         **chain,
-        update=update_terms,
+        update=terms,
         value_after=float(after[2 * (layer - 1)][a, j]),
     )
     hyper = {"lr": float(config.lr), "weight_decay": float(config.weight_decay)}
@@ -377,68 +378,6 @@ def _output_factor(values, y, n: int, k: int, kind: str, n_classes: int, L: int)
     else:
         meaning = "the squared error's slope at this logit"
     return ChainFactor(f"dL/dz{L}[n, {k}]", meaning, value)
-
-
-# -- the update ---------------------------------------------------------------------------------
-
-
-def _state_of(optimizer: Optimizer, i: int, index) -> dict[str, float]:
-    if isinstance(optimizer, Adam):
-        return {"m": float(optimizer.m[i][index]), "v": float(optimizer.v[i][index])}
-    buf = optimizer.buf[i]
-    return {"buf": float(buf[index]) if buf is not None else float("nan")}
-
-
-def _update_terms(optimizer: Optimizer, state: dict, grad: float, w: float) -> tuple:
-    t, lr = optimizer.t, optimizer.lr
-    grad, w = float(grad), float(w)
-    terms = [_term("g", "dL/dw, from the backward pass", grad)]
-    if isinstance(optimizer, Adam):
-        b1, b2, eps = optimizer.beta1, optimizer.beta2, optimizer.eps
-        wd = optimizer.weight_decay
-        if wd and optimizer.decoupled:
-            terms.append(_term("w", f"w (1 - lr * {wd:g}): AdamW's decay", w * (1 - lr * wd)))
-            w = w * (1 - lr * wd)
-        elif wd:
-            grad = grad + wd * w
-            terms.append(_term("g", f"g + {wd:g} w: weight decay", grad))
-        m = b1 * state["m"] + (1 - b1) * grad
-        v = b2 * state["v"] + (1 - b2) * grad * grad
-        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
-        step = -lr * m_hat / (np.sqrt(v_hat) + eps)
-        terms += [
-            _term("m before", "running mean of g before this step", state["m"]),
-            _term("m", f"{b1:g} m + {1 - b1:.3g} g", m),
-            _term("v before", "running mean of g² before this step", state["v"]),
-            _term("v", f"{b2:g} v + {1 - b2:.3g} g²", v),
-            _term("m̂", f"m / (1 - {b1:g}^{t}): undo the start at zero", m_hat),
-            _term("v̂", f"v / (1 - {b2:g}^{t})", v_hat),
-            _term("step", f"-lr m̂ / (√v̂ + {eps:g}), lr = {lr:g}", float(step)),
-            _term(
-                "plain SGD", f"-lr g, for comparison: what SGD with lr {lr:g} would do", -lr * grad
-            ),
-        ]
-    else:
-        wd = optimizer.weight_decay
-        if wd:
-            grad = grad + wd * w
-            terms.append(_term("g", f"g + {wd:g} w: weight decay", grad))
-        direction = grad
-        if optimizer.momentum:
-            mu = optimizer.momentum
-            buf = grad if t == 1 else mu * state["buf"] + grad
-            terms.append(_term("buf", f"{mu:g} buf + g (g itself at step 1)", buf))
-            direction = grad + mu * buf if optimizer.nesterov else buf
-        step = -lr * direction
-        terms.append(
-            _term("step", f"-lr * {'buf' if optimizer.momentum else 'g'}, lr = {lr:g}", step)
-        )
-    terms.append(_term("w after", "w + step", float(w + step)))
-    return tuple(terms)
-
-
-def _term(name: str, formula: str, value: float) -> UpdateTerm:
-    return UpdateTerm(name, formula, float(value))
 
 
 def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
