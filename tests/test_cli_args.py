@@ -153,3 +153,13 @@ def test_no_hidden_layer_is_trained_as_asked(flags, tmp_path):
     out = tmp_path / "run"
     assert main(["train", str(CURVE), *flags, "--epochs", "1", "--out", str(out)], quiet()) == 0
     assert json.loads((out / "config.json").read_text())["config"]["hidden"] == []
+
+
+def test_explain_reads_whole_numbers_as_every_command_does(capsys):
+    from pointlab.cli import build_parser
+
+    assert build_parser().parse_args(["explain", str(CURVE), "--epoch", "1e3"]).epoch == 1000
+    with pytest.raises(SystemExit) as exit:  # argparse: a value no flag can take
+        main(["explain", str(CURVE), "--epoch", "x"], quiet())
+    assert exit.value.code == 2
+    assert "argument --epoch: 'x' is not a whole number" in capsys.readouterr().err

@@ -50,7 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--epoch",
-        type=int,
+        type=shared.whole,
         default=None,
         metavar="N",
         help="first train N epochs (full batch, with pointlab.autodiff, from the seed's initial "
