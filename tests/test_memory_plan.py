@@ -27,7 +27,11 @@ CPU = torch.device("cpu")
 
 @settings(max_examples=200, deadline=None)
 @given(
-    hidden=st.lists(st.lists(st.integers(1, 300), min_size=2, max_size=2), min_size=1, max_size=6),
+    hidden=st.integers(0, 3).flatmap(  # one depth per group, as the sweep packs them
+        lambda depth: st.lists(
+            st.lists(st.integers(1, 300), min_size=depth, max_size=depth), min_size=1, max_size=6
+        )
+    ),
     optimizers=st.lists(st.sampled_from(["sgd", "momentum", "adam", "rmsprop"]), min_size=1),
     batches=st.lists(st.one_of(st.none(), st.integers(1, 500)), min_size=1),
     n_train=st.integers(4, 5000),

@@ -111,12 +111,12 @@ def members_that_fit(
     available: int | None = None,
     n_inputs: int = 2,
 ) -> int:
-    """How many members like `configs` one population may hold on `device`, a multiple of `per`
-    (a trial's folds, which train together): as many as fit in `PLAN_SHARE` of the available
-    memory by `estimate_memory`, counted at the widest, largest batch and most optimizer state of
-    `configs` (so any of them, in any mix, fit as well); else `per` (one trial a population)
-    when each config's `per` members fit in all of it, as `check_memory` allows, and otherwise
-    `check_memory`'s `UserError` for the first that does not.
+    """How many members like `configs` (of one depth) one population may hold on `device`, a
+    multiple of `per` (a trial's folds, which train together): as many as fit in `PLAN_SHARE` of
+    the available memory by `estimate_memory`, counted at the widest, largest batch and most
+    optimizer state of `configs` (so any of them, in any mix, fit as well); else `per` (one
+    trial a population) when each config's `per` members fit in all of it, as `check_memory`
+    allows, and otherwise `check_memory`'s `UserError` for the first that does not.
     """
     if available is None:
         available = available_memory(device)
