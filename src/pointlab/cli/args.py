@@ -20,7 +20,15 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from pointlab.api import DEFAULT_VAL_FRACTION
-from pointlab.config import MAX_SEED, PRESETS, ConfigError, TrainConfig, WidthsError, parse_hidden
+from pointlab.config import (
+    MAX_SEED,
+    PRESETS,
+    ConfigError,
+    TrainConfig,
+    WidthsError,
+    hidden_text,
+    parse_hidden,
+)
 from pointlab.errors import UserError
 
 DEFAULT_DEVICE = "auto"  # cuda when there is one, else cpu: every command
@@ -261,5 +269,5 @@ def _text(value: Any, none: str) -> str:
     if value is None:
         return none or "none"
     if isinstance(value, tuple):
-        return ",".join(str(v) for v in value) or "none"
+        return hidden_text(value)
     return f"{value:g}" if isinstance(value, float) else str(value)

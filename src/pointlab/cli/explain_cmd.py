@@ -36,7 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     # pointlab.autodiff follows.
     shared.add_model(p)
     shared.add_training_flag(
-        p, "hidden", help="hidden layer widths, e.g. 64,64; none = no hidden layer; over --model"
+        p,
+        "hidden",
+        help="hidden layer widths, e.g. 64,64; none = no hidden layer; overrides --model",
     )
     shared.add_training_flag(p, "activation", choices=ACTIVATIONS)
     shared.add_training_flag(p, "optimizer", choices=OPTIMIZERS)

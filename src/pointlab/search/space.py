@@ -6,7 +6,7 @@ layer `width` wide, `depth` of them). SPEC is
 - a list of choices: `activation=relu,tanh`, `layers=[16],[64,64],[128,128]`,
   `batch_size=16,32,full` (`full`/`none` mean None: the full batch, no early stopping, no clipping).
   A `layers` choice is any spelling `--layers` takes (`pointlab.config.parse_hidden`: `[64,64]`,
-  `none`, `complex`, ...); commas between brackets separate choices, so `layers=64,64` (no
+  `none`, `complex`, ...); commas outside brackets separate choices, so `layers=64,64` (no
   brackets, whole numbers only) is the one choice [64,64], as `--layers 64,64` is;
 - or a distribution: `loguniform(a,b)`, `uniform(a,b)` for numbers, `int(a,b)`, `intlog(a,b)` for
   whole numbers.
