@@ -21,7 +21,7 @@ Messages from the page:
     select {member}         make a member of the population the main model
     view {network, layer}   whether to send the inside-the-network pictures, and of which layer
     export                  write the main model as a run directory (export.py)
-    explain                 one training step of the main model explained (pointlab.autodiff)
+    explain                 one training step of the main model explained (pointlab.explain)
 Messages to the page: ready, frame, error {message}, exported {path}, explained {trace}.
 
 Not here: the HTTP side and its checks (`app.py`, `security.py`), the points (`points.py`), the
@@ -239,7 +239,7 @@ class Session:
 
     def _explain(self) -> dict[str, Any]:
         """A JSON-able trace of one training step of the main member."""
-        from pointlab.autodiff.explain import trace_step
+        from pointlab.explain import trace_step
 
         live, m = self._training, self.main
         cost = budget.explain_cost(live.configs[m], live.n_classes, len(live.train))
