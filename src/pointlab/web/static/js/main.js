@@ -108,8 +108,13 @@ function frame(f) {
 }
 
 // --- the controls --------------------------------------------------------------------------
-function setup() {
-  const settings = readForm(form);
+function setup(event) {
+  // Until the server has accepted a setup the form holds no values (it fills it from "ready"):
+  // then send the link's settings with the field just changed (no event: the layers editor's
+  // field), and the server's defaults do the rest.
+  const field = event?.target?.name ? event.target : form.querySelector("[name=layers]");
+  const changed = field.value.trim() ? { [field.name]: field.value.trim() } : {};
+  const settings = state.data ? readForm(form) : { ...fromUrl(), ...changed };
   send({ type: "setup", settings });
 }
 
