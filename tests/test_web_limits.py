@@ -100,6 +100,19 @@ def test_a_setup_that_multiplies_the_limits_is_refused_with_its_cost(client):
         assert one_by_one["type"] == "error" and "larger batches" in one_by_one["message"]
 
 
+def test_a_setups_memory_is_the_engines_estimate_per_population():
+    """The budget prices memory with the engine's own estimate, one population per group_key (as
+    live.py trains them), so the playground and `pointlab train` never disagree on a model."""
+    from pointlab.engine.memory import estimate_memory
+    from pointlab.web.budget import training_cost
+
+    setup = parse({"points": "1000", "compare": "layers=8 16,16; lr=0.1 0.01"})
+    wide = [c for c in setup.members if c.hidden == (16, 16)]
+    narrow = [c for c in setup.members if c.hidden == (8,)]
+    expected = sum(estimate_memory(group, 2, 800, 200).total for group in (wide, narrow))
+    assert training_cost(setup.members, 2, 800, 200).memory == expected
+
+
 def test_an_explained_step_too_large_is_refused_and_the_tab_goes_on(client):
     with session(client) as ws:
         setup(ws, data="gauss", points=4000, layers="128,128", epochs=10)
