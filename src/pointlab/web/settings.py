@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,13 @@ MAX_EPOCHS = 100_000
 MAX_WIDTH = 256
 MAX_LAYERS = 6
 MAX_CLASSES = 10
+# Numbers as a URL and the page's fields write them: the digits 0-9, a point, an exponent. Python's
+# int() and float() also take other scripts' digits ('١٠') and underscores ('0_0_1'), which the
+# page would get back as typed.
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
+DECIMAL_NUMBER = re.compile(
+    r"[+-]?(?:[0-9]{1,30}\.?[0-9]{0,30}|\.[0-9]{1,30})(?:[eE][+-]?[0-9]{1,3})?"
+)
 
 # The playground's defaults: a set that needs a hidden layer, and a net that learns it in seconds.
 DEFAULTS: dict[str, str] = {
@@ -216,9 +224,9 @@ def _value(key: str, text: str) -> Any:
             raise ValueError(f"{len(widths)} hidden layers; the limit is {MAX_LAYERS}")
         return widths
     if key == "batch-size":
-        return None if text in ("full", "") else _integer(text, 1, MAX_POINTS)
+        return None if text in ("full", "") else _whole_number(text, 1, MAX_POINTS)
     if key == "noise":
-        return None if text == "" else _number(text, 0.0, 10.0)
+        return None if text == "" else _decimal(text, 0.0, 10.0)
     limits: dict[str, tuple[str, float, float]] = {
         "points": ("int", 4, MAX_POINTS),
         "classes": ("int", 2, MAX_CLASSES),
@@ -234,7 +242,21 @@ def _value(key: str, text: str) -> Any:
         "epochs": ("int", 1, MAX_EPOCHS),
     }
     kind, low, high = limits[key]
-    return _integer(text, int(low), int(high)) if kind == "int" else _number(text, low, high)
+    if kind == "int":
+        return _whole_number(text, int(low), int(high))
+    return _decimal(text, low, high)
+
+
+def _whole_number(text: str, low: int, high: int) -> int:
+    if not WHOLE_NUMBER.fullmatch(text):
+        raise ValueError(f"{shown(text)} is not a whole number written with the digits 0-9")
+    return _integer(text, low, high)
+
+
+def _decimal(text: str, low: float, high: float) -> float:
+    if not DECIMAL_NUMBER.fullmatch(text):
+        raise ValueError(f"{shown(text)} is not a number written with the digits 0-9")
+    return _number(text, low, high)
 
 
 def _integer(text: str, low: int, high: int) -> int:
@@ -255,3 +277,15 @@ def _number(text: str, low: float, high: float) -> float:
     if not (math.isfinite(value) and low <= value <= high):
         raise ValueError(f"{text} is outside {low:g}..{high:g}")
     return value
+
+
+def whole(value: Any) -> int | None:
+    """`value` when it is a JSON whole number (not true or false, which Python counts as 1 and
+    0), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def shown(value: Any) -> str:
+    """`value` as a message quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
