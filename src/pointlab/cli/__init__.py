@@ -31,6 +31,7 @@ COMMANDS = [
     "experiment",
     "explain",
     "play",
+    "lesson",
 ]
 
 

@@ -32,8 +32,9 @@ function connect(initial) {
     sendSetup(initial);
   });
   socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
-  socket.addEventListener("close", () => {
-    showError(t("error.closed"));
+  socket.addEventListener("close", (event) => {
+    // The server says why when it refuses the tab (too many open); else it went away.
+    showError(event.reason ? serverText(event.reason) : t("error.closed"));
     $("status").textContent = t("status.disconnected");
   });
 }
@@ -210,10 +211,15 @@ function showRate(f) {
 // Fields typed into since the last setup was sent: a "ready" for an older setup leaves them.
 const typed = new Set();
 
-function setup() {
+function setup(event) {
   showNotice("");
   typed.clear();
-  sendSetup(readForm(form));
+  // Until the server has accepted a setup the form holds no values (it fills it from "ready"):
+  // then send the link's settings with the field just changed (no event: the layers editor's
+  // field), and the server's defaults do the rest.
+  const field = event?.target?.name ? event.target : form.querySelector("[name=layers]");
+  const changed = field.value.trim() ? { [field.name]: field.value.trim() } : {};
+  sendSetup(state.data ? readForm(form) : { ...link.settings, ...changed });
 }
 
 const diagram = createDiagram($("diagram"), $("net-details"), { onHover: drawPlane });
