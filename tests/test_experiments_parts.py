@@ -110,7 +110,8 @@ def test_numbers_that_turned_nan_fail_the_claim_instead_of_leaving_it_inconclusi
     measured = [nan, f"{nan:+.3f} +- {nan:.3f}", np.array([0.5, nan]), (0.9, np.float32(nan))]
     claims = [Claim("c", "x >= 0.9", m, p) for m, p in zip(measured, given, strict=True)]
     assert [c.verdict for c in claims] == ["fails"] * 4
-    assert Claim("c", "time", "3 nanoseconds, 0.5", True).verdict == "holds"  # a word, not NaN
+    for words in ("3 nanoseconds, 0.5", "0.93 (2 NaN members left out)"):  # words, not a NaN
+        assert Claim("c", "x >= 0.9", words, True).verdict == "holds"
     assert not Report("t", "c", "m", claims).passed
 
 

@@ -81,7 +81,9 @@ class Claim:
         return "holds" if self.passed else "fails"
 
 
-_NAN_TEXT = re.compile(r"(?<![a-z])nan(?![a-z])", re.IGNORECASE)  # "nan", "+nan", "NaN", not "nano"
+# How Python and numpy print a NaN ("nan", "+nan", "[0.5 nan]"); not the word "NaN" in prose (a
+# count of diverged members) nor "nano".
+_NAN_TEXT = re.compile(r"(?<![A-Za-z])nan(?![A-Za-z])")
 
 
 def has_nan(measured: Any) -> bool:
