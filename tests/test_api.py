@@ -16,6 +16,10 @@ from pointlab.data import load_points
 
 from conftest import CURVE, ROOT
 
+# One torch thread for these tiny models: two threads on a shared 2-core machine wait for each
+# other (the docs example took 27 s with two, 5 s with one, at load 9; `conftest.one_thread`).
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def test_the_example_in_docs_api_runs_and_writes_a_run_directory(tmp_path, monkeypatch, capsys):
     text = (ROOT / "docs" / "API.md").read_text()

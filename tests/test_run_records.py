@@ -111,6 +111,7 @@ def launch(tmp_path: Path, out: Path) -> subprocess.Popen:
     return process
 
 
+@pytest.mark.slow  # a real process trained until the signal: ~12 s
 def test_sigterm_writes_the_run_and_exits_143(tmp_path):
     out = tmp_path / "run"
     process = launch(tmp_path, out)
@@ -121,6 +122,7 @@ def test_sigterm_writes_the_run_and_exits_143(tmp_path):
     assert result["status"] == "interrupted" and (out / "boundary.png").exists()
 
 
+@pytest.mark.slow  # a real process group and its signals: ~11 s
 def test_sigint_twice_to_the_group_and_more_during_the_write_leave_a_whole_run(tmp_path):
     out = tmp_path / "run"
     process = launch(tmp_path, out)

@@ -70,6 +70,7 @@ def test_sweep_scores_on_validation_and_writes_a_best_run_evaluate_reads(tmp_pat
     assert again.test.to_dict() == summary["test"]
 
 
+@pytest.mark.slow  # two sweeps with a retrain each: ~9 s
 def test_the_test_data_never_influences_the_choice(tmp_path):
     test = make("curve", n=120, seed=9)
     flipped = Dataset(test.X, 1 - test.y, 2, "flipped", "test")
