@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
-from pointlab import runs
 from pointlab.api import SWEEP_VAL_FRACTION
 from pointlab.cli import args
 from pointlab.config import TrainConfig
@@ -169,7 +167,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
 
     from pointlab import engine
     from pointlab.cpu import tune_cpu
-    from pointlab.search import report
+    from pointlab.search import folder
     from pointlab.search.space import parse_space
     from pointlab.search.store import Store
     from pointlab.search.sweep import SweepSetup, make_split, run_sweep
@@ -193,10 +191,9 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     )
     make_split(data, test, setup)  # a split that cannot train fails before OUT is made
     tune_cpu(engine.resolve_device(namespace.device))
-    out = Path(namespace.out or Path("sweeps") / Path(namespace.csv).stem)
-    out.mkdir(parents=True, exist_ok=True)
-    study = namespace.study or Path(namespace.csv).stem
-    storage = namespace.storage or f"sqlite:///{out.resolve() / 'study.db'}"
+    out = folder.make_folder(Path(namespace.out or folder.default_out(namespace.csv)))
+    study = namespace.study or folder.default_study(namespace.csv)
+    storage = namespace.storage or folder.default_storage(out)
     store = Store(storage, study, stale_after=namespace.stale_after)
     cluster = None
     if namespace.ray is not None:
@@ -218,15 +215,12 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
                 batch=namespace.batch,
                 progress=progress,
                 columns=namespace.columns,
-                cluster=cluster,
+                executor=cluster,
             )
     except KeyboardInterrupt:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
-    best_dir = _write_best(out, result)
-    pictures = _draw(out, result, setup)
-    summary = report.summary(result, setup, study, storage)
-    (out / "sweep.json").write_text(json.dumps(summary, indent=2) + "\n")
+    best_dir, pictures, summary = folder.write_sweep(out, result, setup, study, storage)
     if namespace.json:
         print(json.dumps(summary, indent=2))
         return 0
@@ -286,55 +280,6 @@ class _progress:
     def __call__(self, done: int, total: int, epoch: int, epochs: int) -> None:
         self.bar.update(self.trials, completed=done, total=total)
         self.bar.update(self.epochs, completed=epoch, total=epochs)
-
-
-def _write_best(out: Path, result) -> Path:
-    """OUT/best: a run directory like `pointlab train`'s (the same writer), so evaluate and predict
-    read it. A new one replaces the old (a resumed sweep writes the same model again)."""
-    fresh = out / ".best-new"
-    shutil.rmtree(fresh, ignore_errors=True)
-    fresh.mkdir(parents=True)
-    runs.write_run(fresh, result.run)
-    best = out / "best"
-    old = out / ".best-old"
-    shutil.rmtree(old, ignore_errors=True)
-    if best.exists():
-        best.rename(old)
-    fresh.rename(best)
-    shutil.rmtree(old, ignore_errors=True)
-    result.run.path = best
-    return best
-
-
-def _draw(out: Path, result, setup) -> list[Path]:
-    from pointlab.plots.sweep import plot_best_curves, plot_loss_vs_params, plot_points_tried
-    from pointlab.search import report
-
-    ranked = report.ranked(result.rows)
-    weights = report.importance(result.rows, setup.params)
-    dims = sorted(setup.params, key=lambda p: -weights.get(p.name, 0.0))[:2]
-    name = f"{setup.strategy} search"
-    return [
-        plot_loss_vs_params(
-            result.rows,
-            setup.params,
-            out / "sweep_loss.png",
-            f"{name}: validation loss of each trial",
-        ),
-        plot_points_tried(
-            result.rows,
-            dims,
-            out / "sweep_points.png",
-            f"{name}: points tried in the two most important dimensions"
-            if len(dims) > 1
-            else f"{name}: validation loss against {dims[0].name}, the one searched dimension",
-        ),
-        plot_best_curves(
-            [r for r in ranked if r.state == "complete"],
-            out / "sweep_curves.png",
-            f"{name}: learning curves of the best trials",
-        ),
-    ]
 
 
 def _print_report(console, result, setup, summary, best_dir, pictures) -> None:

@@ -15,13 +15,13 @@ Not here: training (`live.py`), the run directory format (`pointlab.runs`).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pointlab import runs
 from pointlab.checkpoint import TrainedModel
 from pointlab.data import save_csv
-from pointlab.training import RunData
 
 if TYPE_CHECKING:
     from pointlab.web.session import Session
@@ -35,13 +35,12 @@ def export_run(session: Session, root: Path) -> Path:
     config = live.configs[m].replace(epochs=live.epoch)
     run_dir = runs.new_run_dir(dataset.name.replace(" (edited)", "-edited"), root)
     data_path = save_csv(dataset, run_dir / "data.csv")
-    spec = runs.RunSpec(
-        config=config,
-        data=str(data_path.resolve()),
+    saved = dataclasses.replace(dataset, source=str(data_path.resolve()), columns=None)
+    spec = runs.RunSpec.for_data(
+        config,
+        saved,
         val_fraction=setup.val_fraction if live.val is not None else 0.0,
         split_seed=live.configs[m].seed,
-        n_classes=dataset.n_classes,
-        device="cpu",
         log_every=live.log_every,
     )
     status = "diverged" if live.diverged[m] else "finished"
@@ -56,7 +55,7 @@ def export_run(session: Session, root: Path) -> Path:
         weights="final",
         weights_epoch=live.epoch,
         made_by="pointlab play" + (" (points edited while training)" if session.edited else ""),
-        data=RunData(data=dataset, train=live.train, val=live.val, test=None),
+        data=runs.RunData(data=dataset, train=live.train, val=live.val, test=None),
     )
     runs.write_run(run_dir, result)
     return run_dir
