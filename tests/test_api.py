@@ -69,8 +69,9 @@ def test_early_stopping_without_validation_data_is_refused_in_the_librarys_words
     with pytest.raises(pointlab.errors.UserError, match="^val_fraction must be in"):
         pointlab.train(data, config, val_fraction=1.0)
     spec = runs.RunSpec.for_data(config, data, val_fraction=0.25)
+    read_back = runs.RunSpec.from_dict({**spec.to_dict(), "val_fraction": 0.0})  # an old record
     with pytest.raises(pointlab.errors.UserError, match="^early_stopping needs validation"):
-        runs.RunSpec.from_dict({**spec.to_dict(), "val_fraction": 0.0})  # one rule, every door
+        training.prepare(read_back, data=data)  # is read, but not trained again
 
 
 def test_a_second_train_into_the_same_out_is_refused_without_naming_a_flag(tmp_path):

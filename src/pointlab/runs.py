@@ -8,9 +8,9 @@
     RUN_DIR/model.safetensors  the weights, with their config (`pointlab.checkpoint`)
     RUN_DIR/boundary.png, loss.png   pictures (`pointlab.plots`)
 
-`RunSpec.for_data` is the one constructor every front end uses, and a RunSpec checks its own
-rules when built (`check_settings`: shares in [0, 1), early stopping needs validation data), with
-errors that name the library's settings (`val_fraction`), never a command-line flag.
+`RunSpec.for_data` is the one constructor every front end uses; it checks a spec's rules
+(`check_settings`: shares in [0, 1), early stopping needs validation data), with errors that name
+the library's settings (`val_fraction`), never a command-line flag.
 `write_run` is the one writer of a finished run directory. `config.json` holds all that is needed
 to repeat the run: the same spec trains the same numbers on the CPU. This module imports neither
 torch nor matplotlib at the top, so the commands can check a spec before they load them.
@@ -54,7 +54,9 @@ class RunSpec:
 
     The training points are `data` less a stratified validation share and, when no `test` file is
     given, less a test share: `splits.split(data, val_fraction, test_fraction, seed=split_seed)`.
-    Built by `for_data`; refused (`SettingError`) when `check_settings` finds a fault.
+    Built by `for_data`, which refuses (`SettingError`) what `check_settings` finds at fault; a
+    record read back (`read_spec`) is taken as written, and `training.prepare` checks it again
+    before it trains.
     """
 
     config: TrainConfig
@@ -68,9 +70,6 @@ class RunSpec:
     log_every: int = 100
     test_fraction: float = 0.0  # share of `data` held out as test data when no `test` file
     names: str | None = None  # "X,Y,LABEL": the training file's header names of those columns
-
-    def __post_init__(self) -> None:
-        check_settings(self.config, self.val_fraction, self.test_fraction)
 
     @classmethod
     def for_data(
@@ -92,6 +91,7 @@ class RunSpec:
         about 200 rows unless given, the split seeded by `config.seed` unless given."""
         from pointlab.engine import resolve_device  # torch: only once a run is being set up
 
+        check_settings(config, val_fraction, test_fraction)
         return cls(
             config=config,
             data=source_of(data),

@@ -40,7 +40,9 @@ def prepare(spec: RunSpec, *, data: Dataset | None = None, test: Dataset | None 
     """Load (unless given) and split the spec's data, refusing with a UserError what cannot train.
 
     `data` and `test` stand in for the spec's files when the caller has them in memory already.
+    The spec's own rules are checked first (`runs.check_settings`), for a spec read back too.
     """
+    runs.check_settings(spec.config, spec.val_fraction, spec.test_fraction)
     dataset = data if data is not None else load_csv(spec.data, spec.columns)
     if dataset.n_classes != spec.n_classes:
         raise UserError(

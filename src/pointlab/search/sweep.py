@@ -2,7 +2,7 @@
 only and kept in the study store; then the best configuration retrained on all the training data
 and tested once.
 
-Data: the test part (`--test FILE`, or a stratified share of the data) is set aside before anything
+Data: the test part (a test file's, or a stratified share of the data) is set aside before anything
 trains and is read once, by the retrain (`training.train`), after the choice; it never reaches the
 store or the choice. The rest is split once into train / validation, or into K folds (`cv`): the
 K folds of a trial are K members of one population, each with its own training and validation
@@ -47,6 +47,8 @@ Progress = Callable[[int, int, int, int], None]
 
 @dataclass
 class SweepResult:
+    """What a sweep found: every trial, the chosen one, and its retrain (tested once)."""
+
     rows: list[TrialRow]  # one per planned trial
     best: TrialRow
     run: RunResult  # the best configuration retrained on all the training data, tested once
