@@ -29,7 +29,7 @@ from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture
 from pointlab.engine.padding import padded_hidden
 from pointlab.search import packing, strategies
-from pointlab.search.setup import Split, SweepSetup
+from pointlab.search.setup import Progress, Split, SweepSetup
 from pointlab.search.space import apply_params
 from pointlab.search.store import HOLDER, Store, TrialRow
 
@@ -37,9 +37,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import optuna
-
-    # progress(finished trials, planned trials, epoch, epochs of the population now training)
-    Progress = Callable[[int, int, int, int], None]
 
 MAX_MEMBERS = 4096  # past this a population is no faster per member on any device we know
 

@@ -1,5 +1,6 @@
-"""What defines a sweep: its setup (`SweepSetup`: space, strategy, trials, fixed config, split) and
-the data its trials train on once split (`Split`: the points and each fold's indices).
+"""What defines a sweep: its setup (`SweepSetup`: space, strategy, trials, fixed config, split),
+the data its trials train on once split (`Split`: the points and each fold's indices), and the
+shape of its progress callback (`Progress`).
 
 Both are plain data shared by the sweep (`sweep`), the populations it plans (`jobs`) and the
 executors that train them (`jobs.LocalExecutor`, `ray_cluster.RayCluster`), so none of those
@@ -11,6 +12,7 @@ Not here: splitting (`sweep.make_split`), planning populations (`jobs`), the dat
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +21,9 @@ from pointlab.api import SWEEP_VAL_FRACTION
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.search.space import Param
+
+# progress(finished trials, planned trials, epoch, epochs of the population now training)
+Progress = Callable[[int, int, int, int], None]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,12 +36,9 @@ from pointlab.errors import SettingError, UserError
 from pointlab.runs import RunData, RunResult, RunSpec, SweepChoice
 from pointlab.search import strategies
 from pointlab.search.jobs import MAX_MEMBERS, Executor, LocalExecutor
-from pointlab.search.setup import Split, SweepSetup
+from pointlab.search.setup import Progress, Split, SweepSetup
 from pointlab.search.store import Store, TrialRow
 from pointlab.splits import kfold, split
-
-# progress(finished trials, planned trials, epoch, epochs of the population now training)
-Progress = Callable[[int, int, int, int], None]
 
 
 @dataclass
