@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from pointlab.api import SWEEP_VAL_FRACTION
-from pointlab.cli import args
+from pointlab.cli import args, signals
 from pointlab.config import TrainConfig
 from pointlab.data import load_csv
 from pointlab.errors import UserError
@@ -169,7 +169,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     from pointlab.cpu import tune_cpu
     from pointlab.search import folder
     from pointlab.search.space import parse_space
-    from pointlab.search.store import Store
+    from pointlab.search.store import Store, check_options
     from pointlab.search.sweep import SweepSetup, make_split, run_sweep
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our output, not Optuna's log lines
@@ -191,10 +191,9 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     )
     make_split(data, test, setup)  # a split that cannot train fails before OUT is made
     tune_cpu(engine.resolve_device(namespace.device))
-    out = folder.make_folder(Path(namespace.out or folder.default_out(namespace.csv)))
-    study = namespace.study or folder.default_study(namespace.csv)
-    storage = namespace.storage or folder.default_storage(out)
-    store = Store(storage, study, stale_after=namespace.stale_after)
+    # Nothing is written until the cluster, the study name and the database are known good.
+    study = folder.default_study(namespace.csv) if namespace.study is None else namespace.study
+    check_options(study, namespace.stale_after)
     cluster = None
     if namespace.ray is not None:
         from pointlab.search.ray_cluster import RayCluster  # Ray only when asked for
@@ -204,8 +203,18 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
             cpus_per_task=namespace.cpus_per_task,
             gpus_per_task=namespace.gpus_per_task,
         )
+    out = Path(namespace.out or folder.default_out(namespace.csv))
+    if namespace.storage is None:
+        folder.make_folder(out)  # the default database lives in OUT
+    storage = namespace.storage or folder.default_storage(out)
+    store = Store(storage, study, stale_after=namespace.stale_after)
+    folder.make_folder(out)
     try:
-        with _progress(console, disable=namespace.json) as progress:
+        with (
+            signals.term_as_interrupt(),
+            store.guard(),
+            _progress(console, disable=namespace.json) as progress,
+        ):
             result = run_sweep(
                 setup,
                 data,
@@ -217,9 +226,9 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
                 columns=namespace.columns,
                 executor=cluster,
             )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
+        return signals.interrupt_status(stop)
     best_dir, pictures, summary = folder.write_sweep(out, result, setup, study, storage)
     if namespace.json:
         print(json.dumps(summary, indent=2))

@@ -73,12 +73,14 @@ def write_sweep(
     out: Path, result: SweepResult, setup: SweepSetup, study: str, storage: str
 ) -> tuple[Path, list[Path], dict[str, Any]]:
     """The whole folder from a finished sweep: `best/`, the pictures, then `sweep.json` last (a
-    folder with a summary is complete). Returns (best, pictures, summary)."""
+    folder with a summary is complete). The summary names the storage with its password masked
+    (`urls.masked`): sweep.json never keeps one. Returns (best, pictures, summary)."""
     from pointlab.search import report
+    from pointlab.search.urls import masked
 
     best = write_best(out, result)
     pictures = draw(out, result, setup)
-    summary = report.summary(result, setup, study, storage)
+    summary = report.summary(result, setup, study, masked(storage))
     write_summary(out, summary)
     return best, pictures, summary
 

@@ -1,7 +1,8 @@
 """A sweep's claimed trials as populations, and the executors that train them.
 
     plan_jobs(setup, split_, store, claimed, device) -> [Job]   trials of one depth, packed by width
-                                                                and split to fit memory
+                                                                and split to fit memory (by the
+                                                                engine's `members_that_fit`)
     train_job(job, X, y, device)  -> [(value, pruned, attrs)]   one population, one score a trial
     Executor.train_claimed(...)                                 train claimed trials, record each
 
@@ -18,7 +19,6 @@ Not here: claiming trials (`sweep`, `store`), the setup and the split (`setup`),
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,8 +26,6 @@ import numpy as np
 
 from pointlab import engine
 from pointlab.config import TrainConfig
-from pointlab.engine.models import Architecture
-from pointlab.engine.padding import padded_hidden
 from pointlab.search import packing, strategies
 from pointlab.search.setup import Progress, Split, SweepSetup
 from pointlab.search.space import apply_params
@@ -118,10 +116,13 @@ def plan_jobs(
         rungs = strategies.rungs(setup.base.epochs, len(rows), setup.log_every)
         known = _rung_losses(rows, rungs)
     jobs = []
+    n_train = max(len(t) for t in split_.train_index)
+    n_val = max(len(v) for v in split_.val_index)
+    where = engine.resolve_device(device)
     for members in groups:
-        hidden = padded_hidden([configs[i].hidden for i in members])
-        arch = Architecture(hidden, configs[members[0]].activation, n_classes)
-        per_pop = max(1, members_that_fit(arch, len(split_.X), device) // K)
+        group = [configs[i] for i in members]  # the engine's own memory rule, so it never refuses
+        fit = engine.members_that_fit(group, n_classes, n_train, n_val, where, per=K)
+        per_pop = max(1, min(MAX_MEMBERS, fit) // K)
         if per_job is not None:
             per_pop = min(per_pop, per_job(len(members)))
         for start in range(0, len(members), per_pop):
@@ -228,21 +229,3 @@ def score(folds: list[engine.MemberResult]) -> tuple[float, bool, dict]:
     history.update({k: [float(f"{v:.6g}") for v in c] for k, c in curves.items()})
     config = folds[0].config.to_dict()
     return value, status == "pruned", {"config": config, "result": result, "history": history}
-
-
-def members_that_fit(arch: Architecture, n_points: int, device: str) -> int:
-    """Members of this architecture one population may hold on the device: parameters with
-    gradient and optimizer state (~8 copies of n_params), and activations with their gradients
-    (~6 floats per hidden unit per point), in float32, within half the free memory."""
-    import torch
-
-    per_member = 4 * (8 * arch.n_params + 6 * n_points * (sum(arch.hidden) + arch.n_outputs))
-    dev = engine.resolve_device(device)
-    if dev.type == "cuda":
-        free = torch.cuda.mem_get_info(dev)[0]
-    else:
-        try:
-            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError):
-            free = 4 << 30
-    return int(max(1, min(MAX_MEMBERS, free // 2 // per_member)))

@@ -1,10 +1,11 @@
 """Step and explain: one training step of the main model, traced stage by stage for the page.
 
 The trace (forward values layer by layer, the loss, the gradients by the chain rule, the update)
-comes from `pointlab.autodiff.trace_step`, the small autodiff written for teaching, checked
-against torch; where it is missing the page's button answers with a clear message instead.
+comes from `pointlab.explain.trace_step`, on `pointlab.autodiff`, the small autodiff written for
+teaching, checked against torch; where it is missing the page's button answers with a clear
+message instead.
 
-Not here: the autodiff itself (`pointlab.autodiff`), the live training (`live.py`).
+Not here: the explained step itself (`pointlab.explain`), the live training (`live.py`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ if TYPE_CHECKING:
 def explain_step(session: Session) -> dict[str, Any]:
     """A JSON-able trace of one training step of the session's main member."""
     try:
-        from pointlab.autodiff.explain import trace_step
+        from pointlab.explain import trace_step
     except ImportError:
         raise UserError(
-            "Step and explain needs pointlab.autodiff (pointlab explain), "
+            "Step and explain needs pointlab.explain (pointlab explain), "
             "which this pointlab does not have yet"
         ) from None
     live = session.live

@@ -1,10 +1,12 @@
 """The playground's settings: what the page's URL and controls hold, checked and made typed.
 
 Keys are named as the `pointlab train` flags (`lr`, `layers`, `batch-size`, `val-fraction`, ...),
-so `?data=spiral&classes=3&layers=16,16&activation=tanh&lr=0.03` reads like a command line. Values
-arrive as text (from the URL) or numbers (from the page); every one is checked here and every
-training option through `TrainConfig`, and all faults come back in one `UserError` line that
-names the setting. The server's limits (members, points, epochs, widths) are checked here too.
+so `?data=spiral&classes=3&layers=16,16&activation=tanh&lr=0.03` reads like a command line.
+Values arrive as text (from the URL) or numbers (from the page); every one is checked here and
+every training option through `TrainConfig`, and all faults come back in one `UserError` line
+that names the setting. `layers` takes the spellings `--layers` takes
+(`pointlab.config.parse_hidden`) and is given back as `16,16` or `none`. The server's limits
+(members, points, epochs, widths) are checked here too.
 
 Compare mode: `compare=lr=0.003 0.03 0.3; layers=8 16,16` varies one or two settings over
 whitespace-separated values; their product is the population (at most `MAX_MEMBERS`).
@@ -19,7 +21,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from pointlab.config import ACTIVATIONS, LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig
+from pointlab.config import (
+    ACTIVATIONS,
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainConfig,
+    hidden_text,
+    parse_hidden,
+)
 from pointlab.errors import UserError
 
 GENERATORS = ("linear", "curve", "random", "circle", "xor", "gauss", "spiral", "moons")
@@ -152,6 +162,7 @@ def parse(raw: dict[str, Any]) -> Setup:
             " ".join(f"{key}={option}" for (key, _), option in zip(axes, combo, strict=True))
         )
     normalized = {k: v for k, v in text.items()}
+    normalized["layers"] = hidden_text(values["layers"])  # one spelling for the page's editor
     normalized["compare"] = "; ".join(f"{k}={' '.join(v)}" for k, v in axes)
     return Setup(
         recipe, values["val-fraction"], tuple(members), tuple(labels), tuple(axes), normalized
@@ -196,10 +207,11 @@ def _value(key: str, text: str) -> Any:
         if text not in choices:
             raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
         return text
-    if key == "layers":
-        if text.lower() in ("", "none", "0"):
-            return ()
-        widths = tuple(_integer(w, 1, MAX_WIDTH) for w in text.split(","))
+    if key == "layers":  # the library's one grammar (a WidthsError is a ValueError), then limits
+        widths = parse_hidden(text)
+        for width in widths:
+            if width > MAX_WIDTH:
+                raise ValueError(f"{width} is outside 1..{MAX_WIDTH}")
         if len(widths) > MAX_LAYERS:
             raise ValueError(f"{len(widths)} hidden layers; the limit is {MAX_LAYERS}")
         return widths
