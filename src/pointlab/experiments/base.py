@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from pointlab.io import write_atomic
+
 
 @dataclass(frozen=True)
 class Context:
@@ -221,7 +223,8 @@ def _fmt(value: Any) -> str:
 
 
 def write(report: Report, out: Path, name: str, quick: bool) -> None:
-    """report.md and results.json into `out` (which already holds the figures)."""
+    """report.md and results.json into `out` (which already holds the figures), each written
+    whole (`io.write_atomic`): a reader never finds half a file."""
     out.mkdir(parents=True, exist_ok=True)
     results = {
         "experiment": name,
@@ -232,7 +235,8 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "claims": [{**asdict(c), "verdict": c.verdict} for c in report.claims],
         "numbers": report.numbers,
     }
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
+    text = json.dumps(results, indent=2, default=_json_default) + "\n"
+    write_atomic(out / "results.json", lambda file: file.write(text.encode()))
     lines = [f"# {report.title}", "", f"**Verdict: {report.verdict()}**", ""]
     if quick:
         lines += ["*Quick version (reduced budgets, for tests): numbers are rougher.*", ""]
@@ -260,7 +264,8 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         lines += ["## Figures", ""]
         for file, caption in report.figures:
             lines += [f"![{caption}]({file})", "", f"*{caption}*", ""]
-    (out / "report.md").write_text("\n".join(lines))
+    markdown = "\n".join(lines)
+    write_atomic(out / "report.md", lambda file: file.write(markdown.encode()))
 
 
 def _json_default(value: Any):
