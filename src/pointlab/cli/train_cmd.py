@@ -55,6 +55,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "fraction of the points held out (stratified) for validation; the book trains on all "
         "of them: 0 does that",
     )
+    p.add_argument(
+        "--split-seed",
+        type=args.seed,
+        default=None,
+        metavar="S",
+        help="seed of the train/validation split alone, so that runs with other --seed values "
+        "hold out the same points (default: --seed; `pointlab play` records its data seed here)",
+    )
     args.add_test(p, "held-out test data, evaluated once at the end (default: none)")
     args.add_device(p)
     args.add_log_every(p, " (default: about 200 rows, e.g. 100 for 20000 epochs)")
@@ -64,7 +72,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "training options", "every field of the run's TrainConfig (config.json repeats them)"
     )
     args.add_training_flags(
-        training, helps={"seed": "seed of the initialization, batches, dropout and the split"}
+        training,
+        helps={
+            "seed": "seed of the initialization, batches, dropout and, unless --split-seed is "
+            "given, the split"
+        },
     )
     p.set_defaults(func=run)
 
@@ -86,6 +98,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
         config,
         dataset,
         val_fraction=namespace.val_fraction,
+        split_seed=namespace.split_seed,
         test=test,
         columns=namespace.columns,
         device=namespace.device,

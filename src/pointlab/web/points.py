@@ -5,8 +5,10 @@ shipped in `book/`, or `upload`: points a CSV upload gave the page (parsed on th
 loader, `app.py`) that the page sends back in a `points` message. Those, and every point added
 with a click, are checked here with one rule and one message: finite coordinates within
 `COORDINATE_LIMIT` (float32 keeps every such point finite; x = 1e300 once became infinity and
-made the model diverge). Editing makes a new `Dataset`; the split is seeded as `pointlab train`
-seeds it, so an export repeats it.
+made the model diverge). Editing makes a new `Dataset`. The train/validation split is a property
+of the data: seeded by the data seed (`data-seed`), never by a member's model seed, so every
+member of a comparison holds out the same points and a member set up alone repeats its numbers;
+an export records that seed as the run's `split_seed` (`pointlab train --split-seed`).
 
 Not here: the settings themselves (`settings.py`), the CSV loader (`pointlab.data`), training on
 the points (`live.py`).
@@ -104,8 +106,8 @@ def remove(dataset: Dataset, message: dict[str, Any]) -> Dataset:
 def split_points(
     dataset: Dataset, val_fraction: float, seed: int
 ) -> tuple[Dataset, Dataset | None]:
-    """(train, validation or None), seeded as `pointlab train` seeds it (split seed = the model's
-    seed), so an export repeats it."""
+    """(train, validation or None), split by `pointlab.splits.split` with `seed` (the data seed),
+    as `pointlab train --split-seed seed` splits it, so an export repeats it."""
     from pointlab.splits import split
 
     if val_fraction == 0:

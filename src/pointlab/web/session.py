@@ -209,7 +209,13 @@ class Session:
 
             live, setup = self.live, self.setup
             path = export_run(
-                live, self.main, self.dataset, setup.val_fraction, self.edited, self.runs_root
+                live,
+                self.main,
+                self.dataset,
+                setup.val_fraction,
+                setup.data.seed,
+                self.edited,
+                self.runs_root,
             )
             self.send({"type": "exported", "path": str(path)})
         elif kind == "explain":
@@ -222,7 +228,7 @@ class Session:
         from pointlab.web.live import LiveTraining
 
         dataset = points.make(setup.data, self.uploaded)
-        train, val = points.split_points(dataset, setup.val_fraction, setup.members[0].seed)
+        train, val = points.split_points(dataset, setup.val_fraction, setup.data.seed)
         _check_cost(setup.members, dataset.n_classes, train, val, "this setup")
         self.live = None  # the old population goes before the new one is built
         epochs = setup.members[0].epochs
@@ -246,7 +252,7 @@ class Session:
         model adapting."""
         live, setup = self._training, self.setup
         assert setup is not None
-        train, val = points.split_points(dataset, setup.val_fraction, setup.members[0].seed)
+        train, val = points.split_points(dataset, setup.val_fraction, setup.data.seed)
         _check_cost(live.configs, dataset.n_classes, train, val, "this many points")
         self.dataset = dataset
         live.set_data(train, val, keep_weights=True)
