@@ -6,9 +6,20 @@ Skipped where /usr/bin/chromium is missing."""
 
 from __future__ import annotations
 
+import struct
+from pathlib import Path
+
 import pytest
 
-from test_web_browser import CHROMIUM, browser, by_testid, page, server, shot  # noqa: F401
+from test_web_browser import (  # noqa: F401
+    CHROMIUM,
+    SHOTS,
+    browser,
+    by_testid,
+    page,
+    server,
+    shot,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,3 +47,58 @@ def test_a_compared_member_repeats_when_set_alone(page, server):  # noqa: F811
     alone = played(page, server["url"] + SMALL + "&seed=3")
     for key in ("train_loss", "val_loss", "val_acc"):
         assert together[key][1] == pytest.approx(alone[key][0], rel=1e-5), key
+
+
+# The boundary line's pixels (dark: the regions are pale colours), as [x, y] on the regions canvas.
+LINE_PIXELS = """() => {
+    const canvas = document.querySelector('[data-testid=boundary]');
+    const { width, height } = canvas;
+    const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+    const out = [];
+    for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+            const i = 4 * (y * width + x);
+            if (pixels[i] + pixels[i + 1] + pixels[i + 2] < 240) out.push([x, y]);
+        }
+    }
+    return out;
+}"""
+
+DRAW_COST = """async () => {
+    const plane = await import('/static/js/plane.js');
+    const f = window.pointlab.frame, canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 480;
+    const bytes = plane.decode(f.regions), colours = window.pointlab.data.colours;
+    const start = performance.now();
+    for (let i = 0; i < 20; i++) plane.drawRegions(canvas, bytes, f.grid, colours);
+    return (performance.now() - start) / 20;
+}"""
+
+
+def test_three_class_boundaries_are_smooth_and_cheap(page, server):  # noqa: F811
+    played(page, server["url"] + "?data=spiral&classes=3&epochs=400&speed=full")
+    line = page.evaluate(LINE_PIXELS)
+    assert len(line) > 500
+    # A boundary traced along the cell edges of the 40 x 40 grid (stair steps) lies on the
+    # columns and rows that are multiples of 12 pixels of the 480-pixel canvas; a smooth one
+    # crosses the cells anywhere.
+    on_edges = sum(min(x % 12, 12 - x % 12) <= 1 or min(y % 12, 12 - y % 12) <= 1 for x, y in line)
+    assert on_edges / len(line) < 0.7, on_edges / len(line)
+    cost = page.evaluate(DRAW_COST)
+    print(f"drawRegions of 3 classes on a 480-pixel canvas: {cost:.1f} ms")
+    assert cost < 60  # a frame is 83 ms at 12 a second
+    shot(page, "play-three-classes")
+
+
+def test_download_png_is_the_figure_pointlab_train_draws(page, server):  # noqa: F811
+    played(page, server["url"] + "?data=spiral&classes=3&epochs=200&speed=full")
+    with page.expect_download() as download:
+        by_testid(page, "png").click()
+    saved = download.value
+    assert saved.suggested_filename == "pointlab-spiral-epoch-200.png"
+    data = Path(saved.path()).read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (750, 780)  # the figure of a run's boundary.png
+    SHOTS.mkdir(exist_ok=True)
+    (SHOTS / "play-download.png").write_bytes(data)

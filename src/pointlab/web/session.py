@@ -24,7 +24,9 @@ Messages from the page:
     speed {epochs_per_s}    the most epochs a second while playing; null or 0: as fast as it can
     export                  write the main model as a run directory (export.py)
     explain                 one training step of the main model explained (pointlab.explain)
-Messages to the page: ready, frame, error {message}, exported {path}, explained {trace}.
+    picture                 the main model's regions as `pointlab train` draws them (figure.py)
+Messages to the page: ready, frame, error {message}, exported {path}, explained {trace},
+picture {png: base64 PNG bytes, name: a file name for it}.
 
 Not here: the HTTP side and its checks (`app.py`, `security.py`), the points (`points.py`), the
 pictures (`pictures.py`), the training loop (`live.py`).
@@ -220,6 +222,8 @@ class Session:
             self.send({"type": "exported", "path": str(path)})
         elif kind == "explain":
             self.send({"type": "explained", "trace": self._explain()})
+        elif kind == "picture":
+            self.send(self._picture())
         else:
             raise UserError(f"unknown message type {shown(message.get('type'))}")
 
@@ -270,6 +274,20 @@ class Session:
         return trace_step(
             live.configs[m], live.state(m), live.train.X, live.train.y, live.n_classes
         )
+
+    def _picture(self) -> dict[str, Any]:
+        """The main member's figure, as Download PNG saves it."""
+        import base64
+
+        from pointlab.web.figure import member_png
+
+        live, m, dataset = self._training, self.main, self.dataset
+        assert dataset is not None and self.setup is not None
+        label = self.setup.labels[m] if m < len(self.setup.labels) else ""
+        png = member_png(live, m, dataset.name, self.extent, label)
+        slug = "".join(c if c.isalnum() else "-" for c in dataset.name).strip("-")
+        name = f"pointlab-{slug}-epoch-{live.epoch}.png"
+        return {"type": "picture", "png": base64.b64encode(png).decode(), "name": name}
 
     def _ready(self) -> dict[str, Any]:
         from pointlab.plots.points import class_colours

@@ -62,6 +62,8 @@ function receive(message) {
   else if (message.type === "frame") frame(message);
   else if (message.type === "exported") {
     $("exported").textContent = t("keep.exported", { path: message.path });
+  } else if (message.type === "picture") {
+    savePicture(message);
   } else if (message.type === "explained") {
     state.explained = message.trace;
     $("explain-panel").hidden = false;
@@ -310,18 +312,16 @@ $("points").addEventListener("click", (event) => {
   }
 });
 
-$("png").addEventListener("click", () => {
-  const out = document.createElement("canvas");
-  out.width = $("boundary").width;
-  out.height = $("boundary").height;
-  const ctx = out.getContext("2d");
-  ctx.drawImage($("boundary"), 0, 0);
-  ctx.drawImage($("points"), 0, 0);
+// Download PNG: the server draws the main model's figure as `pointlab train` draws boundary.png
+// (axes, title, legend, the model's description) from its weights now; the page saves it.
+$("png").addEventListener("click", () => send({ type: "picture" }));
+
+function savePicture(message) {
   const a = document.createElement("a");
-  a.download = `pointlab-${state.data ? state.data.name.replace(/\W+/g, "-") : "regions"}-epoch-${state.frame ? state.frame.epoch : 0}.png`;
-  a.href = out.toDataURL("image/png");
+  a.download = message.name;
+  a.href = `data:image/png;base64,${message.png}`;
   a.click();
-});
+}
 
 $("share").addEventListener("click", async () => {
   const url = window.location.href;
