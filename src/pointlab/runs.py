@@ -101,7 +101,7 @@ class RunResult:
     spec: RunSpec
     model: TrainedModel
     history: dict[str, list[float]]  # epoch, train_loss, train_acc, val_loss, val_acc
-    status: str  # finished | early_stopped | diverged | interrupted | pruned
+    status: str  # finished | collapsed | early_stopped | diverged | interrupted | pruned
     stopped_epoch: int
     best_epoch: int | None = None  # at the lowest validation loss (None without validation)
     wall_time: float = 0.0
@@ -111,6 +111,7 @@ class RunResult:
     test: Score | None = None  # measured once, at the end, when the spec has test data
     sweep: SweepChoice | None = None  # set for a sweep's `best`
     made_by: str | None = None  # what made a run not trained from its spec ("pointlab play")
+    collapsed_epoch: int | None = None  # its output one constant for every point from here
     path: Path | None = None  # the run directory, once written
     data: Any = field(default=None, repr=False)  # the RunData it trained on (for pictures)
 

@@ -35,6 +35,7 @@ STOP_REASONS = {
     "finished": "reached --epochs",
     "early_stopped": "validation loss stopped improving (--early-stopping)",
     "diverged": "loss became NaN or infinite (diverged: try a lower --lr)",
+    "collapsed": "reached --epochs",  # the caption adds when it collapsed
     "interrupted": "interrupted (Ctrl-C or SIGTERM)",
     "pruned": "stopped by a callback",
 }
@@ -215,6 +216,11 @@ def _summary_table(result: runs.RunResult) -> Table:
         reason = (
             f"loss became NaN or infinite at epoch {result.stopped_epoch:,} "
             "(diverged: try a lower --lr)"
+        )
+    elif result.collapsed_epoch is not None:  # engine/tracker.py: a saturated or dead layer
+        reason += (
+            f"; its output became one constant for every point at epoch "
+            f"{result.collapsed_epoch:,} (collapsed: try a lower --lr)"
         )
     table.caption = (
         f"{result.n_params:,} parameters · {result.stopped_epoch:,} of "

@@ -3,8 +3,9 @@
 Both are pure functions of the member's own seed and where training is, computed by a
 counter-based hash (splitmix64) of positions:
 - the order of epoch e is the member's point positions ranked by hash(seed, e, position);
-- the dropout mask of layer l at step s of epoch e keeps unit j of batch row b when
-  hash(seed, e, s, l, b, j), read as a number in [0, 1), is below 1 - p.
+- the dropout mask of hidden layer l in epoch e keeps unit j at the member's training point i
+  (its position in the member's own training set) when hash(seed, e, l, i, j), read as a number
+  in [0, 1), is below 1 - p.
 So a member sees the same batches and the same masks whatever population it trains in (as if
 trained alone: neighbours, their widths and batch sizes change nothing), all members' draws come
 from one batched computation on the device, and a reference PyTorch loop can be fed exactly the
@@ -66,32 +67,30 @@ def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
     return torch.argsort(order_keys(torch.tensor([seed]), epoch, n)[0])
 
 
-_DROPOUT_STEP = _signed(0xD1B54A32D192ED03)  # odd constants that set the dropout streams apart
-_DROPOUT_LAYER = _signed(0xA0761D6478BD642F)
+_DROPOUT_LAYER = _signed(0xD1B54A32D192ED03)  # an odd constant that sets the dropout streams apart
 
 
 def dropout_uniform(
-    seeds: torch.Tensor, epoch: int, step: int, layer: int, rows: int, units: int
+    seeds: torch.Tensor, epoch: int, layer: int, points: torch.Tensor, units: int
 ) -> torch.Tensor:
-    """(M, rows, units) float32 in [0, 1): member m's draw for batch row b and unit j of hidden
-    layer `layer` at minibatch `step` of `epoch` (0 in full batch). Unit j of row b is kept when
-    its draw is below the keep probability. Row b and unit j are the member's own coordinates, so
-    a population padded to wider layers or larger batches draws the same numbers for them."""
-    device = seeds.device
-    at = torch.tensor([step + 1, layer + 1], dtype=torch.int64, device=device)
+    """(M, B, units) float32 in [0, 1): member m's draw for unit j of hidden layer `layer` at its
+    training point points[m, b] (a position in its own training set; points (M, B) or (1, B)) in
+    `epoch`. A unit is kept where its draw is below the keep probability. The point, not the
+    batch row, names the draw: each point is visited once an epoch, and the member draws the same
+    numbers in any batch order, any batch size of its neighbours, any padding."""
     stream = _splitmix64(seeds.to(torch.int64) * 1_000_003 + epoch)  # (M,) as `order_keys`
-    stream = _splitmix64(_splitmix64(stream + at[0] * _DROPOUT_STEP) + at[1] * _DROPOUT_LAYER)
-    b = torch.arange(rows, device=device, dtype=torch.int64).unsqueeze(1)
-    j = torch.arange(units, device=device, dtype=torch.int64).unsqueeze(0)
-    where = _splitmix64((b << 32) + j + 1)  # (rows, units)
-    keys = _splitmix64(stream.view(-1, 1, 1) ^ where)  # (M, rows, units)
+    layer_key = torch.tensor(layer + 1, dtype=torch.int64, device=seeds.device) * _DROPOUT_LAYER
+    stream = _splitmix64(stream + layer_key).view(-1, 1, 1)  # (M, 1, 1)
+    j = torch.arange(units, device=seeds.device, dtype=torch.int64)
+    where = _splitmix64((points.to(torch.int64).unsqueeze(2) << 32) + j + 1)  # (M or 1, B, units)
+    keys = _splitmix64(stream ^ where)  # (M, B, units)
     return _shift_right(keys, 40).to(torch.float32) * 2.0**-24  # the top 24 bits, exact
 
 
 def dropout_keep(
-    seed: int, epoch: int, step: int, layer: int, shape: tuple[int, int], p: float
+    seed: int, epoch: int, layer: int, points: torch.Tensor, units: int, p: float
 ) -> torch.Tensor:
-    """(rows, units) bool: which units of a (rows, units) hidden layer a lone member with this
-    seed and drop probability p keeps at that step (as the engine draws them)."""
+    """(B, units) bool: the units of a hidden layer that a lone member with this seed and drop
+    probability p keeps at its training points `points` (B,) in `epoch` (as the engine does)."""
     keep = 1.0 - torch.tensor(p, dtype=torch.float32)
-    return dropout_uniform(torch.tensor([seed]), epoch, step, layer, *shape)[0] < keep
+    return dropout_uniform(torch.tensor([seed]), epoch, layer, points.unsqueeze(0), units)[0] < keep

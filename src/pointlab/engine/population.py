@@ -27,8 +27,9 @@ from pointlab.engine.padding import init_padded, own_mask, padded_architecture, 
 from pointlab.engine.schedules import PopulationSchedule
 
 # A batch: inputs (B, D) shared or (M, B, D), labels (B,) or (M, B), weights (M, B) or None,
-# and which members step on it ((M, 1) bool, None = all).
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]
+# which members step on it ((M, 1) bool, None = all), and which of each member's training points
+# its rows are ((M, B) positions in the member's own set, for its dropout masks).
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None, torch.Tensor]
 # A measurement of every member on its points: loss (M,), accuracy (M,), and whether its output
 # is one constant for all of them (M,) bool.
 Measured = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
@@ -160,10 +161,14 @@ class Population:
 
     # --- measuring ---------------------------------------------------------------------------
     def logits(
-        self, x: torch.Tensor, train: bool, at: tuple[int, int] | None = None
+        self,
+        x: torch.Tensor,
+        train: bool,
+        at: tuple[int, torch.Tensor | None] | None = None,
     ) -> torch.Tensor:
         """Logits (M, B, n_outputs); in training with dropout, and kept for `step`'s backward.
-        at: (epoch, minibatch step) of a training pass, which sets its dropout masks."""
+        at: (epoch, rows) of a training pass, which set its dropout masks: rows (M, B) the
+        members' training points (`Batch`), None for all of them in order (full batch)."""
         if not train:
             return forward(self.arch, self.layers, x)
         masks = None
@@ -173,13 +178,16 @@ class Population:
         logits, self._saved = forward_train(self.arch, self.layers, x, masks)
         return logits
 
-    def _dropout_masks(self, epoch: int, step: int) -> Callable[[int, torch.Size], torch.Tensor]:
+    def _dropout_masks(
+        self, epoch: int, rows: torch.Tensor | None
+    ) -> Callable[[int, torch.Size], torch.Tensor]:
         """Layer i's dropout scale (M, B, width): each member's own mask / keep (`batches.py`)."""
         assert self.dropout is not None
         keep = 1.0 - self.dropout  # (M, 1, 1)
 
         def scale(layer: int, shape: torch.Size) -> torch.Tensor:
-            uniform = dropout_uniform(self.seeds, epoch, step, layer, shape[1], shape[2])
+            points = rows if rows is not None else torch.arange(shape[1], device=self.device)
+            uniform = dropout_uniform(self.seeds, epoch, layer, points.view(-1, shape[1]), shape[2])
             return (uniform < keep) / keep
 
         return scale
@@ -220,7 +228,10 @@ class Population:
         accuracy = member_correct(logits, targets, weights) / sets.counts
         if weights is not None:  # padding rows count as the member's first point: no new extreme
             logits = torch.where(weights.unsqueeze(2) > 0, logits, logits[:, :1])
-        constant = (logits.amax(1) == logits.amin(1)).all(1)  # (M,)
+        # Constant: the spread over points within float32 rounding of the logits' size (a tanh
+        # saturated to 1 still rounds some points to 0.99999994).
+        spread = (logits.amax(1) - logits.amin(1)).amax(1)  # (M,)
+        constant = spread <= 1e-6 * (1 + logits.abs().amax((1, 2)))
         return loss, accuracy, constant
 
     def set_epoch(self, epoch: int) -> None:
@@ -255,18 +266,20 @@ class Population:
         if self.uniform_batches:  # one batch size, one set size: plain slices, no masks
             size, n = self.batch_max, self.train.counts_host[0]
             for s in range(self.steps_per_epoch):
-                points = index.gather(1, order[:, s * size : min((s + 1) * size, n)])  # (M, B)
-                yield self.X[points], self.y[points], None, None
+                rows = order[:, s * size : min((s + 1) * size, n)]  # (M, B) positions
+                points = index.gather(1, rows)  # (M, B) indices into X
+                yield self.X[points], self.y[points], None, None, rows
             return
         arange = torch.arange(self.batch_max, device=self.device)
         for s in range(self.steps_per_epoch):
             positions = s * self.batch.unsqueeze(1) + arange  # (M, B_max)
             valid = (arange < self.batch.unsqueeze(1)) & (positions < counts.unsqueeze(1))
             positions = positions.clamp(max=index.shape[1] - 1)
-            points = index.gather(1, order.gather(1, positions))  # (M, B_max) indices into X
+            rows = order.gather(1, positions)  # (M, B_max) positions in each member's set
+            points = index.gather(1, rows)  # (M, B_max) indices into X
             # Members whose epoch has fewer steps sit this one out, optimizer state untouched.
             stepping = None if s < self.min_steps else self.stepping_at[s]
-            yield self.X[points], self.y[points], valid.float(), stepping
+            yield self.X[points], self.y[points], valid.float(), stepping, rows
 
     @torch.no_grad()
     def step(self, stepping: torch.Tensor | None) -> None:

@@ -20,7 +20,7 @@ weight at once, the loss jumped, and some thousands of epochs later the last lay
 loss stayed at ln 2 (torch.optim.Adam does the same). It trains on, as it would alone (weight decay
 can bring a saturated tanh back), and `collapsed_epoch` records the logged epoch its last constant
 stretch began; one still constant at its end gets the status "collapsed", and its `state` is its
-best weights when it has validation data.
+best weights when it has validation data (weights of a constant output are never the best).
 
 Not here: the epoch itself (`training.py`), the device-side state (`population.py`).
 """
@@ -164,7 +164,8 @@ class Tracker:
                 self.history["epoch"][m].append(epoch)
                 for k in METRICS:
                     self.history[k][m].append(float(host[k][m]))
-            if pop.val is not None and host["val_loss"][m] < self.best_val[m]:
+            collapsed = self.collapsed_at[m] >= 0  # weights that tell no point apart: never best
+            if pop.val is not None and host["val_loss"][m] < self.best_val[m] and not collapsed:
                 self.best_val[m], self.best_epoch[m] = host["val_loss"][m], epoch
                 improved[m] = True
             if epoch >= config.epochs:

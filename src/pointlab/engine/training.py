@@ -86,7 +86,7 @@ class EagerEpochs:
     def measure(self, epoch: int, grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
         pop = self.pop
         x, targets, weights = pop.full_batch_inputs(pop.train)
-        logits = pop.logits(x, train=True, at=(epoch, 0))
+        logits = pop.logits(x, train=True, at=(epoch, None))
         loss = pop.loss(logits, targets, weights, grad=grad)
         pop.note_finite(loss, epoch)
         return logits, loss
@@ -157,6 +157,7 @@ class Training:
             trained = self._epoch(self.epoch)
             if trained:
                 self.epoch += 1
+                self.tracker.completed, self.tracker.extra_steps = self.epoch, 0
                 if self.epoch == self.population.max_epochs:
                     self._epoch(self.epoch)  # the last row: it logs and trains nothing
                     trained = False
@@ -214,8 +215,8 @@ class Training:
             self._set_lr()
         if done or not tracker.live:
             return False
-        for step, (x, targets, weights, stepping) in enumerate(pop.batches(epoch)):
-            logits = pop.logits(x, train=True, at=(epoch, step))
+        for x, targets, weights, stepping, rows in pop.batches(epoch):
+            logits = pop.logits(x, train=True, at=(epoch, rows))
             loss = pop.loss(logits, targets, weights, grad=True)
             pop.note_finite(loss, epoch)
             pop.step(stepping)
