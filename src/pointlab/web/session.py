@@ -316,7 +316,7 @@ class Session:
             status = live.statuses[self.main]
         collapsed = live.collapsed_epoch[self.main]
         if collapsed is not None:  # one output for every point, for good (engine/tracker.py)
-            status = f"collapsed at epoch {collapsed}" + ("" if live.finished else f" · {status}")
+            status = f"collapsed at epoch {collapsed} · {status}"
         frame: dict[str, Any] = {
             "type": "frame",
             "epoch": live.epoch,
