@@ -68,6 +68,15 @@ def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
 
 
 _DROPOUT_LAYER = _signed(0xD1B54A32D192ED03)  # an odd constant that sets the dropout streams apart
+_LOW31 = (1 << 31) - 1
+
+
+def _lowbias32(x: torch.Tensor) -> torch.Tensor:
+    # A 32-bit integer hash (Wellons' lowbias32) on int32, whose multiplication wraps around: the
+    # dropout masks are the engine's largest random draws, and int32 is half the traffic of int64.
+    x = (x ^ ((x >> 16) & 0xFFFF)) * 0x7FEB352D
+    x = (x ^ ((x >> 15) & 0x1FFFF)) * (0x846CA68B - (1 << 32))  # as a signed int32
+    return x ^ ((x >> 16) & 0xFFFF)
 
 
 def dropout_uniform(
@@ -78,13 +87,16 @@ def dropout_uniform(
     `epoch`. A unit is kept where its draw is below the keep probability. The point, not the
     batch row, names the draw: each point is visited once an epoch, and the member draws the same
     numbers in any batch order, any batch size of its neighbours, any padding."""
+    device = seeds.device
     stream = _splitmix64(seeds.to(torch.int64) * 1_000_003 + epoch)  # (M,) as `order_keys`
-    layer_key = torch.tensor(layer + 1, dtype=torch.int64, device=seeds.device) * _DROPOUT_LAYER
-    stream = _splitmix64(stream + layer_key).view(-1, 1, 1)  # (M, 1, 1)
-    j = torch.arange(units, device=seeds.device, dtype=torch.int64)
-    where = _splitmix64((points.to(torch.int64).unsqueeze(2) << 32) + j + 1)  # (M or 1, B, units)
-    keys = _splitmix64(stream ^ where)  # (M, B, units)
-    return _shift_right(keys, 40).to(torch.float32) * 2.0**-24  # the top 24 bits, exact
+    layer_key = torch.tensor(layer + 1, dtype=torch.int64, device=device) * _DROPOUT_LAYER
+    stream = _splitmix64(stream + layer_key) & _LOW31  # (M,)
+    point_key = _splitmix64(points.to(torch.int64) + 1) & _LOW31  # (M or 1, B)
+    units_at = torch.arange(units, device=device, dtype=torch.int64) + (1 << 40)  # not a point
+    unit_key = _splitmix64(units_at) & _LOW31  # (units,)
+    key = (stream.unsqueeze(1) ^ point_key).to(torch.int32).unsqueeze(2)  # (M, B, 1)
+    x = _lowbias32(key ^ unit_key.to(torch.int32))  # (M, B, units)
+    return (x & 0xFFFFFF).to(torch.float32) * 2.0**-24  # the low 24 bits, exact in float32
 
 
 def dropout_keep(
