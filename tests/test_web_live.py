@@ -116,3 +116,24 @@ def test_the_playground_after_n_steps_is_pointlab_train_with_n_epochs(tmp_path):
     metrics = runs.read_metrics(tmp_path / "run")
     assert metrics["epoch"] == live.history["epoch"][0] == [0, 10, 20, 30]
     assert metrics["val_loss"] == pytest.approx(live.history["val_loss"][0], rel=1e-6)
+
+
+def test_the_page_says_when_the_main_model_collapsed(tmp_path):
+    # ReLU units that a learning rate of 10 kills: the page's status line names the epoch.
+    from starlette.testclient import TestClient
+
+    from pointlab.web.app import create_app
+
+    origin = "http://127.0.0.1:8050"
+    settings = dict(data="xor", points=100, layers="4", activation="relu", optimizer="sgd")
+    settings.update(lr=10, epochs=30)
+    with TestClient(create_app("127.0.0.1", tmp_path / "runs"), base_url=origin) as client:
+        with client.websocket_connect("ws://127.0.0.1:8050/ws", headers={"origin": origin}) as ws:
+            ws.send_json({"type": "setup", "settings": settings})
+            ws.send_json({"type": "play"})
+            while True:
+                message = ws.receive_json()
+                assert message["type"] != "error", message
+                if message["type"] == "frame" and message["status"].endswith("finished"):
+                    break
+    assert message["status"].startswith("collapsed at epoch ")
