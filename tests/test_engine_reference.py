@@ -341,3 +341,43 @@ def test_padding_stays_exactly_zero_beside_a_pruning_mask():
         pop.step(None)
         assert (pop.theta[pop.pruned] == 0).all()
         assert (pop.theta[own & ~pop.pruned] != 0).all()  # the rest learns
+
+
+def test_dropout_members_match_lone_torch_loops_with_the_same_masks():
+    # Each member draws its masks from its own seed (engine.batches.dropout_keep): the reference
+    # applies exactly those, whatever the neighbours' widths, batch sizes and drop rates.
+    X, y = _data()
+    configs = [
+        TrainConfig(
+            hidden=hidden,
+            activation="tanh",
+            optimizer="adam",
+            lr=0.01,
+            epochs=9,
+            batch_size=[16, None, 7, 16][m],
+            dropout=[0.2, 0.5, 0.1, 0.0][m],
+            seed=40 + m,
+        )
+        for m, hidden in enumerate(WIDTHS)
+    ]
+    results = train_population(configs, X, y, train_index=[np.arange(48)] * 4, log_every=3)
+    for result in results:
+        assert result.status == "finished"
+        _assert_member_matches(result, X, y, log_every=3)
+
+
+def test_a_member_trains_the_same_alone_and_among_any_neighbours():
+    # Dropout and minibatches: the member's randomness is its own, not its population's. (Batched
+    # products of 1 and of 8 members may round one weight differently, by one float32 ulp;
+    # masks drawn from the population's seeds instead moved weights by about 1e-2.)
+    X, y = _data()
+    member = TrainConfig(
+        hidden=(8, 8), lr=0.01, epochs=8, batch_size=16, dropout=0.2, seed=5, weight_decay=1e-3
+    )
+    neighbours = [member.replace(seed=100 + k, dropout=0.1 * (k % 4)) for k in range(7)]
+    (alone,) = train([member], X, y, log_every=2)
+    for population in (neighbours[:3] + [member] + neighbours[3:], [member] + neighbours[::-1]):
+        (together,) = [r for r in train(population, X, y, log_every=2) if r.config == member]
+        assert together.history["train_loss"] == pytest.approx(alone.history["train_loss"], 1e-6)
+        for key, value in alone.final_state.items():
+            torch.testing.assert_close(together.final_state[key], value, rtol=1e-6, atol=1e-7)

@@ -181,6 +181,7 @@ class RunResult:
     test: Score | None = None  # measured once, at the end, when the spec has test data
     sweep: SweepChoice | None = None  # set for a sweep's `best`
     made_by: str | None = None  # what made a run not trained from its spec ("pointlab play")
+    collapsed_epoch: int | None = None  # its output one constant for every point from here
     path: Path | None = None  # the run directory, once written
 
     @property

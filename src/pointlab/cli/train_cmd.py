@@ -212,6 +212,11 @@ def _summary_table(result: runs.RunResult) -> Table:
             f"loss became NaN or infinite at epoch {result.stopped_epoch:,} "
             "(diverged: try a lower --lr)"
         )
+    elif result.collapsed_epoch is not None:  # engine/tracker.py: a saturated or dead layer
+        reason += (
+            f"; its output became one constant for every point at epoch "
+            f"{result.collapsed_epoch:,} (collapsed: try a lower --lr)"
+        )
     table.caption = (
         f"{result.n_params:,} parameters · {result.stopped_epoch:,} of "
         f"{spec.config.epochs:,} epochs · stopped: {reason} "
