@@ -375,16 +375,13 @@ def read_spec(run_dir: str | PathLike[str]) -> tuple[RunSpec, dict[str, Any]]:
 def load_run(run_dir: str | PathLike[str]) -> Run:
     """A run directory's spec and model; UserError (exit 2) when missing, incomplete or foreign."""
     spec, result = read_spec(run_dir)
-    from pointlab.checkpoint import load_model  # torch: only once the record is known good
+    from pointlab.checkpoint import check_record, load_model  # torch: once the record is good
 
     model_path = Path(run_dir) / MODEL
     if not model_path.exists():
         raise UserError(f"{model_path}: missing; the run did not finish writing its model")
     model = load_model(model_path)
-    if model.n_classes != spec.n_classes:
-        raise UserError(
-            f"{model_path}: {model.n_classes} classes, config.json says {spec.n_classes}"
-        )
+    check_record(model, spec.config, spec.n_classes, str(Path(run_dir) / CONFIG))
     return Run(Path(run_dir), spec, model, result)
 
 
