@@ -165,3 +165,22 @@ def test_follow_has_words_for_each_verdict():
     holds, fails, unsettled = (Claim("c", "", 0, v) for v in (True, False, None))
     assert [follow(c, "h", "f", "i") for c in (holds, fails, unsettled)] == ["h", "f", "i"]
     assert follow(unsettled, "h", "f") not in ("h", "f")  # never says it holds or fails
+
+
+def test_a_bar_in_a_claim_is_escaped_so_the_table_row_keeps_its_four_cells(tmp_path):
+    """memorize's `|test acc - 1/2| <= 0.06` once ended its cell: the row lost its verdict."""
+    import re
+
+    claims = [
+        Claim("random labels | chance", "|test acc - 1/2| <= 0.06", 0.02, True),
+        Claim("two\nlines", "x > 0", "a|b", False),
+    ]
+    write(Report("T", "c", "m", claims), tmp_path, "fake", quick=True)
+    lines = (tmp_path / "report.md").read_text().splitlines()
+    start = lines.index("| claim | criterion | measured | holds |")
+    rows = lines[start + 2 : start + 4]
+    cells = [[c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows]
+    assert cells == [
+        [r"random labels \| chance", r"\|test acc - 1/2\| <= 0.06", "0.02", "yes"],
+        ["two lines", "x > 0", r"a\|b", "NO"],
+    ]

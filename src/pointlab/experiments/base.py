@@ -20,6 +20,7 @@ Not here: the experiments themselves (the other modules of this package), drawin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -185,6 +186,13 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def table_cell(text: str) -> str:
+    """`text` as one cell of a Markdown table: a bare `|` (as in `|test acc - 1/2| <= 0.06`)
+    would end the cell and push the rest of the row out of the table, so it is escaped (`\\|`);
+    a line break would end the row, so it becomes a space."""
+    return re.sub(r"(?<!\\)\|", r"\\|", " ".join(str(text).splitlines()))
+
+
 def write(report: Report, out: Path, name: str, quick: bool) -> None:
     """report.md and results.json into `out` (which already holds the figures)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -217,7 +225,8 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "| --- | --- | --- | --- |",
     ]
     for c in report.claims:
-        lines.append(f"| {c.name} | {c.criterion} | {_fmt(c.measured)} | {_HOLDS[c.verdict]} |")
+        cells = (c.name, c.criterion, _fmt(c.measured), _HOLDS[c.verdict])
+        lines.append("| " + " | ".join(map(table_cell, cells)) + " |")
     lines.append("")
     if report.findings:
         lines += ["## Findings", "", report.findings, ""]
