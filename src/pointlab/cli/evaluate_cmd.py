@@ -33,7 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="print one JSON object (loss, accuracy, n, confusion, ...) (default: a table)",
     )
     add_columns(
-        p, default="the run's own columns, by name in a file with a header; else the last three"
+        p,
+        default="the run's own columns, by name in a file with a header, else the columns "
+        "named x, y and label; a file without a header: the last three",
     )
     p.set_defaults(func=run)
 
