@@ -108,8 +108,8 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     except BaseException:
         runs.discard_unfinished(run_dir, remove_dir=fresh)  # a failed run leaves no orphan
         raise
-    if out is None:
-        _say(console, f"also reachable as {runs.mark_latest(run_dir)}")
+    if out is None and runs.mark_latest(run_dir):  # never said by a run another one follows
+        _say(console, f"also reachable as {run_dir.parent / 'latest'}")
     return status
 
 
