@@ -2,6 +2,7 @@
 found by the run's own names, other class counts, a model whose outputs are not finite."""
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -212,3 +213,21 @@ def test_predict_refuses_a_model_with_nan_weights_and_writes_nothing(book_run, t
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "weights are not finite" in err and "nothing was written" in err
     assert not target.exists()
+
+
+def test_captions_break_between_phrases_at_80_columns(book_run, tmp_path):
+    """At 80 columns the confusion matrix's caption and train's summary wrapped mid-phrase."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=80)
+    assert main(["evaluate", str(book_run), str(CURVE)], console) == 0
+    argv = ["train", str(CURVE), "--epochs", "5", "--test", str(CURVE)]
+    assert main([*argv, "--out", str(tmp_path / "r")], console) == 0
+    lines = [line.strip() for line in console.file.getvalue().splitlines()]
+    assert "confusion matrix (rows: true label, columns: predicted):" in lines
+    phrases = ["of 5 epochs", "stopped: reached --epochs", "s on cpu", "seed 0"]
+    phrases += ["saved weights: final, from epoch 5", "parameters"]
+    for phrase in phrases:
+        assert any(phrase in line for line in lines), phrase
+    tables = [line for line in console.file.getvalue().splitlines() if "/" not in line]
+    assert all(len(line) <= 80 for line in tables)  # paths are printed whole, the rest fits

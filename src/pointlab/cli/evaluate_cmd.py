@@ -97,7 +97,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         highlight=False,
         soft_wrap=True,
     )
-    table = Table(title="confusion matrix (rows: true label, columns: predicted)")
+    # Its own line: as the title of a narrow table it wrapped mid-phrase.
+    console.print("confusion matrix (rows: true label, columns: predicted):", highlight=False)
+    table = Table()
     table.add_column("true \\ predicted")
     for label in range(numbers["n_classes"]):
         table.add_column(str(label), justify="right")

@@ -216,12 +216,22 @@ def _summary_table(result: runs.RunResult) -> Table:
             f"loss became NaN or infinite at epoch {result.stopped_epoch:,} "
             "(diverged: try a lower --lr)"
         )
-    table.caption = (
-        f"{result.n_params:,} parameters · {result.stopped_epoch:,} of "
-        f"{spec.config.epochs:,} epochs · stopped: {reason} "
-        f"· {result.wall_time:.1f} s on {spec.device} · seed {spec.config.seed} · "
-        f"saved weights: {result.weights}"
-    )
+    phrases = [
+        f"{result.n_params:,} parameters",
+        f"{result.stopped_epoch:,} of {spec.config.epochs:,} epochs",
+        f"stopped: {reason}",
+        f"{result.wall_time:.1f} s on {spec.device}",
+        f"seed {spec.config.seed}",
+        f"saved weights: {result.weights}",
+    ]
+    # Lines broken between phrases, never inside one, narrower than the table at 80 columns.
+    lines = [phrases[0]]
+    for phrase in phrases[1:]:
+        if len(lines[-1]) + 3 + len(phrase) > 60:
+            lines.append(phrase)
+        else:
+            lines[-1] += f" · {phrase}"
+    table.caption, table.caption_justify = "\n".join(lines), "left"
     return table
 
 
