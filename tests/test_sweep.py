@@ -50,8 +50,9 @@ def test_sweep_scores_on_validation_and_writes_a_best_run_evaluate_reads(tmp_pat
     assert run.spec.config.epochs == best["best_epoch"]  # retrained for its best epoch count
     assert summary["retrain"]["n_train"] == 160  # all but the 20% test share of 200 points
     assert main(["evaluate", str(tmp_path / "out" / "best"), CSV]) == 0
-    for picture in ("sweep_loss.png", "sweep_points.png", "sweep_curves.png"):
+    for picture in ("sweep_loss.png", "sweep_curves.png"):
         assert is_png(tmp_path / "out" / picture)
+    assert not (tmp_path / "out" / "sweep_points.png").exists()  # one dimension: the loss's
     # `best` is a run directory like any other: its pictures, and config.json with train's keys.
     best_dir = tmp_path / "out" / "best"
     for picture in ("boundary.png", "loss.png"):

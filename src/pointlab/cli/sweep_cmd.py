@@ -11,6 +11,7 @@ import argparse
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -253,9 +254,17 @@ def _fixed_config(namespace: argparse.Namespace) -> TrainConfig:
 
 
 class _progress:
-    """A rich progress bar over trials and over the epochs of the population in training."""
+    """A rich progress bar over trials and over the epochs of the population in training; when
+    the console is not a terminal (piped, a log file), a plain line instead whenever a trial
+    finishes and at most every LINE_EVERY seconds between (a piped sweep said nothing for 47 s).
+    """
+
+    LINE_EVERY = 5.0  # seconds
 
     def __init__(self, console: Console, disable: bool) -> None:
+        self.console, self.lines = console, not disable and not console.is_terminal
+        self.start = self.said_at = time.perf_counter()
+        self.said_done = -1
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -286,6 +295,16 @@ class _progress:
     def __call__(self, done: int, total: int, epoch: int, epochs: int) -> None:
         self.bar.update(self.trials, completed=done, total=total)
         self.bar.update(self.epochs, completed=epoch, total=epochs)
+        now = time.perf_counter()
+        if self.lines and (done != self.said_done or now - self.said_at >= self.LINE_EVERY):
+            self.said_done, self.said_at = done, now
+            training = f"; training: epoch {epoch:,} of {epochs:,}" if done < total else ""
+            self.console.print(
+                f"sweep: {done} of {total} trials done{training} ({now - self.start:.0f} s)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def _write_best(out: Path, result) -> Path:
@@ -314,27 +333,36 @@ def _draw(out: Path, result, setup) -> list[Path]:
     weights = report.importance(result.rows, setup.params)
     dims = sorted(setup.params, key=lambda p: -weights.get(p.name, 0.0))[:2]
     name = f"{setup.strategy} search"
-    return [
+    one = len(setup.params) == 1  # then the points tried are the loss picture: drawn once
+    pictures = [
         plot_loss_vs_params(
             result.rows,
             setup.params,
             out / "sweep_loss.png",
-            f"{name}: validation loss of each trial",
-        ),
-        plot_points_tried(
-            result.rows,
-            dims,
-            out / "sweep_points.png",
-            f"{name}: points tried in the two most important dimensions"
-            if len(dims) > 1
-            else f"{name}: validation loss against {dims[0].name}, the one searched dimension",
-        ),
+            f"{name}: validation loss against {dims[0].name}, the one searched dimension"
+            if one
+            else f"{name}: validation loss of each trial",
+        )
+    ]
+    if one:
+        (out / "sweep_points.png").unlink(missing_ok=True)  # an earlier sweep's, now wrong
+    else:
+        pictures.append(
+            plot_points_tried(
+                result.rows,
+                dims,
+                out / "sweep_points.png",
+                f"{name}: points tried in the two most important dimensions",
+            )
+        )
+    pictures.append(
         plot_best_curves(
             [r for r in ranked if r.state == "complete"],
             out / "sweep_curves.png",
             f"{name}: learning curves of the best trials",
-        ),
-    ]
+        )
+    )
+    return pictures
 
 
 def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
@@ -378,6 +406,8 @@ def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
         f"{test['loss']:.4f}, accuracy {test['accuracy']:.3f}"
     )
     say(f"wrote {best_dir} and {', '.join(str(p) for p in pictures)}")
+    if len(setup.params) == 1:
+        say("one searched dimension: sweep_loss.png shows the points tried (no sweep_points.png)")
 
 
 def _params(params: dict) -> str:
