@@ -178,6 +178,7 @@ def train_population(
     param_mask: np.ndarray | torch.Tensor | None = None,
     stop: Callable[[], bool] | None = None,
     cuda_graphs: bool | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> list[MemberResult]:
     """Train one population; member m trains on X[train_index[m]] and validates on X[val_index[m]].
 
@@ -187,13 +188,16 @@ def train_population(
     cleanly: `PopulationInterrupted` carries the results so far, status "interrupted" for those
     training, measured once more at the weights they stopped with. cuda_graphs: on a CUDA
     device, replay each full-batch epoch as a CUDA graph (`graphs.py`): None where possible,
-    True required, False never.
+    True required, False never. sample_weight: (N,) non-negative weight of each point of X in
+    every loss (a weighted mean per batch, as scikit-learn's) and accuracy; None: all equal.
     """
     where = resolve_device(device)
     n_train = max(len(t) for t in train_index)
     n_val = max((len(v) for v in val_index), default=0) if val_index is not None else 0
     check_memory(configs, n_classes, n_train, n_val, where)  # before anything is allocated
-    pop = Population(configs, X, y, train_index, val_index, n_classes, where, param_mask)
+    pop = Population(
+        configs, X, y, train_index, val_index, n_classes, where, param_mask, sample_weight
+    )
     tracker = _Tracker(pop, log_every, callback)
     graphs = EpochGraphs(pop, bool(cuda_graphs)) if graphs_wanted(pop, cuda_graphs) else None
     try:
@@ -266,7 +270,7 @@ def _loop(
 
 
 def _accuracy(logits, targets, weights, sets) -> torch.Tensor:
-    return member_correct(logits, targets, weights) / sets.counts
+    return member_correct(logits, targets, weights) / sets.mass
 
 
 class PopulationInterrupted(KeyboardInterrupt):

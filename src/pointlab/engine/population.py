@@ -31,7 +31,12 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | No
 class PointSets:
     """Each member's subset of the points: indices (M, n_max) padded, counts (M,)."""
 
-    def __init__(self, index_lists: Sequence[np.ndarray], device: torch.device) -> None:
+    def __init__(
+        self,
+        index_lists: Sequence[np.ndarray],
+        device: torch.device,
+        point_weights: torch.Tensor | None = None,
+    ) -> None:
         self.counts_host = [len(t) for t in index_lists]
         n_max = max(self.counts_host)
         padded = np.zeros((len(index_lists), n_max), dtype=np.int64)
@@ -46,6 +51,11 @@ class PointSets:
         arange = torch.arange(n_max, device=device)
         even = len(set(self.counts_host)) == 1
         self.weights = None if even else (arange < self.counts.unsqueeze(1)).float()
+        if point_weights is not None:  # each point's own weight (scikit-learn's sample_weight)
+            mask = 1.0 if self.weights is None else self.weights
+            self.weights = point_weights[self.index] * mask  # (M, n_max)
+        # What accuracy divides by: the points, or their total weight. (M,)
+        self.mass = self.counts if self.weights is None else self.weights.sum(1)
         # (inputs, labels, weights) of the full set, once gathered
         self.inputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None
 
@@ -61,6 +71,7 @@ class Population:
         n_classes: int,
         device: torch.device,
         param_mask=None,
+        sample_weight=None,
     ) -> None:
         self.configs = list(configs)
         self.M = len(configs)
@@ -129,8 +140,13 @@ class Population:
         self._never = torch.tensor(self.max_epochs + 1, device=device)
         self._epoch, self._epoch_host = torch.tensor(0, device=device), 0
 
-        self.train = PointSets(train_index, device)
-        self.val = None if val_index is None else PointSets(val_index, device)
+        # sample_weight (N,): each point's weight in every loss and accuracy (None: all 1).
+        self.point_weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float32)
+            self.point_weights = torch.as_tensor(weights, device=device)
+        self.train = PointSets(train_index, device, self.point_weights)
+        self.val = None if val_index is None else PointSets(val_index, device, self.point_weights)
         sizes = [c.batch_size or n for c, n in zip(configs, self.train.counts_host, strict=True)]
         self.full_batch = all(s >= n for s, n in zip(sizes, self.train.counts_host, strict=True))
         self.batch = torch.tensor(sizes, device=device)
@@ -175,7 +191,7 @@ class Population:
             y = self.y.float() if self.n_classes == 2 else self.y  # BCE wants float targets
             if sets.shared:
                 index = sets.index[0]
-                sets.inputs = (self.X[index], y[index], None)
+                sets.inputs = (self.X[index], y[index], sets.weights)  # weights: None unweighted
             else:
                 sets.inputs = (self.X[sets.index], y[sets.index], sets.weights)
         return sets.inputs
@@ -186,7 +202,7 @@ class Population:
         x, targets, weights = self.full_batch_inputs(sets)
         logits = self.logits(x, train=False)
         correct = member_correct(logits, targets, weights)
-        return self.loss(logits, targets, weights), correct / sets.counts
+        return self.loss(logits, targets, weights), correct / sets.mass
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch number `note_finite` records, kept in a device scalar."""
@@ -219,7 +235,8 @@ class Population:
             size, n = self.batch_max, self.train.counts_host[0]
             for s in range(self.steps_per_epoch):
                 points = index.gather(1, order[:, s * size : min((s + 1) * size, n)])  # (M, B)
-                yield self.X[points], self.y[points], None, None
+                weights = None if self.point_weights is None else self.point_weights[points]
+                yield self.X[points], self.y[points], weights, None
             return
         arange = torch.arange(self.batch_max, device=self.device)
         for s in range(self.steps_per_epoch):
@@ -229,7 +246,10 @@ class Population:
             points = index.gather(1, order.gather(1, positions))  # (M, B_max) indices into X
             # Members whose epoch has fewer steps sit this one out, optimizer state untouched.
             stepping = None if s < self.min_steps else self.stepping_at[s]
-            yield self.X[points], self.y[points], valid.float(), stepping
+            weights = valid.float()
+            if self.point_weights is not None:
+                weights = weights * self.point_weights[points]
+            yield self.X[points], self.y[points], weights, stepping
 
     @torch.no_grad()
     def step(self, stepping: torch.Tensor | None) -> None:
