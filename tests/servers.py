@@ -36,7 +36,40 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextlib.contextmanager
 def postgres() -> Iterator[str]:
-    """A PostgreSQL server on 127.0.0.1 and a free port with one database; yields its URL.
+    """A PostgreSQL server on 127.0.0.1 and a free port with one database; yields its URL."""
+    with postgres_server() as server:
+        yield server.url
+
+
+class Postgres:
+    """A throwaway PostgreSQL server that a test may stop (`pg_ctl stop`, clients disconnected)
+    and start again on the same port and data."""
+
+    def __init__(self, root: Path, user: str | None) -> None:
+        self.root, self.user = root, user
+        self.port = free_port()
+        self.data, self.log = root / "data", root / "server.log"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/pointlab"
+
+    def run(self, *argv: str) -> None:
+        subprocess.run(
+            argv, user=self.user, cwd=self.root, check=True, capture_output=True, timeout=120
+        )
+
+    def start(self) -> None:
+        self.run(
+            str(PG_BIN / "pg_ctl"),
+            *("-D", str(self.data), "-l", str(self.log), "-w", "start"),
+            *("-o", f"-h 127.0.0.1 -p {self.port} -k {self.root} -c max_connections=200"),
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self.run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[Postgres]:
+    """A `Postgres` with one database, `pointlab`, stopped at the end.
 
     PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user, in a
     directory made with mkdtemp (pytest's tmp_path is not reachable by that user)."""
@@ -45,19 +78,11 @@ def postgres() -> Iterator[str]:
     user = "postgres" if as_root else None
     if as_root:
         shutil.chown(root, user="postgres")
-    port = free_port()
-    data, log = root / "data", root / "server.log"
-
-    def run(*argv: str) -> None:
-        subprocess.run(argv, user=user, cwd=root, check=True, capture_output=True, timeout=120)
-
+    server = Postgres(root, user)
+    run, port = server.run, server.port
     try:
-        run(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
-        run(
-            str(PG_BIN / "pg_ctl"),
-            *("-D", str(data), "-l", str(log), "-w", "start"),
-            *("-o", f"-h 127.0.0.1 -p {port} -k {root} -c max_connections=200"),
-        )
+        run(str(PG_BIN / "initdb"), "-D", str(server.data), "-A", "trust", "-U", "postgres")
+        server.start()
         try:
             run(
                 str(PG_BIN / "createdb"),
@@ -69,9 +94,10 @@ def postgres() -> Iterator[str]:
                 "postgres",
                 "pointlab",
             )
-            yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/pointlab"
+            yield server
         finally:
-            run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+            with contextlib.suppress(subprocess.CalledProcessError):  # a test stopped it
+                server.stop("immediate")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -134,3 +134,63 @@ def test_a_mistyped_flag_gets_the_closest_flag_and_the_subcommands_help(argv, sa
         main(argv, quiet())
     assert exit.value.code == 2
     assert capsys.readouterr().err == said + "\n"
+
+
+@pytest.mark.parametrize(
+    ("flags", "field", "value"),
+    [
+        (["--lr", "3e-2"], "lr", 0.03),
+        (["--seed", "2e3"], "seed", 2000),
+        (["--layers", "[8,4]"], "hidden", (8, 4)),
+        (["--activation", "tanh"], "activation", "tanh"),
+    ],
+)
+def test_explain_reads_the_model_flags_as_train_does(flags, field, value):
+    from pointlab.cli import build_parser
+    from pointlab.cli.args import given
+
+    for command in ("train", "explain"):
+        args = build_parser().parse_args([command, str(CURVE), *flags])
+        assert given(args)[field] == value, command
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--seed", "1.5"], "argument --seed: '1.5' is not a whole number"),
+        (["--seed", "-1"], "--seed must be a whole number from 0 to 4294967295, got -1"),
+        (["--lr", "fast"], "argument --lr: 'fast' is not a number"),
+        (["--lr", "-1"], "--lr must be a finite number >= 0, got -1"),
+        (["--columns", "x,y"], "--columns 'x,y': give three columns"),
+    ],
+)
+@pytest.mark.parametrize("command", ["train", "explain"])
+def test_explain_and_train_refuse_the_same_values_in_the_same_words(
+    command, flags, message, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    try:
+        status = main([command, str(CURVE), *flags, "--out", str(out)], quiet())
+    except SystemExit as exit:
+        status = exit.code
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(lines) == 1 and message in lines[0], lines
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("flags", [["--layers", "none"], ["--model", "simple"]])
+def test_no_hidden_layer_is_trained_as_asked(flags, tmp_path):
+    """`--layers none` and `--model simple` are the book's logistic regression, not `complex`."""
+    out = tmp_path / "run"
+    assert main(["train", str(CURVE), *flags, "--epochs", "1", "--out", str(out)], quiet()) == 0
+    assert json.loads((out / "config.json").read_text())["config"]["hidden"] == []
+
+
+def test_explain_reads_whole_numbers_as_every_command_does(capsys):
+    from pointlab.cli import build_parser
+
+    assert build_parser().parse_args(["explain", str(CURVE), "--epoch", "1e3"]).epoch == 1000
+    with pytest.raises(SystemExit) as exit:  # argparse: a value no flag can take
+        main(["explain", str(CURVE), "--epoch", "x"], quiet())
+    assert exit.value.code == 2
+    assert "argument --epoch: 'x' is not a whole number" in capsys.readouterr().err

@@ -1,9 +1,12 @@
 """Sweeps beyond one machine, with real servers: a PostgreSQL study shared by worker processes (one
-killed with SIGKILL), a two-node Ray cluster, and Optuna's dashboard over a study."""
+killed with SIGKILL), a PostgreSQL server stopped under a sweep, a two-node Ray cluster (and an
+address with none), and Optuna's dashboard over a study."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +18,7 @@ from pathlib import Path
 import optuna
 import pytest
 import sqlalchemy.exc
+from rich.console import Console
 
 import servers
 from pointlab.cli import main
@@ -222,3 +226,74 @@ def test_dashboard_refuses_a_missing_database(tmp_path, capsys):
     assert main(["dashboard", "--storage", f"sqlite:///{tmp_path / 'none.db'}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such database file" in err[0]
+
+
+# --- issue 27: the database going away, a password in the URL, a cluster that is not there
+
+
+def test_a_database_stopped_under_a_sweep_ends_in_one_line_and_a_rerun_finishes_it(tmp_path):
+    if not (servers.PG_BIN / "initdb").exists():
+        pytest.skip(f"no PostgreSQL binaries in {servers.PG_BIN}")
+    argv = ["--trials", "3", "--batch", "1", "--epochs", "20000", "--stale-after", "5"]
+    with servers.postgres_server() as server:
+        command = _command(tmp_path / "o", *argv, "--storage", server.url, "--study", "down")
+        sweep = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+
+            def states() -> list[str]:
+                try:
+                    return [t.state.name for t in _trials(server.url, "down")]
+                except KeyError:  # the study is not created yet
+                    return []
+
+            _wait_until(lambda: states()[:2] == ["COMPLETE", "RUNNING"], [sweep])
+            server.stop()  # pg_ctl stop: the clients are disconnected
+            _, err = sweep.communicate(timeout=120)
+        finally:
+            if sweep.poll() is None:
+                sweep.kill()
+                sweep.communicate()
+        assert sweep.returncode == 2, err
+        (line,) = err.splitlines()
+        assert "the study database" in line and "is unreachable" in line
+        assert "run the same command again to resume" in line
+        server.start()
+        rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert rerun.returncode == 0, rerun.stderr
+        trials = _trials(server.url, "down")
+    complete = sorted(t.user_attrs["slot"] for t in trials if t.state.name == "COMPLETE")
+    assert complete == [0, 1, 2]  # every slot, exactly once
+    assert [t.state.name for t in trials].count("FAIL") == 1  # the one in flight at the stop
+
+
+def test_a_password_in_the_storage_url_is_masked_in_the_report_and_sweep_json(
+    postgres_url, tmp_path
+):
+    url = postgres_url.replace("postgres@", "postgres:S3cret-pw@")  # trust: any password opens
+    console = Console(file=io.StringIO(), width=300)
+    out = tmp_path / "o"
+    argv = ["sweep", str(CURVE), *SMALL[:-1], "--trials", "2", "--epochs", "20", "--out", str(out)]
+    assert main([*argv, "--storage", url, "--study", f"pw-{uuid.uuid4().hex[:8]}"], console) == 0
+    report = console.file.getvalue()
+    saved = (out / "sweep.json").read_text()
+    assert "postgres:***@127.0.0.1" in report and "postgres:***@127.0.0.1" in saved
+    assert "S3cret" not in report + saved
+
+
+def test_ray_with_no_cluster_at_the_address_is_refused_in_seconds_writing_nothing(tmp_path):
+    pytest.importorskip("ray")
+    out = tmp_path / "new"
+    address = f"127.0.0.1:{servers.free_port()}"  # nothing listens there
+    started = time.monotonic()
+    refused = subprocess.run(
+        _command(out, "--ray", address),
+        capture_output=True,
+        text=True,
+        timeout=120,  # Ray's own retries went on for minutes
+        env={**os.environ, **servers.RAY_ENV},
+    )
+    assert refused.returncode == 2
+    (line,) = refused.stderr.splitlines()
+    assert f"--ray {address}: no Ray cluster answers" in line and "start it first" in line
+    assert time.monotonic() - started < 60
+    assert not out.exists()

@@ -1,4 +1,4 @@
-"""`pointlab.autodiff.explain` and `pointlab explain`: every number of the trace checked."""
+"""`pointlab.explain` and `pointlab explain`: every number of the trace checked."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from pointlab.autodiff import MLP
-from pointlab.autodiff.explain import explain_step
 from pointlab.cli import main
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture, to_sequential
+from pointlab.explain import explain_step
 
 from conftest import book_file, is_png, quiet
 
@@ -164,9 +164,9 @@ def test_the_command_module_loads_neither_torch_nor_matplotlib():
 
 
 def test_the_playgrounds_hook_takes_a_config_and_a_torch_state_dict():
-    """`pointlab.autodiff.trace_step(config, state, X, y, n_classes)`, as the web page calls it,
+    """`pointlab.explain.trace_step(config, state, X, y, n_classes)`, as the web page calls it,
     with a dropout model's Sequential keys (0, 3, 6) and float32 points."""
-    from pointlab.autodiff import trace_step
+    from pointlab.explain import trace_step
 
     rng = np.random.default_rng(4)
     X = rng.uniform(size=(40, 2)).astype(np.float32)

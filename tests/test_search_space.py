@@ -59,7 +59,7 @@ def test_default_space_searches_learning_rate_capacity_and_weight_decay():
         ("lr=int(1,5)", "real number: use uniform"),
         ("activation=relu,swish", "activation must be one of"),
         ("activation=loguniform(1,2)", "takes a list of choices"),
-        ("layers=[16],[a]", "not a list of layer widths"),
+        ("layers=[16],[a]", "'[a]': give hidden widths like 64,64"),
         ("dropout=uniform(0,1)", "dropout must be in [0, 1)"),
         ("batch_size=16,0", "batch_size must be >= 1"),
         ("activation=relu,relu", "listed twice"),

@@ -1,16 +1,21 @@
 """Study-database errors end in one line, as every other error does (issue 16): not SQLAlchemy's
-message with the SQL statement and a link to its documentation."""
+message with the SQL statement and a link to its documentation; a URL's password is never shown,
+and a store that cannot open leaves nothing written (issue 27)."""
 
 import io
 import sqlite3
+from pathlib import Path
 
+import pytest
 import sqlalchemy
 from rich.console import Console
 
+import servers
 from pointlab.cli import main
 from pointlab.search.store import one_line
+from pointlab.search.urls import masked
 
-from conftest import CURVE
+from conftest import CURVE, quiet
 
 
 def test_a_storage_that_cannot_open_is_one_line(tmp_path, capsys):
@@ -33,3 +38,52 @@ def test_errors_met_during_a_sweep_lose_the_sql_and_the_link(tmp_path):
         assert isinstance(error.orig, sqlite3.OperationalError)
     else:
         raise AssertionError("expected an error")
+
+
+# --- issue 27: nothing written for a bad store, no password shown, no name the database refuses
+
+
+def _sweep_argv(out: Path, *extra: str) -> list[str]:
+    return ["sweep", str(CURVE), "--trials", "2", "--epochs", "20", "--out", str(out), *extra]
+
+
+def test_a_storage_that_cannot_open_leaves_no_new_out_folder(tmp_path, capsys):
+    out = tmp_path / "new" / "sweep"
+    url = f"sqlite:///{tmp_path}/no/such/dir/study.db"
+    assert main(_sweep_argv(out, "--storage", url), quiet()) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not (tmp_path / "new").exists()  # nothing written
+
+
+def test_a_password_in_a_storage_url_is_never_printed(tmp_path, capsys):
+    port = servers.free_port()  # nothing listens there: the connection is refused
+    url = f"postgresql+psycopg://user:S3cret-pw@127.0.0.1:{port}/db"
+    assert main(_sweep_argv(tmp_path / "o", "--storage", url), quiet()) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot open the study database" in err
+    assert "S3cret" not in err and f"user:***@127.0.0.1:{port}/db" in err
+    assert not (tmp_path / "o").exists()
+
+    assert main(["dashboard", "--storage", url, "--port", str(servers.free_port())]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "S3cret" not in err and "user:***@" in err
+
+
+def test_masked_hides_the_password_as_sqlalchemy_does():
+    assert masked("postgresql+psycopg://u:pw@h:5432/db") == "postgresql+psycopg://u:***@h:5432/db"
+    assert masked("postgresql://u:p@ss:w/rd@h/db?sslmode=require") == (
+        "postgresql://u:***@h/db?sslmode=require"
+    )
+    for plain in ("sqlite:////tmp/a b/study.db", "postgresql://u@h/db", "postgresql://h:5/db"):
+        assert masked(plain) == plain
+
+
+@pytest.mark.parametrize(
+    ("study", "says"), [("", "the study name is empty"), ("x" * 600, "600 characters")]
+)
+def test_a_study_name_the_database_cannot_keep_is_refused(tmp_path, capsys, study, says):
+    out = tmp_path / "o"
+    assert main(_sweep_argv(out, "--study", study), quiet()) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err
+    assert not out.exists()

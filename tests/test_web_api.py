@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 
 import pytest
 from starlette.requests import Request
@@ -17,10 +16,7 @@ from pointlab.errors import UserError
 from pointlab.web.app import create_app
 from pointlab.web.security import allowed_host, read_limited
 from pointlab.web.settings import parse
-
-ORIGIN = "http://127.0.0.1:8050"
-WS = "ws://127.0.0.1:8050/ws"
-
+from webclient import ORIGIN, WS, session, setup, until, workers
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -30,30 +26,6 @@ def client(tmp_path):
     app = create_app("127.0.0.1", tmp_path / "runs")
     with TestClient(app, base_url=ORIGIN) as client:
         yield client
-
-
-def session(client, headers=None):
-    return client.websocket_connect(WS, headers={"origin": ORIGIN, **(headers or {})})
-
-
-def until(ws, predicate, limit=2000):
-    """Messages until one satisfies `predicate`; it is returned."""
-    for _ in range(limit):
-        message = ws.receive_json()
-        if predicate(message):
-            return message
-        if message["type"] == "error" and message["message"].startswith("internal error"):
-            # The worker reports its own failures this way and then waits: fail, never hang.
-            raise AssertionError(message["message"])
-    raise AssertionError("no such message")
-
-
-def setup(ws, **settings):
-    ws.send_json(
-        {"type": "setup", "settings": {k.replace("_", "-"): v for k, v in settings.items()}}
-    )
-    ready = until(ws, lambda m: m["type"] in ("ready", "error"))
-    return ready
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -219,9 +191,6 @@ def test_server_answers_while_a_page_trains(client):
 
 
 def test_closing_the_tab_stops_its_training(client):
-    def workers():
-        return {t for t in threading.enumerate() if t.name == "pointlab-play"}
-
     before = workers()
     with session(client) as ws:
         setup(ws, epochs=100000)
@@ -310,3 +279,28 @@ def test_step_and_explain_traces_the_main_model(client):
         answer = until(ws, lambda m: m["type"] in ("explained", "error"))
     assert answer["type"] == "explained", answer
     assert "loss" in json.dumps(answer["trace"])
+
+
+def test_web_modules_form_no_import_circle_and_import_no_other_front_end():
+    """The one-concept modules of `pointlab.web` import downwards only: nothing imports the
+    session but the app, and no module imports another front end."""
+    import ast
+    from pathlib import Path
+
+    import pointlab.web
+
+    folder = Path(pointlab.web.__file__).parent
+    imports: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        imports[path.stem] = names
+    importers = {m for m, names in imports.items() if "pointlab.web.session" in names}
+    assert importers == {"app"}
+    front_ends = ("pointlab.cli", "pointlab.notebook", "pointlab.sklearn")
+    assert not {n for names in imports.values() for n in names if n.startswith(front_ends)}

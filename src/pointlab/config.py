@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,11 @@ LOSSES = ("bce", "mse")
 
 # The book's two models (point_classifier_2d): hidden widths of each.
 PRESETS: dict[str, tuple[int, ...]] = {"simple": (), "complex": (128, 128)}
+
+# The spellings of hidden widths every front end takes (`parse_hidden`).
+WIDTHS_HELP = "give hidden widths like 64,64 or [64,64] (none for no hidden layer)"
+_WIDTHS = re.compile(r"\s*(\[)?\s*(\d+(?:\s*,\s*\d+)*)\s*(\])?\s*", re.ASCII)
+_NO_HIDDEN = re.compile(r"\s*(none|\[\s*\])\s*", re.IGNORECASE)
 
 
 MAX_EPOCHS = 10**9  # beyond any run that could finish; larger numbers only overflow counters
@@ -39,7 +45,8 @@ def option(
     at_least: int | None = None,
 ) -> Any:
     """A TrainConfig field with its one line of help. The command-line flags of `pointlab train`
-    and `pointlab sweep` are made from these (`pointlab.cli.args`), so a new field is one line.
+    and `pointlab sweep` (and `explain`'s model flags) are made from these (`pointlab.cli.args`),
+    so a new field is one line.
     `none` is the word a flag takes for None ("full", "off"); `at_least` a bound the flag's
     parser checks already (a usage error)."""
     metadata = {
@@ -113,6 +120,12 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
+        if isinstance(self.hidden, str):  # "64,64": read as every front end reads it
+            try:
+                hidden = parse_hidden(self.hidden)
+            except WidthsError as error:
+                raise ConfigError([("hidden", str(error))]) from None
+            object.__setattr__(self, "hidden", hidden)
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         problems = self.problems()
         if problems:
@@ -200,9 +213,43 @@ class ConfigError(UserError):
         return "; ".join(f"{name_of(name)} {text}" for name, text in self.problems)
 
 
+class WidthsError(UserError, ValueError):
+    """Text that is not a spelling of hidden widths: `'16x16': give hidden widths like ...`. A
+    ValueError too, so parsers that collect ValueErrors (the playground's settings) take it."""
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Hidden layer widths from text: the one grammar of the CLI's `--layers`, `pointlab explain`,
+    the playground's `layers` setting and a search space's `layers=` choices.
+
+    - `64,64` or `[64,64]`: whole numbers separated by commas (spaces around them allowed);
+    - `none` or `[]`: no hidden layer;
+    - `simple`, `complex`: the book's models (`PRESETS`).
+    Anything else is refused with a `WidthsError` naming the text: widths below 1 (`0`, `16,0`),
+    other separators (`16x16`, `16 16`, `16;16`), signs, decimals, empty text.
+    Not here: limits of a front end (the playground's widest layer), which it checks after this.
+    """
+    if _NO_HIDDEN.fullmatch(text):
+        return ()
+    if text.strip().lower() in PRESETS:
+        return PRESETS[text.strip().lower()]
+    match = _WIDTHS.fullmatch(text)
+    if match is None or (match.group(1) is None) != (match.group(3) is None):
+        raise WidthsError(f"{text!r}: {WIDTHS_HELP}")
+    widths = tuple(int(w) for w in match.group(2).split(","))
+    if any(w < 1 for w in widths):
+        raise WidthsError(f"{text!r}: widths must be at least 1 (none for no hidden layer)")
+    return widths
+
+
+def hidden_text(hidden: tuple[int, ...]) -> str:
+    """The canonical spelling of hidden widths, as `parse_hidden` reads it: "64,64" or "none"."""
+    return ",".join(str(int(h)) for h in hidden) or "none"
+
+
 def _show(value: Any) -> str:
     if isinstance(value, tuple):
-        return ",".join(str(v) for v in value) or "none"
+        return hidden_text(value)
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

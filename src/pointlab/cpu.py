@@ -82,13 +82,28 @@ def keep_freed_memory() -> bool:
     if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = _libc()
         ok = libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)  # the largest glibc accepts
         ok &= libc.mallopt(_M_TRIM_THRESHOLD, 2**30)
         ok &= libc.mallopt(_M_TOP_PAD, 64 * 2**20)
         return bool(ok)
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
         return False
+
+
+def release_freed_memory() -> bool:
+    """Hand the memory freed so far back to the kernel (glibc's `malloc_trim`): what a server
+    does when a client that held much of it is gone, since `keep_freed_memory` keeps it."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return bool(_libc().malloc_trim(0))
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return False
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 def tune_cpu(device: torch.device | str) -> int:

@@ -9,16 +9,12 @@ Read it in this order:
 4. `optim.py`: SGD (with momentum) and Adam, as `torch.optim` computes them.
 5. `train.py`: the training loop: forward, loss, backward, update.
 6. `gradcheck.py`: finite differences against the backward pass.
-7. `explain.py`: one training step taken apart into JSON-able numbers (`explain_step`, and
-   `trace_step(config, state, X, y, n_classes)` for the web playground's "Step and explain").
-8. `trace.py`, `report.py`: the record of an explained step and its Markdown report.
 
 Everything is float64 and checked against PyTorch (`tests/test_autodiff*.py`). It is for
 learning and checking; `pointlab.engine` trains (float32, populations, GPUs).
-Not here: pictures (`pointlab.plots.explain`), output (`pointlab.cli.explain_cmd`).
+Not here: one training step taken apart for a learner (`pointlab.explain`, built on this).
 """
 
-from pointlab.autodiff.explain import explain_step, trace_step
 from pointlab.autodiff.gradcheck import GradCheck, gradient_check
 from pointlab.autodiff.losses import bce_with_logits, cross_entropy, mse
 from pointlab.autodiff.mlp import MLP, model_loss
@@ -34,12 +30,10 @@ __all__ = [
     "Tensor",
     "bce_with_logits",
     "cross_entropy",
-    "explain_step",
     "fit",
     "gradient_check",
     "make_optimizer",
     "model_loss",
     "mse",
-    "trace_step",
     "train_config",
 ]

@@ -78,7 +78,7 @@ class MLP:
 
     @property
     def widths(self) -> list[int]:
-        """[2, hidden..., n_outputs]"""
+        """[n_inputs (2 for points of the plane), hidden..., n_outputs]"""
         return [self.weights[0].shape[0], *(w.shape[1] for w in self.weights)]
 
     def parameters(self) -> list[Tensor]:
@@ -86,7 +86,7 @@ class MLP:
         return [p for pair in zip(self.weights, self.biases, strict=True) for p in pair]
 
     def forward(self, x: Tensor) -> list[LayerValues]:
-        """Every layer's values for inputs x (N, 2); the last layer's h are the logits."""
+        """Every layer's values for inputs x (N, n_inputs); the last layer's h are the logits."""
         values = []
         h = x
         last = len(self.weights)
@@ -156,8 +156,8 @@ class MLP:
     def init(
         cls, hidden: tuple[int, ...], activation: str, n_classes: int = 2, seed: int = 0
     ) -> MLP:
-        """The initial weights pointlab's engine draws for this seed (float32 values, held in
-        float64), so the two start from the same point."""
+        """The initial weights pointlab's engine draws for this seed for 2-D points (float32
+        values, held in float64), so the two start from the same point."""
         from pointlab.engine.models import Architecture, init_theta, member_state
 
         arch = Architecture(tuple(hidden), activation, n_classes)

@@ -34,6 +34,7 @@ COMMANDS = [
     "experiment",
     "explain",
     "play",
+    "lesson",
 ]
 
 

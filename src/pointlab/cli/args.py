@@ -20,7 +20,15 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from pointlab.api import DEFAULT_VAL_FRACTION
-from pointlab.config import MAX_SEED, PRESETS, ConfigError, TrainConfig
+from pointlab.config import (
+    MAX_SEED,
+    PRESETS,
+    ConfigError,
+    TrainConfig,
+    WidthsError,
+    hidden_text,
+    parse_hidden,
+)
 from pointlab.errors import UserError
 
 DEFAULT_DEVICE = "auto"  # cuda when there is one, else cpu: every command
@@ -88,18 +96,12 @@ def seed(text: str) -> int:
 
 
 def layers(text: str) -> tuple[int, ...]:
-    """Hidden widths 'W,W,...' (brackets allowed), or 'none' for no hidden layer."""
-    if text.strip().lower() == "none":
-        return ()
+    """Hidden widths in the library's one grammar (`config.parse_hidden`): 64,64 or [64,64],
+    none or [], simple or complex."""
     try:
-        widths = tuple(int(w) for w in text.strip().strip("[]").split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give widths like 128,128 (or none)") from None
-    if any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: widths must be at least 1 (for no hidden layer: none)"
-        )
-    return widths
+        return parse_hidden(text)
+    except WidthsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 # --- flags with one meaning and one default in every command ------------------------------------
@@ -184,25 +186,37 @@ def add_training_flags(
     namespace, so `given(args)` tells which the user set; `--help` shows the default each takes
     (`defaults` overrides TrainConfig's for this command, `helps` a field's help)."""
     defaults, helps = defaults or {}, helps or {}
-    hints = typing.get_type_hints(TrainConfig)
-    base = TrainConfig()
     for f in dataclasses.fields(TrainConfig):
-        meta = f.metadata
-        default = defaults.get(f.name, getattr(base, f.name))
-        shown = _text(default, meta["none"])
-        if f.name == "hidden":
-            shown = "the --model's, 128,128" if "hidden" not in defaults else shown
-        parser.add_argument(
-            FLAGS[f.name],
-            dest=PREFIX + f.name,
-            type=layers
-            if f.name == "hidden"
-            else _parser(hints[f.name], meta["none"], meta["at_least"]),
-            choices=meta["choices"] or None,
-            metavar=meta["metavar"],
-            default=None,
-            help=f"{helps.get(f.name, meta['help'])} (default: {shown})",
-        )
+        add_training_flag(parser, f.name, default=defaults.get(f.name), help=helps.get(f.name))
+
+
+def add_training_flag(
+    parser: argparse._ActionsContainer,
+    name: str,
+    *,
+    default: Any = None,
+    help: str | None = None,
+    choices: tuple[str, ...] | None = None,
+) -> None:
+    """The flag of one TrainConfig field, as every command takes it: the same parser (one
+    grammar per option), dest `config_<field>` for `given`, the default shown in the help
+    (`default`: this command's, else TrainConfig's), `choices` a subset of the field's."""
+    f = next(f for f in dataclasses.fields(TrainConfig) if f.name == name)
+    meta = f.metadata
+    shown = _text(getattr(TrainConfig(), name) if default is None else default, meta["none"])
+    if name == "hidden" and default is None:
+        shown = "the --model's, 128,128"
+    parser.add_argument(
+        FLAGS[name],
+        dest=PREFIX + name,
+        type=layers
+        if name == "hidden"
+        else _parser(typing.get_type_hints(TrainConfig)[name], meta["none"], meta["at_least"]),
+        choices=choices or meta["choices"] or None,
+        metavar=meta["metavar"],
+        default=None,
+        help=f"{help or meta['help']} (default: {shown})",
+    )
 
 
 def given(args: argparse.Namespace) -> dict[str, Any]:
@@ -258,5 +272,5 @@ def _text(value: Any, none: str) -> str:
     if value is None:
         return none or "none"
     if isinstance(value, tuple):
-        return ",".join(str(v) for v in value) or "none"
+        return hidden_text(value)
     return f"{value:g}" if isinstance(value, float) else str(value)

@@ -2,7 +2,7 @@
 
 pointlab keeps every sweep as an Optuna study, so the whole Optuna ecosystem reads it; this command
 only opens the right storage and serves optuna-dashboard's WSGI app on the local machine (127.0.0.1
-by default, as for every server of ours).
+by default, as for every server of ours). The URL is shown with its password masked.
 
 Not here: the studies themselves (`pointlab.search.store`).
 """
@@ -16,6 +16,7 @@ from rich.console import Console
 
 from pointlab.cli import serve
 from pointlab.errors import UserError
+from pointlab.search.urls import masked
 
 REACH = "read the studies"
 
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     address = serve.start(args.host, args.port, console, reach=REACH)
     url = args.storage
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        raise UserError(f"--storage {url}: no such database file")
+        raise UserError(f"--storage {masked(url)}: no such database file")
     try:
         from optuna_dashboard import wsgi
     except ImportError:
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     app = wsgi(open_storage(url))
     server = _server(args.host, args.port, app)
-    console.print(f"Optuna dashboard for {url} at {address} (Ctrl-C stops)")
+    console.print(f"Optuna dashboard for {masked(url)} at {address} (Ctrl-C stops)")
     try:
         server.serve_forever()
     finally:

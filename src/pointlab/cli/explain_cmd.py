@@ -1,9 +1,9 @@
 """`pointlab explain DATA`: one training step of a model, taken apart, checked, and drawn.
 
 Only arguments, files and output live here: the step is computed by
-`pointlab.autodiff.explain.explain_step`, the report text by `pointlab.autodiff.report`, the
-pictures by `pointlab.plots.explain`. torch and matplotlib are imported inside `run`, so
-`pointlab --help` does not load them.
+`pointlab.explain.explain_step` (on `pointlab.autodiff`), the report text by
+`pointlab.explain.report`, the pictures by `pointlab.plots.explain`. torch and matplotlib are
+imported inside `run`, so `pointlab --help` does not load them.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from pointlab.autodiff.mlp import ACTIVATIONS
+from pointlab.autodiff.optim import SUPPORTED as OPTIMIZERS
+from pointlab.cli import args as shared
 from pointlab.errors import UserError
-
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "identity")  # pointlab.autodiff's
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,27 +32,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "and pictures into --out.",
     )
     p.add_argument("data", metavar="DATA", help="CSV of points (the book's format, or a header)")
-    p.add_argument(
-        "--model",
-        choices=["simple", "complex"],
-        default="complex",
-        help="the book's models: simple = no hidden layer, complex = 128,128 (default: complex)",
+    # The model's flags are `pointlab train`'s (one grammar each), with the choices
+    # pointlab.autodiff follows.
+    shared.add_model(p)
+    shared.add_training_flag(
+        p,
+        "hidden",
+        help="hidden layer widths, e.g. 64,64; none = no hidden layer; overrides --model",
     )
-    p.add_argument(
-        "--layers",
-        type=_layers,
-        metavar="W,W,...",
-        default=None,
-        help="hidden layer widths, overriding --model; 'none' for no hidden layer",
-    )
-    p.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="(default: relu)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="(default: adam)")
-    p.add_argument(
-        "--lr", type=float, default=0.003, metavar="X", help="learning rate (default: 0.003)"
-    )
-    p.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="initialization seed (default: 0)"
-    )
+    shared.add_training_flag(p, "activation", choices=ACTIVATIONS)
+    shared.add_training_flag(p, "optimizer", choices=OPTIMIZERS)
+    shared.add_training_flag(p, "lr", help="learning rate")
+    shared.add_training_flag(p, "seed", help="seed of the initialization")
     p.add_argument(
         "--run",
         metavar="RUN_DIR",
@@ -61,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--epoch",
-        type=int,
+        type=shared.whole,
         default=None,
         metavar="N",
         help="first train N epochs (full batch, with pointlab.autodiff, from the seed's initial "
@@ -77,7 +68,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="the weight to follow, W_LAYER[A, J] (default: the first layer's weight with the "
         "largest gradient)",
     )
-    p.add_argument("--columns", metavar="X,Y,LABEL", default=None, help="columns of DATA to use")
+    shared.add_columns(p)
     p.add_argument(
         "--out",
         metavar="DIR",
@@ -104,8 +95,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.out) if args.out else Path("runs") / "explain" / f"{dataset.name}-{name}{after}"
 
     from pointlab.autodiff import MLP
-    from pointlab.autodiff.explain import explain_step, plane_extent, plane_values
-    from pointlab.autodiff.report import PICTURES, report_markdown
+    from pointlab.explain import (
+        PICTURES,
+        explain_step,
+        plane_extent,
+        plane_values,
+        report_markdown,
+    )
 
     before = MLP.from_state(model.state(), model.activation, n_classes)  # kept for pictures
     trace = explain_step(
@@ -159,19 +155,17 @@ def run(args: argparse.Namespace, console: Console) -> int:
 def _setup(args, dataset):
     """(config, model, optimizer or None, points, n_classes, notes, name for the folder)."""
     from pointlab.autodiff import MLP, train_config
-    from pointlab.config import TrainConfig, preset
+    from pointlab.config import preset
 
     notes: list[str] = []
     if args.run is None:
-        hidden = args.layers if args.layers is not None else preset(args.model)
-        name = args.model if args.layers is None else "mlp-" + "-".join(map(str, hidden))
-        config = TrainConfig(
-            hidden=hidden,
-            activation=args.activation,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            seed=args.seed,
-        )
+        values = shared.given(args)  # the flags given; TrainConfig's defaults for the rest
+        model = args.model or "complex"
+        if "hidden" in values:  # --layers overrides --model
+            name = "mlp-" + "-".join(map(str, values["hidden"]))
+        else:
+            name, values["hidden"] = model, preset(model)
+        config = shared.build_config(values)
         n_classes, points = dataset.n_classes, dataset
     else:
         from pointlab.runs import load_run
@@ -290,18 +284,6 @@ def _table(trace):
         f"gradient check max rel. error {trace.max_rel_error:.1e}"
     )
     return table
-
-
-def _layers(text: str) -> tuple[int, ...]:
-    if text.strip().lower() in ("none", "", "0"):
-        return ()
-    try:
-        widths = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give widths like 128,128 (or none)") from None
-    if any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"{text!r}: widths must be at least 1")
-    return widths
 
 
 def _weight(text: str) -> tuple[int, int, int]:

@@ -8,13 +8,20 @@ as well) is only noted, so the run directory is always written whole. The comman
 128 + the first signal's number: 130 for SIGINT, 143 for SIGTERM. With `interrupt=True` the first
 signal raises KeyboardInterrupt instead (SIGTERM then stops an experiment as Ctrl-C does).
 
+A sweep stops differently: Ctrl-C raises `KeyboardInterrupt` wherever the sweep is, and the sweep
+gives its claimed trials back to the study on the way out. Inside `term_as_interrupt()`, SIGTERM
+does the same (it raises `Terminated`, a `KeyboardInterrupt`), once; a second SIGTERM while the
+trials are given back is ignored. `interrupt_status(error)` is then 143, or 130 for Ctrl-C.
+
 Not here: what is written (`train_cmd`, `pointlab.runs`), training (`pointlab.engine`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -56,3 +63,32 @@ class StopSignals:
     def exit_status(self) -> int | None:
         """128 + the first signal's number, or None when none came."""
         return 128 + self.received[0] if self.received else None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt (inside `term_as_interrupt`)."""
+
+
+def interrupt_status(error: KeyboardInterrupt) -> int:
+    """The exit status for an interrupt: 128 + the signal's number (143 SIGTERM, 130 SIGINT)."""
+    return 128 + (signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT)
+
+
+@contextlib.contextmanager
+def term_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises `Terminated` in the main thread, the first time only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    raised: list[int] = []
+
+    def _raise(number: int, frame: FrameType | None) -> None:
+        if not raised:  # a second SIGTERM must not cut short the trials' release
+            raised.append(number)
+            raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

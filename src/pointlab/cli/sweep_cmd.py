@@ -18,7 +18,7 @@ from rich.console import Console
 
 from pointlab import runs
 from pointlab.api import SWEEP_VAL_FRACTION
-from pointlab.cli import args
+from pointlab.cli import args, signals
 from pointlab.config import TrainConfig
 from pointlab.data import load_csv
 from pointlab.errors import UserError
@@ -172,8 +172,9 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     from pointlab.cpu import tune_cpu
     from pointlab.search import report
     from pointlab.search.space import parse_space
-    from pointlab.search.store import Store
+    from pointlab.search.store import Store, check_options
     from pointlab.search.sweep import SweepSetup, make_split, run_sweep
+    from pointlab.search.urls import masked
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our output, not Optuna's log lines
     params = parse_space(namespace.space, base)
@@ -194,11 +195,9 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     )
     make_split(data, test, setup)  # a split that cannot train fails before OUT is made
     tune_cpu(engine.resolve_device(namespace.device))
-    out = Path(namespace.out or Path("sweeps") / Path(namespace.csv).stem)
-    out.mkdir(parents=True, exist_ok=True)
-    study = namespace.study or Path(namespace.csv).stem
-    storage = namespace.storage or f"sqlite:///{out.resolve() / 'study.db'}"
-    store = Store(storage, study, stale_after=namespace.stale_after)
+    # Nothing is written until the cluster, the study name and the database are known good.
+    study = Path(namespace.csv).stem if namespace.study is None else namespace.study
+    check_options(study, namespace.stale_after)
     cluster = None
     if namespace.ray is not None:
         from pointlab.search.ray_cluster import RayCluster  # Ray only when asked for
@@ -208,8 +207,18 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
             cpus_per_task=namespace.cpus_per_task,
             gpus_per_task=namespace.gpus_per_task,
         )
+    out = Path(namespace.out or Path("sweeps") / Path(namespace.csv).stem)
+    if namespace.storage is None:
+        out.mkdir(parents=True, exist_ok=True)  # the default database lives in OUT
+    storage = namespace.storage or f"sqlite:///{out.resolve() / 'study.db'}"
+    store = Store(storage, study, stale_after=namespace.stale_after)
+    out.mkdir(parents=True, exist_ok=True)
     try:
-        with _progress(console, disable=namespace.json) as progress:
+        with (
+            signals.term_as_interrupt(),
+            store.guard(),
+            _progress(console, disable=namespace.json) as progress,
+        ):
             result = run_sweep(
                 setup,
                 data,
@@ -221,12 +230,12 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
                 columns=namespace.columns,
                 cluster=cluster,
             )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
+        return signals.interrupt_status(stop)
     best_dir = _write_best(out, result)
     pictures = _draw(out, result, setup)
-    summary = report.summary(result, setup, study, storage)
+    summary = report.summary(result, setup, study, masked(storage))  # no password kept
     (out / "sweep.json").write_text(json.dumps(summary, indent=2) + "\n")
     if namespace.json:
         print(json.dumps(summary, indent=2))

@@ -73,7 +73,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(namespace: argparse.Namespace, console: Console) -> int:
     args.check_fraction(namespace.val_fraction, "--val-fraction")
     values = args.given(namespace)
-    values["hidden"] = args.hidden(namespace) or preset("complex")
+    hidden = args.hidden(namespace)  # () is no hidden layer (--layers none, --model simple)
+    values["hidden"] = preset("complex") if hidden is None else hidden
     config = args.build_config(values)
     if config.early_stopping is not None and namespace.val_fraction == 0:
         raise UserError("--early-stopping needs validation data: give --val-fraction > 0")

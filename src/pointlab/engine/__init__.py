@@ -17,7 +17,7 @@ Read it in this order; each file is one stage of a training step:
    divergence, pruning) behind `train` and `train_population`.
 10. `graphs.py`: on a GPU, each full-batch epoch replayed as one CUDA graph.
 11. `memory.py`: the memory a population will take, estimated from its shapes; what cannot fit is
-    refused before anything is allocated.
+    refused before anything is allocated, and planners size populations by the same estimate.
 
 Not here: run directories and checkpoints (`pointlab.runs`, `pointlab.checkpoint`), searches
 (`pointlab.search`), anything that prints (`pointlab.cli`).
@@ -32,7 +32,7 @@ from pointlab.engine.loop import (
     train,
     train_population,
 )
-from pointlab.engine.memory import MemoryEstimate, check_memory, estimate_memory
+from pointlab.engine.memory import MemoryEstimate, check_memory, estimate_memory, members_that_fit
 
 __all__ = [
     "METRICS",
@@ -40,6 +40,7 @@ __all__ = [
     "MemoryEstimate",
     "check_memory",
     "estimate_memory",
+    "members_that_fit",
     "MemberResult",
     "PopulationInterrupted",
     "resolve_device",

@@ -194,7 +194,8 @@ def train_population(
     where = resolve_device(device)
     n_train = max(len(t) for t in train_index)
     n_val = max((len(v) for v in val_index), default=0) if val_index is not None else 0
-    check_memory(configs, n_classes, n_train, n_val, where)  # before anything is allocated
+    # before anything is allocated; D = X.shape[1] input features
+    check_memory(configs, n_classes, n_train, n_val, where, n_inputs=X.shape[1])
     pop = Population(
         configs, X, y, train_index, val_index, n_classes, where, param_mask, sample_weight
     )

@@ -4,8 +4,8 @@
 - `draw_graph`: the computation graph the autodiff built, forward arrows, gradient norms in red;
 - `draw_gradients`: gradient sizes per layer, their spread, and how much the step moved each layer.
 
-Everything drawn is computed in `pointlab.autodiff.explain` (a `StepTrace` and `plane_values`).
-Not here: computing any of it, and the text report (`pointlab.autodiff.report`).
+Everything drawn is computed in `pointlab.explain` (a `StepTrace` and `plane_values`).
+Not here: computing any of it, and the text report (`pointlab.explain.report`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from pointlab.autodiff.explain import PlaneLayer
-from pointlab.autodiff.trace import HISTOGRAM_EDGES, StepTrace
 from pointlab.data import write_atomic
+from pointlab.explain.plane import PlaneLayer
+from pointlab.explain.trace import HISTOGRAM_EDGES, StepTrace
 from pointlab.plots.points import class_colours
 
 GRADIENT = "#c0392b"  # one colour for everything backward: gradients, their arrows

@@ -16,6 +16,9 @@ and samples one parameter at a time inside an objective, does not fit). Optuna h
   distribution, as `suggest_float` & co. do, without knowing which kind it is.
 - the system attribute "fixed_params": where `Study.enqueue_trial` keeps a queued trial's planned
   parameters.
+- `RDBStorage`'s ORM models and scoped session (`optuna.storages._rdb`): to read each RUNNING
+  trial's last heartbeat on the database's clock, as `RDBStorage._get_stale_trial_ids` does, but
+  judged by the grace period the trial's holder recorded rather than by the reader's own.
 
 pyproject.toml pins Optuna below its next major version, where these may change; the tests of
 `pointlab sweep` (resume, kill, two workers) exercise every function here.
@@ -28,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 import optuna
+import sqlalchemy
 from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial, TrialState
 
@@ -73,3 +77,40 @@ def running_trial(
 def planned_params(trial: FrozenTrial) -> dict[str, Any]:
     """A trial's parameters: set ones, else those `Study.enqueue_trial` planned for it."""
     return dict(trial.params) or dict(trial.system_attrs.get("fixed_params", {}))
+
+
+def stale_trials(
+    storage: optuna.storages.RDBStorage, study: optuna.Study, default: float
+) -> list[int]:
+    """Ids of the study's RUNNING trials silent for longer than their holder's grace period: the
+    user attr `stale_after` (seconds) its holder wrote when it claimed the trial, else `default`.
+    Heartbeats and "now" are both the database's clock; a trial that never beat is not judged
+    (as in Optuna)."""
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    running = {
+        t._trial_id: t.user_attrs.get("stale_after")
+        for t in storage.get_all_trials(
+            study._study_id, deepcopy=False, states=(TrialState.RUNNING,)
+        )
+    }
+    if not running:
+        return []
+    with _create_scoped_session(storage.scoped_session) as session:
+        now = session.execute(sqlalchemy.func.now()).scalar()
+        beats = (
+            session.query(models.TrialHeartbeatModel.trial_id, models.TrialHeartbeatModel.heartbeat)
+            .filter(models.TrialHeartbeatModel.trial_id.in_(list(running)))
+            .all()
+        )
+    assert now is not None
+    now = now.replace(tzinfo=None)  # PostgreSQL's now() has a time zone, the column none
+    stale = []
+    for trial_id, beat in beats:
+        grace = running[trial_id]
+        if not isinstance(grace, int | float) or grace <= 0:
+            grace = default  # claimed by a pointlab that did not record its terms
+        if (now - beat).total_seconds() > grace:
+            stale.append(trial_id)
+    return sorted(stale)

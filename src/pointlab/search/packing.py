@@ -16,7 +16,7 @@ narrow trials join each other and wide ones stay apart; on a GPU
 (overhead ~100 us, work almost free at these sizes) every trial of one depth shares one
 population.
 
-Not here: padding itself (`engine.padding`), memory limits (`sweep.members_that_fit`).
+Not here: padding itself (`engine.padding`), memory limits (`engine.memory.members_that_fit`).
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ Design, the way Ray's documentation advises for many small pieces of work:
   process, so a halving sweep on Ray may prune a little differently. Other strategies train the
   same trials to the same scores: a member trains the same whatever population it is in.
 - Nothing imports Ray unless `--ray` was asked for.
+- A cluster address where nothing answers is refused within `PROBE_TIMEOUT` seconds (`probe`):
+  Ray itself retries for minutes, printing warnings, and Ctrl-C takes many seconds to stop it.
 
 Not here: claiming and recording trials (`store`), planning populations (`sweep`), output.
 """
@@ -32,6 +34,8 @@ from typing import Any
 
 from pointlab.errors import UserError
 from pointlab.search.store import Store
+
+PROBE_TIMEOUT = 5.0  # seconds to reach a cluster's head
 
 
 def _train_remote(job, data, device: str) -> tuple[list[tuple[float, bool, dict]], dict]:
@@ -49,6 +53,32 @@ def _train_remote(job, data, device: str) -> tuple[list[tuple[float, bool, dict]
         "node_id": ray.get_runtime_context().get_node_id(),
     }
     return scores, where
+
+
+def probe(address: str | None) -> None:
+    """Refuse at once a head address (host:port, ray://host:port, auto) where nothing listens."""
+    target = address.removeprefix("ray://") if address else None
+    if target == "auto":
+        try:  # where `ray.init("auto")` would look: RAY_ADDRESS, or the newest local cluster
+            from ray._private.services import canonicalize_bootstrap_address
+
+            target = canonicalize_bootstrap_address("auto")
+        except Exception:  # none found: ray.init says so at once
+            return
+    if not target or target == "local":
+        return
+    host, _, port = target.rpartition(":")
+    if not port.isdigit():
+        return  # not host:port: ray.init says what is wrong with it
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise UserError(
+            f"--ray {address}: no Ray cluster answers at {target} ({reason}); start it first "
+            "(`ray start --head` on the head machine), or leave out ADDRESS for a local one"
+        ) from None
 
 
 class RayCluster:
@@ -71,6 +101,7 @@ class RayCluster:
             raise UserError("--cpus-per-task must be > 0 and --gpus-per-task >= 0")
         self.ray = ray
         if not ray.is_initialized():
+            probe(address)
             try:
                 ray.init(
                     address=address,

@@ -1,10 +1,13 @@
 """Search spaces: `NAME=SPEC` strings parsed into hyperparameters Optuna understands.
 
 NAME is any `TrainConfig` field (lr, weight_decay, dropout, batch_size, optimizer, ...) or one of
-the architecture names `layers` (a list of hidden widths per choice), `depth` and `width` (every
-hidden layer `width` wide, `depth` of them). SPEC is
+the architecture names `layers` (hidden widths per choice), `depth` and `width` (every hidden
+layer `width` wide, `depth` of them). SPEC is
 - a list of choices: `activation=relu,tanh`, `layers=[16],[64,64],[128,128]`,
-  `batch_size=16,32,full` (`full`/`none` mean None: the full batch, no early stopping, no clipping);
+  `batch_size=16,32,full` (`full`/`none` mean None: the full batch, no early stopping, no clipping).
+  A `layers` choice is any spelling `--layers` takes (`pointlab.config.parse_hidden`: `[64,64]`,
+  `none`, `complex`, ...); commas outside brackets separate choices, so `layers=64,64` (no
+  brackets, whole numbers only) is the one choice [64,64], as `--layers 64,64` is;
 - or a distribution: `loguniform(a,b)`, `uniform(a,b)` for numbers, `int(a,b)`, `intlog(a,b)` for
   whole numbers.
 Every choice and bound is checked by building a TrainConfig with it, so a bad value is refused
@@ -30,7 +33,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from pointlab.config import PRESETS, TrainConfig
+from pointlab.config import TrainConfig, WidthsError, parse_hidden
 from pointlab.errors import UserError
 
 # What a newcomer can trust: the learning rate matters most (log scale), then capacity (depth and
@@ -121,7 +124,10 @@ def parse_param(spec: str, base: TrainConfig | None = None) -> Param:
     if match:
         param = _parse_range(name, kind, match.group(1), match.group(2), spec, where)
     else:
-        choices = tuple(_parse_choice(name, kind, token, where) for token in _split_top(text))
+        tokens = _split_top(text)
+        if kind == "layers" and "[" not in text and all(t.strip().isdigit() for t in tokens):
+            tokens = [text]  # layers=64,64 is one choice, as --layers 64,64
+        choices = tuple(_parse_choice(name, kind, token, where) for token in tokens)
         if len(set(choices)) != len(choices):
             raise UserError(f"{where}: a choice is listed twice")
         param = Param(name, "choice", choices=choices, spec=spec)
@@ -139,24 +145,12 @@ def apply_params(base: TrainConfig, params: dict) -> TrainConfig:
     """The config `base` with searched values put in (layers, depth and width set `hidden`)."""
     changes = {k: v for k, v in params.items() if k not in ARCH_NAMES}
     if "layers" in params:
-        changes["hidden"] = _widths(params["layers"])
+        changes["hidden"] = parse_hidden(params["layers"])
     elif "depth" in params or "width" in params:
         depth = int(params.get("depth", len(base.hidden)))
         width = int(params.get("width", base.hidden[0] if base.hidden else 64))
         changes["hidden"] = (width,) * depth
     return base.replace(**changes)
-
-
-def parse_value(name: str, text: str) -> object:
-    """One fixed value of a TrainConfig field (or layers), as a `--NAME TEXT` flag gives it."""
-    where = f"--{name.replace('_', '-')} {text}"
-    kind = _field_kind(name, where)
-    if kind == "layers" and text.strip().lower() in ("none", "0", ""):
-        return ()  # as `pointlab train --layers none`: no hidden layer
-    if kind == "layers" and "[" not in text and text not in PRESETS:
-        text = f"[{text}]"  # --layers 64,64
-    value = _parse_choice(name, kind, text, where)
-    return _widths(value) if kind == "layers" else value
 
 
 def layers_text(hidden: typing.Sequence[int]) -> str:
@@ -207,11 +201,10 @@ def _parse_range(name: str, kind: str, function: str, args: str, spec: str, wher
 def _parse_choice(name: str, kind: str, token: str, where: str):
     token = token.strip()
     if kind == "layers":
-        if token in PRESETS:
-            return layers_text(PRESETS[token])
-        if not re.fullmatch(r"\[\s*(\d+\s*(,\s*\d+\s*)*)?\]", token):
-            raise UserError(f"{where}: {token!r} is not a list of layer widths such as [64,64]")
-        return layers_text(_widths(token))
+        try:
+            return layers_text(parse_hidden(token))
+        except WidthsError as error:
+            raise UserError(f"{where}: {error}") from None
     if token.lower() in _NONE_WORDS and kind != "str":
         return None
     try:
@@ -225,11 +218,6 @@ def _parse_choice(name: str, kind: str, token: str, where: str):
     except ValueError:
         raise UserError(f"{where}: {token!r} is not a {kind} value for {name}") from None
     return token
-
-
-def _widths(text: str) -> tuple[int, ...]:
-    inner = text.strip().strip("[]").strip()
-    return tuple(int(w) for w in inner.split(",")) if inner else ()
 
 
 def _split_top(text: str) -> list[str]:

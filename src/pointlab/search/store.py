@@ -11,9 +11,15 @@ A sweep is one Optuna study (SQLite file by default, any SQLAlchemy URL with `--
   itself into the claimed trial (user attr `holder`, "host:pid"), so the dashboard, or a person,
   can tell which process holds a RUNNING trial.
 - While it trains, a thread records an Optuna heartbeat for each claimed trial. A trial left
-  RUNNING by a killed process stops beating; after `stale_after` seconds any worker fails it and
-  re-enqueues its slot with the same parameters (RetryHeartbeatStaleTrialCallback). Ctrl-C does the
-  same at once.
+  RUNNING by a killed process stops beating; any worker fails it and re-enqueues its slot with the
+  same parameters (RetryHeartbeatStaleTrialCallback) once it has been silent for longer than the
+  `stale_after` its holder claimed it with (user attr `stale_after`, written before its first beat):
+  a worker started with a shorter `--stale-after` must not take a live trial whose holder beats
+  at its own, slower pace. Ctrl-C, SIGTERM, or any error that ends a sweep give back the trials
+  still held at once (`guard`).
+- When the database goes away mid-sweep, `guard` ends the sweep with one `UserError` that says so
+  and that the same command resumes; the trials it held are given back if the database answers,
+  else they go stale and run again.
 - A finished trial holds its value (validation loss), state COMPLETE or PRUNED, and user attrs
   `config`, `result` (metrics) and `history`. A slot is done when one of its trials finished; the
   table shows one row per slot, so a re-run trial is counted once.
@@ -34,16 +40,21 @@ from dataclasses import dataclass
 
 import optuna
 import sqlalchemy.exc
+from optuna.exceptions import StorageInternalError, UpdateFinishedTrialError
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
 from pointlab.errors import UserError
 from pointlab.search import optuna_adapter
+from pointlab.search.urls import masked
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"  # this process, as claimed trials name it
 
 _DONE = (TrialState.COMPLETE, TrialState.PRUNED)
+CONNECT_TIMEOUT = 10  # seconds to reach a PostgreSQL server
 _PLAN_WAIT = 30.0  # seconds a second process waits for the first to finish planning
+MAX_NAME = 512  # characters: Optuna's studies.study_name is a VARCHAR(512)
+DATABASE_ERRORS = (sqlalchemy.exc.SQLAlchemyError, StorageInternalError)
 
 
 @dataclass
@@ -63,6 +74,8 @@ class TrialRow:
 def one_line(error: BaseException) -> str:
     """The database's own words, without SQLAlchemy's echo of the SQL and its help link (the
     message of a `UserError` is one line)."""
+    if isinstance(error, StorageInternalError) and error.__cause__ is not None:
+        error = error.__cause__  # Optuna's wrapper says only "an exception is raised"
     reason = getattr(error, "orig", None) or error  # the DBAPI error SQLAlchemy wraps
     text = str(reason).strip().splitlines()
     return text[0] if text else type(reason).__name__
@@ -72,8 +85,15 @@ def open_storage(url: str, **options) -> RDBStorage:
     """Optuna's RDB storage at `url` (SQLite, PostgreSQL, any SQLAlchemy URL), its tables made if
     new. Several processes may open a new database at once: the one that loses the race to create
     the schema (an IntegrityError or "table already exists" on SQLite, IntegrityError or
-    ProgrammingError on PostgreSQL) waits and opens what the winner made."""
-    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    ProgrammingError on PostgreSQL) waits and opens what the winner made. A PostgreSQL server that
+    does not answer is given up after `CONNECT_TIMEOUT` seconds (libpq would wait for ever). Error
+    messages show the URL with its password masked."""
+    engine_kwargs: dict = {}
+    if url.startswith("sqlite"):
+        engine_kwargs = {"connect_args": {"timeout": 60}}
+    elif url.startswith("postgresql"):
+        engine_kwargs = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT}}
+    shown = masked(url)
     for attempt in range(5):
         try:
             with warnings.catch_warnings():  # heartbeat_interval is "experimental"
@@ -86,21 +106,21 @@ def open_storage(url: str, **options) -> RDBStorage:
             # together on a loaded machine); any other operational error is the user's to see.
             if "already exists" not in str(error):
                 raise UserError(
-                    f"--storage {url}: cannot open the study database ({one_line(error)})"
+                    f"--storage {shown}: cannot open the study database ({one_line(error)})"
                 ) from None
             time.sleep(0.5 * (attempt + 1))
-        except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
+        except (*DATABASE_ERRORS, ImportError, ValueError) as error:
             raise UserError(
-                f"--storage {url}: cannot open the study database ({one_line(error)})"
+                f"--storage {shown}: cannot open the study database ({one_line(error)})"
             ) from None
-    raise UserError(f"--storage {url}: cannot create the study tables")
+    raise UserError(f"--storage {shown}: cannot create the study tables")
 
 
 class Store:
     def __init__(self, url: str, study_name: str, *, stale_after: int = 60) -> None:
-        if stale_after < 5:
-            raise UserError(f"--stale-after must be at least 5 seconds, got {stale_after}")
-        self.url, self.study_name = url, study_name
+        check_options(study_name, stale_after)
+        self.url, self.study_name, self.stale_after = url, study_name, stale_after
+        self.shown = masked(url)  # the URL as messages show it: no password
         with warnings.catch_warnings():  # the callback is "experimental"
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             self._retry = RetryHeartbeatStaleTrialCallback()
@@ -153,7 +173,7 @@ class Store:
         if old is not None and old != setup:
             keys = sorted(k for k in set(old) | set(setup) if old.get(k) != setup.get(k))
             raise UserError(
-                f"study {self.study_name!r} in {self.url} was made by a different sweep "
+                f"study {self.study_name!r} in {self.shown} was made by a different sweep "
                 f"(differs in: {', '.join(keys)}); run the same command to resume it, or pick "
                 "another --study or --out"
             )
@@ -186,9 +206,11 @@ class Store:
             if not optuna_adapter.try_start(self.study, frozen):
                 continue  # another process claimed it first
             trial_id = optuna_adapter.trial_id(frozen)
-            self.storage.record_heartbeat(trial_id)
             with self._lock:
                 self._held.add(trial_id)
+            # Our terms before our first beat: a trial that beats is judged by its holder's.
+            self.storage.set_trial_user_attr(trial_id, "stale_after", self.stale_after)
+            self.storage.record_heartbeat(trial_id)
             attrs = {"holder": HOLDER}
             claimed.append(optuna_adapter.running_trial(self.study, frozen, distributions, attrs))
         return claimed
@@ -205,27 +227,62 @@ class Store:
             else:
                 self.study.tell(trial, value)
             return True
-        except optuna.exceptions.UpdateFinishedTrialError:
+        except UpdateFinishedTrialError:
             return False
         finally:
             with self._lock:
                 self._held.discard(optuna_adapter.trial_id(trial))
 
     def release(self, trials: list[optuna.Trial]) -> None:
-        """Give back unfinished trials (Ctrl-C): failed, and their slots enqueued again."""
-        for trial in trials:
-            trial_id = optuna_adapter.trial_id(trial)
-            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
-                if self.storage.set_trial_state_values(trial_id, TrialState.FAIL):
-                    self._retry(self.study, self.storage.get_trial(trial_id))
+        """Give back unfinished trials (Ctrl-C): failed, and their slots enqueued again. Best
+        effort: a trial the database cannot be told of now goes stale and runs again later."""
+        self._give_back([optuna_adapter.trial_id(trial) for trial in trials])
+
+    def _give_back(self, trial_ids: list[int]) -> None:
+        for trial_id in trial_ids:
             with self._lock:
                 self._held.discard(trial_id)
+        for trial_id in trial_ids:
+            try:
+                self._requeue(trial_id)
+            except DATABASE_ERRORS:
+                return  # the database is gone: the rest would fail (and wait) the same way
 
     def reap(self) -> None:
-        """Fail the trials whose process stopped beating, and enqueue their slots again."""
-        with warnings.catch_warnings():  # "experimental" since 2.9
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            optuna.storages.fail_stale_trials(self.study)
+        """Fail the trials whose holder stopped beating for longer than its own `stale_after`,
+        and enqueue their slots again."""
+        for trial_id in optuna_adapter.stale_trials(self.storage, self.study, self.stale_after):
+            self._requeue(trial_id)
+
+    def _requeue(self, trial_id: int) -> None:
+        """Fail a RUNNING trial and enqueue its slot again, unless it finished (or another process
+        failed it) first: the database lets one process make that change."""
+        with contextlib.suppress(UpdateFinishedTrialError):
+            if self.storage.set_trial_state_values(trial_id, TrialState.FAIL):
+                self._retry(self.study, self.storage.get_trial(trial_id))
+
+    @contextlib.contextmanager
+    def guard(self):
+        """Around a sweep: whatever ends it early (Ctrl-C, SIGTERM, an error) gives back the trials
+        this process still holds; the database failing becomes one `UserError` that names it
+        (password masked) and says that the same command resumes."""
+        try:
+            yield
+        except BaseException as error:
+            with self._lock:
+                held = sorted(self._held)
+            self._give_back(held)
+            if not isinstance(error, DATABASE_ERRORS):
+                raise
+            cause = error.__cause__ if isinstance(error, StorageInternalError) else error
+            lost = isinstance(
+                cause, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+            )
+            what = "is unreachable" if lost else "failed"
+            raise UserError(
+                f"the study database {self.shown} {what} ({one_line(error)}); finished trials "
+                "are kept: run the same command again to resume"
+            ) from None
 
     @contextlib.contextmanager
     def heartbeat(self):
@@ -237,7 +294,7 @@ class Store:
                 with self._lock:
                     held = list(self._held)
                 for trial_id in held:
-                    with contextlib.suppress(sqlalchemy.exc.SQLAlchemyError):
+                    with contextlib.suppress(*DATABASE_ERRORS):  # the sweep itself will say so
                         self.storage.record_heartbeat(trial_id)
 
         thread = threading.Thread(target=beat, name="pointlab-heartbeat", daemon=True)
@@ -265,6 +322,20 @@ class Store:
         """(finished slots, planned slots)."""
         rows = self.rows()
         return sum(r.state in ("complete", "pruned") for r in rows), len(rows)
+
+
+def check_options(name: str, stale_after: int) -> None:
+    """Refuse a study name the database cannot keep, or an empty one, and a `stale_after` too
+    short for heartbeats (SQLite keeps them to the second)."""
+    if stale_after < 5:
+        raise UserError(f"--stale-after must be at least 5 seconds, got {stale_after}")
+    if not name.strip():
+        raise UserError("--study: the study name is empty")
+    if len(name) > MAX_NAME:
+        raise UserError(
+            f"--study: the study name has {len(name)} characters; the study database keeps at "
+            f"most {MAX_NAME}"
+        )
 
 
 def _row(slot: int, t: optuna.trial.FrozenTrial) -> TrialRow:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,15 +27,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import optuna
-import torch
 
 from pointlab import engine, training
 from pointlab.api import SWEEP_VAL_FRACTION
 from pointlab.checkpoint import TrainedModel
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
-from pointlab.engine.models import Architecture
-from pointlab.engine.padding import padded_hidden
 from pointlab.errors import UserError
 from pointlab.runs import RunResult, RunSpec, SweepChoice
 from pointlab.search import packing, strategies
@@ -277,10 +273,13 @@ def plan_jobs(setup, split_: Split, store: Store, claimed, device, per_job=None)
         rungs = strategies.rungs(setup.base.epochs, len(rows), setup.log_every)
         known = _rung_losses(rows, rungs)
     jobs = []
+    n_train = max(len(t) for t in split_.train_index)
+    n_val = max(len(v) for v in split_.val_index)
+    where = engine.resolve_device(device)
     for members in groups:
-        hidden = padded_hidden([configs[i].hidden for i in members])
-        arch = Architecture(hidden, configs[members[0]].activation, n_classes)
-        per_pop = max(1, members_that_fit(arch, len(split_.X), device) // K)
+        group = [configs[i] for i in members]  # the engine's own memory rule, so it never refuses
+        fit = engine.members_that_fit(group, n_classes, n_train, n_val, where, per=K)
+        per_pop = max(1, min(MAX_MEMBERS, fit) // K)
         if per_job is not None:
             per_pop = min(per_pop, per_job(len(members)))
         for start in range(0, len(members), per_pop):
@@ -420,22 +419,6 @@ def retrain_config(best: TrialRow) -> TrainConfig:
     if config.schedule == "constant":
         config = config.replace(epochs=int(best.result["best_epoch"]))
     return config.replace(early_stopping=None)
-
-
-def members_that_fit(arch: Architecture, n_points: int, device: str) -> int:
-    """Members of this architecture one population may hold on the device: parameters with
-    gradient and optimizer state (~8 copies of n_params), and activations with their gradients
-    (~6 floats per hidden unit per point), in float32, within half the free memory."""
-    per_member = 4 * (8 * arch.n_params + 6 * n_points * (sum(arch.hidden) + arch.n_outputs))
-    dev = engine.resolve_device(device)
-    if dev.type == "cuda":
-        free = torch.cuda.mem_get_info(dev)[0]
-    else:
-        try:
-            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError):
-            free = 4 << 30
-    return int(max(1, min(MAX_MEMBERS, free // 2 // per_member)))
 
 
 def _finished(store: Store) -> set[int]:

@@ -8,37 +8,74 @@
 So `pointlab evaluate RUN_DIR RUN_DIR/data.csv` and `pointlab predict` take it, and for points that
 were not edited during training `pointlab train RUN_DIR/data.csv` with the same settings repeats
 it (the live loop gives the engine's weights, epoch for epoch). The files are written by the
-library's one run writer, `pointlab.runs.write_run`, from a `RunResult` built here.
+library's one run writer, `pointlab.runs.write_run`, from a `RunResult` built here, into a hidden
+folder beside the run (`.NAME.export.tmp`) that is renamed into place once every file is there: a
+run directory is whole or absent, never half-written (a failed picture once left one without
+config.json). The name is reserved first (`runs.new_run_dir` makes it, empty), so a run started
+in the same second elsewhere never takes it; an export that fails removes both folders, and only a
+server killed mid-export can leave the empty one behind.
 
 Not here: training (`live.py`), the run directory format (`pointlab.runs`).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pointlab import runs
 from pointlab.checkpoint import TrainedModel
-from pointlab.data import save_csv
+from pointlab.data import Dataset, save_csv
+from pointlab.errors import UserError
 from pointlab.training import RunData
 
 if TYPE_CHECKING:
-    from pointlab.web.session import Session
+    from pointlab.web.live import LiveTraining
 
 
-def export_run(session: Session, root: Path) -> Path:
-    """Write the session's main member into a new run directory under `root`; its path."""
-    live, setup, dataset = session.live, session.setup, session.dataset
-    assert live is not None and setup is not None and dataset is not None
-    m = session.main
-    config = live.configs[m].replace(epochs=live.epoch)
+def export_run(
+    live: LiveTraining,
+    member: int,
+    dataset: Dataset,
+    val_fraction: float,
+    edited: bool,
+    root: Path,
+) -> Path:
+    """Write member `member` of `live`, trained on `dataset` (split with `val_fraction`; `edited`:
+    its points changed while it trained) into a new run directory under `root`; its path."""
     run_dir = runs.new_run_dir(dataset.name.replace(" (edited)", "-edited"), root)
-    data_path = save_csv(dataset, run_dir / "data.csv")
+    build = run_dir.with_name(f".{run_dir.name}.export.tmp")  # unique, as run_dir's name is
+    try:
+        build.mkdir()
+        _write(live, member, dataset, val_fraction, edited, build, run_dir)
+        os.replace(build, run_dir)  # onto the empty folder that reserved the name: atomic
+    except BaseException as error:
+        shutil.rmtree(build, ignore_errors=True)
+        run_dir.rmdir()
+        if isinstance(error, OSError):
+            raise UserError(f"{run_dir}: cannot export: {error.strerror or error}") from None
+        raise
+    return run_dir
+
+
+def _write(
+    live: LiveTraining,
+    m: int,
+    dataset: Dataset,
+    val_fraction: float,
+    edited: bool,
+    build: Path,
+    run_dir: Path,
+) -> None:
+    """Every file of the run into `build`; config.json names the data as it will be, in run_dir."""
+    config = live.configs[m].replace(epochs=live.epoch)
+    data_path = save_csv(dataset, build / "data.csv")
     spec = runs.RunSpec(
         config=config,
-        data=str(data_path.resolve()),
-        val_fraction=setup.val_fraction if live.val is not None else 0.0,
+        data=str((run_dir / data_path.name).resolve()),
+        val_fraction=val_fraction if live.val is not None else 0.0,
         split_seed=live.configs[m].seed,
         n_classes=dataset.n_classes,
         device="cpu",
@@ -55,8 +92,7 @@ def export_run(session: Session, root: Path) -> Path:
         stopped_epoch=live.epoch,
         weights="final",
         weights_epoch=live.epoch,
-        made_by="pointlab play" + (" (points edited while training)" if session.edited else ""),
+        made_by="pointlab play" + (" (points edited while training)" if edited else ""),
         data=RunData(data=dataset, train=live.train, val=live.val, test=None),
     )
-    runs.write_run(run_dir, result)
-    return run_dir
+    runs.write_run(build, result)

@@ -1,10 +1,12 @@
 """The playground's settings: what the page's URL and controls hold, checked and made typed.
 
 Keys are named as the `pointlab train` flags (`lr`, `layers`, `batch-size`, `val-fraction`, ...),
-so `?data=spiral&classes=3&layers=16,16&activation=tanh&lr=0.03` reads like a command line. Values
-arrive as text (from the URL) or numbers (from the page); every one is checked here and every
-training option through `TrainConfig`, and all faults come back in one `UserError` line that
-names the setting. The server's limits (members, points, epochs, widths) are checked here too.
+so `?data=spiral&classes=3&layers=16,16&activation=tanh&lr=0.03` reads like a command line.
+Values arrive as text (from the URL) or numbers (from the page); every one is checked here and
+every training option through `TrainConfig`, and all faults come back in one `UserError` line
+that names the setting. `layers` takes the spellings `--layers` takes
+(`pointlab.config.parse_hidden`) and is given back as `16,16` or `none`. The server's limits
+(members, points, epochs, widths) are checked here too.
 
 Compare mode: `compare=lr=0.003 0.03 0.3; layers=8 16,16` varies one or two settings over
 whitespace-separated values; their product is the population (at most `MAX_MEMBERS`).
@@ -16,10 +18,19 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from pointlab.config import ACTIVATIONS, LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig
+from pointlab.config import (
+    ACTIVATIONS,
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainConfig,
+    hidden_text,
+    parse_hidden,
+)
 from pointlab.errors import UserError
 
 GENERATORS = ("linear", "curve", "random", "circle", "xor", "gauss", "spiral", "moons")
@@ -34,6 +45,13 @@ MAX_EPOCHS = 100_000
 MAX_WIDTH = 256
 MAX_LAYERS = 6
 MAX_CLASSES = 10
+# Numbers as a URL and the page's fields write them: the digits 0-9, a point, an exponent. Python's
+# int() and float() also take other scripts' digits ('١٠') and underscores ('0_0_1'), which the
+# page would get back as typed.
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
+DECIMAL_NUMBER = re.compile(
+    r"[+-]?(?:[0-9]{1,30}\.?[0-9]{0,30}|\.[0-9]{1,30})(?:[eE][+-]?[0-9]{1,3})?"
+)
 
 # The playground's defaults: a set that needs a hidden layer, and a net that learns it in seconds.
 DEFAULTS: dict[str, str] = {
@@ -152,6 +170,7 @@ def parse(raw: dict[str, Any]) -> Setup:
             " ".join(f"{key}={option}" for (key, _), option in zip(axes, combo, strict=True))
         )
     normalized = {k: v for k, v in text.items()}
+    normalized["layers"] = hidden_text(values["layers"])  # one spelling for the page's editor
     normalized["compare"] = "; ".join(f"{k}={' '.join(v)}" for k, v in axes)
     return Setup(
         recipe, values["val-fraction"], tuple(members), tuple(labels), tuple(axes), normalized
@@ -196,17 +215,18 @@ def _value(key: str, text: str) -> Any:
         if text not in choices:
             raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
         return text
-    if key == "layers":
-        if text.lower() in ("", "none", "0"):
-            return ()
-        widths = tuple(_integer(w, 1, MAX_WIDTH) for w in text.split(","))
+    if key == "layers":  # the library's one grammar (a WidthsError is a ValueError), then limits
+        widths = parse_hidden(text)
+        for width in widths:
+            if width > MAX_WIDTH:
+                raise ValueError(f"{width} is outside 1..{MAX_WIDTH}")
         if len(widths) > MAX_LAYERS:
             raise ValueError(f"{len(widths)} hidden layers; the limit is {MAX_LAYERS}")
         return widths
     if key == "batch-size":
-        return None if text in ("full", "") else _integer(text, 1, MAX_POINTS)
+        return None if text in ("full", "") else _whole_number(text, 1, MAX_POINTS)
     if key == "noise":
-        return None if text == "" else _number(text, 0.0, 10.0)
+        return None if text == "" else _decimal(text, 0.0, 10.0)
     limits: dict[str, tuple[str, float, float]] = {
         "points": ("int", 4, MAX_POINTS),
         "classes": ("int", 2, MAX_CLASSES),
@@ -222,7 +242,21 @@ def _value(key: str, text: str) -> Any:
         "epochs": ("int", 1, MAX_EPOCHS),
     }
     kind, low, high = limits[key]
-    return _integer(text, int(low), int(high)) if kind == "int" else _number(text, low, high)
+    if kind == "int":
+        return _whole_number(text, int(low), int(high))
+    return _decimal(text, low, high)
+
+
+def _whole_number(text: str, low: int, high: int) -> int:
+    if not WHOLE_NUMBER.fullmatch(text):
+        raise ValueError(f"{shown(text)} is not a whole number written with the digits 0-9")
+    return _integer(text, low, high)
+
+
+def _decimal(text: str, low: float, high: float) -> float:
+    if not DECIMAL_NUMBER.fullmatch(text):
+        raise ValueError(f"{shown(text)} is not a number written with the digits 0-9")
+    return _number(text, low, high)
 
 
 def _integer(text: str, low: int, high: int) -> int:
@@ -243,3 +277,15 @@ def _number(text: str, low: float, high: float) -> float:
     if not (math.isfinite(value) and low <= value <= high):
         raise ValueError(f"{text} is outside {low:g}..{high:g}")
     return value
+
+
+def whole(value: Any) -> int | None:
+    """`value` when it is a JSON whole number (not true or false, which Python counts as 1 and
+    0), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def shown(value: Any) -> str:
+    """`value` as a message quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

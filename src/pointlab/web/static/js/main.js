@@ -15,8 +15,9 @@ function connect(initial) {
   state.socket = socket;
   socket.addEventListener("open", () => send({ type: "setup", settings: initial }));
   socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
-  socket.addEventListener("close", () => {
-    showError("The connection to pointlab play was closed: is the server still running? Reload the page.");
+  socket.addEventListener("close", (event) => {
+    // The server says why when it refuses the tab (too many open); else it went away.
+    showError(event.reason || "The connection to pointlab play was closed: is the server still running? Reload the page.");
     $("status").textContent = "disconnected";
   });
 }
@@ -107,8 +108,13 @@ function frame(f) {
 }
 
 // --- the controls --------------------------------------------------------------------------
-function setup() {
-  const settings = readForm(form);
+function setup(event) {
+  // Until the server has accepted a setup the form holds no values (it fills it from "ready"):
+  // then send the link's settings with the field just changed (no event: the layers editor's
+  // field), and the server's defaults do the rest.
+  const field = event?.target?.name ? event.target : form.querySelector("[name=layers]");
+  const changed = field.value.trim() ? { [field.name]: field.value.trim() } : {};
+  const settings = state.data ? readForm(form) : { ...fromUrl(), ...changed };
   send({ type: "setup", settings });
 }
 

@@ -31,11 +31,19 @@ export function fillForm(root, settings) {
   }
 }
 
+// Hidden widths from the `layers` text: "16,16" or "[16,16]", "none" or "[]" for no hidden layer.
+// The server checks the text with the library's one grammar (pointlab.config.parse_hidden) and
+// answers with "16,16" or "none", which is what this editor reads back.
+export function widthsOf(text) {
+  const inner = (text || "").trim().replace(/^\[(.*)\]$/, "$1").trim();
+  return inner === "" || inner.toLowerCase() === "none" ? [] : inner.split(",").map((w) => w.trim());
+}
+
 // The hidden layers as width inputs with add/remove buttons, mirrored into the `layers` field.
 export function layersEditor(container, field, onChange) {
   const render = () => {
     container.replaceChildren();
-    const widths = field.value && field.value !== "none" ? field.value.split(",") : [];
+    const widths = widthsOf(field.value);
     widths.forEach((w, i) => {
       const input = document.createElement("input");
       input.type = "number";
@@ -55,14 +63,14 @@ export function layersEditor(container, field, onChange) {
   return {
     render,
     add() {
-      const widths = field.value && field.value !== "none" ? field.value.split(",") : [];
+      const widths = widthsOf(field.value);
       widths.push(widths.length ? widths[widths.length - 1] : "8");
       field.value = widths.join(",");
       render();
       onChange();
     },
     remove() {
-      const widths = field.value && field.value !== "none" ? field.value.split(",") : [];
+      const widths = widthsOf(field.value);
       widths.pop();
       field.value = widths.length ? widths.join(",") : "none";
       render();

@@ -1,13 +1,13 @@
 """The explained step as a Markdown report a learner reads top to bottom: `report_markdown(trace)`.
 
 A pure function from a `StepTrace` to text; the caller writes it (next to the pictures named in
-`PICTURES`) and owns every file. Not here: the numbers (`explain.py`), the pictures
+`PICTURES`) and owns every file. Not here: the numbers (`step.py`), the pictures
 (`pointlab.plots.explain`).
 """
 
 from __future__ import annotations
 
-from pointlab.autodiff.trace import Numbers, StepTrace
+from pointlab.explain.trace import Numbers, StepTrace
 
 PICTURES = {
     "activations": "activations.png",

@@ -1,9 +1,9 @@
 """The record of one explained training step: typed, frozen, and JSON-able with `to_dict()`.
 
-`explain.explain_step` fills it; the CLI renders it as a table and a report, the web playground
+`step.explain_step` fills it; the CLI renders it as a table and a report, the web playground
 sends `to_dict()` to the browser. Layers are numbered from 1 (the first hidden layer) to L (the
 output layer); W_i is (fan_in, fan_out), so W1[a, j] connects input a to unit j of layer 1.
-Not here: computing it (`explain.py`), drawing it (`pointlab.plots.explain`).
+Not here: computing it (`step.py`), drawing it (`pointlab.plots.explain`).
 """
 
 from __future__ import annotations

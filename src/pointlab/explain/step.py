@@ -10,16 +10,17 @@ learner needs to follow them, in a `StepTrace` (JSON-able with `to_dict()`):
 4. the update the optimizer made (the traced weight's arithmetic in full) and the loss after it;
 
 plus a gradient check (finite differences against the backward pass on a sample of weights) and
-the computation graph (nodes and edges). It is the hook of the web playground's "Step and explain"
-button: `explain_step(state_dict, config, X, y, n_classes).to_dict()` for the current model.
-`plane_values` computes each layer's activations over the plane, for pictures.
-Not here: the record's types (`trace.py`), pictures (`pointlab.plots.explain`), output (the CLI).
+the computation graph (nodes and edges). `trace_step(config, state, X, y, n_classes)` is the web
+playground's "Step and explain": `explain_step(...).to_dict()` for a model given as its
+TrainConfig and `torch.nn.Sequential` state dict, with the optimizer started afresh.
+Not here: the record's types (`trace.py`), the traced weight's update term by term
+(`update.py`), the activations over the plane (`plane.py`), the report's text (`report.py`),
+pictures (`pointlab.plots.explain`), output (the CLI).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,8 @@ from pointlab.autodiff.gradcheck import gradient_check
 from pointlab.autodiff.mlp import MLP, activation_slope
 from pointlab.autodiff.optim import SUPPORTED, Adam, Optimizer, make_optimizer
 from pointlab.autodiff.tensor import Tensor, one_blas_thread, sigmoid, topological_order
-from pointlab.autodiff.trace import (
+from pointlab.errors import UserError
+from pointlab.explain.trace import (
     BackwardLayer,
     ChainFactor,
     CheckRow,
@@ -37,11 +39,10 @@ from pointlab.autodiff.trace import (
     LayerUpdate,
     Numbers,
     StepTrace,
-    UpdateTerm,
     WeightTrace,
     log_histogram,
 )
-from pointlab.errors import UserError
+from pointlab.explain.update import state_of, update_terms
 
 LOSS_OPS = ("bce", "cross_entropy", "mse")
 
@@ -144,10 +145,10 @@ def _explain(model, config, X, y, n_classes, optimizer, weight, check_per_tensor
     params = model.parameters()
     before = [p.data.copy() for p in params]
     grads = [p.g.copy() for p in params]
-    state_before = _state_of(optimizer, 2 * (layer - 1), (a, j))
+    state_before = state_of(optimizer, 2 * (layer - 1), (a, j))
     optimizer.step()
     after = [p.data.copy() for p in params]
-    update_terms = _update_terms(
+    terms = update_terms(
         optimizer, state_before, grads[2 * (layer - 1)][a, j], before[2 * (layer - 1)][a, j]
     )
 
@@ -169,7 +170,7 @@ def _explain(model, config, X, y, n_classes, optimizer, weight, check_per_tensor
 
     trace = WeightTrace(
         **chain,
-        update=update_terms,
+        update=terms,
         value_after=float(after[2 * (layer - 1)][a, j]),
     )
     hyper = {"lr": float(config.lr), "weight_decay": float(config.weight_decay)}
@@ -379,68 +380,6 @@ def _output_factor(values, y, n: int, k: int, kind: str, n_classes: int, L: int)
     return ChainFactor(f"dL/dz{L}[n, {k}]", meaning, value)
 
 
-# -- the update ---------------------------------------------------------------------------------
-
-
-def _state_of(optimizer: Optimizer, i: int, index) -> dict[str, float]:
-    if isinstance(optimizer, Adam):
-        return {"m": float(optimizer.m[i][index]), "v": float(optimizer.v[i][index])}
-    buf = optimizer.buf[i]
-    return {"buf": float(buf[index]) if buf is not None else float("nan")}
-
-
-def _update_terms(optimizer: Optimizer, state: dict, grad: float, w: float) -> tuple:
-    t, lr = optimizer.t, optimizer.lr
-    grad, w = float(grad), float(w)
-    terms = [_term("g", "dL/dw, from the backward pass", grad)]
-    if isinstance(optimizer, Adam):
-        b1, b2, eps = optimizer.beta1, optimizer.beta2, optimizer.eps
-        wd = optimizer.weight_decay
-        if wd and optimizer.decoupled:
-            terms.append(_term("w", f"w (1 - lr * {wd:g}): AdamW's decay", w * (1 - lr * wd)))
-            w = w * (1 - lr * wd)
-        elif wd:
-            grad = grad + wd * w
-            terms.append(_term("g", f"g + {wd:g} w: weight decay", grad))
-        m = b1 * state["m"] + (1 - b1) * grad
-        v = b2 * state["v"] + (1 - b2) * grad * grad
-        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
-        step = -lr * m_hat / (np.sqrt(v_hat) + eps)
-        terms += [
-            _term("m before", "running mean of g before this step", state["m"]),
-            _term("m", f"{b1:g} m + {1 - b1:.3g} g", m),
-            _term("v before", "running mean of g² before this step", state["v"]),
-            _term("v", f"{b2:g} v + {1 - b2:.3g} g²", v),
-            _term("m̂", f"m / (1 - {b1:g}^{t}): undo the start at zero", m_hat),
-            _term("v̂", f"v / (1 - {b2:g}^{t})", v_hat),
-            _term("step", f"-lr m̂ / (√v̂ + {eps:g}), lr = {lr:g}", float(step)),
-            _term(
-                "plain SGD", f"-lr g, for comparison: what SGD with lr {lr:g} would do", -lr * grad
-            ),
-        ]
-    else:
-        wd = optimizer.weight_decay
-        if wd:
-            grad = grad + wd * w
-            terms.append(_term("g", f"g + {wd:g} w: weight decay", grad))
-        direction = grad
-        if optimizer.momentum:
-            mu = optimizer.momentum
-            buf = grad if t == 1 else mu * state["buf"] + grad
-            terms.append(_term("buf", f"{mu:g} buf + g (g itself at step 1)", buf))
-            direction = grad + mu * buf if optimizer.nesterov else buf
-        step = -lr * direction
-        terms.append(
-            _term("step", f"-lr * {'buf' if optimizer.momentum else 'g'}, lr = {lr:g}", step)
-        )
-    terms.append(_term("w after", "w + step", float(w + step)))
-    return tuple(terms)
-
-
-def _term(name: str, formula: str, value: float) -> UpdateTerm:
-    return UpdateTerm(name, formula, float(value))
-
-
 def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
     predicted = (logits[:, 0] > 0).astype(np.int64) if logits.shape[1] == 1 else logits.argmax(1)
     return float((predicted == y).mean())
@@ -472,84 +411,3 @@ def _graph(loss: Tensor) -> tuple[tuple[GraphNode, ...], tuple[tuple[int, int], 
     nodes.append(GraphNode(id=labels, name="y", op="", kind="labels", shape=(n,), grad_norm=None))
     edges.append((labels, ids[id(loss)]))
     return tuple(nodes), tuple(edges)
-
-
-# -- activations over the plane, for pictures ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlaneLayer:
-    layer: int
-    name: str  # "h1", "z3 (logit)"
-    units: tuple[int, ...]
-    values: np.ndarray  # (len(units), grid, grid)
-    active_share: tuple[float, ...]  # per unit: share of the data points where it is > 0
-
-
-def plane_extent(X: np.ndarray) -> tuple[float, float, float, float]:
-    """(x0, x1, y0, y1) to draw: the unit square for the book's data, else the points + 5%."""
-    low, high = np.asarray(X).min(0), np.asarray(X).max(0)
-    if low.min() >= 0 and high.max() <= 1:
-        return (-0.02, 1.02, -0.02, 1.02)
-    margin = np.maximum((high - low) * 0.05, 1e-3)
-    low, high = low - margin, high + margin
-    return (float(low[0]), float(high[0]), float(low[1]), float(high[1]))
-
-
-def plane_values(
-    model: MLP,
-    X: np.ndarray,
-    extent: tuple[float, float, float, float],
-    grid: int = 90,
-    per_layer: int = 6,
-    first_units: Mapping[int, int] | None = None,
-) -> list[PlaneLayer]:
-    """Each layer's activations over a grid of the plane (x0, x1, y0, y1): for hidden layers the
-    `per_layer` units that vary most over the data points (`first_units[layer]` first, such as a
-    traced unit); for the output layer every logit. Plain numpy, no graph: (grid², width) each."""
-    x0, x1, y0, y1 = extent
-    gx, gy = np.meshgrid(np.linspace(x0, x1, grid), np.linspace(y0, y1, grid))
-    points = np.column_stack([gx.ravel(), gy.ravel()])  # (grid², 2)
-    data = np.asarray(X, dtype=np.float64)
-    out = []
-    L = len(model.weights)
-    with one_blas_thread():
-        h_plane, h_data = points, data
-        for i, (w, b) in enumerate(zip(model.weights, model.biases, strict=True), start=1):
-            z_plane = h_plane @ w.data + b.data.reshape(-1)
-            z_data = h_data @ w.data + b.data.reshape(-1)
-            if i == L:
-                units = list(range(z_plane.shape[1]))
-                values, on_data, name = z_plane, z_data, f"z{i} (logit)"
-            else:
-                h_plane = _act(z_plane, model.activation)
-                h_data = _act(z_data, model.activation)
-                spread = h_data.std(axis=0)
-                units = [int(u) for u in np.argsort(-spread)]
-                first = (first_units or {}).get(i)
-                if first is not None:
-                    units = [first] + [u for u in units if u != first]
-                units = units[:per_layer]
-                values, on_data, name = h_plane, h_data, f"h{i}"
-            out.append(
-                PlaneLayer(
-                    layer=i,
-                    name=name,
-                    units=tuple(units),
-                    values=np.stack([values[:, u].reshape(grid, grid) for u in units]),
-                    active_share=tuple(float((on_data[:, u] > 0).mean()) for u in units),
-                )
-            )
-    return out
-
-
-def _act(z: np.ndarray, activation: str) -> np.ndarray:
-    if activation == "relu":
-        return np.maximum(z, 0)
-    if activation == "tanh":
-        return np.tanh(z)
-    if activation == "sigmoid":
-        return sigmoid(z)
-    if activation == "leaky_relu":
-        return np.where(z > 0, z, 0.01 * z)
-    return z
