@@ -70,35 +70,19 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, got {args.seeds}")
     out = Path(args.out or Path("runs") / "experiments" / args.name)
-    from pointlab.experiments.base import Context, check_output, staged, write
+    from pointlab.experiments.base import check_output
 
     try:
         check_output(out)  # before anything trains
     except UserError as error:
         raise UserError(f"--out {error}") from None
-    from pointlab.cpu import tune_cpu  # torch only once the arguments are known good
-    from pointlab.engine import resolve_device
-
-    device = str(resolve_device(args.device))
-    tune_cpu(device)
-    module = experiments.load(args.name)
-    console.print(f"[bold]{args.name}[/bold]: {experiments.EXPERIMENTS[args.name]}")
-    start = time.perf_counter()
     existed = out.exists()
-    # Built beside --out and swapped in whole; Ctrl-C or SIGTERM leaves --out as it was.
+    start = time.perf_counter()
+    # From here Ctrl-C or SIGTERM stops the experiment with one line and leaves --out as it was:
+    # the outputs are built beside it and swapped in whole.
     with StopSignals(interrupt=True) as signals:
         try:
-            with staged(out) as new:
-                ctx = Context(
-                    out=new,
-                    quick=args.quick,
-                    seeds=args.seeds,
-                    device=device,
-                    progress=lambda message: console.print(f"[dim]{message}[/dim]"),
-                )
-                report = module.run(ctx)
-                write(report, new, args.name, args.quick)
-                signals.interrupt = False  # from here a signal waits for the swap
+            report = _run(args, out, console, signals)
         except KeyboardInterrupt:
             kept = "still holds the previous run" if existed else "was not written"
             print(f"pointlab: interrupted ({_name(signals)}); {out} {kept}", file=sys.stderr)
@@ -126,6 +110,30 @@ _VERDICT = {
     "fails": "[red]does not hold[/red]",
     "inconclusive": "[yellow]inconclusive[/yellow]",
 }
+
+
+def _run(args: argparse.Namespace, out: Path, console: Console, signals: StopSignals):
+    """Run the experiment into a folder beside `out`, then swap it in (signals held for that)."""
+    from pointlab.cpu import tune_cpu  # torch only once the arguments are known good
+    from pointlab.engine import resolve_device
+    from pointlab.experiments.base import Context, staged, write
+
+    device = str(resolve_device(args.device))
+    tune_cpu(device)
+    module = experiments.load(args.name)
+    console.print(f"[bold]{args.name}[/bold]: {experiments.EXPERIMENTS[args.name]}")
+    with staged(out) as new:
+        ctx = Context(
+            out=new,
+            quick=args.quick,
+            seeds=args.seeds,
+            device=device,
+            progress=lambda message: console.print(f"[dim]{message}[/dim]"),
+        )
+        report = module.run(ctx)
+        write(report, new, args.name, args.quick)
+        signals.interrupt = False  # from here a signal waits for the swap
+    return report
 
 
 def _name(signals: StopSignals) -> str:
