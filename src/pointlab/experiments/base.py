@@ -4,16 +4,23 @@ An experiment module defines `NAME` and `run(ctx: Context) -> Report`; its one-l
 lives in the registry (`pointlab.experiments.EXPERIMENTS`), so listing imports no experiment. The
 shared `write` turns a Report into `report.md` and `results.json` in the output folder, which
 `staged` builds beside the old one and swaps in at the end (`check_output` refuses, before
-anything trains, a folder that cannot be replaced so). A failed
-claim is a finding, not an error, but the report's words follow the verdicts: `write` opens the
-report with how many claims hold and names those that do not, and an experiment's own findings
-use `follow(claim, holds, fails, inconclusive)` where a sentence depends on a verdict.
+anything trains, a folder that cannot be replaced so). A failed claim is a finding, not an error,
+but the report's words follow the verdicts: `write` opens the report with how many claims hold
+and names those that do not, and an experiment's own findings use `follow(claim, holds, fails,
+inconclusive)` where a sentence depends on a verdict.
 
 Verdicts are three-way: a claim holds, fails, or is inconclusive (`passed=None`) when the run's
 budget is too noisy to tell, e.g. a mean over few seeds whose interval of +- 2 standard errors
 straddles the criterion. An inconclusive claim says so in the report instead of failing or
 passing by luck; `at_most` and `at_least` decide that for a measured mean and its standard error
 (`standard_error` of seeds, `binomial_se` of a share).
+
+A number that turned NaN (a diverged member, an empty mean) settles a claim against it: the claim
+fails. NaN compares as False both ways, so without this rule `at_most` would call it
+inconclusive, and a criterion written as `not (x > limit)` would call it held; instead `at_most`
+and `at_least` return False for a NaN value or standard error, and a `Claim` whose `measured`
+holds a NaN (a float, an array, or the text "nan" a format string makes of one) fails whatever
+verdict it was given.
 
 Not here: the experiments themselves (the other modules of this package), drawing
 (`pointlab.plots`), the exit status of `pointlab experiment --check` (`pointlab.cli`).
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import glob
 import json
+import math
 import os
 import re
 import shutil
@@ -35,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from pointlab.errors import UserError
+from pointlab.io import write_atomic
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,10 @@ class Claim:
     measured: Any  # the number (or short text) that was measured
     passed: bool | None  # None: inconclusive, the budget's noise cannot settle the criterion
 
+    def __post_init__(self) -> None:
+        if has_nan(self.measured):  # a NaN measurement fails the claim (see the module docstring)
+            object.__setattr__(self, "passed", False)
+
     @property
     def verdict(self) -> str:
         """holds | fails | inconclusive"""
@@ -77,12 +90,34 @@ class Claim:
         return "holds" if self.passed else "fails"
 
 
+# How Python and numpy print a NaN ("nan", "+nan", "[0.5 nan]"); not the word "NaN" in prose (a
+# count of diverged members) nor "nano".
+_NAN_TEXT = re.compile(r"(?<![A-Za-z])nan(?![A-Za-z])")
+
+
+def has_nan(measured: Any) -> bool:
+    """Whether a claim's measurement holds a NaN: a float or numpy number, any element of an
+    array, list, tuple or dict's values, or "nan" as a word in text (f"{x:.3f}" of a NaN)."""
+    if isinstance(measured, str):
+        return _NAN_TEXT.search(measured) is not None
+    if isinstance(measured, dict):
+        return any(has_nan(v) for v in measured.values())
+    if isinstance(measured, list | tuple):
+        return any(has_nan(v) for v in measured)
+    if isinstance(measured, np.ndarray | np.generic):
+        return measured.dtype.kind in "fc" and bool(np.isnan(measured).any())
+    return isinstance(measured, float) and math.isnan(measured)
+
+
 def at_most(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
     """Verdict for "value <= limit" where value is a noisy estimate with standard error se.
 
     Holds when the whole interval value +- z se lies within the limit, fails when it lies wholly
     beyond; when the interval straddles the limit the budget cannot tell (None: inconclusive).
+    A NaN value or standard error fails: something measured turned NaN, which no budget excuses.
     """
+    if math.isnan(value) or math.isnan(se):
+        return False
     if value + z * se <= limit:
         return True
     return False if value - z * se > limit else None
@@ -202,7 +237,8 @@ def table_cell(text: str) -> str:
 
 
 def write(report: Report, out: Path, name: str, quick: bool) -> None:
-    """report.md and results.json into `out` (which already holds the figures)."""
+    """report.md and results.json into `out` (which already holds the figures), each written
+    whole (`io.write_atomic`): a reader never finds half a file."""
     out.mkdir(parents=True, exist_ok=True)
     results = {
         "experiment": name,
@@ -213,7 +249,8 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "claims": [{**asdict(c), "verdict": c.verdict} for c in report.claims],
         "numbers": report.numbers,
     }
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
+    text = json.dumps(results, indent=2, default=_json_default) + "\n"
+    write_atomic(out / "results.json", lambda file: file.write(text.encode()))
     lines = [f"# {report.title}", "", f"**Verdict: {report.verdict()}**", ""]
     if quick:
         lines += ["*Quick version (reduced budgets, for tests): numbers are rougher.*", ""]
@@ -242,7 +279,8 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         lines += ["## Figures", ""]
         for file, caption in report.figures:
             lines += [f"![{caption}]({file})", "", f"*{caption}*", ""]
-    (out / "report.md").write_text("\n".join(lines))
+    markdown = "\n".join(lines)
+    write_atomic(out / "report.md", lambda file: file.write(markdown.encode()))
 
 
 def check_output(out: Path) -> None:
