@@ -63,13 +63,16 @@ class SeededDropout(torch.nn.Module):
         return h * keep / (1 - torch.tensor(self.p, dtype=torch.float32))
 
 
-def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2, mask=None):
+def reference_train(
+    c: TrainConfig, X, y, log_every: int, n_classes: int = 2, mask=None, sample_weight=None
+):
     """One lone model, trained as a user of torch.nn would: returns (history, final state).
 
     mask: None, or a state dict of 0/1 tensors (pruning): the weights start masked, each gradient
     is masked after backward() and the weights are masked again after each optimizer step.
     Dropout drops what the engine drops for this seed (`SeededDropout`); losses are measured in
     evaluation mode.
+    sample_weight: None, or (N,) weights: each loss is the weighted mean over its points.
     """
     arch = Architecture(c.hidden, c.activation, n_classes, np.shape(X)[1])
     model = to_sequential(arch, c.dropout)
@@ -86,11 +89,20 @@ def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2, ma
     optimizer = OPTIMIZERS[c.optimizer](model.parameters(), c)
     lr_scheduler = scheduler(optimizer, c)
     X, y = torch.as_tensor(X), torch.as_tensor(y)
+    w = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=torch.float32)
 
-    def loss_fn(logits, targets):
+    def loss_fn(logits, targets, weights=None):
         if n_classes == 2:
             t = targets.float() * (1 - c.label_smoothing) + c.label_smoothing / 2
+            if weights is not None:
+                each = F.binary_cross_entropy_with_logits(logits.squeeze(1), t, reduction="none")
+                return (each * weights).sum() / weights.sum()
             return F.binary_cross_entropy_with_logits(logits.squeeze(1), t)
+        if weights is not None:
+            each = F.cross_entropy(
+                logits, targets, label_smoothing=c.label_smoothing, reduction="none"
+            )
+            return (each * weights).sum() / weights.sum()
         return F.cross_entropy(logits, targets, label_smoothing=c.label_smoothing)
 
     history = []
@@ -99,7 +111,7 @@ def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2, ma
         if epoch % log_every == 0 or epoch == c.epochs:
             model.eval()
             with torch.no_grad():
-                history.append(float(loss_fn(model(X), y)))
+                history.append(float(loss_fn(model(X), y, w)))
             model.train()
         if epoch == c.epochs:
             break
@@ -110,7 +122,7 @@ def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2, ma
             for module in dropouts:
                 module.at = (epoch, batch)
             optimizer.zero_grad()
-            loss_fn(model(X[batch]), y[batch]).backward()
+            loss_fn(model(X[batch]), y[batch], None if w is None else w[batch]).backward()
             for p, keep in masks:
                 p.grad.mul_(keep)
             if c.clip_grad is not None:

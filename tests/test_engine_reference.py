@@ -10,7 +10,7 @@ import torch
 
 from pointlab.config import OPTIMIZERS, TrainConfig
 from pointlab.engine import train, train_population
-from pointlab.engine.models import Architecture, param_mask_from_states
+from pointlab.engine.models import Architecture, param_mask_from_states, to_sequential
 from pointlab.engine.padding import own_mask
 from pointlab.engine.population import Population
 
@@ -32,9 +32,9 @@ def _data(n=48, classes=2, seed=0):
     return X, y
 
 
-def _assert_member_matches(result, X, y, log_every, n_classes=2, mask=None):
+def _assert_member_matches(result, X, y, log_every, n_classes=2, mask=None, sample_weight=None):
     config = result.config
-    history, state = reference_train(config, X, y, log_every, n_classes, mask)
+    history, state = reference_train(config, X, y, log_every, n_classes, mask, sample_weight)
     got = np.array(result.history["train_loss"])
     np.testing.assert_allclose(got, history, rtol=RTOL, atol=1e-7, err_msg=str(config))
     for key, value in state.items():
@@ -381,3 +381,40 @@ def test_a_member_trains_the_same_alone_and_among_any_neighbours():
         assert together.history["train_loss"] == pytest.approx(alone.history["train_loss"], 1e-6)
         for key, value in alone.final_state.items():
             torch.testing.assert_close(together.final_state[key], value, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+@pytest.mark.parametrize("batches", [(None, 16, 20), (16, 16, 16)])
+def test_per_point_weights_match_a_weighted_torch_loss(classes, batches):
+    """scikit-learn's sample_weight: each batch's loss is the weighted mean of its points' losses
+    (torch's reduction="none", times the weights, over their sum), full batch or minibatches of
+    one size or several; accuracy counts each point by its weight."""
+    X, y = _data(classes=classes)
+    weights = np.random.default_rng(1).uniform(0.05, 3.0, len(X)).astype(np.float32)
+    configs = [
+        TrainConfig(hidden=(8,), optimizer="adam", lr=lr, epochs=6, batch_size=b, seed=s)
+        for s, (lr, b) in enumerate(zip((0.01, 0.03, 0.003), batches, strict=True))
+    ]
+    index = [np.arange(len(X))] * len(configs)
+    results = train_population(
+        configs,
+        X,
+        y,
+        train_index=index,
+        val_index=index,
+        n_classes=classes,
+        log_every=2,
+        sample_weight=weights,
+    )
+    for result in results:
+        _assert_member_matches(result, X, y, 2, classes, sample_weight=weights)
+        np.testing.assert_allclose(result.history["train_loss"], result.history["val_loss"])
+    # The last member's accuracy, each point counted by its weight.
+    model = to_sequential(Architecture((8,), "relu", classes))
+    model.load_state_dict(results[-1].final_state)
+    with torch.no_grad():
+        logits = model(torch.as_tensor(X))
+    predicted = (logits[:, 0] > 0).long() if classes == 2 else logits.argmax(1)
+    right = (predicted.numpy() == y).astype(np.float32)
+    expected = float((right * weights).sum() / weights.sum())
+    assert results[-1].history["train_acc"][-1] == pytest.approx(expected, rel=1e-5)

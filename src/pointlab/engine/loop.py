@@ -141,6 +141,7 @@ def train_population(
     stop: Callable[[], bool] | None = None,
     cuda_graphs: bool | None = None,
     batch_order: BatchOrder | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> list[MemberResult]:
     """Train one population; member m trains on X[train_index[m]] and validates on X[val_index[m]].
 
@@ -151,7 +152,8 @@ def train_population(
     training, measured once more at the weights they stopped with. cuda_graphs: on a CUDA
     device, replay each full-batch epoch as a CUDA graph (`graphs.py`): None where possible,
     True required, False never. batch_order: a hook on each epoch's minibatch order
-    (`training.Training`).
+    (`training.Training`). sample_weight: (N,) non-negative weight of each point of X in every
+    loss (a weighted mean per batch, as scikit-learn's) and accuracy; None: all equal.
     """
     training = Training(
         configs,
@@ -167,5 +169,6 @@ def train_population(
         stop=stop,
         cuda_graphs=cuda_graphs,
         batch_order=batch_order,
+        sample_weight=sample_weight,
     )
     return training.run()

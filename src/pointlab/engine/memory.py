@@ -17,8 +17,8 @@ could never fit; what it accepts usually does. Everything but the points grows i
 M, so `members_that_fit` solves the same estimate for M: one memory model for the planner and
 the engine.
 
-Not here: training (`training.py`), the device choice (`training.resolve_device`), which trials share a
-population (`pointlab.search.packing`).
+Not here: training (`training.py`), the device choice (`training.resolve_device`), which trials
+share a population (`pointlab.search.packing`).
 """
 
 from __future__ import annotations

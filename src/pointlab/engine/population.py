@@ -41,7 +41,12 @@ BatchOrder = Callable[[int, torch.Tensor], torch.Tensor]
 class PointSets:
     """Each member's subset of the points: indices (M, n_max) padded, counts (M,)."""
 
-    def __init__(self, index_lists: Sequence[np.ndarray], device: torch.device) -> None:
+    def __init__(
+        self,
+        index_lists: Sequence[np.ndarray],
+        device: torch.device,
+        point_weights: torch.Tensor | None = None,
+    ) -> None:
         self.counts_host = [len(t) for t in index_lists]
         n_max = max(self.counts_host)
         padded = np.zeros((len(index_lists), n_max), dtype=np.int64)
@@ -56,6 +61,11 @@ class PointSets:
         arange = torch.arange(n_max, device=device)
         even = len(set(self.counts_host)) == 1
         self.weights = None if even else (arange < self.counts.unsqueeze(1)).float()
+        if point_weights is not None:  # each point's own weight (scikit-learn's sample_weight)
+            mask = 1.0 if self.weights is None else self.weights
+            self.weights = point_weights[self.index] * mask  # (M, n_max)
+        # What accuracy divides by: the points, or their total weight. (M,)
+        self.mass = self.counts if self.weights is None else self.weights.sum(1)
         # (inputs, labels, weights) of the full set, once gathered
         self.inputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None
 
@@ -72,6 +82,7 @@ class Population:
         device: torch.device,
         param_mask=None,
         batch_order: BatchOrder | None = None,
+        sample_weight=None,
     ) -> None:
         self.configs = list(configs)
         self.M = len(configs)
@@ -138,8 +149,13 @@ class Population:
         self._never = torch.tensor(self.max_epochs + 1, device=device)
         self._epoch, self._epoch_host = torch.tensor(0, device=device), 0
 
-        self.train = PointSets(train_index, device)
-        self.val = None if val_index is None else PointSets(val_index, device)
+        # sample_weight (N,): each point's weight in every loss and accuracy (None: all 1).
+        self.point_weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float32)
+            self.point_weights = torch.as_tensor(weights, device=device)
+        self.train = PointSets(train_index, device, self.point_weights)
+        self.val = None if val_index is None else PointSets(val_index, device, self.point_weights)
         sizes = [c.batch_size or n for c, n in zip(configs, self.train.counts_host, strict=True)]
         self.full_batch = all(s >= n for s, n in zip(sizes, self.train.counts_host, strict=True))
         self.batch = torch.tensor(sizes, device=device)
@@ -209,7 +225,7 @@ class Population:
             y = self.y.float() if self.n_classes == 2 else self.y  # BCE wants float targets
             if sets.shared:
                 index = sets.index[0]
-                sets.inputs = (self.X[index], y[index], None)
+                sets.inputs = (self.X[index], y[index], sets.weights)  # weights: None unweighted
             else:
                 sets.inputs = (self.X[sets.index], y[sets.index], sets.weights)
         return sets.inputs
@@ -225,7 +241,7 @@ class Population:
     def measured(self, logits: torch.Tensor, loss: torch.Tensor, sets: PointSets) -> Measured:
         """Loss, accuracy and constant output from a forward pass over all of `sets`."""
         _, targets, weights = self.full_batch_inputs(sets)
-        accuracy = member_correct(logits, targets, weights) / sets.counts
+        accuracy = member_correct(logits, targets, weights) / sets.mass
         if weights is not None:  # padding rows count as the member's first point: no new extreme
             logits = torch.where(weights.unsqueeze(2) > 0, logits, logits[:, :1])
         # Constant: the spread over points within float32 rounding of the logits' size (a tanh
@@ -268,7 +284,8 @@ class Population:
             for s in range(self.steps_per_epoch):
                 rows = order[:, s * size : min((s + 1) * size, n)]  # (M, B) positions
                 points = index.gather(1, rows)  # (M, B) indices into X
-                yield self.X[points], self.y[points], None, None, rows
+                weights = None if self.point_weights is None else self.point_weights[points]
+                yield self.X[points], self.y[points], weights, None, rows
             return
         arange = torch.arange(self.batch_max, device=self.device)
         for s in range(self.steps_per_epoch):
@@ -279,7 +296,10 @@ class Population:
             points = index.gather(1, rows)  # (M, B_max) indices into X
             # Members whose epoch has fewer steps sit this one out, optimizer state untouched.
             stepping = None if s < self.min_steps else self.stepping_at[s]
-            yield self.X[points], self.y[points], valid.float(), stepping, rows
+            weights = valid.float()
+            if self.point_weights is not None:
+                weights = weights * self.point_weights[points]
+            yield self.X[points], self.y[points], weights, stepping, rows
 
     @torch.no_grad()
     def step(self, stepping: torch.Tensor | None) -> None:

@@ -102,7 +102,8 @@ class EagerEpochs:
 class Training:
     """A population in training, stepped one epoch at a time (see the module docstring).
 
-    Arguments as `engine.train_population`; batch_order: None, or a hook (epoch, the engine's
+    Arguments as `engine.train_population` (sample_weight: each point's weight in the losses and
+    accuracies, None: all equal); batch_order: None, or a hook (epoch, the engine's
     order (M, n_max)) -> the order each member visits its training points in that epoch.
     """
 
@@ -122,6 +123,7 @@ class Training:
         stop: Callable[[], bool] | None = None,
         cuda_graphs: bool | None = None,
         batch_order: BatchOrder | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> None:
         where = resolve_device(device)
         n_train = max(len(t) for t in train_index)
@@ -133,7 +135,16 @@ class Training:
         self.log_every, self.stop, self.batch_order = log_every, stop, batch_order
         self.param_mask = param_mask
         self.population = Population(
-            configs, X, y, train_index, val_index, n_classes, where, param_mask, batch_order
+            configs,
+            X,
+            y,
+            train_index,
+            val_index,
+            n_classes,
+            where,
+            param_mask,
+            batch_order,
+            sample_weight,
         )
         self.tracker = Tracker(self.population, log_every, callback)
         self.cuda_graphs = cuda_graphs
