@@ -367,7 +367,10 @@ class Session:
         numbers = live.measure()
         status = "playing" if self.playing else "paused"
         if live.finished:
-            status = "diverged" if live.diverged[self.main] else "finished"
+            status = live.statuses[self.main]
+        collapsed = live.collapsed_epoch[self.main]
+        if collapsed is not None:  # one output for every point, for good (engine/tracker.py)
+            status = f"collapsed at epoch {collapsed} · {status}"
         frame: dict[str, Any] = {
             "type": "frame",
             "epoch": live.epoch,
