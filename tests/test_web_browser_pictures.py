@@ -102,3 +102,68 @@ def test_download_png_is_the_figure_pointlab_train_draws(page, server):  # noqa:
     assert (width, height) == (750, 780)  # the figure of a run's boundary.png
     SHOTS.mkdir(exist_ok=True)
     (SHOTS / "play-download.png").write_bytes(data)
+
+
+# Pixels drawn (not transparent) on the points canvas, and the regions canvas's share of pixels
+# in one of the classes' flat colours (as "discretize output" paints them).
+DRAWN_POINTS = """() => {
+    const canvas = document.querySelector('#points');
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let drawn = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) drawn += 1;
+    return drawn;
+}"""
+FLAT_SHARE = """() => {
+    const canvas = document.querySelector('[data-testid=boundary]');
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const counts = new Map();
+    for (let i = 0; i < pixels.length; i += 4) {
+        const key = pixels[i] * 65536 + pixels[i + 1] * 256 + pixels[i + 2];
+        counts.set(key, (counts.get(key) || 0) + 1);
+    }
+    const top = [...counts.values()].sort((a, b) => b - a).slice(0, 3);
+    return top.reduce((a, b) => a + b, 0) / (pixels.length / 4);
+}"""
+
+
+def test_show_test_data_and_discretize_output_are_toggles_kept_in_the_link(page, server):  # noqa: F811
+    played(page, server["url"] + "?data=circle&epochs=100&speed=full&show-test=0&discretize=1")
+    assert not by_testid(page, "show-test").is_checked()
+    assert by_testid(page, "discretize").is_checked()
+    assert "show-test=0" in page.url and "discretize=1" in page.url
+    hidden, flat = page.evaluate(DRAWN_POINTS), page.evaluate(FLAT_SHARE)
+    assert flat > 0.8  # two flat colours (and the boundary line's few pixels)
+    by_testid(page, "show-test").check()
+    by_testid(page, "discretize").uncheck()
+    page.wait_for_function("!window.location.search.includes('show-test')")
+    assert "discretize" not in page.url  # both back to their defaults
+    shown, shaded = page.evaluate(DRAWN_POINTS), page.evaluate(FLAT_SHARE)
+    assert shown > hidden * 1.1  # the validation squares (a fifth of the points) are back
+    assert shaded < 0.5  # shaded by the model's certainty
+    assert page.evaluate("window.pointlab.frame.status") == "finished"  # a view, not a setup
+    page.goto(server["url"] + "?data=circle&discretize=maybe")
+    page.wait_for_function("window.pointlab.frame !== null")
+    assert "discretize=maybe" in by_testid(page, "notice").inner_text()
+    assert not by_testid(page, "discretize").is_checked()
+
+
+def test_the_noise_slider_says_what_noise_means_for_the_data_set(page, server):  # noqa: F811
+    page.goto(server["url"] + "?data=linear")
+    page.wait_for_function("window.pointlab.frame !== null")
+    meaning = by_testid(page, "noise-meaning")
+    assert "probability" in meaning.inner_text() and "0.3" in meaning.inner_text()
+    by_testid(page, "dataset").select_option("spiral")
+    page.wait_for_function("window.pointlab.data.name === 'spiral'")
+    assert "standard deviation" in meaning.inner_text() and "0.02" in meaning.inner_text()
+    slider = by_testid(page, "noise-slider")
+    slider.fill("0.1")  # a range input's fill sets its value and fires input and change
+    page.wait_for_function("window.pointlab.data.settings.noise === '0.1'")
+    assert "noise=0.1" in page.url
+    assert page.locator("[name=noise]").input_value() == "0.1"
+    by_testid(page, "dataset").select_option("curve.csv")
+    page.wait_for_function("window.pointlab.data.name === 'curve.csv'")
+    assert "generated data" in meaning.inner_text() and slider.is_disabled()
+    page.goto(server["url"] + "?data=gauss&lang=ja")
+    page.wait_for_function("window.pointlab.frame !== null")
+    assert "標準偏差" in meaning.inner_text() and "0.1" in meaning.inner_text()
+    shot(page, "play-noise-ja")

@@ -49,6 +49,14 @@ def make(recipe: DataRecipe, uploaded: Dataset | None) -> Dataset:
     return generators.make(recipe.kind, **options)
 
 
+def noise_default(kind: str) -> float | None:
+    """The noise a generator uses when none is given; None for a book file or an upload."""
+    import inspect
+
+    maker = generators.GENERATORS.get(kind)
+    return None if maker is None else inspect.signature(maker).parameters["noise"].default
+
+
 def uploaded(message: dict[str, Any]) -> Dataset:
     """An uploaded CSV's points, as the loader parsed them on the server; checked again here
     because the page sends them back."""

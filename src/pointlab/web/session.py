@@ -313,6 +313,8 @@ class Session:
             "axes": [[k, list(v)] for k, v in self.setup.axes],
             "layers": list(self.setup.members[self.main].hidden),
             "epochs": self.live.max_epochs,
+            # The generator's own noise, which an empty noise field means (None: not generated).
+            "noise_default": points.noise_default(self.setup.data.kind),
         }
 
     # --- training and frames ------------------------------------------------------------------

@@ -4,15 +4,16 @@ import { renderExplain } from "./explain.js";
 import { chooseLanguage, language, loadLanguages, serverText, setLanguage, t } from "./i18n.js";
 import { createDiagram, nodeName, nodePixels } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
+import { showNoise } from "./noise.js";
 import { drawAllCurves, drawMembers } from "./panels.js";
-import { badKeys, fillForm, fromUrl, layersEditor, pageParams, readForm, toUrl } from "./settings.js";
+import { badKeys, fillForm, fromUrl, layersEditor, pageParams, readForm, TOGGLES, toggleFromText, toUrl } from "./settings.js";
 import { DEFAULT_SPEED, SPEEDS, speedFromText, speedText } from "./speed.js";
 
 const $ = (id) => document.getElementById(id);
 const form = document.body;
 const state = {
   data: null, frame: null, history: [], socket: null, regions: null, diagram: null, explained: null,
-  frames: 0, speed: DEFAULT_SPEED, lang: null, run: null, average: null,
+  frames: 0, speed: DEFAULT_SPEED, lang: null, run: null, average: null, toggles: { ...TOGGLES },
 };
 window.pointlab = state; // for tests and for people who script the page: the last data and frame
 
@@ -116,7 +117,8 @@ function ready(data) {
   $("compare-panel").hidden = data.members.length < 2;
   $("members-note").textContent = data.members.length > 1 ? t("population.note", { n: data.members.length }) : "";
   $("members").replaceChildren();
-  drawPoints($("points"), data);
+  drawPoints($("points"), data, state.toggles["show-test"]);
+  showNoise($("noise-slider"), $("noise-meaning"), data);
 }
 
 function updateUrl() {
@@ -190,7 +192,9 @@ function drawPlane() {
     return;
   }
   caption.hidden = true;
-  if (state.frame) drawRegions($("boundary"), decode(state.frame.regions), state.frame.grid, state.data.colours);
+  if (state.frame) {
+    drawRegions($("boundary"), decode(state.frame.regions), state.frame.grid, state.data.colours, true, state.toggles.discretize);
+  }
 }
 
 // The rate: the server's measure while playing; when a run stops, its average (epochs trained
@@ -236,6 +240,28 @@ for (const name of ["play", "pause", "step", "reset", "export", "explain"]) {
   $(name).addEventListener("click", () => send({ type: name }));
 }
 
+// The plane's toggles: redraw at once, and keep them in the link.
+function showToggles() {
+  $("show-test").checked = state.toggles["show-test"];
+  $("discretize").checked = state.toggles.discretize;
+}
+for (const key of Object.keys(TOGGLES)) {
+  $(key).addEventListener("change", () => {
+    state.toggles[key] = $(key).checked;
+    if (state.data) drawPoints($("points"), state.data, state.toggles["show-test"]);
+    drawPlane();
+    updateUrl();
+  });
+}
+
+// The noise slider writes the noise field, which sets up as any field does.
+const noiseField = form.querySelector("[name=noise]");
+$("noise-slider").addEventListener("input", () => {
+  noiseField.value = $("noise-slider").value;
+  typed.add("noise");
+});
+$("noise-slider").addEventListener("change", () => setup({ target: noiseField }));
+
 function showSpeed() {
   $("speed-control").value = String(SPEEDS.indexOf(state.speed));
   $("speed-label").textContent = speedText(state.speed, t);
@@ -259,6 +285,7 @@ function relabel() {
   showSpeed();
   layers.render();
   if (state.data) {
+    showNoise($("noise-slider"), $("noise-meaning"), state.data);
     $("members-note").textContent = state.data.members.length > 1 ? t("population.note", { n: state.data.members.length }) : "";
   }
   if (state.frame) {
@@ -304,7 +331,7 @@ $("points").addEventListener("click", (event) => {
   const px = ((event.clientX - box.left) / box.width) * canvas.width;
   const py = ((event.clientY - box.top) / box.height) * canvas.height;
   if (event.shiftKey) {
-    const i = nearestPoint(canvas, state.data, px, py);
+    const i = nearestPoint(canvas, state.data, px, py, 10, state.toggles["show-test"]);
     if (i >= 0) send({ type: "remove_point", index: state.data.index[i] });
   } else {
     const [x, y] = toData(state.data.extent, canvas, px, py);
@@ -350,6 +377,13 @@ async function start() {
   if (page.speed !== undefined && speedFromText(page.speed) === null) {
     link.replaced.push(t("notice.speed", { value: page.speed, speed: speedText(DEFAULT_SPEED, t) }));
   }
+  for (const [key, fallback] of Object.entries(TOGGLES)) {
+    if (page[key] === undefined) continue;
+    const value = toggleFromText(page[key]);
+    if (value === null) link.replaced.push(t("notice.toggle", { key, value: page[key], fallback: fallback ? "1" : "0" }));
+    else state.toggles[key] = value;
+  }
+  showToggles();
   $("status").textContent = t("status.connecting");
   relabel();
   window.pointlab.language = language;

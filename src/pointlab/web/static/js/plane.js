@@ -138,13 +138,14 @@ export function toData(extent, canvas, px, py) {
   return [x0 + (px / canvas.width) * (x1 - x0), y1 - (py / canvas.height) * (y1 - y0)];
 }
 
-// Training points: filled dots with a white rim; validation points: hollow squares.
-export function drawPoints(canvas, data) {
+// Training points: filled dots with a white rim; validation points: hollow squares, unless
+// `showTest` is false.
+export function drawPoints(canvas, data, showTest = true) {
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const n = data.points.length;
   const radius = n > 1500 ? 2.5 : 4;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < (showTest ? n : data.n_train); i++) {
     const [px, py] = toPixel(data.extent, canvas, data.points[i][0], data.points[i][1]);
     const colour = data.colours[data.labels[i]];
     if (i < data.n_train) {
@@ -164,9 +165,9 @@ export function drawPoints(canvas, data) {
 }
 
 // The index (into data.points) of the point nearest to a pixel, within `reach` pixels; or -1.
-export function nearestPoint(canvas, data, px, py, reach = 10) {
+export function nearestPoint(canvas, data, px, py, reach = 10, showTest = true) {
   let best = -1, bestDistance = reach * reach;
-  data.points.forEach(([x, y], i) => {
+  (showTest ? data.points : data.points.slice(0, data.n_train)).forEach(([x, y], i) => {
     const [qx, qy] = toPixel(data.extent, canvas, x, y);
     const d = (qx - px) ** 2 + (qy - py) ** 2;
     if (d <= bestDistance) { best = i; bestDistance = d; }
