@@ -167,3 +167,43 @@ def test_the_noise_slider_says_what_noise_means_for_the_data_set(page, server): 
     page.wait_for_function("window.pointlab.frame !== null")
     assert "標準偏差" in meaning.inner_text() and "0.1" in meaning.inner_text()
     shot(page, "play-noise-ja")
+
+
+def test_clicked_points_travel_in_the_link(page, server, browser):  # noqa: F811
+    page.goto(server["url"] + "?data=moons&points=40&epochs=50")
+    page.wait_for_function("window.pointlab.frame !== null")
+    plane = page.locator("#points")
+    plane.click(position={"x": 60, "y": 60})
+    page.wait_for_function("window.pointlab.data.points.length === 41")
+    first = page.evaluate("window.pointlab.data.points[3]")
+    box = page.evaluate(
+        """([x, y]) => { const [[x0, x1], [y0, y1]] = window.pointlab.data.extent;
+        return [(x - x0) / (x1 - x0) * 480, (y1 - y) / (y1 - y0) * 480]; }""",
+        first,
+    )
+    plane.click(position={"x": box[0], "y": box[1]}, modifiers=["Shift"])
+    page.wait_for_function("window.pointlab.data.points.length === 40")
+    page.wait_for_function("window.location.search.includes(';r')")
+    assert "edits=a" in page.url
+    points = page.evaluate("window.pointlab.data.points")
+    other = browser.new_page()
+    other.goto(page.url)
+    other.wait_for_function("window.pointlab.frame !== null")
+    assert other.evaluate("window.pointlab.data.points") == points
+    assert by_testid(other, "notice").inner_text() == ""
+    # Another data set: the clicks belonged to the old one.
+    other.locator("[name=points]").fill("60")
+    other.locator("[name=points]").dispatch_event("change")
+    other.wait_for_function("window.pointlab.data.points.length === 60")
+    assert "edits" not in other.url
+    other.close()
+
+
+def test_the_page_says_when_the_link_is_full_of_clicks(page, server):  # noqa: F811
+    full = ";".join(f"a0.5,0.{i:03d},0" for i in range(100))
+    page.goto(server["url"] + f"?data=moons&points=40&epochs=50&edits={full}")
+    page.wait_for_function("window.pointlab.frame !== null")
+    assert len(page.evaluate("window.pointlab.data.points")) == 140
+    page.locator("#points").click(position={"x": 400, "y": 400})
+    page.wait_for_function("window.pointlab.data.points.length === 141")
+    assert "first 100 clicked points" in by_testid(page, "notice").inner_text()

@@ -17,7 +17,8 @@ Messages from the page:
     setup {settings}        build data and members from the settings (see settings.py)
     points {X, y, name}     the points of an uploaded CSV (already parsed by the loader)
     play, pause, step, reset
-    add_point {x, y, label}, remove_point {index}     edit the points; training goes on
+    add_point {x, y, label}, remove_point {index}     edit the points; training goes on, and
+                            the setup's `edits` (the link's) records the click, up to MAX_EDITS
     select {member}         make a member of the population the main model
     view {network, layer}   whether to send the inside-the-network pictures, and of which layer
     view {diagram: bool}    whether to send the whole network drawn (every layer's first units)
@@ -34,6 +35,7 @@ pictures (`pictures.py`), the training loop (`live.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -49,7 +51,7 @@ from pointlab.errors import UserError
 from pointlab.web import budget, pictures, points
 from pointlab.web import settings as settings_mod
 from pointlab.web.queues import Gate, Inbox
-from pointlab.web.settings import UPLOAD, Setup, shown, whole
+from pointlab.web.settings import MAX_EDITS, UPLOAD, Setup, shown, whole
 
 if TYPE_CHECKING:
     from pointlab.web.live import LiveTraining  # torch: imported when training starts
@@ -169,7 +171,7 @@ class Session:
         elif kind == "points":
             self.uploaded = points.uploaded(message)
             if self.setup is not None:
-                raw = dict(self.setup.settings, data=UPLOAD)
+                raw = dict(self.setup.settings, data=UPLOAD, edits="")
                 self._setup(settings_mod.parse(raw))
         elif kind == "speed":
             self.speed = _epochs_per_s(message.get("epochs_per_s"))
@@ -190,9 +192,11 @@ class Session:
         elif kind == "reset":
             self._setup(self.setup, playing=False)
         elif kind == "add_point":
-            self._edit(points.add(self.dataset, message))
+            dataset = points.add(self.dataset, message)
+            self._edit(dataset, points.added_text(dataset))
         elif kind == "remove_point":
-            self._edit(points.remove(self.dataset, message))
+            dataset = points.remove(self.dataset, message)
+            self._edit(dataset, f"r{message['index']}")
         elif kind == "select":
             member = whole(message.get("member"))
             if member is None or not 0 <= member < self.live.M:
@@ -231,7 +235,7 @@ class Session:
     def _setup(self, setup: Setup, playing: bool | None = None) -> None:
         from pointlab.web.live import LiveTraining
 
-        dataset = points.make(setup.data, self.uploaded)
+        dataset = points.replay(points.make(setup.data, self.uploaded), setup.data.edits)
         train, val = points.split_points(dataset, setup.val_fraction, setup.data.seed)
         _check_cost(setup.members, dataset.n_classes, train, val, "this setup")
         self.live = None  # the old population goes before the new one is built
@@ -242,6 +246,7 @@ class Session:
         self.setup, self.dataset, self.live = setup, dataset, live
         self.extent = points.extent(dataset.X)
         self.edited = False
+        self.edits_left_out = 0  # clicks past MAX_EDITS: trained on, not in the link
         self.main = min(self.main, live.M - 1)
         if playing is not None:
             self.playing = playing
@@ -251,14 +256,24 @@ class Session:
         self.send(self._ready())
         self._frame(force=True)
 
-    def _edit(self, dataset: Dataset) -> None:
+    def _edit(self, dataset: Dataset, edit: str) -> None:
         """Train on the edited points from here on: the weights stay, so the page shows the
-        model adapting."""
+        model adapting. `edit` (the click, as the link writes it) joins the setup's edits, so
+        the link and Reset keep it, unless the link holds MAX_EDITS already."""
         live, setup = self._training, self.setup
         assert setup is not None
         train, val = points.split_points(dataset, setup.val_fraction, setup.data.seed)
         _check_cost(live.configs, dataset.n_classes, train, val, "this many points")
         self.dataset = dataset
+        if len(setup.data.edits) < MAX_EDITS:
+            edits = (*setup.data.edits, edit)
+            self.setup = dataclasses.replace(
+                setup,
+                data=dataclasses.replace(setup.data, edits=edits),
+                settings=dict(setup.settings, edits=";".join(edits)),
+            )
+        else:
+            self.edits_left_out += 1
         live.set_data(train, val, keep_weights=True)
         self.edited = True
         self.send(self._ready())
@@ -315,6 +330,8 @@ class Session:
             "epochs": self.live.max_epochs,
             # The generator's own noise, which an empty noise field means (None: not generated).
             "noise_default": points.noise_default(self.setup.data.kind),
+            "edits_limit": MAX_EDITS,
+            "edits_left_out": self.edits_left_out,  # clicks trained on that the link lacks
         }
 
     # --- training and frames ------------------------------------------------------------------

@@ -104,6 +104,7 @@ function ready(data) {
   if (first && link.replaced.length) {
     showNotice(t("notice.replaced", { problems: link.replaced.map(serverText).join("; ") }));
   }
+  if (data.edits_left_out) showNotice(t("notice.edits-full", { n: data.edits_limit }));
   fillForm(form, data.settings, typed);
   layers.render();
   updateUrl();
@@ -214,6 +215,9 @@ function showRate(f) {
 }
 
 // --- the controls --------------------------------------------------------------------------
+// The settings that make the points: changing one drops the clicked points (`edits`).
+const DATA_KEYS = ["data", "points", "classes", "noise", "label-noise", "data-seed"];
+
 // Fields typed into since the last setup was sent: a "ready" for an older setup leaves them.
 const typed = new Set();
 
@@ -225,6 +229,8 @@ function setup(event) {
   // field), and the server's defaults do the rest.
   const field = event?.target?.name ? event.target : form.querySelector("[name=layers]");
   const changed = field.value.trim() ? { [field.name]: field.value.trim() } : {};
+  // Clicked points belong to the data they were clicked on: other data, no clicks.
+  if (DATA_KEYS.includes(field.name)) form.querySelector("[name=edits]").value = "";
   sendSetup(state.data ? readForm(form) : { ...link.settings, ...changed });
 }
 
