@@ -39,26 +39,30 @@ export function regionPixels(bytes, grid, colours, size = grid, discrete = false
   const k = colours.length;
   const probs = probabilities(bytes, grid, k);
   const out = new Uint8ClampedArray(size * size * 4);
-  const p = new Float32Array(k);
-  const axis = [...Array(size).keys()].map((i) => {
+  // For each pixel row (and column): the grid cell before it and the weight of the next one.
+  const lo = new Int32Array(size), frac = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
     const g = Math.min(grid - 1, Math.max(0, ((i + 0.5) * grid) / size - 0.5));
-    const lo = Math.min(grid - 2, Math.floor(g));
-    return [Math.max(0, lo), g - Math.max(0, lo)];
-  });
+    lo[i] = Math.max(0, Math.min(grid - 2, Math.floor(g)));
+    frac[i] = g - lo[i];
+  }
+  const row = grid * k;
   for (let y = 0; y < size; y++) {
-    const [r, ty] = axis[y];
+    const ty = frac[y], base = lo[y] * row;
     for (let x = 0; x < size; x++) {
-      const [c, tx] = axis[x];
-      const a = (r * grid + c) * k, b = a + k, d = a + grid * k, e = d + k;
-      let top = 0;
+      const tx = frac[x], a = base + lo[x] * k;
+      const wa = (1 - ty) * (1 - tx), wb = (1 - ty) * tx, wd = ty * (1 - tx), we = ty * tx;
+      let top = 0, best = -1;
       for (let j = 0; j < k; j++) {
-        p[j] = (1 - ty) * ((1 - tx) * probs[a + j] + tx * probs[b + j]) + ty * ((1 - tx) * probs[d + j] + tx * probs[e + j]);
-        if (p[j] > p[top]) top = j;
+        const p = wa * probs[a + j] + wb * probs[a + k + j] + wd * probs[a + row + j] + we * probs[a + row + k + j];
+        if (p > best) { best = p; top = j; }
       }
-      const strength = discrete ? 1 : Math.max(0, (p[top] - 1 / k) / (1 - 1 / k)); // 0 on a boundary
+      const strength = discrete ? 1 : Math.max(0, (best - 1 / k) / (1 - 1 / k)); // 0 on a boundary
       const mix = 0.12 + 0.5 * strength; // mixed with white
       const colour = rgb[top] || [128, 128, 128], i = 4 * (y * size + x);
-      for (let ch = 0; ch < 3; ch++) out[i + ch] = Math.round(255 * (1 - mix) + colour[ch] * mix);
+      out[i] = 255 * (1 - mix) + colour[0] * mix;
+      out[i + 1] = 255 * (1 - mix) + colour[1] * mix;
+      out[i + 2] = 255 * (1 - mix) + colour[2] * mix;
       out[i + 3] = 255;
     }
   }
