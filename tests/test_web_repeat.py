@@ -67,6 +67,12 @@ def test_an_exported_member_repeats_with_pointlab_train(client, tmp_path):
     again = training.train(spec, run_dir=tmp_path / "again")
     assert again.history["val_loss"][-1] == pytest.approx(page["val_loss"][-1], rel=1e-5)
 
+    # ... with `pointlab train --config` too ...
+    assert main(["train", "--config", f"{run_dir}/config.json", "--out", str(tmp_path / "c")]) == 0
+    repeated = runs.read_metrics(tmp_path / "c")
+    for key, values in page.items():  # a member of two, then alone: the last bits may differ
+        assert repeated[key] == pytest.approx(values, rel=1e-5), key
+
     # ... and so does the command line, given the data seed as --split-seed.
     out = tmp_path / "cli"
     argv = ["train", f"{run_dir}/data.csv", "--layers", "8,8", "--activation", "tanh"]
@@ -80,3 +86,19 @@ def test_an_exported_member_repeats_with_pointlab_train(client, tmp_path):
     old = json.loads((tmp_path / "old" / "config.json").read_text())
     assert old["split_seed"] == 3
     assert not np.isclose(runs.read_metrics(tmp_path / "old")["val_loss"][-1], page["val_loss"][-1])
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["train"], "give FILE.csv to train on, or --config RUN_DIR/config.json"),
+        (["train", "--config", "nowhere/config.json"], "nowhere: no such run directory"),
+        (["train", "--config", "RUN", "--lr", "0.1"], "--lr cannot change them"),
+        (["train", "--config", "RUN", "data.csv"], "FILE.csv cannot change them"),
+    ],
+)
+def test_train_config_refuses_what_it_cannot_do_in_one_line(argv, said, tmp_path, capsys):
+    argv = [str(tmp_path) if a == "RUN" else a for a in argv]
+    assert main(argv, quiet()) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0], err

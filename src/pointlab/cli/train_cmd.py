@@ -27,6 +27,7 @@ from pointlab.cli.signals import StopSignals
 from pointlab.config import preset
 from pointlab.cpu import tune_cpu
 from pointlab.data import Dataset, load_csv
+from pointlab.errors import UserError
 
 EXIT_DIVERGED = 3  # training diverged: the run is written with the last finite weights
 
@@ -48,7 +49,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "book's (complex model, Adam 0.003, full batch, 20000 epochs) except that "
         f"{DEFAULT_VAL_FRACTION:.0%} of the points are held out for validation.",
     )
-    p.add_argument("csv", metavar="FILE.csv", help="training data (the book's format, or a header)")
+    p.add_argument(
+        "csv",
+        metavar="FILE.csv",
+        nargs="?",
+        help="training data (the book's format, or a header); not with --config",
+    )
+    p.add_argument(
+        "--config",
+        metavar="RUN_DIR/config.json",
+        default=None,
+        help="repeat the run this config.json records (of pointlab train, or a pointlab play "
+        "export): its data, split and every training option; only --out goes with it",
+    )
     args.add_model(p)
     args.add_val_fraction(
         p,
@@ -82,6 +95,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(namespace: argparse.Namespace, console: Console) -> int:
+    if namespace.config is not None:
+        return repeat(namespace, console)
+    if namespace.csv is None:
+        raise UserError(
+            "give FILE.csv to train on, or --config RUN_DIR/config.json to repeat a run"
+        )
     args.check_fraction(namespace.val_fraction, "--val-fraction")
     values = args.given(namespace)
     hidden = args.hidden(namespace)  # () is no hidden layer (--layers none, --model simple)
@@ -120,6 +139,30 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     if out is None and runs.mark_latest(run_dir):  # never said by a run another one follows
         _say(console, f"also reachable as {run_dir.parent / 'latest'}")
     return status
+
+
+def repeat(namespace: argparse.Namespace, console: Console) -> int:
+    """`--config`: train the RunSpec a run's config.json records into a new run directory."""
+    given = [f"--{k.replace('_', '-')}" for k in args.given(namespace)]
+    if namespace.csv is not None or given or namespace.split_seed is not None:
+        what = "FILE.csv" if namespace.csv is not None else ", ".join(given) or "--split-seed"
+        raise UserError(
+            f"--config repeats the settings its config.json records; {what} cannot change them "
+            "(edit a copy of config.json, or train FILE.csv with flags)"
+        )
+    source = Path(namespace.config)
+    spec, _ = runs.read_spec(source.parent if source.name == runs.CONFIG else source)
+    from pointlab import training  # torch: only once the record is known good
+
+    data = training.prepare(spec)
+    out = namespace.out
+    fresh = out is None or not Path(out).exists()
+    run_dir = runs.claim_run_dir(out) if out else runs.new_run_dir(data.data.name)
+    try:
+        return train_run(spec, run_dir, console, data)
+    except BaseException:
+        runs.discard_unfinished(run_dir, remove_dir=fresh)
+        raise
 
 
 def load_with_progress(console: Console, path: str, columns: str | None) -> Dataset:
