@@ -77,3 +77,11 @@ def test_a_bad_edit_is_refused_naming_it(client, edits, said):
 def test_a_link_holds_at_most_max_edits():
     with pytest.raises(UserError, match=f"more than the {MAX_EDITS} a link holds"):
         parse({"edits": ";".join(["r0"] * (MAX_EDITS + 1))})
+
+
+def test_the_page_says_how_many_clicks_a_link_holds():
+    import json
+    from importlib import resources
+
+    strings = resources.files("pointlab.web") / "static" / "i18n" / "en.json"
+    assert f"(up to {MAX_EDITS})" in json.loads(strings.read_text(encoding="utf-8"))["data.hint"]
