@@ -207,3 +207,23 @@ def test_the_page_says_when_the_link_is_full_of_clicks(page, server):  # noqa: F
     page.locator("#points").click(position={"x": 400, "y": 400})
     page.wait_for_function("window.pointlab.data.points.length === 141")
     assert "first 100 clicked points" in by_testid(page, "notice").inner_text()
+
+
+def test_discretize_output_flattens_compare_modes_small_pictures_too(page, server):  # noqa: F811
+    share = """(discrete) => {
+        const canvas = document.querySelector('[data-testid=members] canvas');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        const counts = new Map();
+        for (let i = 0; i < pixels.length; i += 4) {
+            const key = pixels[i] * 65536 + pixels[i + 1] * 256 + pixels[i + 2];
+            counts.set(key, (counts.get(key) || 0) + 1);
+        }
+        const top = [...counts.values()].sort((a, b) => b - a).slice(0, 2);
+        return top.reduce((a, b) => a + b, 0) / (pixels.length / 4);
+    }"""
+    played(page, server["url"] + "?data=circle&epochs=100&speed=full&compare=lr=0.01 0.1")
+    shaded = page.evaluate(share)
+    by_testid(page, "discretize").check()
+    page.wait_for_function("window.location.search.includes('discretize=1')")
+    flat = page.evaluate(share)  # measured: 0.68 shaded, 0.95 flat
+    assert flat > 0.85 and flat > shaded + 0.1, (shaded, flat)

@@ -156,7 +156,8 @@ function frame(f) {
   state.firstRegionsAt ??= performance.now(); // ms since navigation began (benchmarks/web.py)
   drawCharts();
   if (state.data.members.length > 1) {
-    drawMembers($("members"), f, state.data, state.history, (member) => send({ type: "select", member }));
+    if (f.thumbs) state.thumbs = { thumbs: f.thumbs, thumb_grid: f.thumb_grid };
+    drawThumbs(f);
     drawAllCurves($("curves-chart"), state.history, f, state.data);
   }
   diagram.update(f.diagram, f, state.data);
@@ -246,7 +247,13 @@ for (const name of ["play", "pause", "step", "reset", "export", "explain"]) {
   $(name).addEventListener("click", () => send({ type: name }));
 }
 
-// The plane's toggles: redraw at once, and keep them in the link.
+// Compare mode's small pictures, flat when "discretize output" is on.
+function drawThumbs(f) {
+  drawMembers($("members"), f, state.data, state.history, (member) => send({ type: "select", member }), state.toggles.discretize);
+}
+
+// The plane's toggles: redraw at once (the small pictures too, from the last ones sent), and keep
+// them in the link.
 function showToggles() {
   $("show-test").checked = state.toggles["show-test"];
   $("discretize").checked = state.toggles.discretize;
@@ -256,6 +263,7 @@ for (const key of Object.keys(TOGGLES)) {
     state.toggles[key] = $(key).checked;
     if (state.data) drawPoints($("points"), state.data, state.toggles["show-test"]);
     drawPlane();
+    if (state.frame && state.thumbs && state.data.members.length > 1) drawThumbs({ ...state.frame, ...state.thumbs });
     updateUrl();
   });
 }
