@@ -69,3 +69,15 @@ def test_picture_message_draws_the_main_member(client):
     assert answer["type"] == "picture", answer
     assert answer["name"] == "pointlab-moons-epoch-0.png"
     assert base64.b64decode(answer["png"]).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_download_png_of_the_largest_model_stays_within_a_pages_budget():
+    from pointlab.plots.boundary import GRID
+    from pointlab.web import budget
+
+    assert budget.picture_steps(TrainConfig(hidden=(16, 16)), 2, GRID) == GRID
+    largest = TrainConfig(hidden=(256,) * 6)
+    steps = budget.picture_steps(largest, 10, GRID)
+    assert 40 <= steps < GRID
+    macs = 2 * 256 + 5 * 256 * 256 + 256 * 10
+    assert 2 * macs * steps**2 <= budget.MAX_FLOPS
