@@ -82,7 +82,10 @@ def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2, ma
         for start in range(0, n, size):
             batch = order[start : start + size]
             optimizer.zero_grad()
-            loss_fn(model(X[batch]), y[batch]).backward()
+            loss = loss_fn(model(X[batch]), y[batch])
+            if c.l1:  # L1 regularization: the penalty in the loss, as a torch user writes it
+                loss = loss + c.l1 * sum(p.abs().sum() for p in model.parameters())
+            loss.backward()
             for p, keep in masks:
                 p.grad.mul_(keep)
             if c.clip_grad is not None:

@@ -143,8 +143,6 @@ def load_model(path: str | Path) -> TrainedModel:
         scaling = None
         if "scaling" in metadata:
             scaling = Scaling.from_dict(json.loads(metadata["scaling"]))
-            if len(scaling.mean) != len(config.features):
-                raise ValueError(f"scaling of {len(scaling.mean)} inputs")
     except (KeyError, ValueError, TypeError) as error:
         raise UserError(f"{path}: damaged model metadata ({error})") from None
     model = TrainedModel(config, n_classes, state, scaling)

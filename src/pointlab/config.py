@@ -72,8 +72,8 @@ class TrainConfig:
     )
     standardize: bool = option(
         True,
-        "scale each input to mean 0 and deviation 1 over the training points (recorded in the "
-        "run); --no-standardize feeds them raw",
+        "scale x and y to mean 0 and deviation 1 over the training points, before the features "
+        "(recorded in the run); off feeds them raw",
     )
     # model
     hidden: tuple[int, ...] = option(

@@ -1,26 +1,32 @@
 """What a model takes from a point: feature inputs (TensorFlow Playground's x, y, x^2, y^2, xy,
-sin x, sin y) and their standardization, a pure function of the points applied before the engine.
+sin x, sin y) of the points, standardized by default: a pure function of the points applied
+before the engine.
 
-    parse_features("x,y,x2,y2")       -> ("x", "y", "x2", "y2")   the one grammar of every front end
-    expand(X, features)               -> (N, D) float64           D = len(features)
-    fit_scaling(F)                    -> Scaling                  mean and std of each column of F
-    model_inputs(X, features, scaling)-> (N, D) float32           what the engine and a model take
+    parse_features("x,y,x2,y2")        -> ("x", "y", "x2", "y2")  the one grammar of every front end
+    fit_scaling(X_train)               -> Scaling                 mean and std of x and of y
+    model_inputs(X, features, scaling) -> (N, D) float32          what the engine and a model take
 
-The features are computed from the raw coordinates, as TF Playground computes them; standardization
-comes after, per feature, with the mean and standard deviation over the *training* points only (a
-run's validation and test points are scaled with them, never measured). Those statistics depend on
-the data, not only on the config, so they travel with the model (`checkpoint.TrainedModel.scaling`,
-in the model file's metadata); a model without them (every model written before they existed, and
-any run with `standardize` off) takes its features unscaled.
+Standardization comes first, on the coordinates: x -> (x - mean_x) / std_x, the same for y, with
+the mean and (population) standard deviation over the *training* points only (a run's validation
+and test points are scaled with them, never measured). The features are then computed from the
+standardized coordinates, as TF Playground computes them from coordinates centred on 0: x^2 + y^2
+is the squared distance from the centre of the data, so x2,y2 with no hidden layer draws a circle
+around it (the `circle` data set is centred at (0.5, 0.5); squares of raw coordinates could not),
+sin x is a wave of a few periods over the data whatever its units, and every input is of order 1.
+With standardization off the features are of the raw coordinates.
+
+The statistics depend on the data, not only on the config, so they travel with the model
+(`checkpoint.TrainedModel.scaling`, in the model file's metadata, and config.json's `result`); a
+model without them (every model written before they existed, and any run with `standardize` off)
+takes its points unscaled.
 
 Why standardize by default: gradient descent with one learning rate for every weight needs inputs
-of one scale. Points with x in 0..1000 and y in 300..350 give the x weight gradients about 20
-times those of y and a bias far from the data: a linear boundary that Adam finds in a few hundred
-epochs on scaled inputs stays near chance for thousands on raw ones.
+of one scale. Points with x in 0..1000 and y in 300..350 give the x weight gradients tens of times
+those of y and put the boundary's bias far from the data: a line that Adam finds in a hundred
+epochs on standardized inputs stays near 70% for thousands on raw ones.
 
-Expansion runs in float64 and is cast to float32 at the end, so x^2 of x = 1000 keeps its digits
-through the subtraction of the mean. With the book's inputs (x, y) unscaled the points pass through
-unchanged, bit for bit.
+The arithmetic runs in float64, cast to float32 at the end. With the book's inputs (x, y) unscaled
+the points pass through unchanged, bit for bit.
 
 Not here: the config fields that choose them (`pointlab.config`), where they are recorded (`pointlab
 .checkpoint`, `pointlab.runs`), training (`pointlab.training`, `pointlab.search.jobs`).
@@ -93,46 +99,47 @@ def expand(X: np.ndarray, features: Sequence[str]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Scaling:
-    """Per-feature mean and standard deviation of the training points: x -> (x - mean) / std."""
+    """Mean and standard deviation of each coordinate (x, y) of the training points:
+    p -> (p - mean) / std."""
 
     mean: tuple[float, ...]
     std: tuple[float, ...]
 
-    def apply(self, F: np.ndarray) -> np.ndarray:
-        """(N, D) standardized columns of F (N, D)."""
-        return (F - np.asarray(self.mean)) / np.asarray(self.std)
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        """(N, 2) float64 standardized points X (N, 2)."""
+        return (np.asarray(X, dtype=np.float64) - np.asarray(self.mean)) / np.asarray(self.std)
 
     def to_dict(self) -> dict[str, list[float]]:
         return {"mean": list(self.mean), "std": list(self.std)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Scaling:
+    def from_dict(cls, data: Any) -> Scaling:
         """From `to_dict`'s form; a ValueError for anything else (the reader names the file)."""
         if not isinstance(data, dict):
             raise ValueError("scaling is not a mapping")
         mean = tuple(float(v) for v in data["mean"])
         std = tuple(float(v) for v in data["std"])
-        if len(mean) != len(std) or not all(math.isfinite(v) for v in mean + std):
-            raise ValueError("scaling needs finite means and deviations, one each per feature")
+        if not len(mean) == len(std) == 2 or not all(math.isfinite(v) for v in mean + std):
+            raise ValueError("scaling needs a finite mean and deviation of x and of y")
         if not all(s > 0 for s in std):
             raise ValueError("scaling deviations must be > 0")
         return cls(mean, std)
 
 
-def fit_scaling(F: np.ndarray) -> Scaling:
-    """The mean and (population) standard deviation of each column of F (N, D); a column that
-    does not vary (or no points at all) is left unscaled rather than divided by zero."""
-    F = np.asarray(F, dtype=np.float64)
-    if len(F) == 0:
-        return Scaling((0.0,) * F.shape[1], (1.0,) * F.shape[1])
-    mean, std = F.mean(axis=0), F.std(axis=0)
+def fit_scaling(X: np.ndarray) -> Scaling:
+    """The mean and (population) standard deviation of each coordinate of the points X (N, 2); a
+    coordinate that does not vary (or no points at all) is centred but not divided by zero."""
+    X = np.asarray(X, dtype=np.float64)
+    if len(X) == 0:
+        return Scaling((0.0, 0.0), (1.0, 1.0))
+    mean, std = X.mean(axis=0), X.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     return Scaling(tuple(float(m) for m in mean), tuple(float(s) for s in std))
 
 
-def fit(X_train: np.ndarray, features: Sequence[str], standardize: bool) -> Scaling | None:
-    """The scaling a run with these settings records, from its training points (None: off)."""
-    return fit_scaling(expand(X_train, features)) if standardize else None
+def fit(X_train: np.ndarray, standardize: bool) -> Scaling | None:
+    """The scaling a run records, from its training points (None: standardization off)."""
+    return fit_scaling(X_train) if standardize else None
 
 
 def model_inputs(
@@ -142,9 +149,5 @@ def model_inputs(
     (N, 2). The book's raw inputs come back as the points themselves."""
     if tuple(features) == RAW and scaling is None:
         return np.asarray(X, dtype=np.float32)
-    F = expand(X, features)
-    if scaling is not None:
-        if len(scaling.mean) != F.shape[1]:
-            raise ValueError(f"a scaling of {len(scaling.mean)} features for {F.shape[1]} inputs")
-        F = scaling.apply(F)
-    return F.astype(np.float32)
+    points = np.asarray(X, dtype=np.float64) if scaling is None else scaling.apply(X)
+    return expand(points, features).astype(np.float32)

@@ -90,9 +90,9 @@ def train(
     if run_dir is not None:
         run_dir = Path(run_dir)
         runs.write_config(run_dir, spec)
-    # The network's inputs: its features, scaled by the training points alone (`features.py`).
+    # The network's inputs: features of the points scaled by the training points (`features.py`).
     config = spec.config
-    scaling = features.fit(data.train.X, config.features, config.standardize)
+    scaling = features.fit(data.train.X, config.standardize)
 
     def inputs(part: Dataset) -> np.ndarray:
         return features.model_inputs(part.X, config.features, scaling)  # (N, D)

@@ -165,13 +165,13 @@ def train_job(
 
 
 def job_inputs(job: Job, X: np.ndarray) -> np.ndarray:
-    """(N, D) the network inputs of a job's members (who share them: `padding_key`): their
-    features, standardized by the points any of its members trains on: with a validation split
+    """(N, D) the network inputs of a job's members (who share them: `padding_key`): features of
+    the points standardized by the points any of its members trains on: with a validation split
     exactly the training points, with --cv every point of the sweep (each fold's validation
     points included: one X for the population)."""
     config = job.configs[0]
     rows = np.unique(np.concatenate(job.train_index))
-    scaling = features.fit(X[rows], config.features, config.standardize)
+    scaling = features.fit(X[rows], config.standardize)
     return features.model_inputs(X, config.features, scaling)
 
 
