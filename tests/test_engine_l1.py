@@ -49,7 +49,8 @@ def test_each_members_l1_matches_a_torch_loop_with_the_penalty_in_its_loss(optim
         got = np.array(result.history["train_loss"])  # the data's loss, without the penalty
         np.testing.assert_allclose(got, history, rtol=RTOL, atol=1e-7, err_msg=str(config))
         for key, value in state.items():
-            difference = torch.linalg.norm(result.final_state[key] - value) / torch.linalg.norm(value)
+            norm = torch.linalg.norm
+            difference = norm(result.final_state[key] - value) / norm(value)
             assert difference < RTOL, f"{key}: relative difference {difference:.2e} ({config})"
 
 

@@ -157,6 +157,9 @@ def parse(raw: dict[str, Any]) -> Setup:
     )
     base = {field: values[key] for key, field in VARIABLE.items()}
     base["epochs"] = values["epochs"]
+    # The page trains on the raw points (`live.py` feeds X as it is): say so in every member's
+    # config, so a run it saves repeats as it trained (`pointlab.features` holds the inputs).
+    base["standardize"] = False
     members, labels = [], []
     for combo in itertools.product(*(options for _, options in axes)):
         fields = dict(base)
