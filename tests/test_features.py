@@ -167,3 +167,18 @@ def test_a_search_space_varies_the_inputs():
     assert parse_param("standardize=on,off").choices == (True, False)
     with pytest.raises(UserError, match="'cos' is not a feature input"):
         parse_param("features=[x,cos]")
+
+
+def test_a_sweep_trains_each_choice_of_inputs_on_its_own_inputs(tmp_path):
+    data = tmp_path / "circle.csv"
+    save_csv(make("circle", n=300, seed=4), data)
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(data), "--space", "features=[x,y],[x2,y2]", "--strategy", "grid"]
+    argv += ["--layers", "none", "--lr", "0.03", "--epochs", "200", "--device", "cpu"]
+    assert main([*argv, "--out", str(out), "--json"], quiet()) == 0
+    summary = json.loads((out / "sweep.json").read_text())
+    accuracy = {t["params"]["features"]: t["val_acc"] for t in summary["trials"]}
+    assert accuracy["x2,y2"] >= 0.95 and accuracy["x,y"] < 0.8
+    best = runs.load_run(out / "best")
+    assert best.spec.config.features == ("x2", "y2") and best.model.scaling is not None
+    assert summary["test"]["accuracy"] >= 0.9
