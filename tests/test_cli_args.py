@@ -108,6 +108,37 @@ def test_one_default_each_for_device_seed_and_validation_share(tmp_path, capsys)
 
 
 @pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["train", str(CURVE), "--optimiser", "sgd"],
+            "pointlab train: error: unrecognized arguments: --optimiser sgd; did you mean "
+            "--optimizer? (see pointlab train --help)",
+        ),
+        (
+            ["data", "show", str(CURVE), "--colums", "0,1,2"],
+            "pointlab data show: error: unrecognized arguments: --colums 0,1,2; did you mean "
+            "--columns? (see pointlab data show --help)",
+        ),
+        (
+            ["evaluate", "runs/x", str(CURVE), "--jsn=1"],
+            "pointlab evaluate: error: unrecognized arguments: --jsn=1; did you mean --json? "
+            "(see pointlab evaluate --help)",
+        ),
+        (
+            ["train", str(CURVE), "more.csv"],
+            "pointlab train: error: unrecognized arguments: more.csv (see pointlab train --help)",
+        ),
+    ],
+)
+def test_a_mistyped_flag_gets_the_closest_flag_and_the_subcommands_help(argv, said, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(argv, quiet())
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == said + "\n"
+
+
+@pytest.mark.parametrize(
     ("flags", "field", "value"),
     [
         (["--lr", "3e-2"], "lr", 0.03),

@@ -3,7 +3,8 @@
 `save_model` writes one `.safetensors` file whose metadata holds the TrainConfig, the number of
 classes and the pointlab format version; `load_model` reads it back as a `TrainedModel`, which
 predicts class probabilities for new points and scores itself on labelled data (`score`: the one
-measurement `evaluate`, `sweep` and `train` all report).
+measurement `evaluate`, `sweep` and `train` all report). `check_record` refuses a run record that
+describes another model than the weights it holds; `nonfinite_weights` names NaN weights.
 
 Not here: run directories around the model (`pointlab.runs`), training (`pointlab.engine`).
 """
@@ -143,7 +144,7 @@ def load_model(path: str | Path) -> TrainedModel:
         scaling = None
         if "scaling" in metadata:
             scaling = Scaling.from_dict(json.loads(metadata["scaling"]))
-    except (KeyError, ValueError, TypeError) as error:
+    except (KeyError, ValueError, TypeError, UserError) as error:
         raise UserError(f"{path}: damaged model metadata ({error})") from None
     model = TrainedModel(config, n_classes, state, scaling)
     try:
@@ -151,3 +152,32 @@ def load_model(path: str | Path) -> TrainedModel:
     except RuntimeError as error:
         raise UserError(f"{path}: weights do not fit the saved config ({error})") from None
     return model
+
+
+def check_record(model: TrainedModel, config: TrainConfig, n_classes: int, where: str) -> None:
+    """Refuse a run record (`where`, its config.json) that disagrees with the model it holds on
+    what the model is (classes, hidden widths, activation): the weights decide what the model
+    computes, so a record edited afterwards would describe another model, silently."""
+    said = {"classes": n_classes, "hidden": config.hidden, "activation": config.activation}
+    held = {"classes": model.n_classes, "hidden": model.config.hidden}
+    held["activation"] = model.config.activation
+    wrong = [name for name in said if said[name] != held[name]]
+    if wrong:
+        says = ", ".join(f"{name} {_show(said[name])}" for name in wrong)
+        holds = ", ".join(f"{name} {_show(held[name])}" for name in wrong)
+        raise UserError(
+            f"{where}: says {says}, but its model.safetensors holds {holds}; the weights "
+            "decide the model: restore config.json or train again"
+        )
+
+
+def nonfinite_weights(model: TrainedModel) -> list[str]:
+    """Names of the model's weight tensors that hold NaN or infinity (a tampered or broken file:
+    training keeps a diverged run's last finite weights)."""
+    return [name for name, value in model.state.items() if not bool(torch.isfinite(value).all())]
+
+
+def _show(value: object) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(map(str, value)) if value else "none"
+    return str(value)

@@ -207,6 +207,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        if not isinstance(data, dict):  # a hand-edited record: "config": "hello" or null
+            shown = json.dumps(data, default=str)
+            raise UserError(f"training options must be a JSON object, not {shown}")
         # `extra` was a free-form field until 0.1.0's runs API; records written before hold it.
         data = {k: v for k, v in data.items() if k != "extra"}
         # Records written before inputs were standardized trained on raw points: they repeat so.

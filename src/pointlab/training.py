@@ -141,6 +141,7 @@ def _result(
         weights=_which_weights(member),
         weights_epoch=member.weights_epoch,
         extra_steps=member.extra_steps,
+        collapsed_epoch=member.collapsed_epoch,
         test=model.score(data.test) if data.test is not None else None,
         sweep=sweep,
         data=data,

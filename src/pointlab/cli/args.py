@@ -126,7 +126,10 @@ def features(text: str) -> tuple[str, ...]:
 
 
 # --- flags with one meaning and one default in every command ------------------------------------
-def add_columns(parser: argparse._ActionsContainer, default: str = "the last three") -> None:
+def add_columns(
+    parser: argparse._ActionsContainer,
+    default: str = "the columns named x, y and label; without a header, the last three",
+) -> None:
     parser.add_argument(
         "--columns",
         metavar="X,Y,LABEL",

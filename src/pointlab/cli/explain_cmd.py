@@ -73,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         metavar="DIR",
         default=None,
-        help="report folder (default: runs/explain/<data>-<model>)",
+        help="report folder (default: runs/explain/<data>-<model>, -epoch<N> with --epoch)",
     )
     p.add_argument(
         "--json",
@@ -91,7 +91,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise UserError(f"--epoch must be >= 0, got {args.epoch}")
     dataset = load_csv(args.data, args.columns)
     config, model, optimizer, points, n_classes, notes, name = _setup(args, dataset)
-    out = Path(args.out) if args.out else Path("runs") / "explain" / f"{dataset.name}-{name}"
+    after = "" if args.epoch is None else f"-epoch{args.epoch}"  # each epoch its own report
+    out = Path(args.out) if args.out else Path("runs") / "explain" / f"{dataset.name}-{name}{after}"
 
     from pointlab.autodiff import MLP
     from pointlab.explain import (
