@@ -182,3 +182,36 @@ def test_a_sweep_trains_each_choice_of_inputs_on_its_own_inputs(tmp_path):
     best = runs.load_run(out / "best")
     assert best.spec.config.features == ("x2", "y2") and best.model.scaling is not None
     assert summary["test"]["accuracy"] >= 0.9
+
+
+def test_the_page_takes_inputs_from_its_link_and_trains_and_draws_on_them():
+    """`?data=circle&features=x2,y2&standardize=on&layers=none`: the playground's members train
+    on those inputs (a circle without a hidden layer), its diagram names them, and a run it
+    saves predicts as it trained."""
+    from pointlab.splits import split
+    from pointlab.web import pictures, settings
+    from pointlab.web.live import LiveTraining
+
+    raw = {"data": "circle", "features": "x^2, y2", "standardize": "on", "layers": "none"}
+    setup = settings.parse({**raw, "lr": "0.03", "epochs": "200", "l1": "0.0001"})
+    config = setup.members[0]
+    assert config.features == ("x2", "y2") and config.standardize and config.l1 == 1e-4
+    assert setup.settings["features"] == "x2,y2"
+    with pytest.raises(UserError, match="features: 'x3' is not a feature input"):
+        settings.parse({"features": "x,x3"})
+    data = make("circle", n=300, seed=5)
+    train_part, val, _ = split(data, 0.2, seed=0)
+    live = LiveTraining([config], train_part, val, 2, log_every=50)
+    while not live.finished:
+        live.step()
+    assert live.measure()["val_acc"][0] >= 0.95
+    diagram = pictures.diagram(live, 0, [[0.0, 1.0], [0.0, 1.0]])
+    assert diagram["inputs"]["names"] == ["x2", "y2"] and len(diagram["weights"][0][0]) == 2
+    # The trained member as a model on disk would hold it: the same probabilities as the page.
+    from pointlab.checkpoint import TrainedModel
+
+    model = TrainedModel(config, 2, live.state(0), live.scaling(0))
+    grid = np.array([[0.5, 0.5], [0.95, 0.5], [0.1, 0.2]])
+    page = live.regions([0], grid)[0]
+    np.testing.assert_allclose(model.predict_proba(grid), page, atol=1e-6)
+    assert model.predict(grid).tolist() == [0, 1, 1]  # inside the ring: class 0
