@@ -122,7 +122,10 @@ def reference_train(
             for module in dropouts:
                 module.at = (epoch, batch)
             optimizer.zero_grad()
-            loss_fn(model(X[batch]), y[batch], None if w is None else w[batch]).backward()
+            loss = loss_fn(model(X[batch]), y[batch], None if w is None else w[batch])
+            if c.l1:  # L1 regularization: the penalty in the loss, as a torch user writes it
+                loss = loss + c.l1 * sum(p.abs().sum() for p in model.parameters())
+            loss.backward()
             for p, keep in masks:
                 p.grad.mul_(keep)
             if c.clip_grad is not None:

@@ -3,6 +3,7 @@ flag, and bad values refused in one line, exit 2, before anything is created or 
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -29,7 +30,8 @@ def test_every_trainconfig_field_is_a_flag_with_its_default(command, capsys):
     defaults = TrainConfig()
     options = text[text.index("training options") :]  # the flags in field order, after usage
     flags = [FLAGS[field.name] for field in dataclasses.fields(TrainConfig)]
-    starts = [options.index(f" {flag} ") for flag in flags]
+    # " --lr X", or " --standardize, --no-standardize" for an on/off field
+    starts = [re.search(f" {flag}[ ,]", options).start() for flag in flags]
     assert starts == sorted(starts)
     for flag, start, end in zip(flags, starts, [*starts[1:], len(options)], strict=True):
         assert "(default: " in options[start:end], flag

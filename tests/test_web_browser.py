@@ -157,6 +157,25 @@ def test_spiral_trains_and_its_regions_hold_its_points(page, server):
     shot(page, "play-spiral")
 
 
+def test_squares_of_x_and_y_learn_circle_without_a_hidden_layer(page, server):
+    """TF Playground's lesson: with x2 and y2 as inputs a network of no hidden layer draws a
+    circle. The inputs come from the link and show in the form and in the network's diagram."""
+    query = "?data=circle&features=x2,y2&standardize=on&layers=none&speed=full"
+    page.goto(server["url"] + query)
+    page.wait_for_function("window.pointlab.frame !== null")
+    assert page.locator("[name=features]").input_value() == "x2,y2"
+    assert page.locator("[name=standardize]").input_value() == "on"
+    by_testid(page, "play").click()
+    page.wait_for_function("window.pointlab.frame.status === 'finished'", timeout=120_000)
+    assert number(page, "val-acc") >= 0.95
+    page.wait_for_function("(window.pointlab.diagramNodes || []).length > 0")
+    inputs = page.evaluate(
+        "window.pointlab.diagramNodes.filter((node) => node.kind === 'input').length"
+    )
+    assert inputs == 2
+    shot(page, "play-circle-squares")
+
+
 def test_bad_csv_upload_shows_its_line(page, server, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("0.1,0.2,0\n0.3,0.4,1\n0.5,oops,1\n")
@@ -378,6 +397,7 @@ def test_step_and_explain_lays_out_the_report_with_the_gradient_check(page, serv
 # Names that stay as they are in Japanese text: the product, functions, optimizers, file kinds.
 NAMES = {"pointlab", "ReLU", "Leaky", "tanh", "GELU", "Adam", "AdamW", "SGD", "RMSprop", "CSV"}
 NAMES |= {"XOR", "Shift", "MB", "x", "y"}
+NAMES |= {"xy", "sinx", "siny", "L"}  # the inputs' names, as the link writes them; L1
 CONTROL_TEXTS = """() => {
     const out = [];
     const roots = document.querySelectorAll('header, .controls, #network-panel, #view-panel');

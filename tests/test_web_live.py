@@ -27,7 +27,10 @@ def test_live_steps_match_the_engine(options):
     data = generators.make("spiral", n=120, seed=1)
     train, val, _ = split(data, 0.25, seed=0)
     configs = [
-        TrainConfig(hidden=(8, 8), activation="tanh", lr=0.03, epochs=20, seed=s, **options)
+        # raw points, as engine.train takes them (the inputs are `pointlab.features`')
+        TrainConfig(
+            hidden=(8, 8), activation="tanh", lr=0.03, epochs=20, seed=s, **options
+        ).replace(standardize=False)
         for s in (0, 1)
     ]
     live = LiveTraining(configs, train, val, 2, log_every=5)
@@ -44,7 +47,9 @@ def test_live_steps_match_the_engine(options):
 
 def test_members_of_different_widths_train_side_by_side():
     data = generators.make("xor", n=80)
-    configs = [TrainConfig(hidden=h, epochs=5, lr=0.01) for h in ((4,), (8, 8), (4,))]
+    configs = [
+        TrainConfig(hidden=h, epochs=5, lr=0.01, standardize=False) for h in ((4,), (8, 8), (4,))
+    ]
     live = LiveTraining(configs, data, None, 2, log_every=1)
     while not live.finished:
         live.step()
@@ -80,6 +85,10 @@ def test_the_playground_stops_members_as_the_engine_does(options, status):
     configs = [
         TrainConfig(**{"hidden": (8, 8), "activation": "tanh", "epochs": 40, **options}),
         TrainConfig(hidden=(8, 8), activation="tanh", epochs=40, seed=1, lr=0.01),
+    ]
+    configs = [
+        c.replace(standardize=False)
+        for c in configs  # raw points, as engine.train takes them
     ]
     live = LiveTraining(configs, train, val, 2, log_every=1)
     _play(live)

@@ -24,6 +24,7 @@ from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.engine.models import Architecture, to_sequential
 from pointlab.errors import UserError
+from pointlab.features import Scaling, model_inputs
 from pointlab.io import write_atomic
 
 FORMAT_VERSION = 1
@@ -46,10 +47,16 @@ class TrainedModel:
     config: TrainConfig
     n_classes: int
     state: dict[str, torch.Tensor]  # torch.nn.Sequential state dict
+    scaling: Scaling | None = None  # the training points' standardization (pointlab.features)
 
     @property
     def arch(self) -> Architecture:
-        return Architecture(self.config.hidden, self.config.activation, self.n_classes)
+        n_inputs = len(self.config.features)
+        return Architecture(self.config.hidden, self.config.activation, self.n_classes, n_inputs)
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        """(N, D) what the network takes for points X (N, 2): its features, scaled."""
+        return model_inputs(X, self.config.features, self.scaling)
 
     def module(self) -> torch.nn.Sequential:
         model = to_sequential(self.arch, self.config.dropout)
@@ -59,7 +66,7 @@ class TrainedModel:
     @torch.no_grad()
     def logits(self, X: np.ndarray) -> np.ndarray:
         """(N, n_outputs) logits for points X (N, 2)."""
-        x = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        x = torch.as_tensor(self.inputs(X))
         return self.module()(x).numpy()
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -91,7 +98,13 @@ class TrainedModel:
         return Score(self.loss(data.X, data.y), accuracy, len(data))
 
 
-def save_model(path: str | Path, config: TrainConfig, state: dict, n_classes: int) -> Path:
+def save_model(
+    path: str | Path,
+    config: TrainConfig,
+    state: dict,
+    n_classes: int,
+    scaling: Scaling | None = None,
+) -> Path:
     path = Path(path)
     metadata = {
         "format": "pointlab-model",
@@ -99,6 +112,8 @@ def save_model(path: str | Path, config: TrainConfig, state: dict, n_classes: in
         "config": config.to_json(),
         "n_classes": str(n_classes),
     }
+    if scaling is not None:  # a model without it takes its inputs unscaled
+        metadata["scaling"] = json.dumps(scaling.to_dict())
     # Bytes first, then one atomic write: never a half-written model, and the file gets the
     # umask's mode (safetensors' own save_file makes every file 0600).
     blob = save({k: v.contiguous() for k, v in state.items()}, metadata=metadata)
@@ -126,9 +141,12 @@ def load_model(path: str | Path) -> TrainedModel:
     try:
         config = TrainConfig.from_dict(json.loads(metadata["config"]))
         n_classes = int(metadata["n_classes"])
+        scaling = None
+        if "scaling" in metadata:
+            scaling = Scaling.from_dict(json.loads(metadata["scaling"]))
     except (KeyError, ValueError, TypeError, UserError) as error:
         raise UserError(f"{path}: damaged model metadata ({error})") from None
-    model = TrainedModel(config, n_classes, state)
+    model = TrainedModel(config, n_classes, state, scaling)
     try:
         model.module()
     except RuntimeError as error:

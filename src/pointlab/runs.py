@@ -218,6 +218,8 @@ class RunResult:
             "weights": self.weights,
             "sweep": None if self.sweep is None else asdict(self.sweep),
             "made_by": self.made_by,
+            # the inputs' standardization, from the training points (model.safetensors has it too)
+            "scaling": None if self.model.scaling is None else self.model.scaling.to_dict(),
         }
 
 
@@ -367,10 +369,10 @@ def write_metrics(run_dir: Path, history: dict[str, list[float]]) -> Path:
     return write_atomic(run_dir / METRICS, lambda file: file.write(out.getvalue().encode()))
 
 
-def write_model(run_dir: Path, spec: RunSpec, state: dict) -> Path:
+def write_model(run_dir: Path, spec: RunSpec, model: TrainedModel) -> Path:
     from pointlab.checkpoint import save_model  # torch: only once there is a model to write
 
-    return save_model(run_dir / MODEL, spec.config, state, spec.n_classes)
+    return save_model(run_dir / MODEL, spec.config, model.state, spec.n_classes, model.scaling)
 
 
 def write_run(run_dir: str | Path, result: RunResult) -> list[Path]:
@@ -380,7 +382,7 @@ def write_run(run_dir: str | Path, result: RunResult) -> list[Path]:
     spec = result.spec
     written = [
         write_metrics(run_dir, result.history),
-        write_model(run_dir, spec, result.model.state),
+        write_model(run_dir, spec, result.model),
         *write_pictures(run_dir, result),
         write_config(run_dir, spec, result.summary()),
     ]

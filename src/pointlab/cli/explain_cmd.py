@@ -186,6 +186,7 @@ def _setup(args, dataset):
                 f"the step uses the run's {len(points)} training points (its validation "
                 f"split of {run.spec.val_fraction:g} is left out, as in training)"
             )
+        points = _as_trained(run, points, notes)
         if config.batch_size is not None:
             notes.append(
                 f"the run used minibatches of {config.batch_size}; this step uses all the points"
@@ -220,6 +221,32 @@ def _setup(args, dataset):
         "epochs left"
     )
     return config, model, optimizer, points, n_classes, notes, name
+
+
+def _as_trained(run, points, notes: list[str]):
+    """The points as the run's network took them: standardized by the run's training points
+    (`pointlab.features`), with a note; a run of other inputs than x, y is refused (the step
+    draws maps of the plane of its two inputs)."""
+    import dataclasses
+
+    model = run.model
+    if model.config.features != ("x", "y"):
+        shown = ",".join(model.config.features)
+        raise UserError(
+            f"{run.path}: explain takes a model of the inputs x,y; this one's are {shown}"
+        )
+    if run.spec.config.l1:
+        notes.append(f"the run's L1 penalty ({run.spec.config.l1:g}) is left out of this step")
+    if model.scaling is None:
+        return points
+    mean, std = (
+        ", ".join(f"{v:.4g}" for v in pair) for pair in (model.scaling.mean, model.scaling.std)
+    )
+    notes.append(
+        f"the points are standardized as the run trained on them: (x, y) minus ({mean}), "
+        f"divided by ({std}); every number and picture is in those units"
+    )
+    return dataclasses.replace(points, X=model.inputs(points.X))
 
 
 def _write(out: Path, trace, planes, points, extent, units, report_markdown, pictures, data_name):

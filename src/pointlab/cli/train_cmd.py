@@ -47,7 +47,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Train one model on a CSV of 2-D points and write a run directory "
         "(config.json, metrics.csv, model.safetensors, boundary.png, loss.png). Defaults are the "
         "book's (complex model, Adam 0.003, full batch, 20000 epochs) except that "
-        f"{DEFAULT_VAL_FRACTION:.0%} of the points are held out for validation.",
+        f"{DEFAULT_VAL_FRACTION:.0%} of the points are held out for validation and the inputs "
+        "are standardized by the training points (--no-standardize: raw, as the book).",
     )
     p.add_argument(
         "csv",

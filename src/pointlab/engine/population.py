@@ -308,6 +308,7 @@ class Population:
         backward(self.arch, self.layers, self.grad_layers, self._saved, self._dlogits)
         self._saved = self._dlogits = None  # free the activations before the update
         grad = self.grad  # (M, P), theta's layout
+        self.optimizer.add_l1(self.theta, grad)  # the L1 penalty's gradient, before clipping
         if self.pruned is not None:
             # Pruned weights do not exist: no gradient (so none in the clipping norm, none in the
             # optimizer's state), and re-zeroed after the update. masked_fill, not a product, so

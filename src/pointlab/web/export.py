@@ -93,7 +93,7 @@ def _write(
         status = "interrupted"  # paused before its epochs: what `pointlab train` says on Ctrl-C
     result = runs.RunResult(
         spec=spec,
-        model=TrainedModel(config, dataset.n_classes, live.state(m)),
+        model=TrainedModel(config, dataset.n_classes, live.state(m), live.scaling(m)),
         history={k: list(v[m]) for k, v in live.history.items()},
         status=status,
         stopped_epoch=live.epoch,

@@ -5,7 +5,9 @@ the model, and go on. `LiveTraining` steps the engine's own `engine.Training`, o
 `step()`, so a member after N steps is exactly where `engine.train` leaves it with `epochs=N`:
 the same weights, history, divergence check, early stopping and collapse report
 (`tests/test_web_live.py` checks this). Members whose configs differ in architecture, loss or
-optimizer kind train as one `Training` per `group_key()`, as `engine.train` groups them.
+optimizer kind train as one `Training` per `group_key()`, as `engine.train` groups them, and
+members of other inputs (`features`, `standardize`) in Trainings of their own: each takes its
+features of the points, standardized by the training points as `pointlab train` does.
 
 Between epochs it measures (`measure`: loss and accuracy of every member) and draws numbers for
 pictures: each member's class probabilities over a grid of the plane (`regions`) and each hidden
@@ -20,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from pointlab import features
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.engine.models import ACTIVATION_FUNCTIONS, layer_views
@@ -54,9 +57,10 @@ class LiveTraining:
         train_index = np.arange(len(train))
         val_index = None if val is None else np.arange(len(train), len(X))
         if keep_weights and getattr(self, "groups", None):
-            for members, training in self.groups:
+            # The scaling stays the one the weights learned on: the plane keeps its function.
+            for (members, training), scaling in zip(self.groups, self.scalings, strict=True):
                 training.replace_points(
-                    X,
+                    features.model_inputs(X, self.configs[members[0]].features, scaling),
                     y,
                     [train_index] * len(members),
                     None if val_index is None else [val_index] * len(members),
@@ -64,12 +68,17 @@ class LiveTraining:
             return
         by_key: dict[tuple, list[int]] = {}
         for m, config in enumerate(self.configs):
-            by_key.setdefault(config.group_key(), []).append(m)
+            inputs = (config.features, config.standardize)  # one X per Training
+            by_key.setdefault((config.group_key(), inputs), []).append(m)
         self.groups: list[tuple[list[int], Training]] = []
+        self.scalings: list[features.Scaling | None] = []  # per group, from the training points
         for members in by_key.values():
+            first = self.configs[members[0]]
+            scaling = features.fit(train.X, first.standardize)
+            self.scalings.append(scaling)
             training = Training(
                 [self.configs[m] for m in members],
-                X,
+                features.model_inputs(X, first.features, scaling),
                 y,
                 [train_index] * len(members),
                 None if val_index is None else [val_index] * len(members),
@@ -143,12 +152,23 @@ class LiveTraining:
         return out
 
     # --- pictures -----------------------------------------------------------------------------
+    def inputs(self, member: int, points: np.ndarray) -> np.ndarray:
+        """(N, D) float32: what `member`'s network takes for points (N, 2): its features of the
+        points standardized as its training points were (`pointlab.features`)."""
+        g = next(g for g, (members, _) in enumerate(self.groups) if member in members)
+        return features.model_inputs(points, self.configs[member].features, self.scalings[g])
+
+    def scaling(self, member: int) -> features.Scaling | None:
+        """The standardization `member` trains with (None: raw points)."""
+        g = next(g for g, (members, _) in enumerate(self.groups) if member in members)
+        return self.scalings[g]
+
     @torch.no_grad()
     def regions(self, members: list[int], grid: np.ndarray) -> np.ndarray:
         """(len(members), G, K) class probabilities at grid points (G, 2)."""
-        x = torch.as_tensor(grid, dtype=torch.float32)
         out = np.empty((len(members), len(grid), self.n_classes), dtype=np.float32)
         for group, training in self.groups:
+            x = torch.as_tensor(self.inputs(group[0], grid))  # (G, D)
             pop = training.population
             wanted = [(i, group.index(m)) for i, m in enumerate(members) if m in group]
             if not wanted:
@@ -171,7 +191,7 @@ class LiveTraining:
         """Each hidden layer's activations (G, width) of one member at grid points (G, 2)."""
         pop, j = self._where(member)
         act = ACTIVATION_FUNCTIONS[pop.arch.activation]
-        h = torch.as_tensor(grid, dtype=torch.float32)
+        h = torch.as_tensor(self.inputs(member, grid))  # (G, D)
         out = []
         for w, b in layer_views(pop.arch, pop.theta[j : j + 1])[:-1]:
             h = act(h @ w[0] + b[0])  # (G, width)

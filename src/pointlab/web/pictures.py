@@ -95,7 +95,9 @@ def diagram(live: LiveTraining, member: int, extent: list[list[float]]) -> dict[
     activations over the plane (bytes scaled by the layer's largest |activation| to -1..1 ->
     0..255) and that scale; for every layer the weights between the units drawn, as [to][from]
     (the output layer's in full), and their biases."""
-    acts = live.units(member, grid(extent, UNIT_GRID))  # per hidden layer (G, width)
+    points = grid(extent, UNIT_GRID)  # (G, 2)
+    acts = live.units(member, points)  # per hidden layer (G, width)
+    inputs = _inputs(live, member, points)
     layers = []
     for a in acts:
         shown = min(a.shape[1], DIAGRAM_UNITS)
@@ -106,14 +108,31 @@ def diagram(live: LiveTraining, member: int, extent: list[list[float]]) -> dict[
         units = [base64.b64encode(data[:, u].tobytes()).decode() for u in range(shown)]
         layers.append({"width": int(a.shape[1]), "scale": scale, "units": units})
     weights, biases = [], []
-    fan_in = 2
+    fan_in = len(inputs["names"])
     for i, (w, b) in enumerate(live.weights(member)):  # (fan_in, fan_out), (fan_out,)
         rows = min(fan_in, DIAGRAM_UNITS) if i else fan_in
         cols = w.shape[1] if i == len(acts) else min(w.shape[1], DIAGRAM_UNITS)
         weights.append([floats(column) for column in w[:rows, :cols].T])  # (cols, rows)
         biases.append(floats(b[:cols]))
         fan_in = w.shape[1]
-    return {"grid": UNIT_GRID, "layers": layers, "weights": weights, "biases": biases}
+    return {
+        "grid": UNIT_GRID,
+        "inputs": inputs,
+        "layers": layers,
+        "weights": weights,
+        "biases": biases,
+    }
+
+
+def _inputs(live: LiveTraining, member: int, points: np.ndarray) -> dict[str, Any]:
+    """The network's inputs (`pointlab.features`: x, y, x2, ...) by name, each one's values over
+    the plane as the network takes them, from its least (0) to its largest (255) over the grid."""
+    values = live.inputs(member, points)  # (G, D)
+    low, high = values.min(axis=0), values.max(axis=0)
+    spread = np.where(high > low, high - low, 1.0)
+    data = np.round((values - low) / spread * 255).clip(0, 255).astype(np.uint8)
+    units = [base64.b64encode(data[:, d].tobytes()).decode() for d in range(values.shape[1])]
+    return {"names": list(live.configs[member].features), "units": units}
 
 
 def floats(values: Any) -> list[float | None]:

@@ -287,7 +287,11 @@ class Session:
         cost = budget.explain_cost(live.configs[m], live.n_classes, len(live.train))
         cost.check("Step and explain of this model on these points")
         return trace_step(
-            live.configs[m], live.state(m), live.train.X, live.train.y, live.n_classes
+            live.configs[m],
+            live.state(m),
+            live.inputs(m, live.train.X),
+            live.train.y,
+            live.n_classes,
         )
 
     def _picture(self) -> dict[str, Any]:

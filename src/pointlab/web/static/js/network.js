@@ -45,12 +45,14 @@ export function nodePixels(node, diagram, frame, data) {
     return { pixels: regionPixels(decode(frame.regions), frame.grid, data.colours), grid: frame.grid };
   }
   const grid = diagram.grid;
-  const bytes = node.kind === "input" ? inputBytes(node.unit, grid) : decode(diagram.layers[node.layer - 1].units[node.unit]);
+  // Inputs: the server's maps of x, y, x2, ... (`features`), else x or y drawn here.
+  const input = () => (diagram.inputs ? decode(diagram.inputs.units[node.unit]) : inputBytes(node.unit, grid));
+  const bytes = node.kind === "input" ? input() : decode(diagram.layers[node.layer - 1].units[node.unit]);
   return { pixels: unitPixels(bytes, grid), grid };
 }
 
 export function nodeName(node, data) {
-  if (node.kind === "input") return t("net.input-name", { name: "xy"[node.unit] });
+  if (node.kind === "input") return t("net.input-name", { name: node.name || "xy"[node.unit] });
   if (node.kind === "output") {
     return data.n_classes > 2 ? t("net.output-class", { k: node.unit }) : t("net.output-name");
   }
@@ -66,7 +68,8 @@ export function createDiagram(canvas, details, { onHover }) {
 
   function layout(diagram, data) {
     const width = canvas.clientWidth || canvas.width, height = canvas.clientHeight || canvas.height;
-    const columns = [[0, 1].map((unit) => ({ kind: "input", layer: 0, unit }))];
+    const names = diagram.inputs ? diagram.inputs.names : ["x", "y"];
+    const columns = [names.map((name, unit) => ({ kind: "input", layer: 0, unit, name }))];
     diagram.layers.forEach((layer, i) => {
       columns.push(layer.units.map((_, unit) => ({ kind: "hidden", layer: i + 1, unit })));
       columns[i + 1].width = layer.width;
@@ -143,7 +146,7 @@ export function createDiagram(canvas, details, { onHover }) {
         ctx.fillStyle = "#333";
         ctx.font = "12px system-ui, sans-serif";
         ctx.textAlign = "right";
-        ctx.fillText("xy"[node.unit], x - 4, node.y + 4);
+        ctx.fillText(node.name || "xy"[node.unit], x - 4, node.y + 4);
       }
     }
     // Column titles, and "+k more" under a layer wider than what is drawn.
@@ -246,7 +249,7 @@ export function createDiagram(canvas, details, { onHover }) {
     if (c > 0) line(t("net.bias", { value: number(diagram.biases[c - 1][chosen.unit]) }));
     if (chosen.kind === "hidden") line(t("net.scale", { value: number(diagram.layers[c - 1].scale) }));
     // Weights as "unit: value" after the name of the layer they come from or go to.
-    const short = (node) => (node.kind === "input" ? "xy"[node.unit] : String(node.unit + 1));
+    const short = (node) => (node.kind === "input" ? node.name || "xy"[node.unit] : String(node.unit + 1));
     const list = (items) => items.map(([node, w]) => `${short(node)}: ${number(w)}`).join(", ");
     const incoming = view.edges.filter((e) => e.to === chosen).map((e) => [e.from, e.value]);
     const outgoing = view.edges.filter((e) => e.from === chosen).map((e) => [e.to, e.value]);
