@@ -81,3 +81,28 @@ def test_download_png_of_the_largest_model_stays_within_a_pages_budget():
     assert 40 <= steps < GRID
     macs = 2 * 256 + 5 * 256 * 256 + 256 * 10
     assert 2 * macs * steps**2 <= budget.MAX_FLOPS
+
+
+def test_member_png_predicts_as_the_model_trains_features_and_scaling_included(monkeypatch):
+    import dataclasses
+
+    import pointlab.plots.boundary as boundary
+
+    seen = {}
+    real = boundary.compute_boundary
+
+    def spy(predict_proba, *args, **kwargs):
+        seen["predict"] = predict_proba
+        return real(predict_proba, *args, **kwargs)
+
+    monkeypatch.setattr(boundary, "compute_boundary", spy)
+    data = generators.make("circle", n=120)
+    far = dataclasses.replace(data, X=data.X * 300 + 500)  # standardization matters here
+    config = TrainConfig(hidden=(), features=("x2", "y2"), epochs=10, lr=0.1)
+    live = LiveTraining([config], far, None, 2, log_every=5)
+    while not live.finished:
+        live.step()
+    extent = [[480.0, 820.0], [480.0, 820.0]]
+    member_png(live, 0, "circle", extent)
+    points = pictures.grid(extent, 10)
+    np.testing.assert_allclose(seen["predict"](points), live.regions([0], points)[0], atol=1e-5)

@@ -34,7 +34,7 @@ def member_png(
     from pointlab.plots.save import new_figure
 
     config = live.configs[member]
-    model = TrainedModel(config, live.n_classes, live.state(member))
+    model = TrainedModel(config, live.n_classes, live.state(member), live.scaling(member))
     title = f"{describe(config, live.n_classes)} on {name}, epoch {live.epoch}"
     if label:
         title += f" ({label})"
