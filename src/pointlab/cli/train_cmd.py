@@ -27,6 +27,7 @@ from pointlab.cli.signals import StopSignals
 from pointlab.config import preset
 from pointlab.cpu import tune_cpu
 from pointlab.data import Dataset, load_csv
+from pointlab.errors import UserError
 
 EXIT_DIVERGED = 3  # training diverged: the run is written with the last finite weights
 
@@ -49,12 +50,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         f"{DEFAULT_VAL_FRACTION:.0%} of the points are held out for validation and the inputs "
         "are standardized by the training points (--no-standardize: raw, as the book).",
     )
-    p.add_argument("csv", metavar="FILE.csv", help="training data (the book's format, or a header)")
+    p.add_argument(
+        "csv",
+        metavar="FILE.csv",
+        nargs="?",
+        help="training data (the book's format, or a header); not with --config",
+    )
+    p.add_argument(
+        "--config",
+        metavar="RUN_DIR/config.json",
+        default=None,
+        help="repeat the run this config.json records (of pointlab train, or a pointlab play "
+        "export): its data, split and every training option; only --out goes with it",
+    )
     args.add_model(p)
     args.add_val_fraction(
         p,
         "fraction of the points held out (stratified) for validation; the book trains on all "
         "of them: 0 does that",
+    )
+    p.add_argument(
+        "--split-seed",
+        type=args.seed,
+        default=None,
+        metavar="S",
+        help="seed of the train/validation split alone, so that runs with other --seed values "
+        "hold out the same points (default: --seed; `pointlab play` records its data seed here)",
     )
     args.add_test(p, "held-out test data, evaluated once at the end (default: none)")
     args.add_device(p)
@@ -65,12 +86,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "training options", "every field of the run's TrainConfig (config.json repeats them)"
     )
     args.add_training_flags(
-        training, helps={"seed": "seed of the initialization, batches, dropout and the split"}
+        training,
+        helps={
+            "seed": "seed of the initialization, batches, dropout and, unless --split-seed is "
+            "given, the split"
+        },
     )
     p.set_defaults(func=run)
 
 
 def run(namespace: argparse.Namespace, console: Console) -> int:
+    if namespace.config is not None:
+        return repeat(namespace, console)
+    if namespace.csv is None:
+        raise UserError(
+            "give FILE.csv to train on, or --config RUN_DIR/config.json to repeat a run"
+        )
     args.check_fraction(namespace.val_fraction, "--val-fraction")
     values = args.given(namespace)
     hidden = args.hidden(namespace)  # () is no hidden layer (--layers none, --model simple)
@@ -87,6 +118,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
         config,
         dataset,
         val_fraction=namespace.val_fraction,
+        split_seed=namespace.split_seed,
         test=test,
         columns=namespace.columns,
         device=namespace.device,
@@ -108,6 +140,30 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     if out is None and runs.mark_latest(run_dir):  # never said by a run another one follows
         _say(console, f"also reachable as {run_dir.parent / 'latest'}")
     return status
+
+
+def repeat(namespace: argparse.Namespace, console: Console) -> int:
+    """`--config`: train the RunSpec a run's config.json records into a new run directory."""
+    given = [f"--{k.replace('_', '-')}" for k in args.given(namespace)]
+    if namespace.csv is not None or given or namespace.split_seed is not None:
+        what = "FILE.csv" if namespace.csv is not None else ", ".join(given) or "--split-seed"
+        raise UserError(
+            f"--config repeats the settings its config.json records; {what} cannot change them "
+            "(edit a copy of config.json, or train FILE.csv with flags)"
+        )
+    source = Path(namespace.config)
+    spec, _ = runs.read_spec(source.parent if source.name == runs.CONFIG else source)
+    from pointlab import training  # torch: only once the record is known good
+
+    data = training.prepare(spec)
+    out = namespace.out
+    fresh = out is None or not Path(out).exists()
+    run_dir = runs.claim_run_dir(out) if out else runs.new_run_dir(data.data.name)
+    try:
+        return train_run(spec, run_dir, console, data)
+    except BaseException:
+        runs.discard_unfinished(run_dir, remove_dir=fresh)
+        raise
 
 
 def load_with_progress(console: Console, path: str, columns: str | None) -> Dataset:

@@ -137,3 +137,11 @@ def _flops(n: float) -> str:
 
 def _bytes(n: int) -> str:
     return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+
+
+def picture_steps(config: TrainConfig, n_classes: int, most: int) -> int:
+    """Cells per side of a picture of `config`'s predictions (Download PNG's figure): `most`, or
+    fewer (at least 40, the live picture's grid) when a forward pass over steps^2 points would
+    cost more than MAX_FLOPS (layers 256x6: 87 cells)."""
+    fits = math.isqrt(int(MAX_FLOPS / (2 * _macs(config, n_classes))))
+    return max(40, min(most, fits))

@@ -1,19 +1,21 @@
 """Export: the playground's main model as a run directory, the same files `pointlab train` writes.
 
     RUN_DIR/data.csv            the points (train and validation together, the book's format)
-    RUN_DIR/config.json         the RunSpec: data = data.csv, the split, the config with
+    RUN_DIR/config.json         the RunSpec: data = data.csv, the split (seeded by the page's
+                                data seed, as `--split-seed` seeds it), the config with
                                 epochs = the epochs trained so far, and the result summary
     RUN_DIR/metrics.csv, model.safetensors, boundary.png, loss.png
 
 So `pointlab evaluate RUN_DIR RUN_DIR/data.csv` and `pointlab predict` take it, and for points that
 were not edited during training `pointlab train RUN_DIR/data.csv` with the same settings repeats
-it (the live loop gives the engine's weights, epoch for epoch). The files are written by the
-library's one run writer, `pointlab.runs.write_run`, from a `RunResult` built here, into a hidden
-folder beside the run (`.NAME.export.tmp`) that is renamed into place once every file is there: a
-run directory is whole or absent, never half-written (a failed picture once left one without
-config.json). The name is reserved first (`runs.new_run_dir` makes it, empty), so a run started
-in the same second elsewhere never takes it; an export that fails removes both folders, and only a
-server killed mid-export can leave the empty one behind.
+it when given `--split-seed` = the page's data seed (the live loop gives the engine's weights,
+epoch for epoch). The files are written by the library's one run writer,
+`pointlab.runs.write_run`, from a `RunResult` built here, into a hidden folder beside the run
+(`.NAME.export.tmp`) that is renamed into place once every file is there: a run directory is
+whole or absent, never half-written (a failed picture once left one without config.json). The
+name is reserved first (`runs.new_run_dir` makes it, empty), so a run started in the same second
+elsewhere never takes it; an export that fails removes both folders, and only a server killed
+mid-export can leave the empty one behind.
 
 Not here: training (`live.py`), the run directory format (`pointlab.runs`).
 """
@@ -40,16 +42,18 @@ def export_run(
     member: int,
     dataset: Dataset,
     val_fraction: float,
+    split_seed: int,
     edited: bool,
     root: Path,
 ) -> Path:
-    """Write member `member` of `live`, trained on `dataset` (split with `val_fraction`; `edited`:
-    its points changed while it trained) into a new run directory under `root`; its path."""
+    """Write member `member` of `live`, trained on `dataset` (split with `val_fraction` and
+    `split_seed`; `edited`: its points changed while it trained) into a new run directory under
+    `root`; its path."""
     run_dir = runs.new_run_dir(dataset.name.replace(" (edited)", "-edited"), root)
     build = run_dir.with_name(f".{run_dir.name}.export.tmp")  # unique, as run_dir's name is
     try:
         build.mkdir()
-        _write(live, member, dataset, val_fraction, edited, build, run_dir)
+        _write(live, member, dataset, val_fraction, split_seed, edited, build, run_dir)
         os.replace(build, run_dir)  # onto the empty folder that reserved the name: atomic
     except BaseException as error:
         shutil.rmtree(build, ignore_errors=True)
@@ -65,6 +69,7 @@ def _write(
     m: int,
     dataset: Dataset,
     val_fraction: float,
+    split_seed: int,
     edited: bool,
     build: Path,
     run_dir: Path,
@@ -80,7 +85,7 @@ def _write(
         config,
         saved,
         val_fraction=val_fraction if live.val is not None else 0.0,
-        split_seed=live.configs[m].seed,
+        split_seed=split_seed,
         log_every=live.log_every,
     )
     status = live.statuses[m]  # the engine's: finished, early_stopped, diverged, ...

@@ -1,7 +1,8 @@
 """Pictures as numbers: what the page draws, computed on the server and sent as bytes in JSON.
 
 - `regions`: each member's class probabilities over a grid of the plane, one byte a cell for two
-  classes (P(class 1) * 255), two for K > 2 (the likeliest class, its probability * 255);
+  classes (P(class 1) * 255), K for K > 2 (P(class k) * 255 for each k), from which the page
+  interpolates smooth regions and boundaries;
 - `network`: one hidden layer of a member, each unit's activation over the plane (-1..1 as
   0..255) and the weights into it;
 - `diagram`: the whole network of a member, for the page to draw as TensorFlow Playground does:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 # Cells per side of each picture. The main picture costs a forward pass of GRID^2 points per
 # frame: 40^2 costs the book's complex model about 4 ms, 5% of the training time at 12 frames a
-# second (the page smooths the grid when it scales it up).
+# second (the page interpolates the probabilities to its finer pixels).
 GRID, THUMB_GRID, UNIT_GRID = 40, 24, 24
 MAX_UNITS_SHOWN = 32  # of a hidden layer, in the network view
 DIAGRAM_UNITS = 16  # of a hidden layer, in the network diagram
@@ -51,9 +52,8 @@ def regions(
     for p in probs:
         if p.shape[1] == 2:
             data = np.round(p[:, 1] * 255).astype(np.uint8)
-        else:
-            top = p.argmax(1)
-            data = np.stack([top, np.round(p.max(1) * 255)], 1).astype(np.uint8)
+        else:  # (cells^2, K), cell-major
+            data = np.round(p * 255).astype(np.uint8)
         out.append(base64.b64encode(data.tobytes()).decode())
     return out
 

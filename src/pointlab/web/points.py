@@ -5,8 +5,10 @@ shipped in `book/`, or `upload`: points a CSV upload gave the page (parsed on th
 loader, `app.py`) that the page sends back in a `points` message. Those, and every point added
 with a click, are checked here with one rule and one message: finite coordinates within
 `COORDINATE_LIMIT` (float32 keeps every such point finite; x = 1e300 once became infinity and
-made the model diverge). Editing makes a new `Dataset`; the split is seeded as `pointlab train`
-seeds it, so an export repeats it.
+made the model diverge). Editing makes a new `Dataset`. The train/validation split is a property
+of the data: seeded by the data seed (`data-seed`), never by a member's model seed, so every
+member of a comparison holds out the same points and a member set up alone repeats its numbers;
+an export records that seed as the run's `split_seed` (`pointlab train --split-seed`).
 
 Not here: the settings themselves (`settings.py`), the CSV loader (`pointlab.data`), training on
 the points (`live.py`).
@@ -25,6 +27,7 @@ from pointlab.errors import UserError
 from pointlab.web.settings import MAX_CLASSES, MAX_POINTS, UPLOAD, DataRecipe, shown, whole
 
 COORDINATE_LIMIT = 1e6  # |x| and |y| of any point, uploaded or added
+EDIT_DIGITS = 5  # significant digits of a clicked point's coordinates (in the link too)
 MIN_POINTS = 4
 
 
@@ -45,6 +48,14 @@ def make(recipe: DataRecipe, uploaded: Dataset | None) -> Dataset:
     if recipe.noise is not None:
         options["noise"] = recipe.noise
     return generators.make(recipe.kind, **options)
+
+
+def noise_default(kind: str) -> float | None:
+    """The noise a generator uses when none is given; None for a book file or an upload."""
+    import inspect
+
+    maker = generators.GENERATORS.get(kind)
+    return None if maker is None else inspect.signature(maker).parameters["noise"].default
 
 
 def uploaded(message: dict[str, Any]) -> Dataset:
@@ -74,7 +85,8 @@ def uploaded(message: dict[str, Any]) -> Dataset:
 
 
 def add(dataset: Dataset, message: dict[str, Any]) -> Dataset:
-    """`dataset` with the point of an `add_point {x, y, label}` message appended."""
+    """`dataset` with the point of an `add_point {x, y, label}` message appended, its coordinates
+    rounded to EDIT_DIGITS significant digits, as a link holds them (`edit_text`)."""
     x, y, label = _number(message.get("x")), _number(message.get("y")), whole(message.get("label"))
     if x is None or y is None:
         raise UserError("add_point: x and y must be numbers")
@@ -86,6 +98,7 @@ def add(dataset: Dataset, message: dict[str, Any]) -> Dataset:
         raise UserError(f"add_point: label must be 0..{dataset.n_classes - 1}")
     if len(dataset) >= MAX_POINTS:
         raise UserError(f"add_point: the limit is {MAX_POINTS} points")
+    x, y = float(f"{x:.{EDIT_DIGITS}g}"), float(f"{y:.{EDIT_DIGITS}g}")
     X = np.concatenate([dataset.X, np.array([[x, y]], dtype=np.float32)])
     labels = np.concatenate([dataset.y, np.array([label], dtype=np.int64)])
     return _edited(dataset, X, labels)
@@ -101,11 +114,34 @@ def remove(dataset: Dataset, message: dict[str, Any]) -> Dataset:
     return _edited(dataset, np.delete(dataset.X, index, axis=0), np.delete(dataset.y, index))
 
 
+def added_text(dataset: Dataset) -> str:
+    """The link's text of `dataset`'s last point, the one `add` appended: "a0.25,0.5,1"."""
+    (x, y), label = dataset.X[-1].tolist(), int(dataset.y[-1])
+    return f"a{x:.{EDIT_DIGITS}g},{y:.{EDIT_DIGITS}g},{label}"
+
+
+def replay(dataset: Dataset, edits: tuple[str, ...]) -> Dataset:
+    """`dataset` with a link's clicked points (`settings.edits`) added and removed in order, as
+    `add` and `remove` did when they were clicked; faults name the `edits` setting."""
+    for edit in edits:
+        try:
+            if edit.startswith("a"):
+                x, y, label = edit[1:].split(",")
+                dataset = add(dataset, {"x": float(x), "y": float(y), "label": int(label)})
+            else:
+                dataset = remove(dataset, {"index": int(edit[1:])})
+        except ValueError:  # "1.2.3": the form's check lets such digits and points through
+            raise UserError(f"edits: {edit}: not a number") from None
+        except UserError as error:
+            raise UserError(f"edits: {edit}: {str(error).split(': ', 1)[1]}") from None
+    return dataset
+
+
 def split_points(
     dataset: Dataset, val_fraction: float, seed: int
 ) -> tuple[Dataset, Dataset | None]:
-    """(train, validation or None), seeded as `pointlab train` seeds it (split seed = the model's
-    seed), so an export repeats it."""
+    """(train, validation or None), split by `pointlab.splits.split` with `seed` (the data seed),
+    as `pointlab train --split-seed seed` splits it, so an export repeats it."""
     from pointlab.splits import split
 
     if val_fraction == 0:

@@ -17,14 +17,17 @@ Messages from the page:
     setup {settings}        build data and members from the settings (see settings.py)
     points {X, y, name}     the points of an uploaded CSV (already parsed by the loader)
     play, pause, step, reset
-    add_point {x, y, label}, remove_point {index}     edit the points; training goes on
+    add_point {x, y, label}, remove_point {index}     edit the points; training goes on, and
+                            the setup's `edits` (the link's) records the click, up to MAX_EDITS
     select {member}         make a member of the population the main model
     view {network, layer}   whether to send the inside-the-network pictures, and of which layer
     view {diagram: bool}    whether to send the whole network drawn (every layer's first units)
     speed {epochs_per_s}    the most epochs a second while playing; null or 0: as fast as it can
     export                  write the main model as a run directory (export.py)
     explain                 one training step of the main model explained (pointlab.explain)
-Messages to the page: ready, frame, error {message}, exported {path}, explained {trace}.
+    picture                 the main model's regions as `pointlab train` draws them (figure.py)
+Messages to the page: ready, frame, error {message}, exported {path}, explained {trace},
+picture {png: base64 PNG bytes, name: a file name for it}.
 
 Not here: the HTTP side and its checks (`app.py`, `security.py`), the points (`points.py`), the
 pictures (`pictures.py`), the training loop (`live.py`).
@@ -32,6 +35,7 @@ pictures (`pictures.py`), the training loop (`live.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -47,7 +51,7 @@ from pointlab.errors import UserError
 from pointlab.web import budget, pictures, points
 from pointlab.web import settings as settings_mod
 from pointlab.web.queues import Gate, Inbox
-from pointlab.web.settings import UPLOAD, Setup, shown, whole
+from pointlab.web.settings import MAX_EDITS, UPLOAD, Setup, shown, whole
 
 if TYPE_CHECKING:
     from pointlab.web.live import LiveTraining  # torch: imported when training starts
@@ -167,7 +171,7 @@ class Session:
         elif kind == "points":
             self.uploaded = points.uploaded(message)
             if self.setup is not None:
-                raw = dict(self.setup.settings, data=UPLOAD)
+                raw = dict(self.setup.settings, data=UPLOAD, edits="")
                 self._setup(settings_mod.parse(raw))
         elif kind == "speed":
             self.speed = _epochs_per_s(message.get("epochs_per_s"))
@@ -188,9 +192,11 @@ class Session:
         elif kind == "reset":
             self._setup(self.setup, playing=False)
         elif kind == "add_point":
-            self._edit(points.add(self.dataset, message))
+            dataset = points.add(self.dataset, message)
+            self._edit(dataset, points.added_text(dataset))
         elif kind == "remove_point":
-            self._edit(points.remove(self.dataset, message))
+            dataset = points.remove(self.dataset, message)
+            self._edit(dataset, f"r{message['index']}")
         elif kind == "select":
             member = whole(message.get("member"))
             if member is None or not 0 <= member < self.live.M:
@@ -209,11 +215,19 @@ class Session:
 
             live, setup = self.live, self.setup
             path = export_run(
-                live, self.main, self.dataset, setup.val_fraction, self.edited, self.runs_root
+                live,
+                self.main,
+                self.dataset,
+                setup.val_fraction,
+                setup.data.seed,
+                self.edited,
+                self.runs_root,
             )
             self.send({"type": "exported", "path": str(path)})
         elif kind == "explain":
             self.send({"type": "explained", "trace": self._explain()})
+        elif kind == "picture":
+            self.send(self._picture())
         else:
             raise UserError(f"unknown message type {shown(message.get('type'))}")
 
@@ -221,8 +235,8 @@ class Session:
     def _setup(self, setup: Setup, playing: bool | None = None) -> None:
         from pointlab.web.live import LiveTraining
 
-        dataset = points.make(setup.data, self.uploaded)
-        train, val = points.split_points(dataset, setup.val_fraction, setup.members[0].seed)
+        dataset = points.replay(points.make(setup.data, self.uploaded), setup.data.edits)
+        train, val = points.split_points(dataset, setup.val_fraction, setup.data.seed)
         _check_cost(setup.members, dataset.n_classes, train, val, "this setup")
         self.live = None  # the old population goes before the new one is built
         epochs = setup.members[0].epochs
@@ -232,6 +246,7 @@ class Session:
         self.setup, self.dataset, self.live = setup, dataset, live
         self.extent = points.extent(dataset.X)
         self.edited = False
+        self.edits_left_out = 0  # clicks past MAX_EDITS: trained on, not in the link
         self.main = min(self.main, live.M - 1)
         if playing is not None:
             self.playing = playing
@@ -241,14 +256,24 @@ class Session:
         self.send(self._ready())
         self._frame(force=True)
 
-    def _edit(self, dataset: Dataset) -> None:
+    def _edit(self, dataset: Dataset, edit: str) -> None:
         """Train on the edited points from here on: the weights stay, so the page shows the
-        model adapting."""
+        model adapting. `edit` (the click, as the link writes it) joins the setup's edits, so
+        the link and Reset keep it, unless the link holds MAX_EDITS already."""
         live, setup = self._training, self.setup
         assert setup is not None
-        train, val = points.split_points(dataset, setup.val_fraction, setup.members[0].seed)
+        train, val = points.split_points(dataset, setup.val_fraction, setup.data.seed)
         _check_cost(live.configs, dataset.n_classes, train, val, "this many points")
         self.dataset = dataset
+        if len(setup.data.edits) < MAX_EDITS:
+            edits = (*setup.data.edits, edit)
+            self.setup = dataclasses.replace(
+                setup,
+                data=dataclasses.replace(setup.data, edits=edits),
+                settings=dict(setup.settings, edits=";".join(edits)),
+            )
+        else:
+            self.edits_left_out += 1
         live.set_data(train, val, keep_weights=True)
         self.edited = True
         self.send(self._ready())
@@ -268,6 +293,20 @@ class Session:
             live.train.y,
             live.n_classes,
         )
+
+    def _picture(self) -> dict[str, Any]:
+        """The main member's figure, as Download PNG saves it."""
+        import base64
+
+        from pointlab.web.figure import member_png
+
+        live, m, dataset = self._training, self.main, self.dataset
+        assert dataset is not None and self.setup is not None
+        label = self.setup.labels[m] if m < len(self.setup.labels) else ""
+        png = member_png(live, m, dataset.name, self.extent, label)
+        slug = "".join(c if c.isalnum() else "-" for c in dataset.name).strip("-")
+        name = f"pointlab-{slug}-epoch-{live.epoch}.png"
+        return {"type": "picture", "png": base64.b64encode(png).decode(), "name": name}
 
     def _ready(self) -> dict[str, Any]:
         from pointlab.plots.points import class_colours
@@ -293,6 +332,10 @@ class Session:
             "axes": [[k, list(v)] for k, v in self.setup.axes],
             "layers": list(self.setup.members[self.main].hidden),
             "epochs": self.live.max_epochs,
+            # The generator's own noise, which an empty noise field means (None: not generated).
+            "noise_default": points.noise_default(self.setup.data.kind),
+            "edits_limit": MAX_EDITS,
+            "edits_left_out": self.edits_left_out,  # clicks trained on that the link lacks
         }
 
     # --- training and frames ------------------------------------------------------------------

@@ -11,6 +11,11 @@ that names the setting. `layers` takes the spellings `--layers` takes
 Compare mode: `compare=lr=0.003 0.03 0.3; layers=8 16,16` varies one or two settings over
 whitespace-separated values; their product is the population (at most `MAX_MEMBERS`).
 
+Clicked points: `edits=a0.25,0.5,1;r17` replays, in order, the points added (`a` x,y,label, five
+significant digits) and removed (`r` an index into the points as they were then) on the data, so a
+link holds them; at most `MAX_EDITS` (a link stays a few kilobytes; the page says when a click
+goes past it).
+
 Not here: making the points (`pointlab.generators`, `pointlab.data`), training (`live.py`).
 """
 
@@ -46,6 +51,10 @@ MAX_EPOCHS = 100_000
 MAX_WIDTH = 256
 MAX_LAYERS = 6
 MAX_CLASSES = 10
+MAX_EDITS = 100  # clicked points a link holds: about 16 characters each
+EDIT = re.compile(
+    r"a[+-]?[0-9.]{1,12}(?:e[+-]?[0-9]{1,3})?,[+-]?[0-9.]{1,12}(?:e[+-]?[0-9]{1,3})?,[0-9]|r[0-9]{1,4}"
+)
 # Numbers as a URL and the page's fields write them: the digits 0-9, a point, an exponent. Python's
 # int() and float() also take other scripts' digits ('١٠') and underscores ('0_0_1'), which the
 # page would get back as typed.
@@ -82,6 +91,7 @@ DEFAULTS: dict[str, str] = {
     "epochs": "2000",
     "seed": "0",
     "compare": "",
+    "edits": "",  # clicked points, replayed on the data (see the module's docstring)
 }
 # Settings that compare mode may vary, with the TrainConfig field each one sets.
 VARIABLE = {
@@ -113,6 +123,7 @@ class DataRecipe:
     noise: float | None  # None: the generator's default
     label_noise: float
     seed: int
+    edits: tuple[str, ...] = ()  # clicked points, in order: "a0.25,0.5,1" added, "r17" removed
 
 
 @dataclass(frozen=True)
@@ -163,6 +174,7 @@ def parse(raw: dict[str, Any]) -> Setup:
         values["noise"],
         values["label-noise"],
         values["data-seed"],
+        values["edits"],
     )
     base = {field: values[key] for key, field in VARIABLE.items()}
     base["epochs"] = values["epochs"]
@@ -182,6 +194,7 @@ def parse(raw: dict[str, Any]) -> Setup:
     normalized["layers"] = hidden_text(values["layers"])  # one spelling for the page's editor
     normalized["features"] = ",".join(values["features"])
     normalized["compare"] = "; ".join(f"{k}={' '.join(v)}" for k, v in axes)
+    normalized["edits"] = ";".join(values["edits"])
     return Setup(
         recipe, values["val-fraction"], tuple(members), tuple(labels), tuple(axes), normalized
     )
@@ -243,6 +256,8 @@ def _value(key: str, text: str) -> Any:
         return None if text in ("full", "") else _whole_number(text, 1, MAX_POINTS)
     if key == "noise":
         return None if text == "" else _decimal(text, 0.0, 10.0)
+    if key == "edits":
+        return edits(text)
     limits: dict[str, tuple[str, float, float]] = {
         "points": ("int", 4, MAX_POINTS),
         "classes": ("int", 2, MAX_CLASSES),
@@ -262,6 +277,18 @@ def _value(key: str, text: str) -> Any:
     if kind == "int":
         return _whole_number(text, int(low), int(high))
     return _decimal(text, low, high)
+
+
+def edits(text: str) -> tuple[str, ...]:
+    """The clicked points of an `edits` text, checked in form and number (the points themselves
+    are checked as they are replayed, `points.replay`)."""
+    parts = tuple(p for p in text.split(";") if p)
+    for part in parts:
+        if not EDIT.fullmatch(part):
+            raise ValueError(f"{shown(part)}: write aX,Y,LABEL (a point added) or rINDEX (removed)")
+    if len(parts) > MAX_EDITS:
+        raise ValueError(f"{len(parts)} clicked points, more than the {MAX_EDITS} a link holds")
+    return parts
 
 
 def _whole_number(text: str, low: int, high: int) -> int:

@@ -4,15 +4,16 @@ import { renderExplain } from "./explain.js";
 import { chooseLanguage, language, loadLanguages, serverText, setLanguage, t } from "./i18n.js";
 import { createDiagram, nodeName, nodePixels } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
+import { showNoise } from "./noise.js";
 import { drawAllCurves, drawMembers } from "./panels.js";
-import { badKeys, fillForm, fromUrl, layersEditor, pageParams, readForm, toUrl } from "./settings.js";
+import { badKeys, fillForm, fromUrl, layersEditor, pageParams, readForm, TOGGLES, toggleFromText, toUrl } from "./settings.js";
 import { DEFAULT_SPEED, SPEEDS, speedFromText, speedText } from "./speed.js";
 
 const $ = (id) => document.getElementById(id);
 const form = document.body;
 const state = {
   data: null, frame: null, history: [], socket: null, regions: null, diagram: null, explained: null,
-  frames: 0, speed: DEFAULT_SPEED, lang: null, run: null, average: null,
+  frames: 0, speed: DEFAULT_SPEED, lang: null, run: null, average: null, toggles: { ...TOGGLES },
 };
 window.pointlab = state; // for tests and for people who script the page: the last data and frame
 
@@ -62,6 +63,8 @@ function receive(message) {
   else if (message.type === "frame") frame(message);
   else if (message.type === "exported") {
     $("exported").textContent = t("keep.exported", { path: message.path });
+  } else if (message.type === "picture") {
+    savePicture(message);
   } else if (message.type === "explained") {
     state.explained = message.trace;
     $("explain-panel").hidden = false;
@@ -101,6 +104,7 @@ function ready(data) {
   if (first && link.replaced.length) {
     showNotice(t("notice.replaced", { problems: link.replaced.map(serverText).join("; ") }));
   }
+  if (data.edits_left_out) showNotice(t("notice.edits-full", { n: data.edits_limit }));
   fillForm(form, data.settings, typed);
   layers.render();
   updateUrl();
@@ -114,7 +118,8 @@ function ready(data) {
   $("compare-panel").hidden = data.members.length < 2;
   $("members-note").textContent = data.members.length > 1 ? t("population.note", { n: data.members.length }) : "";
   $("members").replaceChildren();
-  drawPoints($("points"), data);
+  drawPoints($("points"), data, state.toggles["show-test"]);
+  showNoise($("noise-slider"), $("noise-meaning"), data);
 }
 
 function updateUrl() {
@@ -151,7 +156,8 @@ function frame(f) {
   state.firstRegionsAt ??= performance.now(); // ms since navigation began (benchmarks/web.py)
   drawCharts();
   if (state.data.members.length > 1) {
-    drawMembers($("members"), f, state.data, state.history, (member) => send({ type: "select", member }));
+    if (f.thumbs) state.thumbs = { thumbs: f.thumbs, thumb_grid: f.thumb_grid };
+    drawThumbs(f);
     drawAllCurves($("curves-chart"), state.history, f, state.data);
   }
   diagram.update(f.diagram, f, state.data);
@@ -188,7 +194,9 @@ function drawPlane() {
     return;
   }
   caption.hidden = true;
-  if (state.frame) drawRegions($("boundary"), decode(state.frame.regions), state.frame.grid, state.data.colours);
+  if (state.frame) {
+    drawRegions($("boundary"), decode(state.frame.regions), state.frame.grid, state.data.colours, true, state.toggles.discretize);
+  }
 }
 
 // The rate: the server's measure while playing; when a run stops, its average (epochs trained
@@ -208,6 +216,9 @@ function showRate(f) {
 }
 
 // --- the controls --------------------------------------------------------------------------
+// The settings that make the points: changing one drops the clicked points (`edits`).
+const DATA_KEYS = ["data", "points", "classes", "noise", "label-noise", "data-seed"];
+
 // Fields typed into since the last setup was sent: a "ready" for an older setup leaves them.
 const typed = new Set();
 
@@ -219,6 +230,8 @@ function setup(event) {
   // field), and the server's defaults do the rest.
   const field = event?.target?.name ? event.target : form.querySelector("[name=layers]");
   const changed = field.value.trim() ? { [field.name]: field.value.trim() } : {};
+  // Clicked points belong to the data they were clicked on: other data, no clicks.
+  if (DATA_KEYS.includes(field.name)) form.querySelector("[name=edits]").value = "";
   sendSetup(state.data ? readForm(form) : { ...link.settings, ...changed });
 }
 
@@ -233,6 +246,35 @@ for (const el of form.querySelectorAll("[name]")) {
 for (const name of ["play", "pause", "step", "reset", "export", "explain"]) {
   $(name).addEventListener("click", () => send({ type: name }));
 }
+
+// Compare mode's small pictures, flat when "discretize output" is on.
+function drawThumbs(f) {
+  drawMembers($("members"), f, state.data, state.history, (member) => send({ type: "select", member }), state.toggles.discretize);
+}
+
+// The plane's toggles: redraw at once (the small pictures too, from the last ones sent), and keep
+// them in the link.
+function showToggles() {
+  $("show-test").checked = state.toggles["show-test"];
+  $("discretize").checked = state.toggles.discretize;
+}
+for (const key of Object.keys(TOGGLES)) {
+  $(key).addEventListener("change", () => {
+    state.toggles[key] = $(key).checked;
+    if (state.data) drawPoints($("points"), state.data, state.toggles["show-test"]);
+    drawPlane();
+    if (state.frame && state.thumbs && state.data.members.length > 1) drawThumbs({ ...state.frame, ...state.thumbs });
+    updateUrl();
+  });
+}
+
+// The noise slider writes the noise field, which sets up as any field does.
+const noiseField = form.querySelector("[name=noise]");
+$("noise-slider").addEventListener("input", () => {
+  noiseField.value = $("noise-slider").value;
+  typed.add("noise");
+});
+$("noise-slider").addEventListener("change", () => setup({ target: noiseField }));
 
 function showSpeed() {
   $("speed-control").value = String(SPEEDS.indexOf(state.speed));
@@ -257,6 +299,7 @@ function relabel() {
   showSpeed();
   layers.render();
   if (state.data) {
+    showNoise($("noise-slider"), $("noise-meaning"), state.data);
     $("members-note").textContent = state.data.members.length > 1 ? t("population.note", { n: state.data.members.length }) : "";
   }
   if (state.frame) {
@@ -302,7 +345,7 @@ $("points").addEventListener("click", (event) => {
   const px = ((event.clientX - box.left) / box.width) * canvas.width;
   const py = ((event.clientY - box.top) / box.height) * canvas.height;
   if (event.shiftKey) {
-    const i = nearestPoint(canvas, state.data, px, py);
+    const i = nearestPoint(canvas, state.data, px, py, 10, state.toggles["show-test"]);
     if (i >= 0) send({ type: "remove_point", index: state.data.index[i] });
   } else {
     const [x, y] = toData(state.data.extent, canvas, px, py);
@@ -310,18 +353,16 @@ $("points").addEventListener("click", (event) => {
   }
 });
 
-$("png").addEventListener("click", () => {
-  const out = document.createElement("canvas");
-  out.width = $("boundary").width;
-  out.height = $("boundary").height;
-  const ctx = out.getContext("2d");
-  ctx.drawImage($("boundary"), 0, 0);
-  ctx.drawImage($("points"), 0, 0);
+// Download PNG: the server draws the main model's figure as `pointlab train` draws boundary.png
+// (axes, title, legend, the model's description) from its weights now; the page saves it.
+$("png").addEventListener("click", () => send({ type: "picture" }));
+
+function savePicture(message) {
   const a = document.createElement("a");
-  a.download = `pointlab-${state.data ? state.data.name.replace(/\W+/g, "-") : "regions"}-epoch-${state.frame ? state.frame.epoch : 0}.png`;
-  a.href = out.toDataURL("image/png");
+  a.download = message.name;
+  a.href = `data:image/png;base64,${message.png}`;
   a.click();
-});
+}
 
 $("share").addEventListener("click", async () => {
   const url = window.location.href;
@@ -350,6 +391,13 @@ async function start() {
   if (page.speed !== undefined && speedFromText(page.speed) === null) {
     link.replaced.push(t("notice.speed", { value: page.speed, speed: speedText(DEFAULT_SPEED, t) }));
   }
+  for (const [key, fallback] of Object.entries(TOGGLES)) {
+    if (page[key] === undefined) continue;
+    const value = toggleFromText(page[key]);
+    if (value === null) link.replaced.push(t("notice.toggle", { key, value: page[key], fallback: fallback ? "1" : "0" }));
+    else state.toggles[key] = value;
+  }
+  showToggles();
   $("status").textContent = t("status.connecting");
   relabel();
   window.pointlab.language = language;

@@ -9,7 +9,8 @@ export function ranking(now) {
   return key.map((v, i) => [v === null ? Infinity : v, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
 }
 
-export function drawMembers(container, frame, data, history, onSelect) {
+// `discrete`: each class in one flat colour ("discretize output").
+export function drawMembers(container, frame, data, history, onSelect, discrete = false) {
   const order = ranking(frame.now);
   const existing = new Map([...container.children].map((el) => [Number(el.dataset.member), el]));
   order.forEach((m, rank) => {
@@ -26,7 +27,7 @@ export function drawMembers(container, frame, data, history, onSelect) {
       el.addEventListener("click", () => onSelect(m));
     }
     const [canvas, label] = el.children;
-    if (frame.thumbs) drawRegions(canvas, decode(frame.thumbs[m]), frame.thumb_grid, data.colours, true);
+    if (frame.thumbs) drawRegions(canvas, decode(frame.thumbs[m]), frame.thumb_grid, data.colours, true, discrete);
     const loss = frame.now.val_loss[m] ?? frame.now.train_loss[m];
     label.textContent = `#${rank + 1} ${data.members[m] || t("population.member", { m })} · ${loss === null ? t("status.diverged") : loss.toFixed(3)}`;
     el.classList.toggle("main", m === frame.main);
