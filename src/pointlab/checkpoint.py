@@ -40,6 +40,23 @@ class Score:
         return {"loss": self.loss, "accuracy": self.accuracy, "n": self.n}
 
 
+class Probabilities(torch.nn.Module):
+    """Logits to class probabilities (N, K): a two-class model's one logit through a sigmoid
+    (column 1 is P(label 1)), more classes through a softmax."""
+
+    def __init__(self, network: torch.nn.Module, n_classes: int) -> None:
+        super().__init__()
+        self.network = network
+        self.n_classes = n_classes
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        z = self.network(points)  # (N, 1) for two classes, else (N, K)
+        if self.n_classes == 2:
+            p1 = torch.sigmoid(z[:, :1])
+            return torch.cat([1 - p1, p1], dim=1)
+        return torch.softmax(z, dim=1)
+
+
 @dataclass(frozen=True)
 class TrainedModel:
     config: TrainConfig
@@ -51,9 +68,16 @@ class TrainedModel:
         return Architecture(self.config.hidden, self.config.activation, self.n_classes)
 
     def module(self) -> torch.nn.Sequential:
+        """Raw points (N, 2) to logits: the network every prediction runs (any preprocessing of
+        the points belongs in here, so `torch_module` and the exports take it along)."""
         model = to_sequential(self.arch, self.config.dropout)
         model.load_state_dict(self.state)
         return model.eval()
+
+    def torch_module(self) -> torch.nn.Module:
+        """The whole model as one torch module, raw points (N, 2) to class probabilities (N, K):
+        what `predict_proba` runs and what `pointlab export` writes out."""
+        return Probabilities(self.module(), self.n_classes).eval()
 
     @torch.no_grad()
     def logits(self, X: np.ndarray) -> np.ndarray:
@@ -63,11 +87,9 @@ class TrainedModel:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """(N, K) class probabilities; for two classes column 1 is P(label 1)."""
-        z = torch.as_tensor(self.logits(X))
-        if self.n_classes == 2:
-            p1 = torch.sigmoid(z[:, 0])
-            return torch.stack([1 - p1, p1], dim=1).numpy()
-        return torch.softmax(z, dim=1).numpy()
+        x = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        with torch.no_grad():
+            return self.torch_module()(x).numpy()
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """(N,) predicted labels."""

@@ -26,6 +26,7 @@ COMMANDS = [
     "train",
     "evaluate",
     "predict",
+    "export",
     "sweep",
     "dashboard",
     "experiment",
