@@ -65,8 +65,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         say(f"wrote {path}: points (N, 2) -> probabilities (N, {trained.model.n_classes})")
         if data is not None and importlib.util.find_spec("onnxruntime") is not None:
             worst = largest_difference(blob, trained.model, data.X)
-            say(f"onnxruntime agrees with pointlab on {len(data)} points of {data.name}: "
-                f"largest difference {worst:.2g}")
+            say(
+                f"onnxruntime agrees with pointlab on {len(data)} points of {data.name}: "
+                f"largest difference {worst:.2g}"
+            )
         return 0
     from pointlab.export.page import page_html
 
