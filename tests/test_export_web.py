@@ -139,3 +139,30 @@ def test_a_tap_on_a_phone_classifies_that_point(pages, browser):
     page.screenshot(path=str(SHOTS / "export-phone.png"), full_page=False)
     ctx.close()
     assert not errors
+
+
+def test_a_layer_the_page_cannot_run_is_refused_not_left_out(pages, monkeypatch):
+    import torch
+
+    from pointlab.checkpoint import Probabilities, TrainedModel
+    from pointlab.errors import UserError
+    from pointlab.export.page import page_html
+
+    model = load_run(pages["curve"][0].run).model
+    # A run whose points are scaled first (a preprocessing step in the module) must not get a
+    # page that silently skips the scaling.
+    scaled = torch.nn.Sequential(torch.nn.BatchNorm1d(2).eval(), model.module())
+    monkeypatch.setattr(
+        TrainedModel, "torch_module", lambda self: Probabilities(scaled, self.n_classes)
+    )
+    with pytest.raises(UserError, match="cannot run a BatchNorm1d layer"):
+        page_html(model, None, "scaled")
+
+
+def test_without_data_the_page_shows_the_unit_square_and_escapes_its_title(pages):
+    from pointlab.export.page import UNIT_SQUARE, page_html
+
+    model = load_run(pages["curve"][0].run).model
+    text = page_html(model, None, "<b>mine</b> __MODEL__")
+    assert "<title>&lt;b&gt;mine&lt;/b&gt; __MODEL__</title>" in text
+    assert '"points":[]' in text and f'"extent":{UNIT_SQUARE}'.replace(" ", "") in text
