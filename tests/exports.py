@@ -52,3 +52,32 @@ def train_and_predict(root: Path, name: str) -> Trained:
     return Trained(
         run, data, table[:, :2].astype(np.float32), probabilities, table[:, -1].astype(np.int64)
     )
+
+
+def untrained(activation: str, hidden: tuple[int, ...], n_classes: int, dropout: float = 0.0):
+    """A model at its seeded initial weights, for checks that need every layer kind, not
+    training: (TrainedModel, points (N, 2) float32 spread wide enough to reach every bend)."""
+    import torch
+
+    from pointlab.checkpoint import TrainedModel
+    from pointlab.config import TrainConfig
+    from pointlab.engine.models import Architecture, to_sequential
+
+    config = TrainConfig(hidden=hidden, activation=activation, dropout=dropout)
+    torch.manual_seed(0)
+    network = to_sequential(Architecture(hidden, activation, n_classes), dropout)
+    points = np.random.default_rng(0).normal(scale=3.0, size=(300, 2)).astype(np.float32)
+    return TrainedModel(config, n_classes, network.state_dict()), points
+
+
+# (activation, hidden, classes, dropout): every activation, no hidden layer, dropout
+LAYER_KINDS = [
+    ("relu", (6, 5), 2, 0.0),
+    ("tanh", (6,), 3, 0.0),
+    ("sigmoid", (6, 4), 4, 0.0),
+    ("gelu", (8, 8), 3, 0.0),
+    ("leaky_relu", (6,), 2, 0.0),
+    ("identity", (4,), 3, 0.0),
+    ("relu", (), 2, 0.0),
+    ("tanh", (8,), 2, 0.3),
+]

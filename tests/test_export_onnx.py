@@ -79,3 +79,12 @@ def test_a_missing_extra_is_one_line_naming_the_install(trained, monkeypatch, tm
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "onnxscript" in err
     assert "pip install 'pointlab[onnx]'" in err and not target.exists()
+
+
+@needs_onnx
+@pytest.mark.slow  # one export a layer kind: ~3 s each on an idle 2-core machine
+@pytest.mark.parametrize("kind", exports.LAYER_KINDS, ids=lambda kind: f"{kind[0]}{kind[1]}")
+def test_every_layer_kind_exports_as_torch_runs_it(kind):
+    model, points = exports.untrained(*kind)
+    worst = onnx_export.largest_difference(onnx_export.onnx_bytes(model), model, points)
+    assert worst <= 1e-5, worst

@@ -166,3 +166,26 @@ def test_without_data_the_page_shows_the_unit_square_and_escapes_its_title(pages
     text = page_html(model, None, "<b>mine</b> __MODEL__")
     assert "<title>&lt;b&gt;mine&lt;/b&gt; __MODEL__</title>" in text
     assert '"points":[]' in text and f'"extent":{UNIT_SQUARE}'.replace(" ", "") in text
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@needs_chromium
+def test_every_layer_kind_runs_in_the_page_as_in_torch(browser, tmp_path):
+    from pointlab.export.page import page_html
+
+    for activation, hidden, k, dropout in exports.LAYER_KINDS:
+        model, points = exports.untrained(activation, hidden, k, dropout)
+        path = tmp_path / f"{activation}-{len(hidden)}-{k}.html"
+        path.write_text(page_html(model, None, path.stem))
+        ctx, page, errors, _ = open_page(browser, path)
+        got = np.array(
+            page.evaluate(
+                "points => points.map(([x, y]) => window.pointlab.probabilities(x, y))",
+                points.tolist(),
+            )
+        )
+        ctx.close()
+        worst = float(np.abs(got - model.predict_proba(points)).max())
+        assert worst <= 1e-5, (activation, hidden, k, dropout, worst)
+        assert not errors
