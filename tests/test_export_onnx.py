@@ -30,6 +30,7 @@ def trained(tmp_path_factory) -> dict[str, exports.Trained]:
 
 
 @needs_onnx
+@pytest.mark.slow  # four runs trained and exported: ~30 s on a loaded 2-core machine
 @pytest.mark.parametrize("name", exports.NAMES)
 def test_onnxruntime_gives_what_predict_gives(trained, name, tmp_path, capsys):
     import onnx
@@ -66,7 +67,8 @@ def test_onnxruntime_gives_what_predict_gives(trained, name, tmp_path, capsys):
         assert np.abs(got - reference.predict_proba(points)).max() <= 1e-5
 
 
-def test_a_missing_extra_is_one_line_naming_the_install(trained, monkeypatch, tmp_path, capsys):
+def test_a_missing_extra_is_one_line_naming_the_install(monkeypatch, tmp_path, capsys):
+    run = exports.train_and_predict(tmp_path, "curve").run
     real = importlib.util.find_spec
     monkeypatch.setattr(
         onnx_export.importlib.util,
@@ -74,7 +76,7 @@ def test_a_missing_extra_is_one_line_naming_the_install(trained, monkeypatch, tm
         lambda name, *rest: None if name == "onnxscript" else real(name, *rest),
     )
     target = tmp_path / "m.onnx"
-    argv = ["export", str(trained["curve"].run), "--format", "onnx", "-o", str(target)]
+    argv = ["export", str(run), "--format", "onnx", "-o", str(target)]
     assert main(argv, quiet()) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "onnxscript" in err

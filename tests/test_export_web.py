@@ -75,13 +75,16 @@ def open_page(browser, path: Path, **context):
     return ctx, page, errors, requests
 
 
-def test_the_page_holds_everything_it_needs(pages):
-    _, path = pages["spiral"]
-    text = path.read_text()
+def test_the_page_holds_everything_it_needs():
+    from pointlab.export.page import page_html
+    from pointlab.generators import make
+
+    model, _ = exports.untrained("tanh", (6,), 3)
+    text = page_html(model, make("spiral", n=90, classes=3, seed=0), "spiral")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)  # no CDN, no network
     assert "import " not in text and "<link" not in text  # no modules or stylesheets to load
     assert '"classes":3' in text and '"layers":[' in text  # the weights are inside
-    assert text.count("function probabilities") == 1
+    assert text.count("function probabilities") == 1 and "the points of spiral (90 of 90)" in text
 
 
 @pytest.mark.browser
@@ -141,14 +144,14 @@ def test_a_tap_on_a_phone_classifies_that_point(pages, browser):
     assert not errors
 
 
-def test_a_layer_the_page_cannot_run_is_refused_not_left_out(pages, monkeypatch):
+def test_a_layer_the_page_cannot_run_is_refused_not_left_out(monkeypatch):
     import torch
 
     from pointlab.checkpoint import Probabilities, TrainedModel
     from pointlab.errors import UserError
     from pointlab.export.page import page_html
 
-    model = load_run(pages["curve"][0].run).model
+    model, _ = exports.untrained("relu", (4,), 2)
     # A run whose points are scaled first (a preprocessing step in the module) must not get a
     # page that silently skips the scaling.
     scaled = torch.nn.Sequential(torch.nn.BatchNorm1d(2).eval(), model.module())
@@ -159,10 +162,10 @@ def test_a_layer_the_page_cannot_run_is_refused_not_left_out(pages, monkeypatch)
         page_html(model, None, "scaled")
 
 
-def test_without_data_the_page_shows_the_unit_square_and_escapes_its_title(pages):
+def test_without_data_the_page_shows_the_unit_square_and_escapes_its_title():
     from pointlab.export.page import UNIT_SQUARE, page_html
 
-    model = load_run(pages["curve"][0].run).model
+    model, _ = exports.untrained("relu", (4,), 2)
     text = page_html(model, None, "<b>mine</b> __MODEL__")
     assert "<title>&lt;b&gt;mine&lt;/b&gt; __MODEL__</title>" in text
     assert '"points":[]' in text and f'"extent":{UNIT_SQUARE}'.replace(" ", "") in text
