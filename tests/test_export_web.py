@@ -152,9 +152,9 @@ def test_a_layer_the_page_cannot_run_is_refused_not_left_out(monkeypatch):
     from pointlab.export.page import page_html
 
     model, _ = exports.untrained("relu", (4,), 2)
-    # A run whose points are scaled first (a preprocessing step in the module) must not get a
-    # page that silently skips the scaling.
-    scaled = torch.nn.Sequential(torch.nn.BatchNorm1d(2).eval(), model.module())
+    # A model whose points pass a step the page does not know (here the identity, as torch
+    # runs it) must not get a page that silently skips it.
+    scaled = torch.nn.Sequential(torch.nn.BatchNorm1d(2, eps=0.0).eval(), model.module())
     monkeypatch.setattr(
         TrainedModel, "torch_module", lambda self: Probabilities(scaled, self.n_classes)
     )
@@ -192,3 +192,21 @@ def test_every_layer_kind_runs_in_the_page_as_in_torch(browser, tmp_path):
         worst = float(np.abs(got - model.predict_proba(points)).max())
         assert worst <= 1e-5, (activation, hidden, k, dropout, worst)
         assert not errors
+
+
+def test_a_model_that_changes_its_points_outside_its_torch_function_is_not_exported(
+    monkeypatch,
+):
+    from pointlab.checkpoint import TrainedModel
+    from pointlab.errors import UserError
+    from pointlab.export import check_exportable
+    from pointlab.export.page import page_html
+
+    model, _ = exports.untrained("tanh", (6,), 3)
+    check_exportable(model)  # as it is: one function
+    logits = TrainedModel.logits
+    # Scaling done in numpy before the network: torch_module would miss it.
+    monkeypatch.setattr(TrainedModel, "logits", lambda self, X: logits(self, 2 * X))
+    for export in (check_exportable, lambda m: page_html(m, None, "t")):
+        with pytest.raises(UserError, match="changes its points before its network"):
+            export(model)

@@ -68,15 +68,16 @@ class TrainedModel:
         return Architecture(self.config.hidden, self.config.activation, self.n_classes)
 
     def module(self) -> torch.nn.Sequential:
-        """Raw points (N, 2) to logits: the network every prediction runs (any preprocessing of
-        the points belongs in here, so `torch_module` and the exports take it along)."""
+        """The network, raw points (N, 2) to logits (any preprocessing of the points belongs in
+        here, so that `torch_module` and the exports take it along)."""
         model = to_sequential(self.arch, self.config.dropout)
         model.load_state_dict(self.state)
         return model.eval()
 
     def torch_module(self) -> torch.nn.Module:
-        """The whole model as one torch module, raw points (N, 2) to class probabilities (N, K):
-        what `predict_proba` runs and what `pointlab export` writes out."""
+        """The whole model as one torch module, raw points (N, 2) to class probabilities (N, K),
+        as `predict_proba` gives them: what `pointlab export` writes out (and checks against
+        `predict_proba` first, `pointlab.export.check_exportable`)."""
         return Probabilities(self.module(), self.n_classes).eval()
 
     @torch.no_grad()
@@ -87,9 +88,11 @@ class TrainedModel:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """(N, K) class probabilities; for two classes column 1 is P(label 1)."""
-        x = torch.as_tensor(np.asarray(X, dtype=np.float32))
-        with torch.no_grad():
-            return self.torch_module()(x).numpy()
+        z = torch.as_tensor(self.logits(X))
+        if self.n_classes == 2:
+            p1 = torch.sigmoid(z[:, 0])
+            return torch.stack([1 - p1, p1], dim=1).numpy()
+        return torch.softmax(z, dim=1).numpy()
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """(N,) predicted labels."""

@@ -45,6 +45,10 @@ def onnx_bytes(model: TrainedModel) -> bytes:
     import onnx
     import torch
 
+    from pointlab.export import check_exportable
+
+    check_exportable(model)
+
     module = model.torch_module()
     example = torch.zeros(3, 2)  # (N, 2); N is exported as dynamic
     n = torch.export.Dim("n")

@@ -35,7 +35,9 @@ def layers(model: TrainedModel) -> list[dict[str, Any]]:
     import torch
 
     from pointlab.engine.models import ACTIVATION_MODULES
+    from pointlab.export import check_exportable
 
+    check_exportable(model)
     names = {cls: name for name, cls in ACTIVATION_MODULES.items()}
     out: list[dict[str, Any]] = []
     for module in model.torch_module().modules():
