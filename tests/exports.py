@@ -81,3 +81,32 @@ LAYER_KINDS = [
     ("relu", (), 2, 0.0),
     ("tanh", (8,), 2, 0.3),
 ]
+
+
+def with_inputs(monkeypatch, model, features, mean, std):
+    """`model` as one whose points become feature inputs, standardized, before its network:
+    torch_module holds the step (checkpoint.Inputs), predict_proba computes it in numpy."""
+    import torch
+
+    from pointlab.checkpoint import Inputs, Probabilities, TrainedModel
+
+    numpy_features = {"x2": lambda x, y: x * x, "siny": lambda x, y: np.sin(y)}
+
+    def inputs(X):  # (N, 2) -> (N, D) float32, in float64 first
+        p = (np.asarray(X, np.float64) - np.asarray(mean)) / np.asarray(std)
+        return np.stack([numpy_features[f](p[:, 0], p[:, 1]) for f in features], 1)
+
+    network = model.module()
+    monkeypatch.setattr(
+        TrainedModel,
+        "torch_module",
+        lambda self: Probabilities(
+            torch.nn.Sequential(Inputs(features, mean, std), network), self.n_classes
+        ).eval(),
+    )
+    monkeypatch.setattr(
+        TrainedModel,
+        "logits",
+        lambda self, X: network(torch.as_tensor(inputs(X).astype(np.float32))).detach().numpy(),
+    )
+    return model

@@ -90,3 +90,11 @@ def test_every_layer_kind_exports_as_torch_runs_it(kind):
     model, points = exports.untrained(*kind)
     worst = onnx_export.largest_difference(onnx_export.onnx_bytes(model), model, points)
     assert worst <= 1e-5, worst
+
+
+@needs_onnx
+def test_feature_inputs_and_standardization_travel_in_the_file(monkeypatch):
+    model, points = exports.untrained("tanh", (8,), 3)
+    model = exports.with_inputs(monkeypatch, model, ("x2", "siny"), (0.4, -1.0), (2.0, 0.5))
+    worst = onnx_export.largest_difference(onnx_export.onnx_bytes(model), model, points)
+    assert worst <= 1e-5, worst

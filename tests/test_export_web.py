@@ -210,3 +210,24 @@ def test_a_model_that_changes_its_points_outside_its_torch_function_is_not_expor
     for export in (check_exportable, lambda m: page_html(m, None, "t")):
         with pytest.raises(UserError, match="changes its points before its network"):
             export(model)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@needs_chromium
+def test_feature_inputs_and_standardization_run_in_the_page(browser, tmp_path, monkeypatch):
+    from pointlab.export.page import page_html
+
+    model, points = exports.untrained("tanh", (8,), 3)
+    model = exports.with_inputs(monkeypatch, model, ("x2", "siny"), (0.4, -1.0), (2.0, 0.5))
+    path = tmp_path / "features.html"
+    path.write_text(page_html(model, None, "features"))
+    ctx, page, errors, _ = open_page(browser, path)
+    got = np.array(
+        page.evaluate(
+            "points => points.map(([x, y]) => window.pointlab.probabilities(x, y))",
+            points.tolist(),
+        )
+    )
+    ctx.close()
+    assert np.abs(got - model.predict_proba(points)).max() <= 1e-5 and not errors

@@ -40,6 +40,42 @@ class Score:
         return {"loss": self.loss, "accuracy": self.accuracy, "n": self.n}
 
 
+# TF Playground's feature inputs as functions of the (standardized) coordinates x, y.
+FEATURE_FUNCTIONS = {
+    "x": lambda x, y: x,
+    "y": lambda x, y: y,
+    "x2": lambda x, y: x * x,
+    "y2": lambda x, y: y * y,
+    "xy": lambda x, y: x * y,
+    "sinx": lambda x, y: torch.sin(x),
+    "siny": lambda x, y: torch.sin(y),
+}
+
+
+class Inputs(torch.nn.Module):
+    """Raw points (N, 2) to a network's inputs (N, D) in torch, so that exports take them along:
+    each coordinate standardized by `mean` and `std` when given, then the named feature columns.
+    Computed in float64 and cast to float32, as a numpy preprocessing step would compute them."""
+
+    def __init__(
+        self,
+        features: tuple[str, ...],
+        mean: tuple[float, ...] | None = None,
+        std: tuple[float, ...] | None = None,
+    ) -> None:
+        super().__init__()
+        self.features = features
+        self.mean, self.std = mean, std
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        p = points.double()  # (N, 2)
+        if self.mean is not None and self.std is not None:
+            p = (p - torch.tensor(self.mean, dtype=p.dtype)) / torch.tensor(self.std, dtype=p.dtype)
+        x, y = p[:, 0], p[:, 1]
+        columns = [FEATURE_FUNCTIONS[name](x, y) for name in self.features]
+        return torch.stack(columns, dim=1).float()  # (N, D)
+
+
 class Probabilities(torch.nn.Module):
     """Logits to class probabilities (N, K): a two-class model's one logit through a sigmoid
     (column 1 is P(label 1)), more classes through a softmax."""

@@ -3,8 +3,9 @@ in a few dozen lines of plain JavaScript, the regions drawn over the plane with 
 own drawing code (`web/static/js/plane.js`, inlined), and each point a person taps or clicks
 classified and marked. Nothing is fetched: the file works from disk, offline, on a phone.
 
-The page runs the layers of `TrainedModel.torch_module()`: dense layers and the activations of
-`engine.models.ACTIVATION_MODULES` (dropout is the identity at prediction time). A module it
+The page runs the layers of `TrainedModel.torch_module()`: feature inputs and standardization
+(`checkpoint.Inputs`), dense layers and the activations of `engine.models.ACTIVATION_MODULES`
+(dropout is the identity at prediction time). A module it
 does not know is refused (`UserError`) rather than left out, so the page never silently differs
 from `pointlab predict`. JavaScript computes in float64, torch in float32: the probabilities agree
 to about 1e-6.
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from pointlab.checkpoint import Probabilities, TrainedModel
+from pointlab.checkpoint import Inputs, Probabilities, TrainedModel
 from pointlab.data import Dataset
 from pointlab.errors import UserError
 
@@ -31,7 +32,8 @@ UNIT_SQUARE = [[-0.05, 1.05], [-0.05, 1.05]]  # the plane shown when no data com
 
 
 def layers(model: TrainedModel) -> list[dict[str, Any]]:
-    """The network as the page runs it: {"w": (out, in), "b": (out,)} and {"act": name}."""
+    """The network as the page runs it: {"w": (out, in), "b": (out,)}, {"act": name}, and
+    {"inputs": feature names, "mean", "std"} for a step from the points to the inputs."""
     import torch
 
     from pointlab.engine.models import ACTIVATION_MODULES
@@ -45,7 +47,9 @@ def layers(model: TrainedModel) -> list[dict[str, Any]]:
         # probabilities, which the page does after the layers.
         if isinstance(module, Probabilities | torch.nn.Sequential | torch.nn.Dropout):
             continue
-        if isinstance(module, torch.nn.Linear):
+        if isinstance(module, Inputs):
+            out.append({"inputs": list(module.features), "mean": module.mean, "std": module.std})
+        elif isinstance(module, torch.nn.Linear):
             out.append({"w": module.weight.tolist(), "b": module.bias.tolist()})
         elif type(module) in names:
             out.append({"act": names[type(module)]})
