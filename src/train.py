@@ -55,7 +55,10 @@ def main(
     try:
         dataset = pointlab.load_data(args.data)
         config = pointlab.TrainConfig(
-            hidden=PRESETS[args.model], epochs=epochs, seed=secrets.randbelow(2**31)
+            hidden=PRESETS[args.model],
+            epochs=epochs,
+            seed=secrets.randbelow(2**31),
+            standardize=False,  # the book feeds the points raw
         )
         tune_cpu("cpu")
 

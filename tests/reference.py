@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from pointlab.config import TrainConfig
-from pointlab.engine.batches import epoch_order
+from pointlab.engine.batches import dropout_keep, epoch_order
 from pointlab.engine.models import Architecture, init_theta, member_state, to_sequential
 
 OPTIMIZERS = {
@@ -46,15 +46,42 @@ def scheduler(optimizer, c: TrainConfig):
     return sched.SequentialLR(optimizer, [warm, main()], milestones=[c.warmup])
 
 
-def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2, mask=None):
+class SeededDropout(torch.nn.Module):
+    """`torch.nn.Dropout` with the engine's masks: those of this member's seed for hidden layer
+    `layer` in epoch `at[0]` at its training points `at[1]` (`engine.batches.dropout_keep`)."""
+
+    def __init__(self, p: float, seed: int, layer: int) -> None:
+        super().__init__()
+        self.p, self.seed, self.layer = p, seed, layer
+        self.at: tuple[int, torch.Tensor] = (0, torch.arange(0))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return h
+        epoch, points = self.at
+        keep = dropout_keep(self.seed, epoch, self.layer, points, h.shape[1], self.p)
+        return h * keep / (1 - torch.tensor(self.p, dtype=torch.float32))
+
+
+def reference_train(
+    c: TrainConfig, X, y, log_every: int, n_classes: int = 2, mask=None, sample_weight=None
+):
     """One lone model, trained as a user of torch.nn would: returns (history, final state).
 
     mask: None, or a state dict of 0/1 tensors (pruning): the weights start masked, each gradient
     is masked after backward() and the weights are masked again after each optimizer step.
+    Dropout drops what the engine drops for this seed (`SeededDropout`); losses are measured in
+    evaluation mode.
+    sample_weight: None, or (N,) weights: each loss is the weighted mean over its points.
     """
     arch = Architecture(c.hidden, c.activation, n_classes, np.shape(X)[1])
-    model = to_sequential(arch)
-    model.load_state_dict(member_state(arch, init_theta(arch, [c.seed]), 0))
+    model = to_sequential(arch, c.dropout)
+    dropouts = []
+    for i, module in enumerate(model):
+        if isinstance(module, torch.nn.Dropout):
+            model[i] = SeededDropout(c.dropout, c.seed, len(dropouts))
+            dropouts.append(model[i])
+    model.load_state_dict(member_state(arch, init_theta(arch, [c.seed]), 0, c.dropout > 0))
     masks = [] if mask is None else [(p, mask[k]) for k, p in model.named_parameters() if k in mask]
     with torch.no_grad():
         for p, keep in masks:
@@ -62,27 +89,43 @@ def reference_train(c: TrainConfig, X, y, log_every: int, n_classes: int = 2, ma
     optimizer = OPTIMIZERS[c.optimizer](model.parameters(), c)
     lr_scheduler = scheduler(optimizer, c)
     X, y = torch.as_tensor(X), torch.as_tensor(y)
+    w = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=torch.float32)
 
-    def loss_fn(logits, targets):
+    def loss_fn(logits, targets, weights=None):
         if n_classes == 2:
             t = targets.float() * (1 - c.label_smoothing) + c.label_smoothing / 2
+            if weights is not None:
+                each = F.binary_cross_entropy_with_logits(logits.squeeze(1), t, reduction="none")
+                return (each * weights).sum() / weights.sum()
             return F.binary_cross_entropy_with_logits(logits.squeeze(1), t)
+        if weights is not None:
+            each = F.cross_entropy(
+                logits, targets, label_smoothing=c.label_smoothing, reduction="none"
+            )
+            return (each * weights).sum() / weights.sum()
         return F.cross_entropy(logits, targets, label_smoothing=c.label_smoothing)
 
     history = []
     n = len(X)
     for epoch in range(c.epochs + 1):
         if epoch % log_every == 0 or epoch == c.epochs:
+            model.eval()
             with torch.no_grad():
-                history.append(float(loss_fn(model(X), y)))
+                history.append(float(loss_fn(model(X), y, w)))
+            model.train()
         if epoch == c.epochs:
             break
         size = c.batch_size or n
         order = epoch_order(c.seed, epoch, n) if c.batch_size else torch.arange(n)
         for start in range(0, n, size):
             batch = order[start : start + size]
+            for module in dropouts:
+                module.at = (epoch, batch)
             optimizer.zero_grad()
-            loss_fn(model(X[batch]), y[batch]).backward()
+            loss = loss_fn(model(X[batch]), y[batch], None if w is None else w[batch])
+            if c.l1:  # L1 regularization: the penalty in the loss, as a torch user writes it
+                loss = loss + c.l1 * sum(p.abs().sum() for p in model.parameters())
+            loss.backward()
             for p, keep in masks:
                 p.grad.mul_(keep)
             if c.clip_grad is not None:

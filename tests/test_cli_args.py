@@ -3,6 +3,7 @@ flag, and bad values refused in one line, exit 2, before anything is created or 
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -29,7 +30,8 @@ def test_every_trainconfig_field_is_a_flag_with_its_default(command, capsys):
     defaults = TrainConfig()
     options = text[text.index("training options") :]  # the flags in field order, after usage
     flags = [FLAGS[field.name] for field in dataclasses.fields(TrainConfig)]
-    starts = [options.index(f" {flag} ") for flag in flags]
+    # " --lr X", or " --standardize, --no-standardize" for an on/off field
+    starts = [re.search(f" {flag}[ ,]", options).start() for flag in flags]
     assert starts == sorted(starts)
     for flag, start, end in zip(flags, starts, [*starts[1:], len(options)], strict=True):
         assert "(default: " in options[start:end], flag
@@ -103,6 +105,37 @@ def test_one_default_each_for_device_seed_and_validation_share(tmp_path, capsys)
     assert record["val_fraction"] == 0.2
     text = help_text(capsys, "data", "make")
     assert "random seed (default: 0)" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["train", str(CURVE), "--optimiser", "sgd"],
+            "pointlab train: error: unrecognized arguments: --optimiser sgd; did you mean "
+            "--optimizer? (see pointlab train --help)",
+        ),
+        (
+            ["data", "show", str(CURVE), "--colums", "0,1,2"],
+            "pointlab data show: error: unrecognized arguments: --colums 0,1,2; did you mean "
+            "--columns? (see pointlab data show --help)",
+        ),
+        (
+            ["evaluate", "runs/x", str(CURVE), "--jsn=1"],
+            "pointlab evaluate: error: unrecognized arguments: --jsn=1; did you mean --json? "
+            "(see pointlab evaluate --help)",
+        ),
+        (
+            ["train", str(CURVE), "more.csv"],
+            "pointlab train: error: unrecognized arguments: more.csv (see pointlab train --help)",
+        ),
+    ],
+)
+def test_a_mistyped_flag_gets_the_closest_flag_and_the_subcommands_help(argv, said, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(argv, quiet())
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == said + "\n"
 
 
 @pytest.mark.parametrize(

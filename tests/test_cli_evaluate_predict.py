@@ -2,6 +2,7 @@
 found by the run's own names, other class counts, a model whose outputs are not finite."""
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -145,3 +146,88 @@ def test_train_refuses_a_directory_of_the_users_own_files(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main([*argv[:-1], str(empty)], quiet()) == 0  # an empty directory is fine
+
+
+def tampered(book_run: Path, tmp_path: Path, config) -> Path:
+    """A copy of `book_run` whose config.json has `config` replaced (a dict: fields updated)."""
+    copy = tmp_path / "tampered"
+    copy.mkdir(exist_ok=True)
+    (copy / runs.MODEL).write_bytes((book_run / runs.MODEL).read_bytes())
+    document = json.loads((book_run / runs.CONFIG).read_text())
+    if isinstance(config, dict):
+        document["config"].update(config)
+    else:
+        document["config"] = config
+    (copy / runs.CONFIG).write_text(json.dumps(document))
+    return copy
+
+
+def commands(run: Path, tmp_path: Path) -> list[list[str]]:
+    return [
+        ["evaluate", str(run), str(CURVE)],
+        ["predict", str(run), str(CURVE), "-o", str(tmp_path / "p.csv")],
+        ["explain", str(CURVE), "--run", str(run), "--out", str(tmp_path / "explained")],
+    ]
+
+
+@pytest.mark.parametrize("config", ["hello", None, 3])
+def test_a_config_json_whose_config_is_not_an_object_is_one_line_exit_2(
+    book_run, tmp_path, capsys, config
+):
+    run = tampered(book_run, tmp_path, config)
+    for argv in commands(run, tmp_path):
+        assert main(argv, quiet()) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        assert f"{run / runs.CONFIG}: damaged run configuration" in err
+        assert "must be a JSON object" in err
+    assert not (tmp_path / "p.csv").exists() and not (tmp_path / "explained").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [({"hidden": [64, 64]}, "hidden 64,64"), ({"activation": "tanh"}, "activation tanh")],
+)
+def test_a_config_json_that_disagrees_with_the_weights_is_refused(
+    book_run, tmp_path, capsys, change, says
+):
+    run = tampered(book_run, tmp_path, change)
+    for argv in commands(run, tmp_path):
+        assert main(argv, quiet()) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        assert f"{run / runs.CONFIG}: says {says}, but its model.safetensors holds" in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_predict_refuses_a_model_with_nan_weights_and_writes_nothing(book_run, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / runs.CONFIG).write_bytes((book_run / runs.CONFIG).read_bytes())
+    model = runs.load_run(book_run).model
+    state = {k: torch.full_like(v, float("nan")) for k, v in model.state.items()}
+    save_model(broken / runs.MODEL, model.config, state, model.n_classes)
+    target = tmp_path / "p.csv"
+    capsys.readouterr()
+    assert main(["predict", str(broken), str(CURVE), "-o", str(target)], quiet()) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "weights are not finite" in err and "nothing was written" in err
+    assert not target.exists()
+
+
+def test_captions_break_between_phrases_at_80_columns(book_run, tmp_path):
+    """At 80 columns the confusion matrix's caption and train's summary wrapped mid-phrase."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=80)
+    assert main(["evaluate", str(book_run), str(CURVE)], console) == 0
+    argv = ["train", str(CURVE), "--epochs", "5", "--test", str(CURVE)]
+    assert main([*argv, "--out", str(tmp_path / "r")], console) == 0
+    lines = [line.strip() for line in console.file.getvalue().splitlines()]
+    assert "confusion matrix (rows: true label, columns: predicted):" in lines
+    phrases = ["of 5 epochs", "stopped: reached --epochs", "s on cpu", "seed 0"]
+    phrases += ["saved weights: final, from epoch 5", "parameters"]
+    for phrase in phrases:
+        assert any(phrase in line for line in lines), phrase
+    tables = [line for line in console.file.getvalue().splitlines() if "/" not in line]
+    assert all(len(line) <= 80 for line in tables)  # paths are printed whole, the rest fits

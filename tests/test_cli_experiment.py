@@ -14,6 +14,8 @@ from pointlab import experiments
 from pointlab.cli import main
 from pointlab.experiments.base import Claim, Context, Report, follow, write
 
+from conftest import quiet
+
 LIST_AND_LOOK = """
 import sys
 from pointlab.cli import main
@@ -165,6 +167,124 @@ def test_follow_has_words_for_each_verdict():
     holds, fails, unsettled = (Claim("c", "", 0, v) for v in (True, False, None))
     assert [follow(c, "h", "f", "i") for c in (holds, fails, unsettled)] == ["h", "f", "i"]
     assert follow(unsettled, "h", "f") not in ("h", "f")  # never says it holds or fails
+
+
+def test_a_bar_in_a_claim_is_escaped_so_the_table_row_keeps_its_four_cells(tmp_path):
+    """memorize's `|test acc - 1/2| <= 0.06` once ended its cell: the row lost its verdict."""
+    import re
+
+    claims = [
+        Claim("random labels | chance", "|test acc - 1/2| <= 0.06", 0.02, True),
+        Claim("two\nlines", "x > 0", "a|b", False),
+    ]
+    write(Report("T", "c", "m", claims), tmp_path, "fake", quick=True)
+    lines = (tmp_path / "report.md").read_text().splitlines()
+    start = lines.index("| claim | criterion | measured | holds |")
+    rows = lines[start + 2 : start + 4]
+    cells = [[c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows]
+    assert cells == [
+        [r"random labels \| chance", r"\|test acc - 1/2\| <= 0.06", "0.02", "yes"],
+        ["two lines", "x > 0", r"a\|b", "NO"],
+    ]
+
+
+def figure_experiment(monkeypatch, figure: str, then=None) -> None:
+    """Register `fake`: it writes `figure` into its folder, then calls `then` (to fail there)."""
+
+    def run(ctx: Context) -> Report:
+        ctx.path(figure).write_bytes(b"picture")
+        if then is not None:
+            then()
+        return Report("Fake", "a claim", "nothing", [Claim("c", "x > 0", 1, True)])
+
+    monkeypatch.setitem(experiments.EXPERIMENTS, "fake", "a fake experiment for the tests")
+    monkeypatch.setattr(experiments, "load", lambda name: types.SimpleNamespace(NAME=name, run=run))
+
+
+def interrupted() -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_new_run_replaces_the_old_folder_whole(monkeypatch, tmp_path):
+    out = tmp_path / "out"
+    figure_experiment(monkeypatch, "old.png")
+    assert main(["experiment", "fake", "--out", str(out)], quiet()) == 0
+    figure_experiment(monkeypatch, "new.png")
+    assert main(["experiment", "fake", "--out", str(out)], quiet()) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["new.png", "report.md", "results.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing left beside it
+
+
+def test_ctrl_c_leaves_the_previous_run_whole(monkeypatch, tmp_path, capsys):
+    """An interrupted experiment left a new figure beside the old report."""
+    out = tmp_path / "out"
+    figure_experiment(monkeypatch, "old.png")
+    assert main(["experiment", "fake", "--out", str(out)], quiet()) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    figure_experiment(monkeypatch, "new.png", then=interrupted)
+    capsys.readouterr()
+    assert main(["experiment", "fake", "--out", str(out)], quiet()) == 130
+    assert capsys.readouterr().err == (
+        f"pointlab: interrupted (SIGINT); {out} still holds the previous run\n"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # A first run interrupted writes nothing at all.
+    assert main(["experiment", "fake", "--out", str(tmp_path / "first")], quiet()) == 130
+    assert f"{tmp_path / 'first'} was not written" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_folder_of_other_files_is_refused_before_training(monkeypatch, tmp_path, capsys):
+    ran = fake_experiment(monkeypatch, True)
+    (tmp_path / "notes.txt").write_text("mine\n")
+    assert main(["experiment", "fake", "--out", str(tmp_path)], quiet()) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"pointlab: error: --out {tmp_path}: is not empty (notes.txt) and holds no experiment's "
+        "report; give a new or empty folder (nothing was written)\n"
+    )
+    assert ran == [] and (tmp_path / "notes.txt").read_text() == "mine\n"
+
+
+SIGTERMED = """
+import sys, time, types
+from pathlib import Path
+from pointlab import experiments
+from pointlab.cli import main
+from pointlab.experiments.base import Claim, Report
+
+def run(ctx):
+    ctx.path("new.png").write_bytes(b"picture")
+    time.sleep(60)
+    return Report("Fake", "a claim", "nothing", [Claim("c", "x > 0", 1, True)])
+
+experiments.EXPERIMENTS["fake"] = "a fake experiment for the tests"
+experiments.load = lambda name: types.SimpleNamespace(NAME=name, run=run)
+sys.exit(main(["experiment", "fake", "--out", sys.argv[1]]))
+"""
+
+
+def test_sigterm_stops_an_experiment_like_ctrl_c_with_a_message(tmp_path, monkeypatch):
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    figure_experiment(monkeypatch, "old.png")
+    assert main(["experiment", "fake", "--out", str(out)], quiet()) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    process = subprocess.Popen(
+        [sys.executable, "-c", SIGTERMED, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.new-*/new.png")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert err.decode() == f"pointlab: interrupted (SIGTERM); {out} still holds the previous run\n"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_a_report_whose_write_fails_leaves_the_previous_one_whole(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ import torch
 
 from pointlab.config import OPTIMIZERS, TrainConfig
 from pointlab.engine import train, train_population
-from pointlab.engine.models import Architecture, param_mask_from_states
+from pointlab.engine.models import Architecture, param_mask_from_states, to_sequential
 from pointlab.engine.padding import own_mask
 from pointlab.engine.population import Population
 
@@ -32,9 +32,9 @@ def _data(n=48, classes=2, seed=0):
     return X, y
 
 
-def _assert_member_matches(result, X, y, log_every, n_classes=2, mask=None):
+def _assert_member_matches(result, X, y, log_every, n_classes=2, mask=None, sample_weight=None):
     config = result.config
-    history, state = reference_train(config, X, y, log_every, n_classes, mask)
+    history, state = reference_train(config, X, y, log_every, n_classes, mask, sample_weight)
     got = np.array(result.history["train_loss"])
     np.testing.assert_allclose(got, history, rtol=RTOL, atol=1e-7, err_msg=str(config))
     for key, value in state.items():
@@ -341,3 +341,80 @@ def test_padding_stays_exactly_zero_beside_a_pruning_mask():
         pop.step(None)
         assert (pop.theta[pop.pruned] == 0).all()
         assert (pop.theta[own & ~pop.pruned] != 0).all()  # the rest learns
+
+
+def test_dropout_members_match_lone_torch_loops_with_the_same_masks():
+    # Each member draws its masks from its own seed (engine.batches.dropout_keep): the reference
+    # applies exactly those, whatever the neighbours' widths, batch sizes and drop rates.
+    X, y = _data()
+    configs = [
+        TrainConfig(
+            hidden=hidden,
+            activation="tanh",
+            optimizer="adam",
+            lr=0.01,
+            epochs=9,
+            batch_size=[16, None, 7, 16][m],
+            dropout=[0.2, 0.5, 0.1, 0.0][m],
+            seed=40 + m,
+        )
+        for m, hidden in enumerate(WIDTHS)
+    ]
+    results = train_population(configs, X, y, train_index=[np.arange(48)] * 4, log_every=3)
+    for result in results:
+        assert result.status == "finished"
+        _assert_member_matches(result, X, y, log_every=3)
+
+
+def test_a_member_trains_the_same_alone_and_among_any_neighbours():
+    # Dropout and minibatches: the member's randomness is its own, not its population's. (Batched
+    # products of 1 and of 8 members may round one weight differently, by one float32 ulp;
+    # masks drawn from the population's seeds instead moved weights by about 1e-2.)
+    X, y = _data()
+    member = TrainConfig(
+        hidden=(8, 8), lr=0.01, epochs=8, batch_size=16, dropout=0.2, seed=5, weight_decay=1e-3
+    )
+    neighbours = [member.replace(seed=100 + k, dropout=0.1 * (k % 4)) for k in range(7)]
+    (alone,) = train([member], X, y, log_every=2)
+    for population in (neighbours[:3] + [member] + neighbours[3:], [member] + neighbours[::-1]):
+        (together,) = [r for r in train(population, X, y, log_every=2) if r.config == member]
+        assert together.history["train_loss"] == pytest.approx(alone.history["train_loss"], 1e-6)
+        for key, value in alone.final_state.items():
+            torch.testing.assert_close(together.final_state[key], value, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+@pytest.mark.parametrize("batches", [(None, 16, 20), (16, 16, 16)])
+def test_per_point_weights_match_a_weighted_torch_loss(classes, batches):
+    """scikit-learn's sample_weight: each batch's loss is the weighted mean of its points' losses
+    (torch's reduction="none", times the weights, over their sum), full batch or minibatches of
+    one size or several; accuracy counts each point by its weight."""
+    X, y = _data(classes=classes)
+    weights = np.random.default_rng(1).uniform(0.05, 3.0, len(X)).astype(np.float32)
+    configs = [
+        TrainConfig(hidden=(8,), optimizer="adam", lr=lr, epochs=6, batch_size=b, seed=s)
+        for s, (lr, b) in enumerate(zip((0.01, 0.03, 0.003), batches, strict=True))
+    ]
+    index = [np.arange(len(X))] * len(configs)
+    results = train_population(
+        configs,
+        X,
+        y,
+        train_index=index,
+        val_index=index,
+        n_classes=classes,
+        log_every=2,
+        sample_weight=weights,
+    )
+    for result in results:
+        _assert_member_matches(result, X, y, 2, classes, sample_weight=weights)
+        np.testing.assert_allclose(result.history["train_loss"], result.history["val_loss"])
+    # The last member's accuracy, each point counted by its weight.
+    model = to_sequential(Architecture((8,), "relu", classes))
+    model.load_state_dict(results[-1].final_state)
+    with torch.no_grad():
+        logits = model(torch.as_tensor(X))
+    predicted = (logits[:, 0] > 0).long() if classes == 2 else logits.argmax(1)
+    right = (predicted.numpy() == y).astype(np.float32)
+    expected = float((right * weights).sum() / weights.sum())
+    assert results[-1].history["train_acc"][-1] == pytest.approx(expected, rel=1e-5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -181,3 +182,20 @@ def test_the_playgrounds_hook_takes_a_config_and_a_torch_state_dict():
     x = torch.as_tensor(X, dtype=torch.float64)
     loss = torch.nn.functional.cross_entropy(model.double().eval()(x), torch.as_tensor(y))
     assert trace["loss_before"] == pytest.approx(loss.item(), rel=1e-12)
+
+
+def test_each_epoch_explained_gets_its_own_default_folder(tmp_path, monkeypatch, capsys):
+    """`explain --epoch 1000` wrote over the report of step 1 in the same default folder."""
+    monkeypatch.chdir(tmp_path)
+    losses = {}
+    for epoch in ([], ["--epoch", "5"], ["--epoch", "0"]):
+        argv = ["explain", str(CURVE), "--model", "simple", *epoch, "--json"]
+        assert main(argv) == 0
+        numbers = json.loads(capsys.readouterr().out)
+        losses[Path(numbers["report"]).parent.name] = numbers["loss_before"]
+    assert list(losses) == ["curve-simple", "curve-simple-epoch5", "curve-simple-epoch0"]
+    folders = tmp_path / "runs" / "explain"
+    assert sorted(p.name for p in folders.iterdir()) == sorted(losses)
+    for name, loss in losses.items():
+        assert json.loads((folders / name / "trace.json").read_text())["loss_before"] == loss
+    assert losses["curve-simple-epoch5"] != losses["curve-simple"]

@@ -285,3 +285,41 @@ def test_a_fault_deep_in_a_large_file_names_its_line(tmp_path, monkeypatch, dama
     with pytest.raises(UserError) as caught:
         load_csv(path)
     assert str(caught.value).startswith(f"{path}:25003: ") and words in str(caught.value)
+
+
+def headed(header: str, row: str) -> bytes:
+    """BOOK_ROWS under `header`, each row written as `row` formats (x, y, label) and an index."""
+    lines = [line.split(b",") for line in BOOK_ROWS.splitlines()]
+    body = [
+        row.format(i=i, x=x.decode(), y=y.decode(), label=label.decode())
+        for i, (x, y, label) in enumerate(lines)
+    ]
+    return (header + "\n" + "\n".join(body) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        ("id,x,y,label,weight", "{i},{x},{y},{label},2.5"),  # the tester's file
+        ("ID,X,Y,Label,Weight", "{i},{x},{y},{label},1"),  # any case
+        ("label,weight,y,x", "{label},1,{y},{x}"),  # any order
+    ],
+)
+def test_a_header_is_read_by_the_columns_named_x_y_and_label(tmp_path, header, row):
+    """`id,x,y,label,weight` was read by position: `weight` became the label."""
+    data = load_csv(write(tmp_path, headed(header, row)))
+    assert np.array_equal(data.X, POINTS) and np.array_equal(data.y, LABELS)
+
+
+def test_a_header_that_names_only_some_roles_is_refused_naming_its_columns(tmp_path, capsys):
+    path = write(tmp_path, headed("id,x,y,class,weight", "{i},{x},{y},{label},1"))
+    with pytest.raises(UserError) as caught:
+        load_csv(path)
+    assert str(caught.value) == (
+        f"{path}: cannot tell which columns are x, y and label (header: id, x, y, class, "
+        "weight); name them x, y and label, or give --columns X,Y,LABEL"
+    )
+    data = load_csv(path, "x,y,class")
+    assert np.array_equal(data.X, POINTS) and np.array_equal(data.y, LABELS)
+    assert main(["data", "show", str(path)]) == 2
+    assert "give --columns X,Y,LABEL" in capsys.readouterr().err

@@ -204,6 +204,31 @@ def test_the_newest_default_run_is_runs_latest(tmp_path, monkeypatch, capsys):
     assert main(["evaluate", "runs/latest", str(CURVE), "--json"], quiet()) == 0
 
 
+@pytest.mark.parametrize("finished", [(0, 1, 2, 3), (3, 2, 1, 0), (2, 0, 3, 1)])
+def test_of_four_runs_at_once_only_the_one_runs_latest_points_to_says_so(tmp_path, finished):
+    """Four `pointlab train` at once each printed "also reachable as runs/latest"; it is one."""
+    root = tmp_path / "runs"
+    started = [runs.new_run_dir("curve", root) for _ in range(4)]  # the same second: -2, -3, -4
+    (root / "experiments").mkdir()  # not a run directory: it never counts as a later run
+    said = [runs.mark_latest(started[i]) for i in finished]
+    assert said == [i == 3 for i in finished]  # only the newest, whenever it finishes
+    assert os.readlink(root / "latest") == started[3].name
+
+
+def test_a_run_followed_by_one_still_training_does_not_claim_runs_latest(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    later = tmp_path / "runs" / "29991231-235959-curve"  # started after ours, still training
+    later.mkdir()
+    console = quiet()
+    assert main(["train", str(CURVE), "--epochs", "3"], console) == 0
+    assert "runs/latest" not in console.file.getvalue()
+    later.rmdir()  # it failed and cleaned up: the next run is the newest again
+    console = quiet()
+    assert main(["train", str(CURVE), "--epochs", "3"], console) == 0
+    assert "also reachable as runs/latest" in console.file.getvalue()
+
+
 def test_a_run_result_carries_its_data_and_runs_never_imports_training():
     """The run layer's types (`RunSpec`, `RunData`, `RunResult`) are in `runs`; `training` uses
     them. A result without its data cannot be built, so writing it never reads the file again."""

@@ -215,3 +215,53 @@ def test_the_readme_example_runs(monkeypatch, capsys):
     params, predictions = capsys.readouterr().out.strip().splitlines()
     assert "mlpclassifier__learning_rate_init" in params
     assert predictions == "[1 0]"
+
+
+@pytest.mark.parametrize("batch_size", ["auto", 16])
+def test_sample_weight_of_ones_is_no_weight(batch_size):
+    """fit(X, y, sample_weight) as scikit-learn's MLPClassifier has it: ones change nothing."""
+    X, y = _points("moons", 80, seed=3)
+    options = dict(hidden_layer_sizes=(8,), max_iter=40, random_state=0, batch_size=batch_size)
+    options.update(learning_rate_init=0.01, alpha=0.01, early_stopping=batch_size == 16)
+    plain = MLPClassifier(**options).fit(X, y)
+    ones = MLPClassifier(**options).fit(X, y, sample_weight=np.ones(len(X)))
+    np.testing.assert_allclose(ones.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+    np.testing.assert_allclose(ones.loss_curve_, plain.loss_curve_, rtol=1e-5)
+
+
+def test_integer_weights_are_repeated_rows_and_zero_weights_removed_ones():
+    """scikit-learn's check, at float32's tolerance: a full batch (as its lbfgs runs) weighted by
+    integers (zeros included) trains as the data with rows repeated that many times, L2 penalty
+    included (alpha over the total weight, as scikit-learn's); without a penalty weights scaled
+    by a constant train the same model (a batch of total weight below 1 included); unequal
+    weights train another."""
+    X, y = _points("gauss", 60, classes=3, seed=1)
+    weights = np.random.default_rng(0).integers(0, 4, len(X))
+    options = dict(hidden_layer_sizes=(8,), max_iter=60, random_state=0, batch_size=500)
+    options.update(learning_rate_init=0.01)
+    for alpha in (0.01, 0.0):
+        repeated = MLPClassifier(**options, alpha=alpha).fit(
+            X.repeat(weights, 0), y.repeat(weights)
+        )
+        weighted = MLPClassifier(**options, alpha=alpha).fit(X, y, sample_weight=weights)
+        expected = repeated.predict_proba(X)
+        np.testing.assert_allclose(weighted.predict_proba(X), expected, rtol=1e-5, atol=1e-7)
+    sgd = dict(options, alpha=0.0, solver="sgd", learning_rate_init=0.1)  # scale-sensitive
+    weighted = MLPClassifier(**sgd).fit(X, y, sample_weight=weights)
+    scaled = MLPClassifier(**sgd).fit(X, y, sample_weight=weights * 0.005)
+    np.testing.assert_allclose(
+        scaled.predict_proba(X), weighted.predict_proba(X), rtol=1e-5, atol=1e-7
+    )
+    plain = MLPClassifier(**options, alpha=0.0).fit(X, y)
+    assert np.abs(plain.predict_proba(X) - expected).max() > 1e-3
+
+
+def test_bad_sample_weights_are_refused():
+    X, y = _points("moons", 40, seed=0)
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2)
+    with pytest.raises(ValueError, match="non-zero"):
+        model.fit(X, y, sample_weight=np.zeros(len(X)))
+    with pytest.raises(ValueError, match="(?i)negative"):
+        model.fit(X, y, sample_weight=-np.ones(len(X)))
+    with pytest.raises(ValueError):
+        model.fit(X, y, sample_weight=np.ones(3))

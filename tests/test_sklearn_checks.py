@@ -15,8 +15,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from pointlab.sklearn import MLPClassifier  # noqa: E402
 
-# Expected failures, each with its reason: none so far.
-EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+# Expected failures, each with its reason.
+EXPECTED_FAILED_CHECKS: dict[str, str] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "the engine trains in float32: integer weights and repeated rows agree to about 1e-7 "
+        "relative, just outside this check's rtol of 1e-7 (scikit-learn runs it on its own "
+        "MLPClassifier with solver='lbfgs' only); test_sklearn.py checks both equivalences at 1e-5"
+    ),
+}
 
 
 @parametrize_with_checks(

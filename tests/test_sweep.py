@@ -54,8 +54,9 @@ def test_sweep_scores_on_validation_and_writes_a_best_run_evaluate_reads(tmp_pat
     assert run.spec.config.epochs == best["best_epoch"]  # retrained for its best epoch count
     assert summary["retrain"]["n_train"] == 160  # all but the 20% test share of 200 points
     assert main(["evaluate", str(tmp_path / "out" / "best"), CSV]) == 0
-    for picture in ("sweep_loss.png", "sweep_points.png", "sweep_curves.png"):
+    for picture in ("sweep_loss.png", "sweep_curves.png"):
         assert is_png(tmp_path / "out" / picture)
+    assert not (tmp_path / "out" / "sweep_points.png").exists()  # one dimension: the loss's
     # `best` is a run directory like any other: its pictures, and config.json with train's keys.
     best_dir = tmp_path / "out" / "best"
     for picture in ("boundary.png", "loss.png"):
@@ -232,7 +233,9 @@ def test_a_front_end_other_than_the_cli_writes_the_same_sweep_folder(tmp_path):
     assert out == tmp_path / "sweeps" / "named" and storage == f"sqlite:///{out / 'study.db'}"
     assert best == out / "best" and result.run.path == best
     assert json.loads((out / "sweep.json").read_text()) == summary
-    assert [p.name for p in pictures] == list(folder.PICTURES) and all(map(is_png, pictures))
+    # One searched dimension (lr): its loss picture is the points tried, drawn once.
+    assert [p.name for p in pictures] == ["sweep_loss.png", "sweep_curves.png"]
+    assert all(map(is_png, pictures))
     run = load_run(best)
     assert run.spec.names == "px,py,cls" and run.spec.data == str(named.resolve())
     assert run.result["sweep"]["trial"] == summary["best"]["trial"]

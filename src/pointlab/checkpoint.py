@@ -3,7 +3,8 @@
 `save_model` writes one `.safetensors` file whose metadata holds the TrainConfig, the number of
 classes and the pointlab format version; `load_model` reads it back as a `TrainedModel`, which
 predicts class probabilities for new points and scores itself on labelled data (`score`: the one
-measurement `evaluate`, `sweep` and `train` all report).
+measurement `evaluate`, `sweep` and `train` all report). `check_record` refuses a run record that
+describes another model than the weights it holds; `nonfinite_weights` names NaN weights.
 
 Not here: run directories around the model (`pointlab.runs`), training (`pointlab.engine`).
 """
@@ -23,6 +24,7 @@ from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.engine.models import Architecture, to_sequential
 from pointlab.errors import UserError
+from pointlab.features import Scaling, model_inputs
 from pointlab.io import write_atomic
 
 FORMAT_VERSION = 1
@@ -98,10 +100,16 @@ class TrainedModel:
     config: TrainConfig
     n_classes: int
     state: dict[str, torch.Tensor]  # torch.nn.Sequential state dict
+    scaling: Scaling | None = None  # the training points' standardization (pointlab.features)
 
     @property
     def arch(self) -> Architecture:
-        return Architecture(self.config.hidden, self.config.activation, self.n_classes)
+        n_inputs = len(self.config.features)
+        return Architecture(self.config.hidden, self.config.activation, self.n_classes, n_inputs)
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        """(N, D) what the network takes for points X (N, 2): its features, scaled."""
+        return model_inputs(X, self.config.features, self.scaling)
 
     def module(self) -> torch.nn.Sequential:
         """The network, raw points (N, 2) to logits (any preprocessing of the points belongs in
@@ -119,7 +127,7 @@ class TrainedModel:
     @torch.no_grad()
     def logits(self, X: np.ndarray) -> np.ndarray:
         """(N, n_outputs) logits for points X (N, 2)."""
-        x = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        x = torch.as_tensor(self.inputs(X))
         return self.module()(x).numpy()
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -151,7 +159,13 @@ class TrainedModel:
         return Score(self.loss(data.X, data.y), accuracy, len(data))
 
 
-def save_model(path: str | Path, config: TrainConfig, state: dict, n_classes: int) -> Path:
+def save_model(
+    path: str | Path,
+    config: TrainConfig,
+    state: dict,
+    n_classes: int,
+    scaling: Scaling | None = None,
+) -> Path:
     path = Path(path)
     metadata = {
         "format": "pointlab-model",
@@ -159,6 +173,8 @@ def save_model(path: str | Path, config: TrainConfig, state: dict, n_classes: in
         "config": config.to_json(),
         "n_classes": str(n_classes),
     }
+    if scaling is not None:  # a model without it takes its inputs unscaled
+        metadata["scaling"] = json.dumps(scaling.to_dict())
     # Bytes first, then one atomic write: never a half-written model, and the file gets the
     # umask's mode (safetensors' own save_file makes every file 0600).
     blob = save({k: v.contiguous() for k, v in state.items()}, metadata=metadata)
@@ -186,11 +202,43 @@ def load_model(path: str | Path) -> TrainedModel:
     try:
         config = TrainConfig.from_dict(json.loads(metadata["config"]))
         n_classes = int(metadata["n_classes"])
-    except (KeyError, ValueError, TypeError) as error:
+        scaling = None
+        if "scaling" in metadata:
+            scaling = Scaling.from_dict(json.loads(metadata["scaling"]))
+    except (KeyError, ValueError, TypeError, UserError) as error:
         raise UserError(f"{path}: damaged model metadata ({error})") from None
-    model = TrainedModel(config, n_classes, state)
+    model = TrainedModel(config, n_classes, state, scaling)
     try:
         model.module()
     except RuntimeError as error:
         raise UserError(f"{path}: weights do not fit the saved config ({error})") from None
     return model
+
+
+def check_record(model: TrainedModel, config: TrainConfig, n_classes: int, where: str) -> None:
+    """Refuse a run record (`where`, its config.json) that disagrees with the model it holds on
+    what the model is (classes, hidden widths, activation): the weights decide what the model
+    computes, so a record edited afterwards would describe another model, silently."""
+    said = {"classes": n_classes, "hidden": config.hidden, "activation": config.activation}
+    held = {"classes": model.n_classes, "hidden": model.config.hidden}
+    held["activation"] = model.config.activation
+    wrong = [name for name in said if said[name] != held[name]]
+    if wrong:
+        says = ", ".join(f"{name} {_show(said[name])}" for name in wrong)
+        holds = ", ".join(f"{name} {_show(held[name])}" for name in wrong)
+        raise UserError(
+            f"{where}: says {says}, but its model.safetensors holds {holds}; the weights "
+            "decide the model: restore config.json or train again"
+        )
+
+
+def nonfinite_weights(model: TrainedModel) -> list[str]:
+    """Names of the model's weight tensors that hold NaN or infinity (a tampered or broken file:
+    training keeps a diverged run's last finite weights)."""
+    return [name for name, value in model.state.items() if not bool(torch.isfinite(value).all())]
+
+
+def _show(value: object) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(map(str, value)) if value else "none"
+    return str(value)

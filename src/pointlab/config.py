@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pointlab.errors import UserError
+from pointlab.features import FeaturesError, parse_features
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu", "identity")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
@@ -63,6 +64,17 @@ def option(
 class TrainConfig:
     """One member's hyperparameters. Defaults are the book's: `complex`, Adam 0.003, full batch."""
 
+    # inputs (pointlab.features): computed from the points before the engine
+    features: tuple[str, ...] = option(
+        ("x", "y"),
+        "inputs of the network, from x, y, x2, y2, xy, sinx, siny (TensorFlow Playground's)",
+        metavar="F,F,...",
+    )
+    standardize: bool = option(
+        True,
+        "scale x and y to mean 0 and deviation 1 over the training points, before the features "
+        "(recorded in the run); off feeds them raw",
+    )
     # model
     hidden: tuple[int, ...] = option(
         (128, 128), "hidden layer widths, e.g. 64,64; none = no hidden layer", metavar="W,W,..."
@@ -75,6 +87,9 @@ class TrainConfig:
     momentum: float = option(0.9, "momentum of the momentum and nesterov optimizers", metavar="X")
     weight_decay: float = option(
         0.0, "L2 penalty added to the gradient; decoupled for adamw", metavar="X"
+    )
+    l1: float = option(
+        0.0, "L1 penalty: X * sign(w) added to the gradient of every weight and bias", metavar="X"
     )
     beta1: float = option(0.9, "Adam's first-moment decay", metavar="X")
     beta2: float = option(0.999, "Adam's second-moment decay", metavar="X")
@@ -127,6 +142,10 @@ class TrainConfig:
                 raise ConfigError([("hidden", str(error))]) from None
             object.__setattr__(self, "hidden", hidden)
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        try:
+            object.__setattr__(self, "features", parse_features(self.features))
+        except FeaturesError as error:
+            raise ConfigError([("features", str(error))]) from None
         problems = self.problems()
         if problems:
             raise ConfigError(problems)
@@ -156,6 +175,8 @@ class TrainConfig:
             "weight_decay",
             "must be >= 0",
         )
+        check(math.isfinite(self.l1) and self.l1 >= 0, "l1", "must be >= 0")
+        check(isinstance(self.standardize, bool), "standardize", "must be true or false")
         check(math.isfinite(self.eps) and self.eps > 0, "eps", "must be > 0")
         check(self.clip_grad is None or self.clip_grad > 0, "clip_grad", "must be > 0")
         for name, low in (("epochs", 0), ("warmup", 0), ("step_size", 1)):
@@ -181,12 +202,18 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["hidden"] = list(self.hidden)
+        out["features"] = list(self.features)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        if not isinstance(data, dict):  # a hand-edited record: "config": "hello" or null
+            shown = json.dumps(data, default=str)
+            raise UserError(f"training options must be a JSON object, not {shown}")
         # `extra` was a free-form field until 0.1.0's runs API; records written before hold it.
         data = {k: v for k, v in data.items() if k != "extra"}
+        # Records written before inputs were standardized trained on raw points: they repeat so.
+        data.setdefault("standardize", False)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -245,6 +272,8 @@ def hidden_text(hidden: tuple[int, ...]) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        return ",".join(value)
     if isinstance(value, tuple):
         return hidden_text(value)
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -255,7 +284,7 @@ def describe(config: TrainConfig, n_classes: int) -> str:
     schedule when it is not constant: ', cosine schedule, warmup 100'."""
     n_outputs = 1 if n_classes == 2 else n_classes  # two classes: one logit
     names = [name for name, hidden in PRESETS.items() if hidden == config.hidden]
-    widths = "-".join(str(w) for w in (2, *config.hidden, n_outputs))
+    widths = "-".join(str(w) for w in (len(config.features), *config.hidden, n_outputs))
     shape = f"{widths} {config.activation}" if config.hidden else widths
     label = f"{names[0]} ({shape})" if names else f"MLP {shape}"
     schedule = "" if config.schedule == "constant" else f", {config.schedule} schedule"

@@ -2,7 +2,8 @@
 
 The book's format comes first: no header, three comma-separated columns x, y, label, numbers written
 by `numpy.savetxt(fmt="%.18e", delimiter=",")`, labels as floats (`1.000000000000000000e+00`).
-Files with a header row and more columns load too (`columns` picks x, y and the label).
+Files with a header row and more columns load too: by the columns named x, y and label (any case),
+or those `columns` picks; a header that names only some of them is refused, not read by position.
 
 Loader rules (anything else is refused with a `UserError` naming the file, the line and the fault):
 - text in UTF-8 (a byte-order mark is fine); LF or CRLF line ends; the final newline is optional;
@@ -103,8 +104,10 @@ def load_csv(
 
     `columns` is "X,Y,LABEL": three header names or 0-based column indices (negative ones count
     from the end). Without it, `known` (a run's own columns: header names, or indices) picks them
-    when given and the file can be read that way, and otherwise the last three columns are x, y
-    and the label. `progress(done, total)` is called with the bytes read after each chunk.
+    when given and the file can be read that way; otherwise a header's columns named x, y and
+    label (any case) are used, and a file whose header names none of them, or that has no
+    header, is read by position: the last three columns are x, y and the label.
+    `progress(done, total)` is called with the bytes read after each chunk.
     """
     path = Path(path)
 
@@ -114,6 +117,8 @@ def load_csv(
                 return _pick_columns(path, known, header, width, first)
             if header is not None:
                 return _by_known_names(path, known, header, 3)
+        if columns is None and header is not None:
+            return _by_role_names(path, header, width, first)
         return _pick_columns(path, columns, header, width, first)
 
     table = read_table(path, choose, ("x", "y", "label"), progress)
@@ -142,7 +147,7 @@ def load_points(
 
     - `columns` "X,Y" (or "X,Y,LABEL", the label unused): header names or indices;
     - else, when the file has a header: the names in `known` (a run's own "X,Y,LABEL"), or the
-      columns named x and y; a header with neither is refused rather than guessed;
+      columns named x and y (any case); a header with neither is refused rather than guessed;
     - else (no header): two columns are x, y; more are read as the loader reads them (the last
       three are x, y, label), or by the indices in `known`.
     """
@@ -159,8 +164,9 @@ def load_points(
         if header is not None:
             if known is not None and not _all_indices(known):
                 return _by_known_names(path, known, header, 2)
-            if header.count("x") == 1 and header.count("y") == 1:
-                return [header.index("x"), header.index("y")]
+            named = _named(header, ("x", "y"))
+            if named is not None:
+                return named
             if width != 2:
                 raise UserError(
                     f"{path}: cannot tell which columns are x and y (header: {', '.join(header)}); "
@@ -179,6 +185,31 @@ def load_points(
 
 def _all_indices(columns: str) -> bool:
     return all(re.fullmatch(r"[+-]?\d+", name.strip()) for name in columns.split(","))
+
+
+def _named(header: list[str], roles: tuple[str, ...]) -> list[int] | None:
+    """Indices of the columns named after `roles` (any case), or None unless each is there once."""
+    names = [name.strip().lower() for name in header]
+    if all(names.count(role) == 1 for role in roles):
+        return [names.index(role) for role in roles]
+    return None
+
+
+def _by_role_names(path: Path, header: list[str], width: int, first: int) -> list[int]:
+    """x, y and label in a file with a header: the columns named so (any case). A header that
+    names none of them is read by position, the last three (R's `rownames,xs,ys,yc`); one that
+    names some but not all is refused rather than guessed: a header `id,x,y,label,weight` read
+    by position made `weight` the label."""
+    roles = ("x", "y", "label")
+    named = _named(header, roles)
+    if named is not None:
+        return named
+    if not any(name.strip().lower() in roles for name in header):
+        return _pick_columns(path, None, header, width, first)
+    raise UserError(
+        f"{path}: cannot tell which columns are x, y and label (header: {', '.join(header)}); "
+        "name them x, y and label, or give --columns X,Y,LABEL"
+    )
 
 
 def _by_known_names(path: Path, known: str, header: list[str], count: int) -> list[int]:

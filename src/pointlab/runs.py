@@ -25,6 +25,7 @@ import csv
 import io
 import json
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from os import PathLike
@@ -181,6 +182,7 @@ class RunResult:
     test: Score | None = None  # measured once, at the end, when the spec has test data
     sweep: SweepChoice | None = None  # set for a sweep's `best`
     made_by: str | None = None  # what made a run not trained from its spec ("pointlab play")
+    collapsed_epoch: int | None = None  # its output one constant for every point from here
     path: Path | None = None  # the run directory, once written
 
     @property
@@ -226,6 +228,8 @@ class RunResult:
             "weights": self.weights,
             "sweep": None if self.sweep is None else asdict(self.sweep),
             "made_by": self.made_by,
+            # the inputs' standardization, from the training points (model.safetensors has it too)
+            "scaling": None if self.model.scaling is None else self.model.scaling.to_dict(),
         }
 
 
@@ -308,18 +312,42 @@ def claim_run_dir(path: str | PathLike[str]) -> Path:
     return path
 
 
-def mark_latest(run_dir: Path) -> Path:
-    """Point `<runs root>/latest` at `run_dir` (a relative symlink, replaced atomically), so the
-    newest run is `runs/latest` and nobody types a time stamp."""
-    link = run_dir.parent / "latest"
-    tmp = run_dir.parent / f".latest.{run_dir.name}.tmp"
-    tmp.unlink(missing_ok=True)
+def mark_latest(run_dir: Path) -> bool:
+    """Point `<runs root>/latest` at `run_dir` (a relative symlink, replaced atomically) unless it
+    points at a run started later, so the newest run is `runs/latest` and nobody types a time
+    stamp. True when the link points here and will stay so: no run started later is still being
+    trained in the root (it takes the link when it finishes). Runs finishing at once take turns
+    (a lock on the root folder), so of four started together only the newest says it is latest."""
+    import fcntl
+    import os
+
+    root, link = run_dir.parent, run_dir.parent / "latest"
+    tmp = root / f".latest.{run_dir.name}.tmp"
     try:
-        tmp.symlink_to(run_dir.name)
-        tmp.replace(link)
+        lock = os.open(root, os.O_RDONLY)  # the root folder itself is the lock: no file of ours
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            current = os.readlink(link) if link.is_symlink() else None
+            if current is None or _started(current) <= _started(run_dir.name):
+                tmp.unlink(missing_ok=True)
+                tmp.symlink_to(run_dir.name)
+                tmp.replace(link)
+                current = run_dir.name
+        finally:
+            os.close(lock)  # releases the lock
     except OSError:  # a file system without symlinks: the printed path still says where it is
         tmp.unlink(missing_ok=True)
-    return link
+        return False
+    later = [p for p in root.iterdir() if p.is_dir() and _started(p.name) > _started(current)]
+    return current == run_dir.name and not later
+
+
+def _started(name: str) -> tuple[Any, ...]:
+    """Order of run directory names as `new_run_dir` makes them: by time stamp, then -2, -3, ...
+    (numbers compared as numbers); names that are not run directories come first."""
+    if not re.match(r"\d{8}-\d{6}-", name):
+        return ()
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(re.split(r"(\d+)", name)))
 
 
 def discard_unfinished(path: Path, remove_dir: bool) -> None:
@@ -361,10 +389,10 @@ def write_metrics(run_dir: Path, history: dict[str, list[float]]) -> Path:
     return write_atomic(run_dir / METRICS, lambda file: file.write(out.getvalue().encode()))
 
 
-def write_model(run_dir: Path, spec: RunSpec, state: dict) -> Path:
+def write_model(run_dir: Path, spec: RunSpec, model: TrainedModel) -> Path:
     from pointlab.checkpoint import save_model  # torch: only once there is a model to write
 
-    return save_model(run_dir / MODEL, spec.config, state, spec.n_classes)
+    return save_model(run_dir / MODEL, spec.config, model.state, spec.n_classes, model.scaling)
 
 
 def write_run(run_dir: str | Path, result: RunResult) -> list[Path]:
@@ -374,7 +402,7 @@ def write_run(run_dir: str | Path, result: RunResult) -> list[Path]:
     spec = result.spec
     written = [
         write_metrics(run_dir, result.history),
-        write_model(run_dir, spec, result.model.state),
+        write_model(run_dir, spec, result.model),
         *write_pictures(run_dir, result),
         write_config(run_dir, spec, result.summary()),
     ]
@@ -463,16 +491,13 @@ def read_spec(run_dir: str | PathLike[str]) -> tuple[RunSpec, dict[str, Any]]:
 def load_run(run_dir: str | PathLike[str]) -> Run:
     """A run directory's spec and model; UserError (exit 2) when missing, incomplete or foreign."""
     spec, result = read_spec(run_dir)
-    from pointlab.checkpoint import load_model  # torch: only once the record is known good
+    from pointlab.checkpoint import check_record, load_model  # torch: once the record is good
 
     model_path = Path(run_dir) / MODEL
     if not model_path.exists():
         raise UserError(f"{model_path}: missing; the run did not finish writing its model")
     model = load_model(model_path)
-    if model.n_classes != spec.n_classes:
-        raise UserError(
-            f"{model_path}: {model.n_classes} classes, config.json says {spec.n_classes}"
-        )
+    check_record(model, spec.config, spec.n_classes, str(Path(run_dir) / CONFIG))
     return Run(Path(run_dir), spec, model, result)
 
 

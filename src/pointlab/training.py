@@ -20,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pointlab import engine, runs
+import numpy as np
+
+from pointlab import engine, features, runs
 from pointlab.checkpoint import TrainedModel
 from pointlab.data import Dataset, load_csv
 from pointlab.errors import SettingError, UserError
@@ -88,11 +90,18 @@ def train(
     if run_dir is not None:
         run_dir = Path(run_dir)
         runs.write_config(run_dir, spec)
-    val = (data.val.X, data.val.y) if data.val is not None and len(data.val) else ()
+    # The network's inputs: features of the points scaled by the training points (`features.py`).
+    config = spec.config
+    scaling = features.fit(data.train.X, config.standardize)
+
+    def inputs(part: Dataset) -> np.ndarray:
+        return features.model_inputs(part.X, config.features, scaling)  # (N, D)
+
+    val = (inputs(data.val), data.val.y) if data.val is not None and len(data.val) else ()
     try:
         (member,) = engine.train(
             [spec.config],
-            data.train.X,
+            inputs(data.train),
             data.train.y,
             *val,
             n_classes=spec.n_classes,
@@ -104,7 +113,7 @@ def train(
         interrupted = False
     except engine.PopulationInterrupted as stop:
         member, interrupted = stop.results[0], True
-    result = _result(spec, member, data, sweep)
+    result = _result(spec, member, data, sweep, scaling)
     if run_dir is not None:
         runs.write_run(run_dir, result)
     if interrupted:
@@ -113,10 +122,14 @@ def train(
 
 
 def _result(
-    spec: RunSpec, member: engine.MemberResult, data: RunData, sweep: SweepChoice | None
+    spec: RunSpec,
+    member: engine.MemberResult,
+    data: RunData,
+    sweep: SweepChoice | None,
+    scaling: features.Scaling | None,
 ) -> RunResult:
     state = {k: v.detach().cpu() for k, v in member.state.items()}
-    model = TrainedModel(spec.config, spec.n_classes, state)
+    model = TrainedModel(spec.config, spec.n_classes, state, scaling)
     return RunResult(
         spec=spec,
         model=model,
@@ -128,6 +141,7 @@ def _result(
         weights=_which_weights(member),
         weights_epoch=member.weights_epoch,
         extra_steps=member.extra_steps,
+        collapsed_epoch=member.collapsed_epoch,
         test=model.score(data.test) if data.test is not None else None,
         sweep=sweep,
         data=data,

@@ -4,7 +4,8 @@ Every subcommand module exposes:
     add_parser(subparsers) -> None   registers its parser and sets `func=run` as a default
     run(args, console) -> int        does the work and returns an exit status
 
-`main(argv)` is what tests call in-process. The library never prints; output belongs here.
+`main(argv)` is what tests call in-process. The library never prints; output belongs here. An
+argument no parser takes is refused by its subcommand's parser, with the closest flag it has.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from difflib import get_close_matches
 from importlib import import_module
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -51,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     """Run `pointlab ARGV...` and return the exit status (tests call this in-process)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _unrecognized(parser, list(sys.argv[1:] if argv is None else argv), extras)
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
@@ -76,6 +81,30 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
 
         print(f"pointlab: error: the study database failed: {one_line(error)}", file=sys.stderr)
         return 2
+
+
+def _unrecognized(parser: argparse.ArgumentParser, argv: list[str], extras: list[str]) -> NoReturn:
+    """Refuse arguments no parser took, from the subcommand's own parser (so the message points
+    to its --help, not the top level's), with the closest flag it has for a mistyped one."""
+    command = _subcommand(parser, argv)
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    flags = [flag for action in command._actions for flag in action.option_strings]
+    for extra in extras:
+        close = get_close_matches(extra.split("=", 1)[0], flags, n=1, cutoff=0.6)
+        if extra.startswith("--") and close:
+            message += f"; did you mean {close[0]}?"
+            break
+    command.error(message)
+
+
+def _subcommand(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.ArgumentParser:
+    """The innermost (sub)parser that `argv` names (`pointlab data show ...` -> `data show`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for word in argv:
+                if word in action.choices:
+                    return _subcommand(action.choices[word], argv[argv.index(word) + 1 :])
+    return parser
 
 
 def entry() -> None:

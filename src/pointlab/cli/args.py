@@ -30,6 +30,7 @@ from pointlab.config import (
     parse_hidden,
 )
 from pointlab.errors import SettingError, UserError
+from pointlab.features import FeaturesError, parse_features
 
 DEFAULT_DEVICE = "auto"  # cuda when there is one, else cpu: every command
 DEFAULT_SEED = 0  # every command; only the book's src/train.py draws a random seed
@@ -116,8 +117,19 @@ def layers(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def features(text: str) -> tuple[str, ...]:
+    """Feature inputs in the library's one grammar (`features.parse_features`): x,y,x2,y2."""
+    try:
+        return parse_features(text)
+    except FeaturesError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 # --- flags with one meaning and one default in every command ------------------------------------
-def add_columns(parser: argparse._ActionsContainer, default: str = "the last three") -> None:
+def add_columns(
+    parser: argparse._ActionsContainer,
+    default: str = "the columns named x, y and label; without a header, the last three",
+) -> None:
     parser.add_argument(
         "--columns",
         metavar="X,Y,LABEL",
@@ -215,11 +227,22 @@ def add_training_flag(
     shown = _text(getattr(TrainConfig(), name) if default is None else default, meta["none"])
     if name == "hidden" and default is None:
         shown = "the --model's, 128,128"
+    if f.type in (bool, "bool"):  # --standardize / --no-standardize
+        parser.add_argument(
+            FLAGS[name],
+            dest=PREFIX + name,
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=f"{help or meta['help']} (default: {shown})",
+        )
+        return
     parser.add_argument(
         FLAGS[name],
         dest=PREFIX + name,
         type=layers
         if name == "hidden"
+        else features
+        if name == "features"
         else _parser(typing.get_type_hints(TrainConfig)[name], meta["none"], meta["at_least"]),
         choices=choices or meta["choices"] or None,
         metavar=meta["metavar"],
@@ -280,6 +303,10 @@ def _parser(hint: Any, none: str, at_least: int | None) -> Callable[[str], Any]:
 def _text(value: Any, none: str) -> str:
     if value is None:
         return none or "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        return ",".join(value)
     if isinstance(value, tuple):
         return hidden_text(value)
     return f"{value:g}" if isinstance(value, float) else str(value)

@@ -33,7 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="print one JSON object (loss, accuracy, n, confusion, ...) (default: a table)",
     )
     add_columns(
-        p, default="the run's own columns, by name in a file with a header; else the last three"
+        p,
+        default="the run's own columns, by name in a file with a header, else the columns "
+        "named x, y and label; a file without a header: the last three",
     )
     p.set_defaults(func=run)
 
@@ -95,7 +97,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         highlight=False,
         soft_wrap=True,
     )
-    table = Table(title="confusion matrix (rows: true label, columns: predicted)")
+    # Its own line: as the title of a narrow table it wrapped mid-phrase.
+    console.print("confusion matrix (rows: true label, columns: predicted):", highlight=False)
+    table = Table()
     table.add_column("true \\ predicted")
     for label in range(numbers["n_classes"]):
         table.add_column(str(label), justify="right")

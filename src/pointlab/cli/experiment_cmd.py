@@ -5,12 +5,16 @@ Only argument handling and output live here; the experiments are in `pointlab.ex
 failed claim is a finding, not an error: the command exits 0 whatever the verdicts, unless
 `--check` asks for status 1 when a claim fails (for scripts); an inconclusive claim does not.
 Every argument, `--out` included, is checked before anything trains; `list` imports no
-experiment module.
+experiment module. The outputs are built in a folder beside `--out` and swapped in at the end, so
+`--out` holds one whole run, old or new; Ctrl-C or SIGTERM stops the experiment with one line
+(exit 130 or 143) and leaves `--out` as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from rich.table import Table
 
 from pointlab import experiments
 from pointlab.cli.args import add_device, positive_int
+from pointlab.cli.signals import StopSignals
 from pointlab.errors import UserError
 
 
@@ -64,26 +69,24 @@ def run(args: argparse.Namespace, console: Console) -> int:
         )
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, got {args.seeds}")
-    out = _output_folder(args.out or Path("runs") / "experiments" / args.name)
+    out = Path(args.out or Path("runs") / "experiments" / args.name)
+    from pointlab.experiments.base import check_output
 
-    from pointlab.cpu import tune_cpu  # torch only once the arguments are known good
-    from pointlab.engine import resolve_device
-    from pointlab.experiments.base import Context, write
-
-    device = str(resolve_device(args.device))
-    tune_cpu(device)
-    module = experiments.load(args.name)
-    ctx = Context(
-        out=out,
-        quick=args.quick,
-        seeds=args.seeds,
-        device=device,
-        progress=lambda message: console.print(f"[dim]{message}[/dim]"),
-    )
-    console.print(f"[bold]{args.name}[/bold]: {experiments.EXPERIMENTS[args.name]}")
+    try:
+        check_output(out)  # before anything trains
+    except UserError as error:
+        raise UserError(f"--out {error}") from None
+    existed = out.exists()
     start = time.perf_counter()
-    report = module.run(ctx)
-    write(report, out, args.name, args.quick)
+    # From here Ctrl-C or SIGTERM stops the experiment with one line and leaves --out as it was:
+    # the outputs are built beside it and swapped in whole.
+    with StopSignals(interrupt=True) as signals:
+        try:
+            report = _run(args, out, console, signals)
+        except KeyboardInterrupt:
+            kept = "still holds the previous run" if existed else "was not written"
+            print(f"pointlab: interrupted ({_name(signals)}); {out} {kept}", file=sys.stderr)
+            return signals.exit_status() or 130
     seconds = time.perf_counter() - start
 
     table = Table(title=report.title)
@@ -94,20 +97,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print(table)
     console.print(f"{report.verdict()} ({seconds:.0f} s)", markup=False, highlight=False)
     console.print(f"Report: {out / 'report.md'}", markup=False, highlight=False, soft_wrap=True)
+    if signals.received:  # came while the finished folder was moved into place
+        print(
+            f"pointlab: {_name(signals)} came as {out} was written; it is complete", file=sys.stderr
+        )
+        return signals.exit_status() or 130
     return 1 if args.check and not report.passed else 0
-
-
-def _output_folder(text: str | Path) -> Path:
-    """The folder to write into, created now, so that a bad --out fails before any training."""
-    out = Path(text)
-    for folder in (out, *out.parents):
-        if folder.exists() and not folder.is_dir():
-            raise UserError(f"--out {text}: {folder} is a file, not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"--out {text}: cannot create the folder: {error.strerror}") from None
-    return out
 
 
 _VERDICT = {
@@ -115,6 +110,35 @@ _VERDICT = {
     "fails": "[red]does not hold[/red]",
     "inconclusive": "[yellow]inconclusive[/yellow]",
 }
+
+
+def _run(args: argparse.Namespace, out: Path, console: Console, signals: StopSignals):
+    """Run the experiment into a folder beside `out`, then swap it in (signals held for that)."""
+    from pointlab.cpu import tune_cpu  # torch only once the arguments are known good
+    from pointlab.engine import resolve_device
+    from pointlab.experiments.base import Context, staged, write
+
+    device = str(resolve_device(args.device))
+    tune_cpu(device)
+    module = experiments.load(args.name)
+    console.print(f"[bold]{args.name}[/bold]: {experiments.EXPERIMENTS[args.name]}")
+    with staged(out) as new:
+        ctx = Context(
+            out=new,
+            quick=args.quick,
+            seeds=args.seeds,
+            device=device,
+            progress=lambda message: console.print(f"[dim]{message}[/dim]"),
+        )
+        report = module.run(ctx)
+        write(report, new, args.name, args.quick)
+        signals.interrupt = False  # from here a signal waits for the swap
+    return report
+
+
+def _name(signals: StopSignals) -> str:
+    """The first signal's name; SIGINT for a Ctrl-C that came before the handlers did."""
+    return signal.Signals(signals.received[0]).name if signals.received else "SIGINT"
 
 
 def _list(console: Console) -> int:

@@ -73,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         metavar="DIR",
         default=None,
-        help="report folder (default: runs/explain/<data>-<model>)",
+        help="report folder (default: runs/explain/<data>-<model>, -epoch<N> with --epoch)",
     )
     p.add_argument(
         "--json",
@@ -91,7 +91,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise UserError(f"--epoch must be >= 0, got {args.epoch}")
     dataset = load_csv(args.data, args.columns)
     config, model, optimizer, points, n_classes, notes, name = _setup(args, dataset)
-    out = Path(args.out) if args.out else Path("runs") / "explain" / f"{dataset.name}-{name}"
+    after = "" if args.epoch is None else f"-epoch{args.epoch}"  # each epoch its own report
+    out = Path(args.out) if args.out else Path("runs") / "explain" / f"{dataset.name}-{name}{after}"
 
     from pointlab.autodiff import MLP
     from pointlab.explain import (
@@ -185,6 +186,7 @@ def _setup(args, dataset):
                 f"the step uses the run's {len(points)} training points (its validation "
                 f"split of {run.spec.val_fraction:g} is left out, as in training)"
             )
+        points = _as_trained(run, points, notes)
         if config.batch_size is not None:
             notes.append(
                 f"the run used minibatches of {config.batch_size}; this step uses all the points"
@@ -219,6 +221,32 @@ def _setup(args, dataset):
         "epochs left"
     )
     return config, model, optimizer, points, n_classes, notes, name
+
+
+def _as_trained(run, points, notes: list[str]):
+    """The points as the run's network took them: standardized by the run's training points
+    (`pointlab.features`), with a note; a run of other inputs than x, y is refused (the step
+    draws maps of the plane of its two inputs)."""
+    import dataclasses
+
+    model = run.model
+    if model.config.features != ("x", "y"):
+        shown = ",".join(model.config.features)
+        raise UserError(
+            f"{run.path}: explain takes a model of the inputs x,y; this one's are {shown}"
+        )
+    if run.spec.config.l1:
+        notes.append(f"the run's L1 penalty ({run.spec.config.l1:g}) is left out of this step")
+    if model.scaling is None:
+        return points
+    mean, std = (
+        ", ".join(f"{v:.4g}" for v in pair) for pair in (model.scaling.mean, model.scaling.std)
+    )
+    notes.append(
+        f"the points are standardized as the run trained on them: (x, y) minus ({mean}), "
+        f"divided by ({std}); every number and picture is in those units"
+    )
+    return dataclasses.replace(points, X=model.inputs(points.X))
 
 
 def _write(out: Path, trace, planes, points, extent, units, report_markdown, pictures, data_name):

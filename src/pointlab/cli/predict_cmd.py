@@ -1,5 +1,6 @@
 """`pointlab predict RUN_DIR FILE.csv -o OUT.csv`: a trained run's predictions for new points.
 
+Refuses (exit 2, nothing written) a model whose weights or outputs are not finite.
 The input may be labelled (the book's x, y, label; labels are ignored) or just x, y. Its columns:
 `--columns`, else the run's own columns by header name, else x, y by position
 (`pointlab.data.load_points`). The output has a header row: x, y, p1 (the probability of label 1;
@@ -16,6 +17,7 @@ import numpy as np
 from rich.console import Console
 
 from pointlab.data import load_points
+from pointlab.errors import UserError
 from pointlab.io import write_atomic
 from pointlab.runs import load_run
 
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     model = trained.model
     points = load_points(args.csv, args.columns, known=trained.spec.known_columns())  # (N, 2)
     proba = model.predict_proba(points)  # (N, K)
+    _refuse_nonfinite(args.run_dir, model, proba)
     predicted = model.predict(points)  # (N,)
     k = model.n_classes
     out = io.StringIO()
@@ -65,3 +68,21 @@ def run(args: argparse.Namespace, console: Console) -> int:
         soft_wrap=True,
     )
     return 0
+
+
+def _refuse_nonfinite(run_dir: str, model, proba: np.ndarray) -> None:
+    """Never write NaN predictions: a model whose outputs are not finite is refused (exit 2)."""
+    from pointlab.checkpoint import nonfinite_weights
+
+    broken = nonfinite_weights(model)
+    if broken:
+        raise UserError(
+            f"{run_dir}: the model's weights are not finite ({', '.join(broken)} hold NaN or "
+            "infinity), so it predicts nothing; nothing was written"
+        )
+    bad = int((~np.isfinite(proba).all(axis=1)).sum())
+    if bad:
+        raise UserError(
+            f"{run_dir}: the model's outputs are not finite for {bad} of {len(proba)} points "
+            "(points far outside the training range?); nothing was written"
+        )

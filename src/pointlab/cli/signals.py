@@ -5,7 +5,8 @@ Inside `StopSignals()`, SIGINT and SIGTERM do not raise: they are noted, and tra
 and returns. Any further signal (a second Ctrl-C while the run directory is written, or the same
 SIGINT delivered twice, as when a script signals the process group of `uv run` and uv forwards it
 as well) is only noted, so the run directory is always written whole. The command then exits with
-128 + the first signal's number: 130 for SIGINT, 143 for SIGTERM.
+128 + the first signal's number: 130 for SIGINT, 143 for SIGTERM. With `interrupt=True` the first
+signal raises KeyboardInterrupt instead (SIGTERM then stops an experiment as Ctrl-C does).
 
 A sweep stops differently: Ctrl-C raises `KeyboardInterrupt` wherever the sweep is, and the sweep
 gives its claimed trials back to the study on the way out. Inside `term_as_interrupt()`, SIGTERM
@@ -28,9 +29,13 @@ CAUGHT = (signal.SIGINT, signal.SIGTERM)
 
 
 class StopSignals:
-    def __init__(self) -> None:
+    def __init__(self, interrupt: bool = False) -> None:
         self.received: list[int] = []
         self._previous: dict[int, Any] = {}
+        # For work that does not poll `requested()` (an experiment): the first signal raises
+        # KeyboardInterrupt where the program is, as Ctrl-C does by default; set False again
+        # around what must not be cut (moving a finished folder into place).
+        self.interrupt = interrupt
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():  # handlers live there only
@@ -49,6 +54,8 @@ class StopSignals:
 
     def _note(self, number: int, frame: FrameType | None) -> None:
         self.received.append(number)
+        if self.interrupt and len(self.received) == 1:
+            raise KeyboardInterrupt
 
     def requested(self) -> bool:
         return bool(self.received)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -256,9 +257,17 @@ def _fixed_config(namespace: argparse.Namespace) -> TrainConfig:
 
 
 class _progress:
-    """A rich progress bar over trials and over the epochs of the population in training."""
+    """A rich progress bar over trials and over the epochs of the population in training; when
+    the console is not a terminal (piped, a log file), a plain line instead whenever a trial
+    finishes and at most every LINE_EVERY seconds between (a piped sweep said nothing for 47 s).
+    """
+
+    LINE_EVERY = 5.0  # seconds
 
     def __init__(self, console: Console, disable: bool) -> None:
+        self.console, self.lines = console, not disable and not console.is_terminal
+        self.start = self.said_at = time.perf_counter()
+        self.said_done = -1
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -289,6 +298,16 @@ class _progress:
     def __call__(self, done: int, total: int, epoch: int, epochs: int) -> None:
         self.bar.update(self.trials, completed=done, total=total)
         self.bar.update(self.epochs, completed=epoch, total=epochs)
+        now = time.perf_counter()
+        if self.lines and (done != self.said_done or now - self.said_at >= self.LINE_EVERY):
+            self.said_done, self.said_at = done, now
+            training = f"; training: epoch {epoch:,} of {epochs:,}" if done < total else ""
+            self.console.print(
+                f"sweep: {done} of {total} trials done{training} ({now - self.start:.0f} s)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
@@ -332,6 +351,8 @@ def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
         f"{test['loss']:.4f}, accuracy {test['accuracy']:.3f}"
     )
     say(f"wrote {best_dir} and {', '.join(str(p) for p in pictures)}")
+    if len(setup.params) == 1:
+        say("one searched dimension: sweep_loss.png shows the points tried (no sweep_points.png)")
 
 
 def _params(params: dict) -> str:

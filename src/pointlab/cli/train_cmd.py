@@ -46,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Train one model on a CSV of 2-D points and write a run directory "
         "(config.json, metrics.csv, model.safetensors, boundary.png, loss.png). Defaults are the "
         "book's (complex model, Adam 0.003, full batch, 20000 epochs) except that "
-        f"{DEFAULT_VAL_FRACTION:.0%} of the points are held out for validation.",
+        f"{DEFAULT_VAL_FRACTION:.0%} of the points are held out for validation and the inputs "
+        "are standardized by the training points (--no-standardize: raw, as the book).",
     )
     p.add_argument("csv", metavar="FILE.csv", help="training data (the book's format, or a header)")
     args.add_model(p)
@@ -104,8 +105,8 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     except BaseException:
         runs.discard_unfinished(run_dir, remove_dir=fresh)  # a failed run leaves no orphan
         raise
-    if out is None:
-        _say(console, f"also reachable as {runs.mark_latest(run_dir)}")
+    if out is None and runs.mark_latest(run_dir):  # never said by a run another one follows
+        _say(console, f"also reachable as {run_dir.parent / 'latest'}")
     return status
 
 
@@ -212,12 +213,27 @@ def _summary_table(result: runs.RunResult) -> Table:
             f"loss became NaN or infinite at epoch {result.stopped_epoch:,} "
             "(diverged: try a lower --lr)"
         )
-    table.caption = (
-        f"{result.n_params:,} parameters · {result.stopped_epoch:,} of "
-        f"{spec.config.epochs:,} epochs · stopped: {reason} "
-        f"· {result.wall_time:.1f} s on {spec.device} · seed {spec.config.seed} · "
-        f"saved weights: {result.weights}"
-    )
+    elif result.collapsed_epoch is not None:  # engine/tracker.py: a saturated or dead layer
+        reason += (
+            f"; its output became one constant for every point at epoch "
+            f"{result.collapsed_epoch:,} (collapsed: try a lower --lr)"
+        )
+    phrases = [
+        f"{result.n_params:,} parameters",
+        f"{result.stopped_epoch:,} of {spec.config.epochs:,} epochs",
+        f"stopped: {reason}",
+        f"{result.wall_time:.1f} s on {spec.device}",
+        f"seed {spec.config.seed}",
+        f"saved weights: {result.weights}",
+    ]
+    # Lines broken between phrases, never inside one, narrower than the table at 80 columns.
+    lines = [phrases[0]]
+    for phrase in phrases[1:]:
+        if len(lines[-1]) + 3 + len(phrase) > 60:
+            lines.append(phrase)
+        else:
+            lines[-1] += f" · {phrase}"
+    table.caption, table.caption_justify = "\n".join(lines), "left"
     return table
 
 

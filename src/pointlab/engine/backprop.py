@@ -21,6 +21,8 @@ Not here: the losses and their gradient (`losses.py`), the update (`optim.py`), 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -53,12 +55,12 @@ def forward_train(
     arch: Architecture,
     layers: list[tuple[torch.Tensor, torch.Tensor]],
     x: torch.Tensor,
-    dropout: torch.Tensor | None,
-    generator: torch.Generator | None,
+    dropout: Callable[[int, torch.Size], torch.Tensor] | None,
 ) -> tuple[torch.Tensor, Saved]:
     """Logits (M, B, n_outputs) of a training step and what its backward pass needs.
 
-    Same arithmetic and the same dropout draws as `models.forward`; no autograd graph is built.
+    Same arithmetic as `models.forward`; no autograd graph is built. dropout: None, or hidden
+    layer i's scale (mask / keep, shaped as its output (M, B, width)) from (i, shape).
     """
     saved = Saved()
     act = ACTIVATION_FUNCTIONS[arch.activation]
@@ -82,10 +84,8 @@ def forward_train(
         saved.pre.append(pre)
         scale = None
         if dropout is not None:
-            keep = 1.0 - dropout
-            mask = torch.rand(h.shape, generator=generator, device=h.device) < keep
-            h = h * mask / keep
-            scale = mask / keep
+            scale = dropout(i, h.shape)
+            h = h * scale
         saved.scales.append(scale)
     raise AssertionError("unreachable: an MLP has an output layer")  # pragma: no cover
 

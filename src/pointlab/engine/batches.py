@@ -1,9 +1,18 @@
-"""Minibatch order: each member's own random permutation of its training points, every epoch.
+"""A member's randomness in training: its minibatch order and its dropout masks, every step.
 
-The order is a pure function of (seed, epoch, n): a counter-based hash (splitmix64) of each point's
-position, sorted. So a member sees the same batches whatever population it trains in (as if trained
-alone), all members' orders come from one batched computation on the device, and a reference
-PyTorch loop can be fed exactly the same batches (`epoch_order`).
+Both are pure functions of the member's own seed and where training is, computed by a
+counter-based hash (splitmix64) of positions:
+- the order of epoch e is the member's point positions ranked by hash(seed, e, position);
+- the dropout mask of hidden layer l in epoch e keeps unit j at the member's training point i
+  (its position in the member's own training set) when hash(seed, e, l, i, j), read as a number
+  in [0, 1), is below 1 - p.
+So a member sees the same batches and the same masks whatever population it trains in (as if
+trained alone: neighbours, their widths and batch sizes change nothing), all members' draws come
+from one batched computation on the device, and a reference PyTorch loop can be fed exactly the
+same batches and masks (`epoch_order`, `dropout_keep`).
+
+Not here: slicing the orders into batches (`population.Population.batches`), applying the masks
+(`backprop.forward_train`).
 """
 
 from __future__ import annotations
@@ -56,3 +65,44 @@ def population_order(seeds: torch.Tensor, counts: torch.Tensor, epoch: int, n_ma
 def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
     """(n,) the order in which a lone member with this seed visits its n training points."""
     return torch.argsort(order_keys(torch.tensor([seed]), epoch, n)[0])
+
+
+_DROPOUT_LAYER = _signed(0xD1B54A32D192ED03)  # an odd constant that sets the dropout streams apart
+_LOW31 = (1 << 31) - 1
+
+
+def _lowbias32(x: torch.Tensor) -> torch.Tensor:
+    # A 32-bit integer hash (Wellons' lowbias32) on int32, whose multiplication wraps around: the
+    # dropout masks are the engine's largest random draws, and int32 is half the traffic of int64.
+    x = (x ^ ((x >> 16) & 0xFFFF)) * 0x7FEB352D
+    x = (x ^ ((x >> 15) & 0x1FFFF)) * (0x846CA68B - (1 << 32))  # as a signed int32
+    return x ^ ((x >> 16) & 0xFFFF)
+
+
+def dropout_uniform(
+    seeds: torch.Tensor, epoch: int, layer: int, points: torch.Tensor, units: int
+) -> torch.Tensor:
+    """(M, B, units) float32 in [0, 1): member m's draw for unit j of hidden layer `layer` at its
+    training point points[m, b] (a position in its own training set; points (M, B) or (1, B)) in
+    `epoch`. A unit is kept where its draw is below the keep probability. The point, not the
+    batch row, names the draw: each point is visited once an epoch, and the member draws the same
+    numbers in any batch order, any batch size of its neighbours, any padding."""
+    device = seeds.device
+    stream = _splitmix64(seeds.to(torch.int64) * 1_000_003 + epoch)  # (M,) as `order_keys`
+    layer_key = torch.tensor(layer + 1, dtype=torch.int64, device=device) * _DROPOUT_LAYER
+    stream = _splitmix64(stream + layer_key) & _LOW31  # (M,)
+    point_key = _splitmix64(points.to(torch.int64) + 1) & _LOW31  # (M or 1, B)
+    units_at = torch.arange(units, device=device, dtype=torch.int64) + (1 << 40)  # not a point
+    unit_key = _splitmix64(units_at) & _LOW31  # (units,)
+    key = (stream.unsqueeze(1) ^ point_key).to(torch.int32).unsqueeze(2)  # (M, B, 1)
+    x = _lowbias32(key ^ unit_key.to(torch.int32))  # (M, B, units)
+    return (x & 0xFFFFFF).to(torch.float32) * 2.0**-24  # the low 24 bits, exact in float32
+
+
+def dropout_keep(
+    seed: int, epoch: int, layer: int, points: torch.Tensor, units: int, p: float
+) -> torch.Tensor:
+    """(B, units) bool: the units of a hidden layer that a lone member with this seed and drop
+    probability p keeps at its training points `points` (B,) in `epoch` (as the engine does)."""
+    keep = 1.0 - torch.tensor(p, dtype=torch.float32)
+    return dropout_uniform(torch.tensor([seed]), epoch, layer, points.unsqueeze(0), units)[0] < keep

@@ -16,18 +16,20 @@ Three graphs, captured once after the warm-up:
   members, so it must come between the two);
 - `epoch`: both in one graph, for every other epoch: one replay per epoch.
 Replays run the same kernels in the same order as the eager step, so the numbers are the eager
-ones (`tests/test_engine_graphs.py`, which runs only where CUDA is).
+ones (`tests/test_engine_graphs.py`, which runs only where CUDA is). `GraphEpochs` is the
+training's `Epochs` strategy (`training.py`): eager until the capture, replays after it.
 
 When (`blocker`): a CUDA device, full-batch epochs (minibatch orders are built per epoch), no
-dropout (its random masks would need the generator registered with the graphs), and an update
+dropout (its masks are drawn per step from the host's epoch number), and an update
 without per-step host arithmetic (`PopulationOptimizer.capturable`: every rule except Adam with
 per-member betas or eps). Otherwise, with `cuda_graphs=False`, or with the environment variable
-POINTLAB_CUDA_GRAPHS=0, the eager loop runs, as it always does on a CPU; so does it after a
+POINTLAB_CUDA_GRAPHS=0, the eager strategy runs, as it always does on a CPU; so does it after a
 capture that failed, unless the graphs were required (`cuda_graphs=True`).
 
 Status: written without a GPU at hand; it has not yet run on one (`benchmarks/README.md`).
 
-Not here: the loop that decides which epochs log (`loop.py`), the step itself (`population.py`).
+Not here: the epoch that decides which epochs log (`training.py`), the step itself
+(`population.py`).
 """
 
 from __future__ import annotations
@@ -67,29 +69,69 @@ def wanted(pop: Population, cuda_graphs: bool | None) -> bool:
     return why is None and os.environ.get("POINTLAB_CUDA_GRAPHS", "1") != "0"
 
 
-class EpochGraphs:
-    """The three graphs of one population, and the side stream they and the warm-up run on."""
+class GraphEpochs:
+    """A full-batch epoch as CUDA graphs: the three graphs of one population, and the side
+    stream they, the warm-up and the bookkeeping run on."""
 
     def __init__(self, pop: Population, required: bool = False) -> None:
+        from pointlab.engine.training import EagerEpochs
+
         self.pop, self.required = pop, required
+        self.eager = EagerEpochs(pop)  # the warm-up, and everything after a failed capture
         self.stream = torch.cuda.Stream(pop.device)
         self.inputs = pop.full_batch_inputs(pop.train)  # (x, targets, weights): static
         self.ready = False
-        self.failed: str | None = None  # why a capture failed (then the loop stays eager)
+        self.failed: str | None = None  # why a capture failed (then the epochs stay eager)
+        self._depth = 0  # `running` contexts entered: only the outermost switches streams
 
     @contextmanager
     def running(self) -> Iterator[None]:
-        """The whole training loop runs on the graphs' stream (warm-up, replays, bookkeeping)."""
+        """Training runs on the graphs' stream (warm-up, replays, bookkeeping)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self.stream.wait_stream(torch.cuda.current_stream(self.pop.device))
+        self._depth = 1
         try:
             with torch.cuda.stream(self.stream):
                 yield
         finally:
+            self._depth = 0
             torch.cuda.current_stream(self.pop.device).wait_stream(self.stream)
 
-    def due(self, epoch: int) -> bool:
-        """Capture now: at the start of epoch `epoch`, after the warm-up."""
-        return not self.ready and self.failed is None and epoch >= WARMUP
+    def _replaying(self, epoch: int) -> bool:
+        """Capture at the start of epoch `epoch` once the warm-up is over; True once captured."""
+        if not self.ready and self.failed is None and epoch >= WARMUP:
+            self.capture(epoch)
+        return self.ready
+
+    def whole(self, epoch: int) -> None:
+        """One whole epoch: forward, loss, backward, update (one replay)."""
+        if not self._replaying(epoch):
+            self.eager.whole(epoch)
+            return
+        self.epoch_graph.replay()
+        self.pop.optimizer.steps += 1
+
+    def measure(self, epoch: int, grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward and loss of this epoch: (logits (M, N, n_outputs), loss (M,)), valid until
+        the next replay (a replay computes the loss gradient whether or not it is needed)."""
+        if not self._replaying(epoch):
+            return self.eager.measure(epoch, grad)
+        self.measure_graph.replay()
+        return self.logits, self.loss
+
+    def update(self) -> None:
+        """The backward pass and step that follow `measure`."""
+        if not self.ready:
+            self.eager.update()
+            return
+        self.update_graph.replay()
+        self.pop.optimizer.steps += 1
 
     def _measure(self) -> tuple[torch.Tensor, torch.Tensor]:
         pop = self.pop
@@ -102,7 +144,7 @@ class EpochGraphs:
 
     def capture(self, epoch: int) -> None:
         """Record the three graphs (nothing runs: the state stays at the start of `epoch`).
-        A capture that fails leaves the loop eager, unless the graphs were required."""
+        A capture that fails leaves the epochs eager, unless the graphs were required."""
         pop = self.pop
         pop.set_epoch(epoch)  # runs now; the graphs advance the number from here
         steps = pop.optimizer.steps  # a host counter the captures would advance twice
@@ -132,19 +174,3 @@ class EpochGraphs:
         with torch.cuda.graph(self.epoch_graph, stream=self.stream):
             self._measure()
             pop.step(None)
-
-    def epoch(self) -> None:
-        """One whole epoch: forward, loss, backward, update."""
-        self.epoch_graph.replay()
-        self.pop.optimizer.steps += 1
-
-    def measure(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Forward and loss of this epoch: (logits (M, N, n_outputs), loss (M,)), valid until
-        the next replay."""
-        self.measure_graph.replay()
-        return self.logits, self.loss
-
-    def update(self) -> None:
-        """The backward pass and step that follow `measure`."""
-        self.update_graph.replay()
-        self.pop.optimizer.steps += 1

@@ -23,8 +23,9 @@ def member_losses(
 ) -> torch.Tensor:
     """(M,) mean loss of each member.
 
-    logits (M, B, n_out); targets (B,) shared or (M, B), int64 labels; weights (M, B) of 0/1 that
-    mask out padding (None: every point counts); smoothing (M, 1) or None.
+    logits (M, B, n_out); targets (B,) shared or (M, B), int64 labels; weights (M, B): 0/1 that
+    mask out padding, times each point's own weight where there are any (None: every point
+    counts once); smoothing (M, 1) or None.
     """
     if n_classes == 2:
         z = logits.squeeze(2)  # (M, B)
@@ -47,7 +48,8 @@ def member_losses(
                 elem = (1 - smoothing) * elem - smoothing * logp.mean(2)
     if weights is None:
         return elem.mean(1)
-    return (elem * weights).sum(1) / weights.sum(1).clamp(min=1)
+    # A weighted mean; the clamp only keeps a batch of no weight (a member's padding) at 0 / 0.
+    return (elem * weights).sum(1) / weights.sum(1).clamp(min=1e-30)
 
 
 def member_loss_and_grad(

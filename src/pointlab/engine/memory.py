@@ -2,7 +2,7 @@
 allocated; a check that refuses, with the estimate, what cannot fit; and how many members a
 planner (the sweep) may put in one population so that the check never refuses it.
 
-The estimate counts what `population.py` and `loop.py` hold (float32 throughout), for M members
+The estimate counts what `population.py` and `training.py` hold (float32 throughout), for M members
 on D input features (the points' columns: 2 for the book's data):
 - per parameter and member: the weights (M, P), their gradient twice (per layer, then one flat
   (M, P) tensor), the optimizer's state (Adam two slots, momentum one), and two snapshots (best
@@ -17,8 +17,8 @@ could never fit; what it accepts usually does. Everything but the points grows i
 M, so `members_that_fit` solves the same estimate for M: one memory model for the planner and
 the engine.
 
-Not here: training (`loop.py`), the device choice (`loop.resolve_device`), which trials share a
-population (`pointlab.search.packing`).
+Not here: training (`training.py`), the device choice (`training.resolve_device`), which trials
+share a population (`pointlab.search.packing`).
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ so a population member takes exactly the step a lone model would. Hyperparameter
 tensors broadcast over the parameter axis; `stepping` (M, 1) says which members update this step
 (a member past its last minibatch of the epoch, diverged or early-stopped does not).
 
+L1 regularization (`l1`) has no torch.optim option: it is the gradient of `l1 * sum|w|` added to
+the loss, `l1 * sign(w)` on every parameter weight decay applies to (biases too), added by
+`add_l1` where the loss's gradient is formed, before clipping, as autograd would add it.
+
 | name      | torch.optim                          |
 | --------- | ------------------------------------ |
 | sgd       | SGD(lr, weight_decay)                |
@@ -43,6 +47,8 @@ class PopulationOptimizer:
         self.same_lr = self._same([c.lr for c in configs])
         self.weight_decay = value("weight_decay")
         self.has_weight_decay = any(c.weight_decay > 0 for c in configs)
+        self.l1 = value("l1")
+        self.has_l1 = any(c.l1 > 0 for c in configs)
         self.momentum, self.alpha = value("momentum"), value("alpha")
         self.beta1, self.beta2, self.eps = value("beta1"), value("beta2"), value("eps")
         # Step count for bias correction: one host integer while all members step together,
@@ -83,6 +89,13 @@ class PopulationOptimizer:
         """Per-member learning rates (M,) for the next steps (0 freezes a member)."""
         self.lr.copy_(torch.as_tensor(lr, dtype=self.lr.dtype).view_as(self.lr))
         self.same_lr = self._same(lr)
+
+    @torch.no_grad()
+    def add_l1(self, theta: torch.Tensor, grad: torch.Tensor) -> None:
+        """grad += l1 * sign(theta) in place: the gradient of the L1 penalty l1 * sum|theta| (0 at
+        w = 0, as torch's abs has it, so pruned and padded zeros stay zero)."""
+        if self.has_l1:
+            grad.add_(theta.sign() * self.l1)
 
     @torch.no_grad()
     def step(self, theta: torch.Tensor, grad: torch.Tensor, stepping: torch.Tensor | None) -> None:

@@ -34,8 +34,9 @@ from pointlab.engine.models import Architecture, init_theta, layer_views
 
 def padding_key(config: TrainConfig) -> tuple:
     """Members with equal keys can share a population: `group_key()` with the depth in place of
-    the widths."""
-    return (len(config.hidden), config.activation, config.loss, config.optimizer)
+    the widths, and the same inputs (`features`, `standardize`: a population has one X)."""
+    inputs = (config.features, config.standardize)
+    return (len(config.hidden), config.activation, config.loss, config.optimizer, *inputs)
 
 
 def padded_hidden(hidden: Sequence[tuple[int, ...]]) -> tuple[int, ...]:

@@ -2,21 +2,24 @@
 
 Everything here is batched over the M members; nothing loops over members inside a step. Members
 may differ in width (not depth): the parameters are then laid out as the widest member's, each
-member's padding held at zero like a pruned parameter (`padding.py`).
+member's padding held at zero like a pruned parameter (`padding.py`). A member's randomness (its
+minibatch order, its dropout masks) is drawn from its own seed alone (`batches.py`), so it trains
+the same whatever its neighbours.
 
-Not here: the training loop and its bookkeeping (history, early stopping, statuses: `loop.py`).
+Not here: the epoch (`training.py`) and its bookkeeping (history, early stopping, statuses:
+`tracker.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 
 from pointlab.config import TrainConfig
 from pointlab.engine.backprop import Saved, backward, forward_train
-from pointlab.engine.batches import population_order
+from pointlab.engine.batches import dropout_uniform, population_order
 from pointlab.engine.losses import member_correct, member_loss_and_grad, member_losses
 from pointlab.engine.models import Architecture, forward, layer_views, member_state
 from pointlab.engine.optim import PopulationOptimizer, clip_grad_norm
@@ -24,14 +27,26 @@ from pointlab.engine.padding import init_padded, own_mask, padded_architecture, 
 from pointlab.engine.schedules import PopulationSchedule
 
 # A batch: inputs (B, D) shared or (M, B, D), labels (B,) or (M, B), weights (M, B) or None,
-# and which members step on it ((M, 1) bool, None = all).
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]
+# which members step on it ((M, 1) bool, None = all), and which of each member's training points
+# its rows are ((M, B) positions in the member's own set, for its dropout masks).
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None, torch.Tensor]
+# A measurement of every member on its points: loss (M,), accuracy (M,), and whether its output
+# is one constant for all of them (M,) bool.
+Measured = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+# A hook on the minibatch order: (epoch, the engine's order (M, n_max)) -> the order to use, the
+# same shape (positions into each member's training points).
+BatchOrder = Callable[[int, torch.Tensor], torch.Tensor]
 
 
 class PointSets:
     """Each member's subset of the points: indices (M, n_max) padded, counts (M,)."""
 
-    def __init__(self, index_lists: Sequence[np.ndarray], device: torch.device) -> None:
+    def __init__(
+        self,
+        index_lists: Sequence[np.ndarray],
+        device: torch.device,
+        point_weights: torch.Tensor | None = None,
+    ) -> None:
         self.counts_host = [len(t) for t in index_lists]
         n_max = max(self.counts_host)
         padded = np.zeros((len(index_lists), n_max), dtype=np.int64)
@@ -46,6 +61,11 @@ class PointSets:
         arange = torch.arange(n_max, device=device)
         even = len(set(self.counts_host)) == 1
         self.weights = None if even else (arange < self.counts.unsqueeze(1)).float()
+        if point_weights is not None:  # each point's own weight (scikit-learn's sample_weight)
+            mask = 1.0 if self.weights is None else self.weights
+            self.weights = point_weights[self.index] * mask  # (M, n_max)
+        # What accuracy divides by: the points, or their total weight. (M,)
+        self.mass = self.counts if self.weights is None else self.weights.sum(1)
         # (inputs, labels, weights) of the full set, once gathered
         self.inputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None
 
@@ -61,6 +81,8 @@ class Population:
         n_classes: int,
         device: torch.device,
         param_mask=None,
+        batch_order: BatchOrder | None = None,
+        sample_weight=None,
     ) -> None:
         self.configs = list(configs)
         self.M = len(configs)
@@ -119,9 +141,7 @@ class Population:
         self.dropout = None if self.dropout is None else self.dropout.unsqueeze(2)  # (M, 1, 1)
         self.clip = column("clip_grad", float("inf"))
         self.seeds = torch.tensor([c.seed for c in configs], device=device)
-        self.generator = torch.Generator(device=device).manual_seed(
-            sum((i + 1) * c.seed for i, c in enumerate(configs)) % (2**63)
-        )  # dropout masks
+        self.batch_order = batch_order
         self.epochs = torch.tensor([c.epochs for c in configs], device=device)
         self.max_epochs = max(c.epochs for c in configs)
         # First epoch whose training loss was NaN or infinite, per member (max_epochs + 1: none).
@@ -129,8 +149,13 @@ class Population:
         self._never = torch.tensor(self.max_epochs + 1, device=device)
         self._epoch, self._epoch_host = torch.tensor(0, device=device), 0
 
-        self.train = PointSets(train_index, device)
-        self.val = None if val_index is None else PointSets(val_index, device)
+        # sample_weight (N,): each point's weight in every loss and accuracy (None: all 1).
+        self.point_weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float32)
+            self.point_weights = torch.as_tensor(weights, device=device)
+        self.train = PointSets(train_index, device, self.point_weights)
+        self.val = None if val_index is None else PointSets(val_index, device, self.point_weights)
         sizes = [c.batch_size or n for c, n in zip(configs, self.train.counts_host, strict=True)]
         self.full_batch = all(s >= n for s, n in zip(sizes, self.train.counts_host, strict=True))
         self.batch = torch.tensor(sizes, device=device)
@@ -151,12 +176,37 @@ class Population:
         return member_state(arch, own, 0, self.configs[member].dropout > 0)
 
     # --- measuring ---------------------------------------------------------------------------
-    def logits(self, x: torch.Tensor, train: bool) -> torch.Tensor:
-        """Logits (M, B, n_outputs); in training with dropout, and kept for `step`'s backward."""
+    def logits(
+        self,
+        x: torch.Tensor,
+        train: bool,
+        at: tuple[int, torch.Tensor | None] | None = None,
+    ) -> torch.Tensor:
+        """Logits (M, B, n_outputs); in training with dropout, and kept for `step`'s backward.
+        at: (epoch, rows) of a training pass, which set its dropout masks: rows (M, B) the
+        members' training points (`Batch`), None for all of them in order (full batch)."""
         if not train:
-            return forward(self.arch, self.layers, x, None, self.generator)
-        logits, self._saved = forward_train(self.arch, self.layers, x, self.dropout, self.generator)
+            return forward(self.arch, self.layers, x)
+        masks = None
+        if self.dropout is not None:
+            assert at is not None, "a training pass with dropout says where it is (at)"
+            masks = self._dropout_masks(*at)
+        logits, self._saved = forward_train(self.arch, self.layers, x, masks)
         return logits
+
+    def _dropout_masks(
+        self, epoch: int, rows: torch.Tensor | None
+    ) -> Callable[[int, torch.Size], torch.Tensor]:
+        """Layer i's dropout scale (M, B, width): each member's own mask / keep (`batches.py`)."""
+        assert self.dropout is not None
+        keep = 1.0 - self.dropout  # (M, 1, 1)
+
+        def scale(layer: int, shape: torch.Size) -> torch.Tensor:
+            points = rows if rows is not None else torch.arange(shape[1], device=self.device)
+            uniform = dropout_uniform(self.seeds, epoch, layer, points.view(-1, shape[1]), shape[2])
+            return (uniform < keep) / keep
+
+        return scale
 
     def loss(self, logits, targets, weights, grad: bool = False) -> torch.Tensor:
         """(M,) member losses; with grad, also the gradient that the next `step` follows."""
@@ -175,18 +225,30 @@ class Population:
             y = self.y.float() if self.n_classes == 2 else self.y  # BCE wants float targets
             if sets.shared:
                 index = sets.index[0]
-                sets.inputs = (self.X[index], y[index], None)
+                sets.inputs = (self.X[index], y[index], sets.weights)  # weights: None unweighted
             else:
                 sets.inputs = (self.X[sets.index], y[sets.index], sets.weights)
         return sets.inputs
 
     @torch.no_grad()
-    def evaluate(self, sets: PointSets) -> tuple[torch.Tensor, torch.Tensor]:
-        """(loss (M,), accuracy (M,)) of every member on its own points, in evaluation mode."""
+    def evaluate(self, sets: PointSets) -> Measured:
+        """Every member on its own points, in evaluation mode."""
         x, targets, weights = self.full_batch_inputs(sets)
         logits = self.logits(x, train=False)
-        correct = member_correct(logits, targets, weights)
-        return self.loss(logits, targets, weights), correct / sets.counts
+        return self.measured(logits, self.loss(logits, targets, weights), sets)
+
+    @torch.no_grad()
+    def measured(self, logits: torch.Tensor, loss: torch.Tensor, sets: PointSets) -> Measured:
+        """Loss, accuracy and constant output from a forward pass over all of `sets`."""
+        _, targets, weights = self.full_batch_inputs(sets)
+        accuracy = member_correct(logits, targets, weights) / sets.mass
+        if weights is not None:  # padding rows count as the member's first point: no new extreme
+            logits = torch.where(weights.unsqueeze(2) > 0, logits, logits[:, :1])
+        # Constant: the spread over points within float32 rounding of the logits' size (a tanh
+        # saturated to 1 still rounds some points to 0.99999994).
+        spread = (logits.amax(1) - logits.amin(1)).amax(1)  # (M,)
+        constant = spread <= 1e-6 * (1 + logits.abs().amax((1, 2)))
+        return loss, accuracy, constant
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch number `note_finite` records, kept in a device scalar."""
@@ -215,21 +277,29 @@ class Population:
         """The minibatches of one epoch: each member's own order, its own batch size."""
         index, counts = self.train.index, self.train.counts
         order = population_order(self.seeds, counts, epoch, index.shape[1])  # (M, n_max)
+        if self.batch_order is not None:
+            order = self.batch_order(epoch, order)
         if self.uniform_batches:  # one batch size, one set size: plain slices, no masks
             size, n = self.batch_max, self.train.counts_host[0]
             for s in range(self.steps_per_epoch):
-                points = index.gather(1, order[:, s * size : min((s + 1) * size, n)])  # (M, B)
-                yield self.X[points], self.y[points], None, None
+                rows = order[:, s * size : min((s + 1) * size, n)]  # (M, B) positions
+                points = index.gather(1, rows)  # (M, B) indices into X
+                weights = None if self.point_weights is None else self.point_weights[points]
+                yield self.X[points], self.y[points], weights, None, rows
             return
         arange = torch.arange(self.batch_max, device=self.device)
         for s in range(self.steps_per_epoch):
             positions = s * self.batch.unsqueeze(1) + arange  # (M, B_max)
             valid = (arange < self.batch.unsqueeze(1)) & (positions < counts.unsqueeze(1))
             positions = positions.clamp(max=index.shape[1] - 1)
-            points = index.gather(1, order.gather(1, positions))  # (M, B_max) indices into X
+            rows = order.gather(1, positions)  # (M, B_max) positions in each member's set
+            points = index.gather(1, rows)  # (M, B_max) indices into X
             # Members whose epoch has fewer steps sit this one out, optimizer state untouched.
             stepping = None if s < self.min_steps else self.stepping_at[s]
-            yield self.X[points], self.y[points], valid.float(), stepping
+            weights = valid.float()
+            if self.point_weights is not None:
+                weights = weights * self.point_weights[points]
+            yield self.X[points], self.y[points], weights, stepping, rows
 
     @torch.no_grad()
     def step(self, stepping: torch.Tensor | None) -> None:
@@ -238,6 +308,7 @@ class Population:
         backward(self.arch, self.layers, self.grad_layers, self._saved, self._dlogits)
         self._saved = self._dlogits = None  # free the activations before the update
         grad = self.grad  # (M, P), theta's layout
+        self.optimizer.add_l1(self.theta, grad)  # the L1 penalty's gradient, before clipping
         if self.pruned is not None:
             # Pruned weights do not exist: no gradient (so none in the clipping norm, none in the
             # optimizer's state), and re-zeroed after the update. masked_fill, not a product, so

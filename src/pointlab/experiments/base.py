@@ -2,10 +2,12 @@
 
 An experiment module defines `NAME` and `run(ctx: Context) -> Report`; its one-line description
 lives in the registry (`pointlab.experiments.EXPERIMENTS`), so listing imports no experiment. The
-shared `write` turns a Report into `report.md` and `results.json` in the output folder. A failed
-claim is a finding, not an error, but the report's words follow the verdicts: `write` opens the
-report with how many claims hold and names those that do not, and an experiment's own findings
-use `follow(claim, holds, fails, inconclusive)` where a sentence depends on a verdict.
+shared `write` turns a Report into `report.md` and `results.json` in the output folder, which
+`staged` builds beside the old one and swaps in at the end (`check_output` refuses, before
+anything trains, a folder that cannot be replaced so). A failed claim is a finding, not an error,
+but the report's words follow the verdicts: `write` opens the report with how many claims hold
+and names those that do not, and an experiment's own findings use `follow(claim, holds, fails,
+inconclusive)` where a sentence depends on a verdict.
 
 Verdicts are three-way: a claim holds, fails, or is inconclusive (`passed=None`) when the run's
 budget is too noisy to tell, e.g. a mean over few seeds whose interval of +- 2 standard errors
@@ -26,16 +28,21 @@ Not here: the experiments themselves (the other modules of this package), drawin
 
 from __future__ import annotations
 
+import glob
 import json
 import math
+import os
 import re
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pointlab.errors import UserError
 from pointlab.io import write_atomic
 
 
@@ -233,6 +240,13 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def table_cell(text: str) -> str:
+    """`text` as one cell of a Markdown table: a bare `|` (as in `|test acc - 1/2| <= 0.06`)
+    would end the cell and push the rest of the row out of the table, so it is escaped (`\\|`);
+    a line break would end the row, so it becomes a space."""
+    return re.sub(r"(?<!\\)\|", r"\\|", " ".join(str(text).splitlines()))
+
+
 def write(report: Report, out: Path, name: str, quick: bool) -> None:
     """report.md and results.json into `out` (which already holds the figures), each written
     whole (`io.write_atomic`): a reader never finds half a file."""
@@ -268,7 +282,8 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "| --- | --- | --- | --- |",
     ]
     for c in report.claims:
-        lines.append(f"| {c.name} | {c.criterion} | {_fmt(c.measured)} | {_HOLDS[c.verdict]} |")
+        cells = (c.name, c.criterion, _fmt(c.measured), _HOLDS[c.verdict])
+        lines.append("| " + " | ".join(map(table_cell, cells)) + " |")
     lines.append("")
     if report.findings:
         lines += ["## Findings", "", report.findings, ""]
@@ -278,6 +293,79 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
             lines += [f"![{caption}]({file})", "", f"*{caption}*", ""]
     markdown = "\n".join(lines)
     write_atomic(out / "report.md", lambda file: file.write(markdown.encode()))
+
+
+def check_output(out: Path) -> None:
+    """Refuse, before anything trains, an output folder that `staged` could not replace whole: a
+    file, a folder holding the current one, or one holding files that are not an experiment's
+    report (they would be lost with the old run)."""
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"{out}: {folder} is a file, not a folder")
+    if not out.is_dir():
+        return
+    here = Path.cwd().resolve()
+    if out.resolve() == here or out.resolve() in here.parents:
+        raise UserError(f"{out}: holds the current folder; give another folder")
+    names = sorted(p.name for p in out.iterdir())
+    if names and not _is_report(out / "results.json"):
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        raise UserError(
+            f"{out}: is not empty ({shown}) and holds no experiment's report; give a new or "
+            "empty folder (nothing was written)"
+        )
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """A new sibling folder of `out` to write a whole run into; when the block ends, it takes the
+    place of `out` (the old run is removed after), so `out` holds one whole run, old or new, and
+    never a new figure beside an old report. When the block raises (Ctrl-C included) the new
+    folder is removed and `out` is as it was. Leftovers of a process killed outright (named
+    `.NAME.new-PID`, `.NAME.old-PID`) are removed on the next use once that process is gone."""
+    new = out.parent / f".{out.name}.new-{os.getpid()}"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(out)
+        shutil.rmtree(new, ignore_errors=True)
+        new.mkdir()
+    except OSError as error:
+        raise UserError(f"{out}: cannot create the folder: {error.strerror or error}") from None
+    try:
+        yield new
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    new.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        return "experiment" in json.loads(path.read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def _remove_leftovers(out: Path) -> None:
+    for kind in ("new", "old"):
+        for path in out.parent.glob(f".{glob.escape(out.name)}.{kind}-*"):
+            pid = path.name.rsplit("-", 1)[1]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True
 
 
 def _json_default(value: Any):

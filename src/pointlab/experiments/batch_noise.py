@@ -5,7 +5,8 @@
    that fixed order, so every epoch ends on a run of class-1 batches (Bengio 2012, "Practical
    recommendations", and LeCun et al. 1998, "Efficient BackProp", warn against exactly this).
    Both orders train as members of ONE engine population; only the order of the point indices
-   differs (the engine's own per-member random order for the one, the sorted order for the other).
+   differs (the engine's own per-member random order for the one, the sorted order for the other,
+   given to the engine through its `batch_order` hook).
 2. Size. Keskar et al. 2017, "On large-batch training for deep learning: generalization gap and
    sharp minima": with Adam, large batches converge to sharper minima (larger top Hessian
    eigenvalue) that generalize worse. Here small batches against full batch, each at its best
@@ -24,9 +25,7 @@ import torch
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
-from pointlab.engine.batches import population_order
 from pointlab.engine.models import Architecture, theta_from_states
-from pointlab.engine.population import Population
 from pointlab.experiments import hessian
 from pointlab.experiments.base import (
     Claim,
@@ -101,46 +100,50 @@ def train_orders(b: Budget, device: str) -> dict[str, np.ndarray]:
     n = len(train.y)
     kinds = ["sorted"] * b.order_seeds + ["random"] * b.order_seeds
     configs = [
-        TrainConfig(hidden=HIDDEN, optimizer="momentum", lr=0.05, batch_size=b.order_batch, seed=s)
+        TrainConfig(
+            hidden=HIDDEN,
+            optimizer="momentum",
+            lr=0.05,
+            batch_size=b.order_batch,
+            epochs=b.order_epochs,
+            seed=s,
+        )
         for s in list(range(b.order_seeds)) * 2
     ]
     X = np.concatenate([train.X, val.X])
     y = np.concatenate([train.y, val.y])
-    pop = Population(
+    where = engine.resolve_device(device)
+    is_sorted = torch.tensor([k == "sorted" for k in kinds], device=where).unsqueeze(1)
+    by_class = torch.as_tensor(np.argsort(train.y, kind="stable"), device=where)  # 0s then 1s
+
+    def sorted_order(epoch: int, order: torch.Tensor) -> torch.Tensor:
+        # The sorted members' positions by class; the random ones keep the engine's own order.
+        return torch.where(is_sorted, by_class.expand_as(order), order)
+
+    history: dict[str, list[np.ndarray]] = {"val_acc": [], "share_1": [], "train_loss": []}
+
+    def record(epoch: int, metrics: dict[str, np.ndarray]) -> None:
+        pop = training.population
+        assert pop.val is not None  # made with validation indices below
+        val_x, _, _ = pop.full_batch_inputs(pop.val)
+        with torch.no_grad():
+            share = (pop.logits(val_x, train=False)[..., 0] > 0).float().mean(1)  # (M,)
+        history["val_acc"].append(metrics["val_acc"])
+        history["share_1"].append(share.cpu().numpy())
+        history["train_loss"].append(metrics["train_loss"])
+
+    training = engine.Training(
         configs,
         X,
         y,
         [np.arange(n)] * len(configs),
         [np.arange(n, len(y))] * len(configs),
-        2,
-        torch.device(device),
+        device=device,
+        log_every=1,
+        callback=record,
+        batch_order=sorted_order,
     )
-    is_sorted = torch.tensor([k == "sorted" for k in kinds], device=pop.device).unsqueeze(1)
-    by_class = torch.as_tensor(np.argsort(train.y, kind="stable"), device=pop.device)  # 0s then 1s
-    counts = torch.full((pop.M,), n, device=pop.device)
-    history: dict[str, list[np.ndarray]] = {"val_acc": [], "share_1": [], "train_loss": []}
-    validation = pop.val
-    assert validation is not None  # made with validation indices above
-    val_x, _, _ = pop.full_batch_inputs(validation)
-
-    def measure() -> None:
-        loss, _ = pop.evaluate(pop.train)
-        _, acc = pop.evaluate(validation)
-        with torch.no_grad():
-            share = (pop.logits(val_x, train=False)[..., 0] > 0).float().mean(1)  # (M,)
-        history["val_acc"].append(acc.cpu().numpy())
-        history["share_1"].append(share.cpu().numpy())
-        history["train_loss"].append(loss.cpu().numpy())
-
-    measure()
-    for epoch in range(b.order_epochs):
-        random = population_order(pop.seeds, counts, epoch, n)  # (M, n): the engine's own order
-        order = torch.where(is_sorted, by_class.expand(pop.M, n), random)
-        for start in range(0, n, b.order_batch):
-            points = order[:, start : start + b.order_batch]  # (M, B) indices into X
-            pop.loss(pop.logits(pop.X[points], train=True), pop.y[points], None, grad=True)
-            pop.step(None)  # the engine's own backward pass of that loss, every member steps
-        measure()
+    training.run()
     out: dict[str, Any] = {k: np.array(v) for k, v in history.items()}
     out["sorted"] = np.array([k == "sorted" for k in kinds])
     out["true_share_1"] = float(val.y.mean())

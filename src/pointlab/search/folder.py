@@ -111,7 +111,8 @@ def write_summary(out: Path, summary: dict[str, Any]) -> Path:
 
 def draw(out: Path, result: SweepResult, setup: SweepSetup) -> list[Path]:
     """The sweep's pictures: each trial's loss against the parameters, the points tried in the
-    two most important dimensions, and the learning curves of the best trials."""
+    two most important dimensions (not with one searched dimension: that is the loss picture,
+    and an earlier sweep's is removed), and the learning curves of the best trials."""
     from pointlab.plots.sweep import plot_best_curves, plot_loss_vs_params, plot_points_tried
     from pointlab.search import report
 
@@ -120,24 +121,30 @@ def draw(out: Path, result: SweepResult, setup: SweepSetup) -> list[Path]:
     dims = sorted(setup.params, key=lambda p: -weights.get(p.name, 0.0))[:2]
     name = f"{setup.strategy} search"
     loss, points, curves = (out / picture for picture in PICTURES)
-    return [
+    one = len(setup.params) == 1
+    pictures = [
         plot_loss_vs_params(
-            result.rows, setup.params, loss, f"{name}: validation loss of each trial"
-        ),
-        plot_points_tried(
             result.rows,
-            dims,
-            points,
-            f"{name}: points tried in the two most important dimensions"
-            if len(dims) > 1
-            else f"{name}: validation loss against {dims[0].name}, the one searched dimension",
-        ),
+            setup.params,
+            loss,
+            f"{name}: validation loss against {dims[0].name}, the one searched dimension"
+            if one
+            else f"{name}: validation loss of each trial",
+        )
+    ]
+    if one:
+        points.unlink(missing_ok=True)
+    else:
+        title = f"{name}: points tried in the two most important dimensions"
+        pictures.append(plot_points_tried(result.rows, dims, points, title))
+    pictures.append(
         plot_best_curves(
             [r for r in ranked if r.state == "complete"],
             curves,
             f"{name}: learning curves of the best trials",
-        ),
-    ]
+        )
+    )
+    return pictures
 
 
 def _swap_in(new: Path, target: Path) -> None:

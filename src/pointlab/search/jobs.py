@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from pointlab import engine
+from pointlab import engine, features
 from pointlab.config import TrainConfig
 from pointlab.search import packing, strategies
 from pointlab.search.setup import Progress, Split, SweepSetup
@@ -151,7 +151,7 @@ def train_job(
     callback = _callback(progress, job.epochs, len(job.trials), job.folds, job.rungs, job.known)
     results = engine.train_population(
         job.configs,
-        X,
+        job_inputs(job, X),
         y,
         train_index=job.train_index,
         val_index=job.val_index,
@@ -162,6 +162,17 @@ def train_job(
     )
     K = job.folds
     return [score(results[j * K : (j + 1) * K]) for j in range(len(job.trials))]
+
+
+def job_inputs(job: Job, X: np.ndarray) -> np.ndarray:
+    """(N, D) the network inputs of a job's members (who share them: `padding_key`): features of
+    the points standardized by the points any of its members trains on: with a validation split
+    exactly the training points, with --cv every point of the sweep (each fold's validation
+    points included: one X for the population)."""
+    config = job.configs[0]
+    rows = np.unique(np.concatenate(job.train_index))
+    scaling = features.fit(X[rows], config.standardize)
+    return features.model_inputs(X, config.features, scaling)
 
 
 def _epoch_progress(progress: Progress, counts: tuple[int, int]):

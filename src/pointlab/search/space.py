@@ -4,7 +4,9 @@ NAME is any `TrainConfig` field (lr, weight_decay, dropout, batch_size, optimize
 the architecture names `layers` (hidden widths per choice), `depth` and `width` (every hidden
 layer `width` wide, `depth` of them). SPEC is
 - a list of choices: `activation=relu,tanh`, `layers=[16],[64,64],[128,128]`,
-  `batch_size=16,32,full` (`full`/`none` mean None: the full batch, no early stopping, no clipping).
+  `batch_size=16,32,full` (`full`/`none` mean None: the full batch, no early stopping, no clipping),
+  `features=[x,y],[x,y,x2,y2]` (each choice a list of inputs; `features=x,y,x2` is one choice),
+  `standardize=on,off`.
   A `layers` choice is any spelling `--layers` takes (`pointlab.config.parse_hidden`: `[64,64]`,
   `none`, `complex`, ...); commas outside brackets separate choices, so `layers=64,64` (no
   brackets, whole numbers only) is the one choice [64,64], as `--layers 64,64` is;
@@ -35,6 +37,7 @@ from optuna.distributions import (
 
 from pointlab.config import TrainConfig, WidthsError, parse_hidden
 from pointlab.errors import UserError
+from pointlab.features import FeaturesError, parse_features
 
 # What a newcomer can trust: the learning rate matters most (log scale), then capacity (depth and
 # width, a few architectures so that trials of one shape train together), then regularization.
@@ -46,6 +49,7 @@ DEFAULT_SPACE = (
 )
 ARCH_NAMES = ("layers", "depth", "width")
 _NONE_WORDS = ("full", "none", "off")
+_BOOLS = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
 _DISTRIBUTION = re.compile(r"^(loguniform|uniform|intlog|int)\((.*)\)$")
 
 
@@ -127,6 +131,8 @@ def parse_param(spec: str, base: TrainConfig | None = None) -> Param:
         tokens = _split_top(text)
         if kind == "layers" and "[" not in text and all(t.strip().isdigit() for t in tokens):
             tokens = [text]  # layers=64,64 is one choice, as --layers 64,64
+        if kind == "features" and "[" not in text:
+            tokens = [text]  # features=x,y,x2 is one choice, as --features x,y,x2
         choices = tuple(_parse_choice(name, kind, token, where) for token in tokens)
         if len(set(choices)) != len(choices):
             raise UserError(f"{where}: a choice is listed twice")
@@ -162,6 +168,8 @@ def _field_kind(name: str, where: str) -> str:
     """ "int", "float", "str" or "layers"; unknown names are refused with the known ones."""
     if name in ("layers", "hidden"):
         return "layers"
+    if name in ("features", "standardize"):
+        return name
     if name in ("depth", "width"):
         return "int"
     hints = typing.get_type_hints(TrainConfig)
@@ -183,7 +191,7 @@ def _parse_range(name: str, kind: str, function: str, args: str, spec: str, wher
         raise UserError(f"{where}: {function}(a,b) needs two numbers a <= b")
     is_int = function.startswith("int")
     log = function in ("loguniform", "intlog")
-    if kind in ("str", "layers"):
+    if kind in ("str", "layers", "features", "standardize"):
         raise UserError(f"{where}: {name} takes a list of choices, not {function}(...)")
     if kind == "int" and not is_int:
         raise UserError(f"{where}: {name} is a whole number: use int(a,b) or intlog(a,b)")
@@ -200,6 +208,15 @@ def _parse_range(name: str, kind: str, function: str, args: str, spec: str, wher
 
 def _parse_choice(name: str, kind: str, token: str, where: str):
     token = token.strip()
+    if kind == "features":  # a choice is a list of inputs in brackets: [x,y],[x,y,x2,y2]
+        try:
+            return ",".join(parse_features(token.strip("[]")))
+        except FeaturesError as error:
+            raise UserError(f"{where}: {error}") from None
+    if kind == "standardize":
+        if token.lower() not in _BOOLS:
+            raise UserError(f"{where}: {token!r} is not on or off for {name}")
+        return _BOOLS[token.lower()]
     if kind == "layers":
         try:
             return layers_text(parse_hidden(token))

@@ -14,7 +14,8 @@ Pipeline or a search written for scikit-learn's estimator takes this one. What d
 - pointlab's own: `schedule` ("constant" or "cosine" annealing to 0 over the epochs after the
   warmup), `warmup` (epochs of linear warmup), `dropout` (after each hidden layer) and `device`.
 - `loss_curve_[i]` is the mean cross-entropy on the training points after epoch i + 1, measured
-  in evaluation mode without the L2 term.
+  in evaluation mode without the L2 term (weighted by `sample_weight` when `fit` has one).
+- No `partial_fit`: the engine trains from a seed's initial weights, not from given ones.
 
 The fitted state is plain tensors: `state_dict_` is the state dict of the `torch.nn.Sequential`
 that `to_torch()` returns, so a fitted estimator pickles by scikit-learn's rules and loads into
@@ -34,7 +35,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from pointlab.config import TrainConfig
 from pointlab.cpu import cpu_threads  # threads for the idle cores, restored after each call
@@ -65,6 +66,7 @@ class MemberSpec:
     train_index: np.ndarray
     val_index: np.ndarray | None
     n_classes: int
+    sample_weight: np.ndarray | None = None  # (N,) float32, each row's weight in the loss
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -120,9 +122,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
 
     # --- fitting -----------------------------------------------------------------------------
-    def fit(self, X, y):
-        """Train on X (n_samples, n_features) and labels y of any type; returns self."""
-        spec = self._member_spec(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Train on X (n_samples, n_features) and labels y of any type; returns self.
+
+        sample_weight (n_samples,): each sample's weight in the loss, as scikit-learn's: every
+        minibatch's loss is the weighted mean of its samples' losses (and the validation loss and
+        accuracy of early stopping are weighted too). None: all 1."""
+        spec = self._member_spec(X, y, sample_weight)
         with cpu_threads(self.device):
             (result,) = train_population(
                 [spec.config],
@@ -133,10 +139,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 n_classes=spec.n_classes,
                 device=self.device,
                 log_every=1,  # every epoch: loss_curve_ and early stopping look at each one
+                sample_weight=spec.sample_weight,
             )
         return self._set_fitted(result)
 
-    def _member_spec(self, X, y) -> MemberSpec:
+    def _member_spec(self, X, y, sample_weight=None) -> MemberSpec:
         """Validate the data and the parameters, set classes_ and n_features_in_ (and
         feature_names_in_), and say what the engine should train. `PopulationSearchCV` calls
         this for every candidate and fold, then trains them together."""
@@ -164,13 +171,22 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 index, test_size=self.validation_fraction, random_state=seed, stratify=codes
             )
             train, val = np.sort(train), np.sort(val)
-        config = self._config(seed, len(train))
+        weights, scale = None, 1.0
+        if sample_weight is not None:
+            weights = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
+            scale = float(weights[train].mean())
+            if not scale > 0:
+                raise ValueError("sample_weight is zero for every training sample")
+        config = self._config(seed, len(train), scale)
         # A copy: the engine wraps the array in a tensor, and X may be a read-only memmap.
         X = np.array(X, dtype=np.float32)
-        return MemberSpec(config, X, codes, train, val, len(self.classes_))
+        return MemberSpec(config, X, codes, train, val, len(self.classes_), weights)
 
-    def _config(self, seed: int, n_train: int) -> TrainConfig:
-        """The engine's TrainConfig for these parameters; ValueError names every bad one."""
+    def _config(self, seed: int, n_train: int, weight_scale: float = 1.0) -> TrainConfig:
+        """The engine's TrainConfig for these parameters; ValueError names every bad one.
+        weight_scale: the training samples' mean weight (1 without sample_weight)."""
         problems = []
         if self.activation not in ACTIVATIONS:
             problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
@@ -210,8 +226,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if optimizer == "sgd" and self.momentum > 0:
             optimizer = "nesterov" if self.nesterovs_momentum else "momentum"
         # scikit-learn adds alpha/2 ||W||^2 to the batch's summed loss: alpha / batch on the
-        # gradient of the mean loss, which is what the engine differentiates.
-        decay = self.alpha if optimizer == "adamw" else self.alpha / batch
+        # gradient of the mean loss, which is what the engine differentiates; with sample
+        # weights alpha / the batch's total weight (exact for a full batch, on average else).
+        decay = self.alpha if optimizer == "adamw" else self.alpha / (batch * weight_scale)
         try:
             return TrainConfig(
                 hidden=hidden,

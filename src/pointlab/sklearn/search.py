@@ -19,8 +19,8 @@ How one search runs:
 6. with `refit`, the best candidate is fitted on all the data, as GridSearchCV does.
 
 `fit_time` in `cv_results_` is a member's preprocessing plus an equal share of its population's
-training time. Dropout masks are drawn per population, so members with dropout train differently
-than they would alone; without dropout the results are those of separate fits.
+training time. Each member draws its own dropout masks (from its own seed), so every member's
+results are those of a separate fit, with dropout too.
 
 Not here: the estimator (`estimator.py`), pointlab's own sweeps and their store
 (`pointlab.search`).

@@ -83,17 +83,18 @@ def _write(
         split_seed=live.configs[m].seed,
         log_every=live.log_every,
     )
-    status = "diverged" if live.diverged[m] else "finished"
-    if not live.diverged[m] and live.epoch < live.max_epochs:
+    status = live.statuses[m]  # the engine's: finished, early_stopped, diverged, ...
+    if status == "finished" and live.epoch < live.max_epochs:
         status = "interrupted"  # paused before its epochs: what `pointlab train` says on Ctrl-C
     result = runs.RunResult(
         spec=spec,
-        model=TrainedModel(config, dataset.n_classes, live.state(m)),
+        model=TrainedModel(config, dataset.n_classes, live.state(m), live.scaling(m)),
         history={k: list(v[m]) for k, v in live.history.items()},
         status=status,
         stopped_epoch=live.epoch,
         weights="final",
         weights_epoch=live.epoch,
+        collapsed_epoch=live.collapsed_epoch[m],
         made_by="pointlab play" + (" (points edited while training)" if edited else ""),
         data=runs.RunData(data=dataset, train=live.train, val=live.val, test=None),
     )

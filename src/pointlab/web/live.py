@@ -1,17 +1,20 @@
 """A population trained one epoch at a time, so a page can play, pause and step it.
 
 `engine.train` runs a whole training to its end; a playground needs to stop after any epoch, show
-the model, and go on. `LiveTraining` drives the engine's own `Population` (its forward pass, loss,
-optimizer, schedule and minibatch order) with the loop of `engine.loop.train_population`, one epoch
-per `step()`, so a member after N steps has exactly the weights that `engine.train` gives it with
-`epochs=N` (`tests/test_web_live.py` checks this). Members whose configs differ in architecture,
-loss or optimizer kind train as one population per `group_key()`, as `engine.train` groups them.
+the model, and go on. `LiveTraining` steps the engine's own `engine.Training`, one epoch per
+`step()`, so a member after N steps is exactly where `engine.train` leaves it with `epochs=N`:
+the same weights, history, divergence check, early stopping and collapse report
+(`tests/test_web_live.py` checks this). Members whose configs differ in architecture, loss or
+optimizer kind train as one `Training` per `group_key()`, as `engine.train` groups them, and
+members of other inputs (`features`, `standardize`) in Trainings of their own: each takes its
+features of the points, standardized by the training points as `pointlab train` does.
 
 Between epochs it measures (`measure`: loss and accuracy of every member) and draws numbers for
 pictures: each member's class probabilities over a grid of the plane (`regions`) and each hidden
 unit's activation over it (`units`).
 
-Not here: the training semantics themselves (`pointlab.engine`), the page (`session.py`).
+Not here: the epoch and the training semantics themselves (`pointlab.engine.training`), the page
+(`session.py`).
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from pointlab import features
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
-from pointlab.engine.losses import member_correct
-from pointlab.engine.models import ACTIVATION_FUNCTIONS, layer_views, member_state
+from pointlab.engine.models import ACTIVATION_FUNCTIONS, layer_views
 from pointlab.engine.population import Population
-
-METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
+from pointlab.engine.tracker import METRICS
+from pointlab.engine.training import Training
 
 
 class LiveTraining:
@@ -41,131 +44,132 @@ class LiveTraining:
         self.M = len(configs)
         self.epoch = 0  # epochs trained so far
         self.max_epochs = max(c.epochs for c in configs)
-        self.diverged = np.zeros(self.M, dtype=bool)
-        self.history: dict[str, list[list[float]]] = {
-            k: [[] for _ in configs] for k in ("epoch", *METRICS)
-        }
         self.set_data(train, val)
 
     # --- data ---------------------------------------------------------------------------------
     def set_data(self, train: Dataset, val: Dataset | None, keep_weights: bool = False) -> None:
         """(Re)build the populations on new points; `keep_weights` carries every member's
-        weights over (the optimizer state starts afresh), so a page can edit points mid-training."""
-        old = getattr(self, "groups", None)
+        weights, history and status over (the optimizer state starts afresh), so a page can edit
+        points mid-training."""
         self.train, self.val = train, val
         X = train.X if val is None else np.concatenate([train.X, val.X])  # (N, 2)
         y = train.y if val is None else np.concatenate([train.y, val.y])  # (N,)
         train_index = np.arange(len(train))
         val_index = None if val is None else np.arange(len(train), len(X))
+        if keep_weights and getattr(self, "groups", None):
+            # The scaling stays the one the weights learned on: the plane keeps its function.
+            for (members, training), scaling in zip(self.groups, self.scalings, strict=True):
+                training.replace_points(
+                    features.model_inputs(X, self.configs[members[0]].features, scaling),
+                    y,
+                    [train_index] * len(members),
+                    None if val_index is None else [val_index] * len(members),
+                )
+            return
         by_key: dict[tuple, list[int]] = {}
         for m, config in enumerate(self.configs):
-            by_key.setdefault(config.group_key(), []).append(m)
-        self.groups: list[tuple[list[int], Population]] = []
-        self._frozen_at_set: dict[int, int] = {}  # per population: diverged count at set_lr
+            inputs = (config.features, config.standardize)  # one X per Training
+            by_key.setdefault((config.group_key(), inputs), []).append(m)
+        self.groups: list[tuple[list[int], Training]] = []
+        self.scalings: list[features.Scaling | None] = []  # per group, from the training points
         for members in by_key.values():
-            pop = Population(
+            first = self.configs[members[0]]
+            scaling = features.fit(train.X, first.standardize)
+            self.scalings.append(scaling)
+            training = Training(
                 [self.configs[m] for m in members],
-                X,
+                features.model_inputs(X, first.features, scaling),
                 y,
                 [train_index] * len(members),
                 None if val_index is None else [val_index] * len(members),
-                self.n_classes,
-                torch.device("cpu"),
+                n_classes=self.n_classes,
+                log_every=self.log_every,
             )
-            self.groups.append((members, pop))
-        if keep_weights and old is not None:
-            for (_, pop), (_, old_pop) in zip(self.groups, old, strict=True):
-                with torch.no_grad():
-                    pop.theta.copy_(old_pop.theta)
-        else:
-            self.epoch = 0
-            self.diverged[:] = False
-            for rows in self.history.values():
-                for row in rows:
-                    row.clear()
+            self.groups.append((members, training))
+        self.epoch = 0
 
     @property
     def finished(self) -> bool:
-        return self.epoch >= self.max_epochs or bool(self.diverged.all())
+        """Every member reached its epochs or stopped."""
+        return all(training.done for _, training in self.groups)
+
+    @property
+    def history(self) -> dict[str, list[list[float]]]:
+        """Each member's logged rows so far: epoch and METRICS, a list per member."""
+        keys = ("epoch", *METRICS)
+        out: dict[str, list[list[float]]] = {k: [[] for _ in range(self.M)] for k in keys}
+        for members, training in self.groups:
+            for k, rows in training.tracker.history.items():
+                for i, m in enumerate(members):
+                    out[k][m] = rows[i]
+        return out
+
+    @property
+    def statuses(self) -> list[str]:
+        """Each member's status now, as `engine.MemberResult.status` (finished while training)."""
+        out = [""] * self.M
+        for members, training in self.groups:
+            for i, m in enumerate(members):
+                out[m] = training.tracker.status[i]
+        return out
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """(M,) bool: members that diverged (their loss turned NaN or infinite)."""
+        return np.array([s == "diverged" for s in self.statuses])
+
+    @property
+    def collapsed_epoch(self) -> list[int | None]:
+        """Each member's epoch of collapse (its output constant over every training point, see
+        `engine.tracker`), or None while it has not collapsed."""
+        out: list[int | None] = [None] * self.M
+        for members, training in self.groups:
+            for i, m in enumerate(members):
+                at = int(training.tracker.collapsed_at[i])
+                out[m] = at if at >= 0 else None
+        return out
 
     # --- training -----------------------------------------------------------------------------
     def step(self) -> None:
-        """Train every member for one epoch (the loop of `engine.loop.train_population`)."""
+        """Train every member for one epoch (`engine.Training.step_epoch`)."""
         if self.finished:
             return
-        epoch = self.epoch
-        logging = epoch % self.log_every == 0
-        for members, pop in self.groups:
-            # Frozen (diverged) members keep their weights: a learning rate of 0, as the engine.
-            # As the engine, a constant schedule sets the rates once (and again when one diverges).
-            frozen = int(self.diverged.sum())
-            if epoch == 0 or not pop.schedule.static or self._frozen_at_set.get(id(pop)) != frozen:
-                pop.optimizer.set_lr(pop.schedule(epoch) * ~self.diverged[members])
-                self._frozen_at_set[id(pop)] = frozen
-            if pop.full_batch:
-                x, targets, weights = pop.full_batch_inputs(pop.train)
-                logits = pop.logits(x, train=True)  # (M, N, n_outputs)
-                loss = pop.loss(logits, targets, weights, grad=True)  # (M,)
-                if logging and pop.dropout is None:
-                    # The forward pass before update epoch + 1 measures the model after `epoch`
-                    # epochs: the book's printed loss, for free.
-                    correct = member_correct(logits.detach(), targets, weights)
-                    self._log(members, pop, epoch, (loss.detach(), correct / pop.train.counts))
-                elif logging:
-                    self._log(members, pop, epoch, None)
-                pop.step(None)
-            else:
-                if logging:
-                    self._log(members, pop, epoch, None)
-                for x, targets, weights, stepping in pop.batches(epoch):
-                    pop.loss(pop.logits(x, train=True), targets, weights, grad=True)
-                    pop.step(stepping)
-        self.epoch += 1
-        if self.epoch == self.max_epochs:  # the last row, as the engine logs it
-            for members, pop in self.groups:
-                self._log(members, pop, self.epoch, None)
-
-    def _log(self, members: list[int], pop: Population, epoch: int, train_metrics) -> None:
-        numbers = self._measure(pop, train_metrics)
-        for i, m in enumerate(members):
-            if self.diverged[m]:
-                continue
-            finite = np.isfinite(numbers["train_loss"][i]) and (
-                self.val is None or np.isfinite(numbers["val_loss"][i])
-            )
-            if not finite:  # NaN or infinity: the member stops here, as in the engine
-                self.diverged[m] = True
-                continue
-            self.history["epoch"][m].append(epoch)
-            for k in METRICS:
-                self.history[k][m].append(float(numbers[k][i]))
+        trained = False
+        for _, training in self.groups:
+            before = training.epoch
+            training.step_epoch()
+            trained = trained or training.epoch > before
+        if trained:
+            self.epoch += 1
 
     # --- measuring ----------------------------------------------------------------------------
-    def _measure(self, pop: Population, train_metrics=None) -> dict[str, np.ndarray]:
-        loss, acc = train_metrics or pop.evaluate(pop.train)
-        out = {"train_loss": loss.float().numpy(), "train_acc": acc.float().numpy()}
-        if pop.val is not None:
-            val_loss, val_acc = pop.evaluate(pop.val)
-            out.update(val_loss=val_loss.float().numpy(), val_acc=val_acc.float().numpy())
-        else:
-            out.update(val_loss=np.full(pop.M, np.nan), val_acc=np.full(pop.M, np.nan))
-        return out
-
     def measure(self) -> dict[str, np.ndarray]:
         """(M,) loss and accuracy of every member now, in evaluation mode (NaN: no validation)."""
         out = {k: np.full(self.M, np.nan) for k in METRICS}
-        for members, pop in self.groups:
-            for k, v in self._measure(pop).items():
+        for members, training in self.groups:
+            for k, v in training.measure().items():
                 out[k][members] = v
         return out
 
     # --- pictures -----------------------------------------------------------------------------
+    def inputs(self, member: int, points: np.ndarray) -> np.ndarray:
+        """(N, D) float32: what `member`'s network takes for points (N, 2): its features of the
+        points standardized as its training points were (`pointlab.features`)."""
+        g = next(g for g, (members, _) in enumerate(self.groups) if member in members)
+        return features.model_inputs(points, self.configs[member].features, self.scalings[g])
+
+    def scaling(self, member: int) -> features.Scaling | None:
+        """The standardization `member` trains with (None: raw points)."""
+        g = next(g for g, (members, _) in enumerate(self.groups) if member in members)
+        return self.scalings[g]
+
     @torch.no_grad()
     def regions(self, members: list[int], grid: np.ndarray) -> np.ndarray:
         """(len(members), G, K) class probabilities at grid points (G, 2)."""
-        x = torch.as_tensor(grid, dtype=torch.float32)
         out = np.empty((len(members), len(grid), self.n_classes), dtype=np.float32)
-        for group, pop in self.groups:
+        for group, training in self.groups:
+            x = torch.as_tensor(self.inputs(group[0], grid))  # (G, D)
+            pop = training.population
             wanted = [(i, group.index(m)) for i, m in enumerate(members) if m in group]
             if not wanted:
                 continue
@@ -187,7 +191,7 @@ class LiveTraining:
         """Each hidden layer's activations (G, width) of one member at grid points (G, 2)."""
         pop, j = self._where(member)
         act = ACTIVATION_FUNCTIONS[pop.arch.activation]
-        h = torch.as_tensor(grid, dtype=torch.float32)
+        h = torch.as_tensor(self.inputs(member, grid))  # (G, D)
         out = []
         for w, b in layer_views(pop.arch, pop.theta[j : j + 1])[:-1]:
             h = act(h @ w[0] + b[0])  # (G, width)
@@ -203,14 +207,17 @@ class LiveTraining:
         ]
 
     def state(self, member: int) -> dict[str, torch.Tensor]:
-        """One member's weights as a `torch.nn.Sequential` state dict (what run dirs hold)."""
-        pop, j = self._where(member)
-        return member_state(pop.arch, pop.theta, j, self.configs[member].dropout > 0)
+        """One member's weights as a `torch.nn.Sequential` state dict (what run dirs hold): the
+        weights `engine.train` would keep now (`MemberResult.state`)."""
+        for members, training in self.groups:
+            if member in members:
+                return training.state(members.index(member))
+        raise IndexError(member)
 
     def _where(self, member: int) -> tuple[Population, int]:
-        for members, pop in self.groups:
+        for members, training in self.groups:
             if member in members:
-                return pop, members.index(member)
+                return training.population, members.index(member)
         raise IndexError(member)
 
 

@@ -4,6 +4,9 @@
   classes (P(class 1) * 255), two for K > 2 (the likeliest class, its probability * 255);
 - `network`: one hidden layer of a member, each unit's activation over the plane (-1..1 as
   0..255) and the weights into it;
+- `diagram`: the whole network of a member, for the page to draw as TensorFlow Playground does:
+  each hidden layer's first DIAGRAM_UNITS units over the plane and the weights between the units
+  drawn (the page says "+k more" for the rest);
 - `floats`: numbers as JSON can hold them (None for NaN and infinity).
 The page scales and colours them (`static/js/plane.js`, `panels.js`).
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 # second (the page smooths the grid when it scales it up).
 GRID, THUMB_GRID, UNIT_GRID = 40, 24, 24
 MAX_UNITS_SHOWN = 32  # of a hidden layer, in the network view
+DIAGRAM_UNITS = 16  # of a hidden layer, in the network diagram
 
 
 def grid(extent: list[list[float]], cells: int) -> np.ndarray:
@@ -84,6 +88,51 @@ def network(
         "weights": [floats(row) for row in np.round(weight[:, :shown].T, 4)],  # (shown, fan_in)
         "bias": floats(np.round(bias[:shown], 4)),
     }
+
+
+def diagram(live: LiveTraining, member: int, extent: list[list[float]]) -> dict[str, Any]:
+    """Every layer of `member`: for each hidden layer its width, its first DIAGRAM_UNITS units'
+    activations over the plane (bytes scaled by the layer's largest |activation| to -1..1 ->
+    0..255) and that scale; for every layer the weights between the units drawn, as [to][from]
+    (the output layer's in full), and their biases."""
+    points = grid(extent, UNIT_GRID)  # (G, 2)
+    acts = live.units(member, points)  # per hidden layer (G, width)
+    inputs = _inputs(live, member, points)
+    layers = []
+    for a in acts:
+        shown = min(a.shape[1], DIAGRAM_UNITS)
+        largest = float(np.nanmax(np.abs(a[:, :shown]))) if a.size else 0.0
+        scale = largest if math.isfinite(largest) and largest > 0 else 1.0
+        values = np.nan_to_num(a[:, :shown] / scale)  # (G, shown)
+        data = np.round((values + 1) * 127.5).clip(0, 255).astype(np.uint8)
+        units = [base64.b64encode(data[:, u].tobytes()).decode() for u in range(shown)]
+        layers.append({"width": int(a.shape[1]), "scale": scale, "units": units})
+    weights, biases = [], []
+    fan_in = len(inputs["names"])
+    for i, (w, b) in enumerate(live.weights(member)):  # (fan_in, fan_out), (fan_out,)
+        rows = min(fan_in, DIAGRAM_UNITS) if i else fan_in
+        cols = w.shape[1] if i == len(acts) else min(w.shape[1], DIAGRAM_UNITS)
+        weights.append([floats(column) for column in w[:rows, :cols].T])  # (cols, rows)
+        biases.append(floats(b[:cols]))
+        fan_in = w.shape[1]
+    return {
+        "grid": UNIT_GRID,
+        "inputs": inputs,
+        "layers": layers,
+        "weights": weights,
+        "biases": biases,
+    }
+
+
+def _inputs(live: LiveTraining, member: int, points: np.ndarray) -> dict[str, Any]:
+    """The network's inputs (`pointlab.features`: x, y, x2, ...) by name, each one's values over
+    the plane as the network takes them, from its least (0) to its largest (255) over the grid."""
+    values = live.inputs(member, points)  # (G, D)
+    low, high = values.min(axis=0), values.max(axis=0)
+    spread = np.where(high > low, high - low, 1.0)
+    data = np.round((values - low) / spread * 255).clip(0, 255).astype(np.uint8)
+    units = [base64.b64encode(data[:, d].tobytes()).decode() for d in range(values.shape[1])]
+    return {"names": list(live.configs[member].features), "units": units}
 
 
 def floats(values: Any) -> list[float | None]:

@@ -42,11 +42,12 @@ class Inbox:
             self._ready.notify()
             return True
 
-    def get(self, wait: bool) -> dict[str, Any] | None:
-        """The oldest message; None when there is none and `wait` is False, or once closed."""
+    def get(self, wait: bool, timeout: float | None = None) -> dict[str, Any] | None:
+        """The oldest message; None when there is none and `wait` is False, when none came in
+        `timeout` seconds of waiting, or once closed."""
         with self._ready:
-            while wait and not self._messages and not self.closed:
-                self._ready.wait()
+            if wait:
+                self._ready.wait_for(lambda: self._messages or self.closed, timeout)
             if self.closed or not self._messages:
                 return None
             return self._messages.popleft()

@@ -32,6 +32,7 @@ from pointlab.config import (
     parse_hidden,
 )
 from pointlab.errors import UserError
+from pointlab.features import parse_features
 
 GENERATORS = ("linear", "curve", "random", "circle", "xor", "gauss", "spiral", "moons")
 BOOK_FILES = ("linear.csv", "curve.csv", "random.csv")  # shipped in pointlab/web/book/
@@ -62,6 +63,10 @@ DEFAULTS: dict[str, str] = {
     "label-noise": "0",
     "data-seed": "0",
     "val-fraction": "0.2",
+    "features": "x,y",  # TF Playground's inputs (pointlab.features): x,y,x2,y2,xy,sinx,siny
+    # off: the page's points are the unit square's, and TF Playground feeds them raw; on centres
+    # them, so x2,y2 draw circles around the data's centre
+    "standardize": "off",
     "layers": "16,16",
     "activation": "tanh",
     "dropout": "0",
@@ -69,6 +74,7 @@ DEFAULTS: dict[str, str] = {
     "lr": "0.03",
     "momentum": "0.9",
     "weight-decay": "0",
+    "l1": "0",
     "schedule": "constant",
     "warmup": "0",
     "batch-size": "full",
@@ -81,11 +87,14 @@ DEFAULTS: dict[str, str] = {
 VARIABLE = {
     "lr": "lr",
     "layers": "hidden",
+    "features": "features",
+    "standardize": "standardize",
     "activation": "activation",
     "dropout": "dropout",
     "optimizer": "optimizer",
     "momentum": "momentum",
     "weight-decay": "weight_decay",
+    "l1": "l1",
     "schedule": "schedule",
     "warmup": "warmup",
     "batch-size": "batch_size",
@@ -171,6 +180,7 @@ def parse(raw: dict[str, Any]) -> Setup:
         )
     normalized = {k: v for k, v in text.items()}
     normalized["layers"] = hidden_text(values["layers"])  # one spelling for the page's editor
+    normalized["features"] = ",".join(values["features"])
     normalized["compare"] = "; ".join(f"{k}={' '.join(v)}" for k, v in axes)
     return Setup(
         recipe, values["val-fraction"], tuple(members), tuple(labels), tuple(axes), normalized
@@ -223,6 +233,12 @@ def _value(key: str, text: str) -> Any:
         if len(widths) > MAX_LAYERS:
             raise ValueError(f"{len(widths)} hidden layers; the limit is {MAX_LAYERS}")
         return widths
+    if key == "features":  # the library's one grammar (a FeaturesError is a ValueError)
+        return parse_features(text)
+    if key == "standardize":
+        if text not in ("on", "off"):
+            raise ValueError(f"{shown(text)} is not on or off")
+        return text == "on"
     if key == "batch-size":
         return None if text in ("full", "") else _whole_number(text, 1, MAX_POINTS)
     if key == "noise":
@@ -238,6 +254,7 @@ def _value(key: str, text: str) -> Any:
         "lr": ("float", 0.0, 10.0),
         "momentum": ("float", 0.0, 0.999),
         "weight-decay": ("float", 0.0, 10.0),
+        "l1": ("float", 0.0, 10.0),
         "warmup": ("int", 0, MAX_EPOCHS),
         "epochs": ("int", 1, MAX_EPOCHS),
     }
