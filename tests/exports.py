@@ -37,6 +37,7 @@ def train_and_predict(root: Path, name: str) -> Trained:
         data = root / "spiral.csv"
         save_csv(make("spiral", n=150, classes=3, seed=0), data)
         shape = ["--layers", "16,16", "--epochs", "150", "--activation", "tanh"]
+        shape += ["--features", "x,y,x2,y2,xy,sinx,siny"]  # and standardized, by default
     else:
         data = book_file(f"{name}.csv")
         shape = ["--layers", "8", "--epochs", "60"]
@@ -54,20 +55,31 @@ def train_and_predict(root: Path, name: str) -> Trained:
     )
 
 
-def untrained(activation: str, hidden: tuple[int, ...], n_classes: int, dropout: float = 0.0):
+def untrained(
+    activation: str,
+    hidden: tuple[int, ...],
+    n_classes: int,
+    dropout: float = 0.0,
+    features: tuple[str, ...] = ("x", "y"),
+    scaling: tuple[tuple[float, float], tuple[float, float]] | None = None,
+):
     """A model at its seeded initial weights, for checks that need every layer kind, not
-    training: (TrainedModel, points (N, 2) float32 spread wide enough to reach every bend)."""
+    training: (TrainedModel, points (N, 2) float32 spread wide enough to reach every bend).
+    `scaling` is (mean, std) of x and y."""
     import torch
 
     from pointlab.checkpoint import TrainedModel
     from pointlab.config import TrainConfig
     from pointlab.engine.models import Architecture, to_sequential
+    from pointlab.features import Scaling
 
-    config = TrainConfig(hidden=hidden, activation=activation, dropout=dropout)
+    config = TrainConfig(hidden=hidden, activation=activation, dropout=dropout, features=features)
     torch.manual_seed(0)
-    network = to_sequential(Architecture(hidden, activation, n_classes), dropout)
+    arch = Architecture(hidden, activation, n_classes, len(features))
+    network = to_sequential(arch, dropout)
     points = np.random.default_rng(0).normal(scale=3.0, size=(300, 2)).astype(np.float32)
-    return TrainedModel(config, n_classes, network.state_dict()), points
+    scaled = None if scaling is None else Scaling(*scaling)
+    return TrainedModel(config, n_classes, network.state_dict(), scaled), points
 
 
 # (activation, hidden, classes, dropout): every activation, no hidden layer, dropout
@@ -83,30 +95,5 @@ LAYER_KINDS = [
 ]
 
 
-def with_inputs(monkeypatch, model, features, mean, std):
-    """`model` as one whose points become feature inputs, standardized, before its network:
-    torch_module holds the step (checkpoint.Inputs), predict_proba computes it in numpy."""
-    import torch
-
-    from pointlab.checkpoint import Inputs, Probabilities, TrainedModel
-
-    numpy_features = {"x2": lambda x, y: x * x, "siny": lambda x, y: np.sin(y)}
-
-    def inputs(X):  # (N, 2) -> (N, D) float32, in float64 first
-        p = (np.asarray(X, np.float64) - np.asarray(mean)) / np.asarray(std)
-        return np.stack([numpy_features[f](p[:, 0], p[:, 1]) for f in features], 1)
-
-    network = model.module()
-    monkeypatch.setattr(
-        TrainedModel,
-        "torch_module",
-        lambda self: Probabilities(
-            torch.nn.Sequential(Inputs(features, mean, std), network), self.n_classes
-        ).eval(),
-    )
-    monkeypatch.setattr(
-        TrainedModel,
-        "logits",
-        lambda self, X: network(torch.as_tensor(inputs(X).astype(np.float32))).detach().numpy(),
-    )
-    return model
+# A model whose points become every feature input, after a scaling: (features, (mean, std)).
+FEATURED = (("x", "y", "x2", "y2", "xy", "sinx", "siny"), ((0.4, -1.0), (2.0, 0.5)))

@@ -93,8 +93,23 @@ def test_every_layer_kind_exports_as_torch_runs_it(kind):
 
 
 @needs_onnx
-def test_feature_inputs_and_standardization_travel_in_the_file(monkeypatch):
-    model, points = exports.untrained("tanh", (8,), 3)
-    model = exports.with_inputs(monkeypatch, model, ("x2", "siny"), (0.4, -1.0), (2.0, 0.5))
+def test_feature_inputs_and_standardization_travel_in_the_file():
+    model, points = exports.untrained("tanh", (8,), 3, 0.0, *exports.FEATURED)
     worst = onnx_export.largest_difference(onnx_export.onnx_bytes(model), model, points)
     assert worst <= 1e-5, worst
+
+
+def test_the_torch_step_to_the_inputs_is_the_numpy_one():
+    import torch
+
+    from pointlab.checkpoint import FEATURE_FUNCTIONS, Inputs
+    from pointlab.features import FEATURES, Scaling, model_inputs
+
+    assert set(FEATURE_FUNCTIONS) == set(FEATURES)  # a new feature needs its torch twin
+    names, (mean, std) = exports.FEATURED
+    points = np.random.default_rng(1).normal(scale=5.0, size=(500, 2)).astype(np.float32)
+    with torch.no_grad():
+        got = Inputs(names, mean, std)(torch.as_tensor(points)).numpy()
+    want = model_inputs(points, names, Scaling(mean, std))
+    assert got.dtype == want.dtype == np.float32
+    assert np.abs(got - want).max() <= 1e-6 * np.abs(want).max()

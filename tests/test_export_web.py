@@ -215,11 +215,10 @@ def test_a_model_that_changes_its_points_outside_its_torch_function_is_not_expor
 @pytest.mark.browser
 @pytest.mark.slow
 @needs_chromium
-def test_feature_inputs_and_standardization_run_in_the_page(browser, tmp_path, monkeypatch):
+def test_feature_inputs_and_standardization_run_in_the_page(browser, tmp_path):
     from pointlab.export.page import page_html
 
-    model, points = exports.untrained("tanh", (8,), 3)
-    model = exports.with_inputs(monkeypatch, model, ("x2", "siny"), (0.4, -1.0), (2.0, 0.5))
+    model, points = exports.untrained("tanh", (8,), 3, 0.0, *exports.FEATURED)
     path = tmp_path / "features.html"
     path.write_text(page_html(model, None, "features"))
     ctx, page, errors, _ = open_page(browser, path)

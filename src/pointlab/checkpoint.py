@@ -24,7 +24,7 @@ from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.engine.models import Architecture, to_sequential
 from pointlab.errors import UserError
-from pointlab.features import Scaling, model_inputs
+from pointlab.features import RAW, Scaling, model_inputs
 from pointlab.io import write_atomic
 
 FORMAT_VERSION = 1
@@ -42,7 +42,8 @@ class Score:
         return {"loss": self.loss, "accuracy": self.accuracy, "n": self.n}
 
 
-# TF Playground's feature inputs as functions of the (standardized) coordinates x, y.
+# pointlab.features.FEATURES in torch: TF Playground's feature inputs as functions of the
+# (standardized) coordinates x, y.
 FEATURE_FUNCTIONS = {
     "x": lambda x, y: x,
     "y": lambda x, y: y,
@@ -57,7 +58,8 @@ FEATURE_FUNCTIONS = {
 class Inputs(torch.nn.Module):
     """Raw points (N, 2) to a network's inputs (N, D) in torch, so that exports take them along:
     each coordinate standardized by `mean` and `std` when given, then the named feature columns.
-    Computed in float64 and cast to float32, as a numpy preprocessing step would compute them."""
+    Computed in float64 and cast to float32, as `pointlab.features.model_inputs` computes them in
+    numpy (the names are its `FEATURES`)."""
 
     def __init__(
         self,
@@ -112,8 +114,7 @@ class TrainedModel:
         return model_inputs(X, self.config.features, self.scaling)
 
     def module(self) -> torch.nn.Sequential:
-        """The network, raw points (N, 2) to logits (any preprocessing of the points belongs in
-        here, so that `torch_module` and the exports take it along)."""
+        """The network, its inputs (N, D) (`inputs`) to logits."""
         model = to_sequential(self.arch, self.config.dropout)
         model.load_state_dict(self.state)
         return model.eval()
@@ -121,8 +122,14 @@ class TrainedModel:
     def torch_module(self) -> torch.nn.Module:
         """The whole model as one torch module, raw points (N, 2) to class probabilities (N, K),
         as `predict_proba` gives them: what `pointlab export` writes out (and checks against
-        `predict_proba` first, `pointlab.export.check_exportable`)."""
-        return Probabilities(self.module(), self.n_classes).eval()
+        `predict_proba` first, `pointlab.export.check_exportable`): `inputs` as a torch step
+        (`Inputs`) where the model has feature inputs or a scaling, then the network."""
+        network: torch.nn.Module = self.module()
+        if self.config.features != RAW or self.scaling is not None:
+            mean = None if self.scaling is None else self.scaling.mean
+            std = None if self.scaling is None else self.scaling.std
+            network = torch.nn.Sequential(Inputs(self.config.features, mean, std), network)
+        return Probabilities(network, self.n_classes).eval()
 
     @torch.no_grad()
     def logits(self, X: np.ndarray) -> np.ndarray:
