@@ -56,7 +56,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     trained = load_run(args.run_dir)
     data = run_data(trained, args.data, args.columns)
     target = Path(args.output or Path(args.run_dir) / SUFFIXES[args.format])
-    say = lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
     if args.format == "onnx":
         from pointlab.export.onnx import largest_difference, onnx_bytes
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pointlab.data import Dataset
     from pointlab.runs import Run
 
-# Points the check runs on: a grid over the unit square (the book's data) and well beyond it.
+# Points the check runs on: a 7 x 7 grid from -3 to 3 (the unit square's corners among them).
 CHECK_POINTS = np.stack(np.meshgrid(np.linspace(-3, 3, 7), np.linspace(-3, 3, 7)), -1).reshape(
     -1, 2
 )
