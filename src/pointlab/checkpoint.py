@@ -24,7 +24,7 @@ from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.engine.models import Architecture, to_sequential
 from pointlab.errors import UserError
-from pointlab.features import Scaling, model_inputs
+from pointlab.features import RAW, Scaling, model_inputs
 from pointlab.io import write_atomic
 
 FORMAT_VERSION = 1
@@ -40,6 +40,61 @@ class Score:
 
     def to_dict(self) -> dict[str, float | int]:
         return {"loss": self.loss, "accuracy": self.accuracy, "n": self.n}
+
+
+# pointlab.features.FEATURES in torch: TF Playground's feature inputs as functions of the
+# (standardized) coordinates x, y.
+FEATURE_FUNCTIONS = {
+    "x": lambda x, y: x,
+    "y": lambda x, y: y,
+    "x2": lambda x, y: x * x,
+    "y2": lambda x, y: y * y,
+    "xy": lambda x, y: x * y,
+    "sinx": lambda x, y: torch.sin(x),
+    "siny": lambda x, y: torch.sin(y),
+}
+
+
+class Inputs(torch.nn.Module):
+    """Raw points (N, 2) to a network's inputs (N, D) in torch, so that exports take them along:
+    each coordinate standardized by `mean` and `std` when given, then the named feature columns.
+    Computed in float64 and cast to float32, as `pointlab.features.model_inputs` computes them in
+    numpy (the names are its `FEATURES`)."""
+
+    def __init__(
+        self,
+        features: tuple[str, ...],
+        mean: tuple[float, ...] | None = None,
+        std: tuple[float, ...] | None = None,
+    ) -> None:
+        super().__init__()
+        self.features = features
+        self.mean, self.std = mean, std
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        p = points.double()  # (N, 2)
+        if self.mean is not None and self.std is not None:
+            p = (p - torch.tensor(self.mean, dtype=p.dtype)) / torch.tensor(self.std, dtype=p.dtype)
+        x, y = p[:, 0], p[:, 1]
+        columns = [FEATURE_FUNCTIONS[name](x, y) for name in self.features]
+        return torch.stack(columns, dim=1).float()  # (N, D)
+
+
+class Probabilities(torch.nn.Module):
+    """Logits to class probabilities (N, K): a two-class model's one logit through a sigmoid
+    (column 1 is P(label 1)), more classes through a softmax."""
+
+    def __init__(self, network: torch.nn.Module, n_classes: int) -> None:
+        super().__init__()
+        self.network = network
+        self.n_classes = n_classes
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        z = self.network(points)  # (N, 1) for two classes, else (N, K)
+        if self.n_classes == 2:
+            p1 = torch.sigmoid(z[:, :1])
+            return torch.cat([1 - p1, p1], dim=1)
+        return torch.softmax(z, dim=1)
 
 
 @dataclass(frozen=True)
@@ -59,9 +114,22 @@ class TrainedModel:
         return model_inputs(X, self.config.features, self.scaling)
 
     def module(self) -> torch.nn.Sequential:
+        """The network, its inputs (N, D) (`inputs`) to logits."""
         model = to_sequential(self.arch, self.config.dropout)
         model.load_state_dict(self.state)
         return model.eval()
+
+    def torch_module(self) -> torch.nn.Module:
+        """The whole model as one torch module, raw points (N, 2) to class probabilities (N, K),
+        as `predict_proba` gives them: what `pointlab export` writes out (and checks against
+        `predict_proba` first, `pointlab.export.check_exportable`): `inputs` as a torch step
+        (`Inputs`) where the model has feature inputs or a scaling, then the network."""
+        network: torch.nn.Module = self.module()
+        if self.config.features != RAW or self.scaling is not None:
+            mean = None if self.scaling is None else self.scaling.mean
+            std = None if self.scaling is None else self.scaling.std
+            network = torch.nn.Sequential(Inputs(self.config.features, mean, std), network)
+        return Probabilities(network, self.n_classes).eval()
 
     @torch.no_grad()
     def logits(self, X: np.ndarray) -> np.ndarray:

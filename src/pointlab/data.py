@@ -61,6 +61,16 @@ class Dataset:
     def __len__(self) -> int:
         return int(self.X.shape[0])
 
+    def __repr__(self) -> str:
+        from pointlab.notebook import dataset_text
+
+        return dataset_text(self)
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from pointlab.notebook import dataset_html
+
+        return dataset_html(self)
+
     def class_counts(self) -> np.ndarray:
         """Points per class, int64 (n_classes,)."""
         return np.bincount(self.y, minlength=self.n_classes).astype(np.int64)

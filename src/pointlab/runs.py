@@ -202,6 +202,16 @@ class RunResult:
     def describe(self) -> str:
         return describe(self.spec.config, self.spec.n_classes)
 
+    def __repr__(self) -> str:
+        from pointlab.notebook import result_text
+
+        return result_text(self)
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from pointlab.notebook import result_html
+
+        return result_html(self)
+
     def summary(self) -> dict[str, Any]:
         """config.json's `result`: the same keys for every run, null where a run has nothing."""
         return {
@@ -231,6 +241,16 @@ class Run:
     spec: RunSpec
     model: TrainedModel
     result: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        from pointlab.notebook import run_text
+
+        return run_text(self)
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from pointlab.notebook import run_html
+
+        return run_html(self)
 
 
 def auto_log_every(epochs: int) -> int:

@@ -29,6 +29,7 @@ COMMANDS = [
     "train",
     "evaluate",
     "predict",
+    "export",
     "sweep",
     "dashboard",
     "experiment",

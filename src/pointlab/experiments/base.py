@@ -169,6 +169,17 @@ class Report:
     figures: list[tuple[str, str]] = field(default_factory=list)  # (file name in out, caption)
     findings: str = ""  # markdown: the numbers and what they mean, incl. claims that do not hold
     numbers: dict[str, Any] = field(default_factory=dict)  # everything measured, for results.json
+    folder: Path | None = None  # where `write` put it, beside its figures
+
+    def __repr__(self) -> str:
+        from pointlab.notebook import report_text
+
+        return report_text(self)
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from pointlab.notebook import report_html
+
+        return report_html(self)
 
     @property
     def passed(self) -> bool:
@@ -240,6 +251,7 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
     """report.md and results.json into `out` (which already holds the figures), each written
     whole (`io.write_atomic`): a reader never finds half a file."""
     out.mkdir(parents=True, exist_ok=True)
+    report.folder = out
     results = {
         "experiment": name,
         "quick": quick,
