@@ -52,3 +52,25 @@ def test_the_server_patterns_of_a_language_are_regular_expressions_that_match():
     ja = _strings("ja")["server"]
     message = "lr: 'abc' is not a number"
     assert any(re.match(p, message) for p, _ in ja)
+
+
+def test_the_servers_refusals_read_in_japanese():
+    # The messages a learner meets most, as the server words them (web/points.py, app.py,
+    # session.py); each has a Japanese pattern, so the Japanese page shows no English sentence.
+    from pointlab.web.app import BAD_MESSAGE
+    from pointlab.web.points import _out_of_range
+
+    messages = [
+        _out_of_range("add_point"),
+        BAD_MESSAGE,
+        "edits: r999: no point 999",
+        "remove_point: no point 12",
+        "play: the server is busy with other pages' work (3 waiting for a turn); it was not "
+        "done, try again in a moment",
+        "explain: this page has 16 messages waiting for the server; it was not done, try again "
+        "when they are answered",
+        "points: give 4 to 5000 points, got 2",
+    ]
+    ja = _strings("ja")["server"]
+    for message in messages:
+        assert any(re.match(p, message) for p, _ in ja), message
