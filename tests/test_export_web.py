@@ -84,7 +84,11 @@ def test_the_page_holds_everything_it_needs():
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)  # no CDN, no network
     assert "import " not in text and "<link" not in text  # no modules or stylesheets to load
     assert '"classes":3' in text and '"layers":[' in text  # the weights are inside
-    assert text.count("function probabilities") == 1 and "the points of spiral (90 of 90)" in text
+    # The inlined drawing code and the page's own share one scope: a name declared twice would
+    # silently replace the first (plane.js's grid `probabilities` once hid the forward pass's).
+    names = re.findall(r"^\s*(?:export\s+)?function\s+(\w+)", text, re.M)
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert text.count("function predictProba") == 1 and "the points of spiral (90 of 90)" in text
 
 
 @pytest.mark.browser
