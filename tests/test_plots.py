@@ -135,3 +135,20 @@ def test_plot_boundary_writes_a_picture_with_validation(tmp_path):
     val = generators.make("xor", n=40, seed=2)
     path = boundary.plot_boundary(xor_truth, data, val, tmp_path / "b.png", "xor")
     assert path.stat().st_size > 10_000
+
+
+def test_a_log_panel_whose_numbers_all_turned_nan_still_draws(tmp_path):
+    # An experiment whose training diverged reports NaN; its figure must still be written (with
+    # linear axes), not fail with matplotlib's "Data cannot be log-scaled".
+    import matplotlib.pyplot as plt
+
+    from pointlab.plots.lines import Panel, Series, draw_panel
+
+    nan = [float("nan")] * 3
+    panel = Panel("loss", "epoch", "loss", [Series("run", [1, 2, 4], nan)], logx=True, logy=True)
+    figure, ax = plt.subplots()
+    draw_panel(ax, panel)
+    figure.savefig(tmp_path / "nan.png")
+    plt.close(figure)
+    assert ax.get_yscale() == "linear" and ax.get_xscale() == "log"
+    assert (tmp_path / "nan.png").stat().st_size > 0

@@ -265,3 +265,13 @@ def test_bad_sample_weights_are_refused():
         model.fit(X, y, sample_weight=-np.ones(len(X)))
     with pytest.raises(ValueError):
         model.fit(X, y, sample_weight=np.ones(3))
+
+
+def test_hidden_layer_sizes_as_text_takes_the_widths_grammar():
+    from pointlab.sklearn import MLPClassifier
+
+    X, y = make_blobs(n_samples=60, centers=2, random_state=0)
+    model = MLPClassifier("8,4", max_iter=2, random_state=0).fit(X, y)
+    assert model.coefs_[0].shape == (2, 8) and model.coefs_[1].shape == (8, 4)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        MLPClassifier("8,x", max_iter=2).fit(X, y)

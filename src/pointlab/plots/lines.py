@@ -55,9 +55,11 @@ def draw_panel(ax: Axes, panel: Panel) -> None:
             ax.fill_between(s.x, s.band[0], s.band[1], color=line.get_color(), alpha=0.2)
     for x, label in panel.vlines:
         ax.axvline(x, color="grey", ls=":", lw=1.2, label=label)
-    if panel.logx:
+    # A log axis needs a positive number to show: a panel whose numbers all turned NaN (a failed
+    # run) keeps linear axes instead of matplotlib's "Data cannot be log-scaled" error.
+    if panel.logx and _positive(s.x for s in panel.series):
         ax.set_xscale("log", base=2)
-    if panel.logy:
+    if panel.logy and _positive(s.y for s in panel.series):
         ax.set_yscale("log")
     if panel.ylim is not None:
         ax.set_ylim(*panel.ylim)
@@ -79,3 +81,8 @@ def plot_panels(
         draw_panel(ax, panel)
     figure.suptitle(fit_title(title, width * len(panels)), fontsize=12)
     return save_figure(figure, path)
+
+
+def _positive(arrays) -> bool:
+    """Whether any of the arrays holds a finite number above zero."""
+    return any(bool(np.any(np.isfinite(a) & (np.asarray(a, dtype=float) > 0))) for a in arrays)

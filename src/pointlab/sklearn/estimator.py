@@ -37,7 +37,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from pointlab.config import TrainConfig
+from pointlab.config import TrainConfig, parse_hidden
 from pointlab.cpu import cpu_threads  # threads for the idle cores, restored after each call
 from pointlab.engine import MemberResult, train_population
 from pointlab.engine.models import Architecture, to_sequential
@@ -202,6 +202,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
         hidden = self.hidden_layer_sizes
+        if isinstance(hidden, str):  # "64,64" or "none": the one widths grammar of every front end
+            try:
+                hidden = parse_hidden(hidden)
+            except ValueError as error:
+                problems.append(f"hidden_layer_sizes: {error}")
+                hidden = ()
         hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
         if self.batch_size == "auto":
             batch = min(200, n_train)
