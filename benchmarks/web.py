@@ -11,10 +11,16 @@ Side by side, alternating, on one machine:
   server's own cost of streaming, without the browser's).
 And the time from the start of the page's navigation to its first drawn decision regions.
 
+With `--speeds`: the page's speed control instead. For each speed it offers (1 epoch a second to
+full speed), the playground's default setup (spiral, 2-16-16-1 tanh, Adam 0.03, full batch, the
+network diagram on) with 100,000 epochs so that no speed finishes, played in Chromium for
+`--seconds`: the epochs a second and the frames a second the page received and drew.
+
 Both sides use one torch thread (OMP_NUM_THREADS=1), the choice `pointlab play` makes on a busy
 machine (`pointlab/cpu.py`).
 
     uv run python benchmarks/web.py [--epochs 3000] [--repeats 3]
+    uv run python benchmarks/web.py --speeds [--seconds 4]
 """
 
 from __future__ import annotations
@@ -90,6 +96,44 @@ def page_run(browser, url: str, epochs: int) -> dict[str, float]:
     return {"epochs_per_s": epochs / seconds, "fps": frames / seconds, "first_regions_ms": first}
 
 
+def speed_run(browser, url: str, speed: str, seconds: float) -> dict[str, float]:
+    """Epochs and frames a second in the page at one speed, after a second to settle."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{url}?epochs=100000&speed={speed}")
+    page.wait_for_function("window.pointlab.frame !== null && window.pointlab.diagram !== null")
+    page.click("[data-testid=play]")
+    time.sleep(1.0)
+    probe = "[window.pointlab.frame.epoch, window.pointlab.frames, performance.now()]"
+    epoch0, frames0, t0 = page.evaluate(probe)
+    time.sleep(seconds)
+    epoch1, frames1, t1 = page.evaluate(probe)
+    page.click("[data-testid=pause]")
+    page.close()
+    elapsed = (t1 - t0) / 1000
+    return {"epochs_per_s": (epoch1 - epoch0) / elapsed, "fps": (frames1 - frames0) / elapsed}
+
+
+def speeds(seconds: float) -> None:
+    from playwright.sync_api import sync_playwright
+
+    process, url = start_server(Path("/tmp/pointlab-web-benchmark"))
+    offered = ["1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "full"]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            speed_run(browser, url, "full", 1.0)  # warm up the server's torch and the browser
+            print("| speed set | epochs/s measured | frames/s |")
+            print("| ---: | ---: | ---: |")
+            for speed in offered:
+                row = speed_run(browser, url, speed, seconds)
+                print(f"| {speed} | {row['epochs_per_s']:,.1f} | {row['fps']:.1f} |", flush=True)
+            browser.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    print(f"load average at the end: {os.getloadavg()}")
+
+
 def socket_run(url: str, epochs: int) -> dict[str, float]:
     from websockets.sync.client import connect
 
@@ -117,7 +161,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--speeds", action="store_true", help="measure the page's speed control")
+    parser.add_argument("--seconds", type=float, default=4.0)
     args = parser.parse_args()
+    if args.speeds:
+        speeds(args.seconds)
+        return
     from playwright.sync_api import sync_playwright
 
     runs = Path("/tmp/pointlab-web-benchmark")

@@ -152,8 +152,7 @@ def test_spiral_trains_and_its_regions_hold_its_points(page, server):
     blue = [b > r + 10 for label, r, b in colours if label == 1]
     assert len(red) > 50 and len(blue) > 50
     assert sum(red) / len(red) > 0.75 and sum(blue) / len(blue) > 0.75
-    page.locator("#network-on").check()
-    page.wait_for_selector("#units canvas")
+    page.wait_for_function("(window.pointlab.diagramNodes || []).length > 0")
     shot(page, "play-spiral")
 
 
@@ -267,3 +266,208 @@ def test_export_is_a_run_that_evaluate_accepts(page, server):
     with page.expect_download() as download:
         by_testid(page, "png").click()
     assert download.value.suggested_filename.endswith(".png")
+
+
+# A hash of the big plane's pixels after each frame, kept by the page itself, so that no frame
+# is missed between two polls of the test.
+WATCH_PLANE = """() => {
+    const s = window.pointlab, canvas = document.querySelector('[data-testid=boundary]');
+    s.watched = [];
+    let seen = s.frames;
+    const look = () => {
+        if (s.frames !== seen) {
+            seen = s.frames;
+            const bytes = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            let h = 0;
+            for (let i = 0; i < bytes.length; i += 7) h = (h * 31 + bytes[i]) | 0;
+            s.watched.push([s.frame.epoch, s.frame.status, h, performance.now()]);
+        }
+        requestAnimationFrame(look);
+    };
+    look();
+}"""
+
+PLANE_HASH = """() => {
+    const canvas = document.querySelector('[data-testid=boundary]');
+    const bytes = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let h = 0;
+    for (let i = 0; i < bytes.length; i += 7) h = (h * 31 + bytes[i]) | 0;
+    return h;
+}"""
+
+
+def test_default_speed_lets_a_learner_watch_the_boundary_form(page, server):
+    """The default data set at the default speed: the boundary changes over many frames and
+    seconds before training ends, and the rate shown at the end is the run's real average."""
+    page.goto(server["url"])
+    page.wait_for_function("window.pointlab.frame !== null")
+    assert page.evaluate("window.pointlab.speed") == 200
+    page.evaluate(WATCH_PLANE)
+    by_testid(page, "play").click()
+    page.wait_for_function("window.pointlab.frame.status === 'finished'", timeout=180_000)
+    watched = page.evaluate("window.pointlab.watched")
+    playing = [w for w in watched if w[1] == "playing" and w[0] < 2000]
+    changes = sum(1 for a, b in zip(playing, playing[1:]) if a[2] != b[2])
+    assert changes >= 10, watched
+    seconds = (watched[-1][3] - watched[0][3]) / 1000
+    assert seconds > 5, f"2000 epochs in {seconds:.1f} s: too fast to watch"
+    rate = by_testid(page, "rate").inner_text()
+    assert rate.endswith("epochs/s on average"), rate
+    # The average of the run: 2000 epochs over the seconds it took, at most the speed chosen.
+    assert 0.5 * 2000 / seconds < float(rate.split()[0]) <= 220
+
+
+def test_hover_a_hidden_unit_shows_its_map_in_the_plane(page, server):
+    page.goto(server["url"] + "?data=circle&layers=4,3&epochs=200&speed=full")
+    page.wait_for_function("window.pointlab.frame !== null")
+    by_testid(page, "play").click()
+    page.wait_for_function("window.pointlab.frame.status === 'finished'", timeout=120_000)
+    page.wait_for_function("(window.pointlab.diagramNodes || []).length === 2 + 4 + 3 + 1")
+    regions = page.evaluate(PLANE_HASH)
+    box = by_testid(page, "diagram").bounding_box()
+    nodes = page.evaluate("window.pointlab.diagramNodes")
+    unit = next(n for n in nodes if n["kind"] == "hidden" and n["layer"] == 1 and n["unit"] == 2)
+    page.mouse.move(box["x"] + unit["x"], box["y"] + unit["y"])
+    caption = by_testid(page, "plane-caption")
+    caption.filter(has_text="hidden layer 1, unit 3").wait_for()
+    assert page.evaluate(PLANE_HASH) != regions
+    # Click: the unit's numbers; away: the model's regions again.
+    page.mouse.click(box["x"] + unit["x"], box["y"] + unit["y"])
+    details = by_testid(page, "net-details").inner_text()
+    assert "hidden layer 1, unit 3" in details and "bias" in details and "weights in" in details
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    caption.wait_for(state="hidden")
+    assert page.evaluate(PLANE_HASH) == regions
+    # A weight: the line from input x to that unit, clicked in its middle.
+    x = next(n for n in nodes if n["kind"] == "input" and n["unit"] == 0)
+    middle = ((x["x"] + unit["x"]) / 2, (x["y"] + unit["y"]) / 2)
+    page.mouse.click(box["x"] + middle[0], box["y"] + middle[1])
+    assert "the weight from input x to hidden layer 1, unit 3" in (
+        by_testid(page, "net-details").inner_text()
+    )
+
+
+def test_step_and_explain_lays_out_the_report_with_the_gradient_check(page, server):
+    page.goto(server["url"] + "?data=xor&layers=4&epochs=50")
+    page.wait_for_function("window.pointlab.frame !== null")
+    by_testid(page, "explain").click()
+    check = by_testid(page, "grad-check")
+    check.wait_for(timeout=60_000)
+    trace = page.evaluate("window.pointlab.explained")
+    assert check.inner_text() == f"{trace['max_rel_error']:.1e}".replace("e-0", "e-")
+    text = by_testid(page, "explain-panel").inner_text()
+    for stage in (
+        "1. Forward pass",
+        "2. The loss",
+        "3. Backward pass",
+        "4. The update",
+        "5. The loss after",
+        "6. Gradient check",
+    ):
+        assert stage in text
+    assert "chain-rule product" in text and f"{trace['loss_before']:.6g}" in text
+    assert '{"' not in text and len(text) < 15_000  # a report, not a dump
+    shot(page, "play-explain")
+
+
+# Names that stay as they are in Japanese text: the product, functions, optimizers, file kinds.
+NAMES = {"pointlab", "ReLU", "Leaky", "tanh", "GELU", "Adam", "AdamW", "SGD", "RMSprop", "CSV"}
+NAMES |= {"XOR", "Shift", "MB", "x", "y"}
+CONTROL_TEXTS = """() => {
+    const out = [];
+    const roots = document.querySelectorAll('header, .controls, #network-panel, #view-panel');
+    for (const root of roots) {
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) {
+            const node = walker.currentNode;
+            if (node.parentElement.closest('#lang, #exported')) continue;
+            out.push(node.textContent);
+        }
+        for (const el of root.querySelectorAll('[title], [placeholder], optgroup')) {
+            out.push(el.title || '', el.label || '');
+            if (el.name !== 'compare') out.push(el.placeholder || '');
+        }
+        for (const el of root.querySelectorAll('input[type=text]')) {
+            if (el.name !== 'compare') out.push(el.value);
+        }
+    }
+    return out.join(' ');
+}"""
+
+
+def test_japanese_leaves_no_english_word_in_the_controls(page, server, browser):
+    import re
+
+    page.goto(server["url"])
+    page.wait_for_function("window.pointlab.frame !== null")
+    by_testid(page, "lang").select_option("ja")
+    page.wait_for_function("document.documentElement.lang === 'ja'")
+    page.wait_for_function("window.location.search.includes('lang=ja')")
+    # File names and the names of commands and modules are code, the same in every language.
+    code = r"\w+\.csv|pointlab[. ](train|evaluate|autodiff)"
+    text = re.sub(code, "", page.evaluate(CONTROL_TEXTS))
+    english = sorted(set(re.findall(r"[A-Za-z]+", text)) - NAMES)
+    assert not english, english
+    for term in ("損失", "学習率", "活性化関数", "エポック", "検証データ", "訓練データ", "隠れ層", "正解率"):
+        assert term in text
+    by_testid(page, "play").click()
+    page.wait_for_function("window.pointlab.frame.epoch > 0")
+    shot(page, "play-ja")
+    # A Japanese browser gets Japanese without lang= in the link.
+    context = browser.new_context(locale="ja-JP")
+    other = context.new_page()
+    other.goto(server["url"])
+    other.wait_for_function("window.pointlab.frame !== null")
+    assert other.evaluate("document.documentElement.lang") == "ja"
+    assert by_testid(other, "play").inner_text() == "▶ 学習開始"
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "query, named",
+    [
+        ("layers=64x64", "layers"),
+        ("foo=1", "foo"),
+        ("data=upload", "data"),
+        ("lr=abc", "lr"),
+        ("speed=fast", "speed"),
+    ],
+)
+def test_a_bad_link_opens_a_working_page_with_a_message(page, server, query, named):
+    page.goto(server["url"] + "?" + query + "&epochs=30")
+    page.wait_for_function("window.pointlab.frame !== null", timeout=60_000)
+    settings = page.evaluate("window.pointlab.data.settings")
+    if not (named == "layers" and settings["layers"] == "64,64"):  # a grammar that reads 64x64
+        notice = by_testid(page, "notice").inner_text()
+        assert named in notice and "default" in notice, notice
+        assert query not in page.url  # the link now holds what trains
+    assert by_testid(page, "error").inner_text() == ""
+    assert settings["epochs"] == "30"  # the good settings of the link are kept
+    # The plane is drawn, and training goes on.
+    coloured = page.evaluate(
+        """() => {
+        const c = document.querySelector('[data-testid=boundary]');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 2] < 250) n++;
+        return n;
+    }"""
+    )
+    assert coloured > 1000
+    by_testid(page, "step").click()
+    page.wait_for_function("window.pointlab.frame.epoch === 1")
+
+
+def test_copy_link_says_it_copied(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(server["url"] + "?data=moons&speed=50")
+    page.wait_for_function("window.pointlab.frame !== null")
+    assert by_testid(page, "speed").input_value() == "5"  # 50 epochs/s, kept by the link
+    by_testid(page, "share").click()
+    by_testid(page, "notice").filter(has_text="Link copied").wait_for()
+    assert by_testid(page, "share").inner_text() == "Copied ✓"
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.url and "data=moons" in copied and "speed=50" in copied
+    context.close()

@@ -42,11 +42,16 @@ class Inbox:
             self._ready.notify()
             return True
 
-    def get(self, wait: bool) -> dict[str, Any] | None:
-        """The oldest message; None when there is none and `wait` is False, or once closed."""
+    def get(self, wait: bool, timeout: float | None = None) -> dict[str, Any] | None:
+        """The oldest message; None when there is none and `wait` is False or `timeout` seconds
+        passed (None: no limit), or once closed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._ready:
             while wait and not self._messages and not self.closed:
-                self._ready.wait()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                self._ready.wait(left)
             if self.closed or not self._messages:
                 return None
             return self._messages.popleft()

@@ -20,6 +20,8 @@ Messages from the page:
     add_point {x, y, label}, remove_point {index}     edit the points; training goes on
     select {member}         make a member of the population the main model
     view {network, layer}   whether to send the inside-the-network pictures, and of which layer
+    view {diagram: bool}    whether to send the whole network drawn (every layer's first units)
+    speed {epochs_per_s}    the most epochs a second while playing; null or 0: as fast as it can
     export                  write the main model as a run directory (export.py)
     explain                 one training step of the main model explained (pointlab.explain)
 Messages to the page: ready, frame, error {message}, exported {path}, explained {trace}.
@@ -30,6 +32,7 @@ pictures (`pictures.py`), the training loop (`live.py`).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -79,6 +82,9 @@ class Session:
         self.edited = False  # points changed while training: an export cannot be repeated
         self.main = 0
         self.network_layer: int | None = None  # None: the network view is closed
+        self.diagram = False  # send the whole network (frame["diagram"]) while True
+        self.speed: float | None = None  # epochs a second while playing; None: full speed
+        self._credit, self._credit_at, self._wait = 0.0, 0.0, 0.0  # the speed's epoch budget
         self.thread = threading.Thread(target=self._serve, name="pointlab-play", daemon=True)
         self.thread.start()
 
@@ -102,7 +108,9 @@ class Session:
         torch.set_grad_enabled(True)
         try:
             while not self.inbox.closed:
-                message = self.inbox.get(wait=not self._training_now)
+                # Playing: wait only until the next epoch is due (0 at full speed).
+                timeout = self._wait if self._training_now else None
+                message = self.inbox.get(wait=True, timeout=timeout)
                 if message is not None or self._training_now:
                     self._work(message)
         finally:
@@ -159,10 +167,14 @@ class Session:
             if self.setup is not None:
                 raw = dict(self.setup.settings, data=UPLOAD)
                 self._setup(settings_mod.parse(raw))
+        elif kind == "speed":
+            self.speed = _epochs_per_s(message.get("epochs_per_s"))
+            self._credit, self._credit_at = 0.0, time.perf_counter()
         elif self.live is None or self.setup is None or self.dataset is None:
             raise UserError(f"{kind_of(message)}: set the playground up first")
         elif kind == "play":
             self.playing = not self.live.finished
+            self._credit, self._credit_at = 1.0, time.perf_counter()  # the first epoch now
             self._frame(force=True)
         elif kind == "pause":
             self.playing = False
@@ -184,8 +196,11 @@ class Session:
             self.main = member
             self._frame(force=True)
         elif kind == "view":
-            layer = whole(message.get("layer"))
-            self.network_layer = layer if layer is not None and layer >= 0 else None
+            if "diagram" in message:
+                self.diagram = bool(message["diagram"])
+            else:
+                layer = whole(message.get("layer"))
+                self.network_layer = layer if layer is not None and layer >= 0 else None
             self._frame(force=True)
         elif kind == "export":
             from pointlab.web.export import export_run
@@ -276,14 +291,42 @@ class Session:
 
     # --- training and frames ------------------------------------------------------------------
     def _train_for(self, seconds: float) -> None:
-        """Train until the next frame is due (or the end, or a message), then send the frame."""
+        """Train until the next frame is due (or the end, or a message), then send the frame.
+        With a speed set, train only the epochs that are due at that rate, and set `_wait` to
+        the time until the next one (the worker waits that long for a message before coming
+        back)."""
         live = self._training
-        deadline = time.perf_counter() + seconds
-        while not live.finished and time.perf_counter() < deadline and self.inbox.empty():
+        now = time.perf_counter()
+        deadline = now + seconds
+        budget_epochs = math.inf
+        if self.speed is not None:
+            # Epochs owed since the last call, at most a few frames' worth: no burst after a stall.
+            owed = self._credit + self.speed * (now - self._credit_at)
+            self._credit = min(owed, max(1.0, 4 * self.speed * seconds))
+            self._credit_at = now
+            budget_epochs = math.floor(self._credit)
+        trained = 0
+        while (
+            not live.finished
+            and trained < budget_epochs
+            and time.perf_counter() < deadline
+            and self.inbox.empty()
+        ):
             live.step()
+            trained += 1
+        self._wait = 0.0
+        if self.speed is not None:
+            self._credit -= trained
+            if trained < budget_epochs and not live.finished:
+                pass  # behind (the frame's time ran out, or a message came): go on at once
+            elif self.speed * seconds >= 1:  # fast: the next frame's epochs a frame from now
+                self._wait = max(0.0, deadline - time.perf_counter())
+            else:  # slow: wake when the next epoch is due
+                self._wait = min(seconds, max(0.0, (1 - self._credit) / self.speed))
         if live.finished:
             self.playing = False
-        self._frame(force=live.finished)
+        if trained or live.finished:
+            self._frame(force=live.finished)
 
     def _frame(self, force: bool = False) -> None:
         live = self.live
@@ -317,9 +360,14 @@ class Session:
             frame["thumbs"] = pictures.regions(live, members, self.extent, pictures.THUMB_GRID)
             frame["thumb_grid"] = pictures.THUMB_GRID
             self._thumbs_due = now + max(THUMB_INTERVAL, 10 * (time.perf_counter() - now))
-        if self.network_layer is not None and (force or now >= self._network_due):
+        if (self.network_layer is not None or self.diagram) and (force or now >= self._network_due):
             start = time.perf_counter()
-            frame["network"] = pictures.network(live, self.main, self.network_layer, self.extent)
+            if self.network_layer is not None:
+                frame["network"] = pictures.network(
+                    live, self.main, self.network_layer, self.extent
+                )
+            if self.diagram:
+                frame["diagram"] = pictures.diagram(live, self.main, self.extent)
             self._network_due = now + max(NETWORK_INTERVAL, 10 * (time.perf_counter() - start))
         self.in_flight += 1
         self.send(frame)
@@ -347,6 +395,15 @@ def _check_cost(
     n_val = len(val) if val is not None else 0
     budget.training_cost(configs, n_classes, len(train), n_val).check(what)
     budget.check_free_memory(configs, n_classes, len(train), n_val)
+
+
+def _epochs_per_s(value: Any) -> float | None:
+    """A speed from the page: a positive number of epochs a second, or None for full speed."""
+    if value is None or value == 0:
+        return None
+    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise UserError("speed: epochs_per_s must be a positive number, 0 or null (full speed)")
+    return float(value)
 
 
 def kind_of(message: dict[str, Any]) -> str:

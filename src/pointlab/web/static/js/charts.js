@@ -1,6 +1,6 @@
 // Line charts on a canvas: several series of (x, y), optional log scale, a small legend.
 
-export function drawChart(canvas, series, { log = false, yMin = null, yMax = null, title = "" } = {}) {
+export function drawChart(canvas, series, { log = false, yMin = null, yMax = null, title = "", epochLabel = "epoch" } = {}) {
   const ctx = canvas.getContext("2d");
   const W = canvas.width, H = canvas.height;
   const right = 8, top = 16, bottom = 18;
@@ -41,7 +41,7 @@ export function drawChart(canvas, series, { log = false, yMin = null, yMax = nul
   ctx.textAlign = "left";
   ctx.fillText(title, left + 4, 12);
   ctx.textAlign = "right";
-  ctx.fillText(`epoch ${Math.round(x1)}`, W - right, H - 4);
+  ctx.fillText(`${epochLabel} ${Math.round(x1)}`, W - right, H - 4);
   let legendX = left + 8 + ctx.measureText(title).width + 12;
   for (const s of series) {
     ctx.strokeStyle = s.colour;

@@ -1,24 +1,41 @@
 // pointlab play: the page. The server trains; this draws what it sends and forwards the controls.
 import { drawChart } from "./charts.js";
+import { renderExplain } from "./explain.js";
+import { chooseLanguage, language, loadLanguages, setLanguage, t } from "./i18n.js";
+import { createDiagram, nodeName, nodePixels } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
-import { drawAllCurves, drawMembers, drawNetwork } from "./panels.js";
-import { fillForm, fromUrl, layersEditor, readForm, toUrl } from "./settings.js";
+import { drawAllCurves, drawMembers } from "./panels.js";
+import { badKeys, fillForm, fromUrl, layersEditor, pageParams, readForm, toUrl } from "./settings.js";
+import { DEFAULT_SPEED, SPEEDS, speedFromText, speedText } from "./speed.js";
 
 const $ = (id) => document.getElementById(id);
 const form = document.body;
-const state = { data: null, frame: null, history: [], socket: null, regions: null };
+const state = {
+  data: null, frame: null, history: [], socket: null, regions: null, diagram: null, explained: null,
+  frames: 0, speed: DEFAULT_SPEED, lang: null, run: null, average: null,
+};
 window.pointlab = state; // for tests and for people who script the page: the last data and frame
 
 // --- the connection ------------------------------------------------------------------------
+// A link's settings go to the server as they are; a setting it refuses (an unknown key, a bad
+// value, an upload that is gone) is dropped and the rest sent again, so any link opens a working
+// page, with a message that says what was replaced. After three refusals: the defaults.
+const link = { settings: {}, tries: 0, replaced: [] };
+let pending = false; // a setup was sent and its answer (ready or error) has not come
+
 function connect(initial) {
   const socket = new WebSocket(`ws://${window.location.host}/ws`);
   state.socket = socket;
-  socket.addEventListener("open", () => send({ type: "setup", settings: initial }));
+  link.settings = initial;
+  socket.addEventListener("open", () => {
+    send({ type: "speed", epochs_per_s: state.speed });
+    sendSetup(initial);
+  });
   socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
   socket.addEventListener("close", (event) => {
     // The server says why when it refuses the tab (too many open); else it went away.
-    showError(event.reason || "The connection to pointlab play was closed: is the server still running? Reload the page.");
-    $("status").textContent = "disconnected";
+    showError(event.reason ? serverText(event.reason) : t("error.closed"));
+    $("status").textContent = t("status.disconnected");
   });
 }
 
@@ -26,30 +43,67 @@ function send(message) {
   if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(message));
 }
 
+function sendSetup(settings) {
+  pending = true;
+  send({ type: "setup", settings });
+}
+
 function showError(text) {
   $("error").textContent = text;
 }
 
+function showNotice(text) {
+  $("notice").textContent = text;
+}
+
 function receive(message) {
-  if (message.type === "error") showError(message.message);
+  if (message.type === "error") refused(message.message);
   else if (message.type === "ready") ready(message);
   else if (message.type === "frame") frame(message);
   else if (message.type === "exported") {
-    $("exported").textContent = `Exported: ${message.path} (try pointlab evaluate ${message.path} ${message.path}/data.csv)`;
+    $("exported").textContent = t("keep.exported", { path: message.path });
   } else if (message.type === "explained") {
+    state.explained = message.trace;
     $("explain-panel").hidden = false;
-    $("explain-out").textContent = JSON.stringify(message.trace, null, 2);
+    renderExplain($("explain-out"), message.trace);
+    $("explain-panel").scrollIntoView({ behavior: "smooth", block: "start" });
   }
+}
+
+function refused(text) {
+  const wasSetup = pending;
+  pending = false;
+  if (wasSetup && !state.data) {
+    // The page has never been set up: this link's settings. Drop what the server named.
+    link.tries += 1;
+    const keys = badKeys(text, Object.keys(link.settings));
+    link.replaced.push(text);
+    if (keys.length && link.tries < 3) {
+      for (const key of keys) delete link.settings[key];
+    } else {
+      link.settings = {};
+    }
+    sendSetup(link.settings);
+    return;
+  }
+  showError(text);
+  if (wasSetup && state.data) fillForm(form, state.data.settings); // the form shows what trains
 }
 
 // --- what the server sends -----------------------------------------------------------------
 function ready(data) {
+  pending = false;
   const reset = !state.data || data.members.length !== state.data.members.length || state.frame === null;
+  const first = !state.data;
   state.data = data;
   showError("");
+  if (first) send({ type: "view", diagram: true }); // the network's pictures, from now on
+  if (first && link.replaced.length) {
+    showNotice(t("notice.replaced", { problems: link.replaced.join("; ") }));
+  }
   fillForm(form, data.settings);
   layers.render();
-  history.replaceState(null, "", toUrl(data.settings));
+  updateUrl();
   if (data.settings.data === "upload") $("upload-option").disabled = false;
   $("epochs-total").textContent = data.epochs;
   const classes = $("add-class");
@@ -58,9 +112,13 @@ function ready(data) {
   }
   if (reset) state.history = data.members.map(() => emptyHistory());
   $("compare-panel").hidden = data.members.length < 2;
-  $("members-note").textContent = data.members.length > 1 ? `${data.members.length} members trained as one population` : "";
+  $("members-note").textContent = data.members.length > 1 ? t("population.note", { n: data.members.length }) : "";
   $("members").replaceChildren();
   drawPoints($("points"), data);
+}
+
+function updateUrl() {
+  if (state.data) history.replaceState(null, "", toUrl(state.data.settings, pageParams(state)));
 }
 
 function emptyHistory() {
@@ -75,36 +133,78 @@ function frame(f) {
     for (const key of Object.keys(rows)) state.history[m]?.[key].push(...rows[key]);
   });
   state.frame = f;
+  if (f.diagram) state.diagram = f.diagram;
   const m = f.main;
   $("epoch").textContent = f.epoch;
-  $("speed").textContent = Math.round(f.epochs_per_s);
-  $("status").textContent = f.status;
+  showRate(f);
+  $("status").textContent = t(`status.${f.status}`);
   const number = (v, digits) => (v === null ? "–" : v.toFixed(digits));
   $("train-loss").textContent = number(f.now.train_loss[m], 4);
   $("val-loss").textContent = number(f.now.val_loss[m], 4);
   $("train-acc").textContent = number(f.now.train_acc[m], 3);
   $("val-acc").textContent = number(f.now.val_acc[m], 3);
-  $("main-label").textContent = state.data.members.length > 1 ? `main model: ${state.data.members[m]}` : "";
-  if (f.diverged[m]) showError("The main model diverged (its loss became NaN or infinite): try a lower learning rate.");
+  $("main-label").textContent = state.data.members.length > 1 ? t("population.main", { label: state.data.members[m] }) : "";
+  if (f.diverged[m]) showError(t("error.diverged"));
   state.regions = f.regions;
-  drawRegions($("boundary"), decode(f.regions), f.grid, state.data.colours);
-  state.frames = (state.frames || 0) + 1;
+  drawPlane();
+  state.frames += 1;
   state.firstRegionsAt ??= performance.now(); // ms since navigation began (benchmarks/web.py)
-  const h = state.history[m];
-  const xs = [...h.epoch, f.epoch];
-  drawChart($("loss-chart"), [
-    { x: xs, y: [...h.train_loss, f.now.train_loss[m]], colour: "#1f77b4", label: "train" },
-    { x: xs, y: [...h.val_loss, f.now.val_loss[m]], colour: "#ff7f0e", label: "validation" },
-  ], { log: true, title: "loss" });
-  drawChart($("acc-chart"), [
-    { x: xs, y: [...h.train_acc, f.now.train_acc[m]], colour: "#1f77b4", label: "train" },
-    { x: xs, y: [...h.val_acc, f.now.val_acc[m]], colour: "#ff7f0e", label: "validation" },
-  ], { yMin: 0, yMax: 1, title: "accuracy" });
+  drawCharts();
   if (state.data.members.length > 1) {
     drawMembers($("members"), f, state.data, state.history, (member) => send({ type: "select", member }));
     drawAllCurves($("curves-chart"), state.history, f, state.data);
   }
-  if (f.network) drawNetwork($("units"), f.network, $("network-layer"));
+  diagram.update(f.diagram, f, state.data);
+}
+
+function drawCharts() {
+  const f = state.frame, m = f.main, h = state.history[m];
+  const xs = [...h.epoch, f.epoch];
+  const train = t("numbers.train"), validation = t("numbers.validation");
+  drawChart($("loss-chart"), [
+    { x: xs, y: [...h.train_loss, f.now.train_loss[m]], colour: "#1f77b4", label: train },
+    { x: xs, y: [...h.val_loss, f.now.val_loss[m]], colour: "#ff7f0e", label: validation },
+  ], { log: true, title: t("numbers.loss"), epochLabel: t("epoch") });
+  drawChart($("acc-chart"), [
+    { x: xs, y: [...h.train_acc, f.now.train_acc[m]], colour: "#1f77b4", label: train },
+    { x: xs, y: [...h.val_acc, f.now.val_acc[m]], colour: "#ff7f0e", label: validation },
+  ], { yMin: 0, yMax: 1, title: t("numbers.accuracy"), epochLabel: t("epoch") });
+}
+
+// The big plane: the main model's regions, or the map of the unit under the pointer.
+function drawPlane() {
+  const hover = diagram.hovered();
+  const caption = $("plane-caption");
+  if (hover && state.diagram && state.frame && hover.kind !== "output") {
+    const { pixels, grid } = nodePixels(hover, state.diagram, state.frame, state.data);
+    const canvas = $("boundary"), ctx = canvas.getContext("2d");
+    const small = document.createElement("canvas");
+    small.width = small.height = grid;
+    small.getContext("2d").putImageData(new ImageData(pixels, grid, grid), 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+    caption.textContent = t("net.showing", { name: nodeName(hover, state.data) });
+    caption.hidden = false;
+    return;
+  }
+  caption.hidden = true;
+  if (state.frame) drawRegions($("boundary"), decode(state.frame.regions), state.frame.grid, state.data.colours);
+}
+
+// The rate: the server's measure while playing; when a run stops, its average (epochs trained
+// from Play to the stop over the time between), never a bare 0.
+function showRate(f) {
+  const now = performance.now();
+  if (f.status === "playing") {
+    state.run ??= { start: now, epoch: f.epoch };
+    $("speed").textContent = t("rate", { n: Math.round(f.epochs_per_s) });
+    return;
+  }
+  if (state.run && f.epoch > state.run.epoch && now > state.run.start) {
+    state.average = ((f.epoch - state.run.epoch) * 1000) / (now - state.run.start);
+  }
+  state.run = null;
+  $("speed").textContent = state.average === null ? "" : t("rate.average", { n: Math.round(state.average) });
 }
 
 // --- the controls --------------------------------------------------------------------------
@@ -112,12 +212,14 @@ function setup(event) {
   // Until the server has accepted a setup the form holds no values (it fills it from "ready"):
   // then send the link's settings with the field just changed (no event: the layers editor's
   // field), and the server's defaults do the rest.
+  showNotice("");
   const field = event?.target?.name ? event.target : form.querySelector("[name=layers]");
   const changed = field.value.trim() ? { [field.name]: field.value.trim() } : {};
-  const settings = state.data ? readForm(form) : { ...fromUrl(), ...changed };
-  send({ type: "setup", settings });
+  sendSetup(state.data ? readForm(form) : { ...link.settings, ...changed });
+}
 }
 
+const diagram = createDiagram($("diagram"), $("net-details"), { onHover: drawPlane });
 const layers = layersEditor($("widths"), form.querySelector("[name=layers]"), setup);
 $("add-layer").addEventListener("click", () => layers.add());
 $("remove-layer").addEventListener("click", () => layers.remove());
@@ -125,18 +227,52 @@ for (const el of form.querySelectorAll("[name]")) el.addEventListener("change", 
 for (const name of ["play", "pause", "step", "reset", "export", "explain"]) {
   $(name).addEventListener("click", () => send({ type: name }));
 }
-$("network-on").addEventListener("change", sendView);
-$("network-layer").addEventListener("change", sendView);
-function sendView() {
-  const on = $("network-on").checked;
-  send({ type: "view", layer: on ? Number($("network-layer").value || 0) : null });
+
+function showSpeed() {
+  $("speed-control").value = String(SPEEDS.indexOf(state.speed));
+  $("speed-label").textContent = speedText(state.speed, t);
+}
+$("speed-control").addEventListener("input", () => {
+  state.speed = SPEEDS[Number($("speed-control").value)];
+  showSpeed();
+  send({ type: "speed", epochs_per_s: state.speed });
+  updateUrl();
+});
+
+$("lang").addEventListener("change", async () => {
+  state.lang = $("lang").value;
+  await setLanguage(state.lang);
+  relabel();
+  updateUrl();
+});
+
+// After a language change: the texts that the page writes itself (the rest is data-i18n).
+function relabel() {
+  showSpeed();
+  layers.render();
+  if (state.data) {
+    $("members-note").textContent = state.data.members.length > 1 ? t("population.note", { n: state.data.members.length }) : "";
+  }
+  if (state.frame) {
+    $("status").textContent = t(`status.${state.frame.status}`);
+    showRate(state.frame);
+    drawCharts();
+    diagram.update(null, state.frame, state.data);
+    $("main-label").textContent = state.data.members.length > 1 ? t("population.main", { label: state.data.members[state.frame.main] }) : "";
+  } else {
+    $("status").textContent = t("status.connecting");
+  }
+  if (state.explained) renderExplain($("explain-out"), state.explained);
 }
 
+$("choose-file").addEventListener("click", () => $("upload").click());
 $("upload").addEventListener("change", async () => {
   const file = $("upload").files[0];
   if (!file) return;
+  $("file-name").textContent = file.name;
+  delete $("file-name").dataset.i18n; // a name, not a word to translate
   if (file.size > 5 * 1024 * 1024) {
-    showError(`${file.name}: larger than the limit of 5 MB`);
+    showError(t("error.too-large", { name: file.name }));
     return;
   }
   const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, {
@@ -175,12 +311,43 @@ $("png").addEventListener("click", () => {
   const ctx = out.getContext("2d");
   ctx.drawImage($("boundary"), 0, 0);
   ctx.drawImage($("points"), 0, 0);
-  const link = document.createElement("a");
-  link.download = `pointlab-${state.data ? state.data.name.replace(/\W+/g, "-") : "regions"}-epoch-${state.frame ? state.frame.epoch : 0}.png`;
-  link.href = out.toDataURL("image/png");
-  link.click();
+  const a = document.createElement("a");
+  a.download = `pointlab-${state.data ? state.data.name.replace(/\W+/g, "-") : "regions"}-epoch-${state.frame ? state.frame.epoch : 0}.png`;
+  a.href = out.toDataURL("image/png");
+  a.click();
 });
 
-$("share").addEventListener("click", () => navigator.clipboard?.writeText(window.location.href));
+$("share").addEventListener("click", async () => {
+  const url = window.location.href;
+  try {
+    await navigator.clipboard.writeText(url);
+    showNotice(t("keep.copied", { url }));
+    $("share").textContent = t("keep.copied.button");
+    setTimeout(() => { $("share").textContent = t("keep.share"); }, 2000);
+  } catch {
+    showNotice(t("keep.copy-by-hand", { url }));
+  }
+});
 
-connect(fromUrl());
+async function start() {
+  const names = await loadLanguages();
+  const { settings, page } = fromUrl();
+  state.lang = page.lang && page.lang in names ? page.lang : null;
+  state.speed = speedFromText(page.speed ?? null) ?? DEFAULT_SPEED;
+  $("lang").replaceChildren(...Object.entries(names).map(([code, name]) => new Option(name, code)));
+  const lang = await setLanguage(chooseLanguage(state.lang));
+  $("lang").value = lang;
+  // The page's own keys, checked here: a bad one is said and replaced, as the server's are.
+  if (page.lang !== undefined && !state.lang) {
+    link.replaced.push(t("notice.lang", { value: page.lang, names: Object.values(names).join(", ") }));
+  }
+  if (page.speed !== undefined && speedFromText(page.speed) === null) {
+    link.replaced.push(t("notice.speed", { value: page.speed, speed: speedText(DEFAULT_SPEED, t) }));
+  }
+  $("status").textContent = t("status.connecting");
+  relabel();
+  window.pointlab.language = language;
+  connect(settings);
+}
+
+start();

@@ -1,5 +1,6 @@
-// The population's small multiples and validation curves, and the inside-the-network view.
+// The population's small multiples and validation curves.
 import { drawChart } from "./charts.js";
+import { t } from "./i18n.js";
 import { decode, drawRegions } from "./plane.js";
 
 // Members ordered by validation loss (training loss without validation), best first.
@@ -27,7 +28,7 @@ export function drawMembers(container, frame, data, history, onSelect) {
     const [canvas, label] = el.children;
     if (frame.thumbs) drawRegions(canvas, decode(frame.thumbs[m]), frame.thumb_grid, data.colours, true);
     const loss = frame.now.val_loss[m] ?? frame.now.train_loss[m];
-    label.textContent = `#${rank + 1} ${data.members[m] || "member " + m} · ${loss === null ? "diverged" : loss.toFixed(3)}`;
+    label.textContent = `#${rank + 1} ${data.members[m] || t("population.member", { m })} · ${loss === null ? t("status.diverged") : loss.toFixed(3)}`;
     el.classList.toggle("main", m === frame.main);
     container.append(el); // re-appending moves it into rank order
   });
@@ -45,69 +46,5 @@ export function drawAllCurves(canvas, history, frame, data) {
     width: m === frame.main ? 3 : 1.2,
     alpha: m === frame.main ? 1 : 0.7,
   }));
-  drawChart(canvas, series, { log: true, title: `every member's ${hasVal ? "validation" : "training"} loss (blue: best, red: worst; thick: the main model)` });
-}
-
-// Diverging colours for an activation in -1..1: blue low, white 0, orange high.
-function unitPixels(bytes, grid) {
-  const out = new Uint8ClampedArray(grid * grid * 4);
-  for (let i = 0; i < grid * grid; i++) {
-    const v = bytes[i] / 127.5 - 1;
-    const [r, g, b] = v >= 0 ? [245, 146, 35] : [8, 119, 189];
-    const a = Math.abs(v);
-    out[4 * i] = 255 * (1 - a) + r * a;
-    out[4 * i + 1] = 255 * (1 - a) + g * a;
-    out[4 * i + 2] = 255 * (1 - a) + b * a;
-    out[4 * i + 3] = 255;
-  }
-  return out;
-}
-
-export function drawNetwork(container, network, select) {
-  if (network.layer === null) {
-    container.textContent = "This model has no hidden layer: it is a logistic regression.";
-    return;
-  }
-  const wanted = [...Array(network.layers).keys()].map(String);
-  if ([...select.options].map((o) => o.value).join() !== wanted.join()) {
-    select.replaceChildren(...wanted.map((v) => new Option(`${Number(v) + 1}`, v)));
-    select.value = String(network.layer);
-  }
-  container.replaceChildren();
-  const g = network.grid;
-  network.units.forEach((b64, u) => {
-    const el = document.createElement("div");
-    el.className = "unit";
-    const canvas = document.createElement("canvas");
-    canvas.width = canvas.height = g;
-    canvas.getContext("2d").putImageData(new ImageData(unitPixels(decode(b64), g), g, g), 0, 0);
-    const bars = document.createElement("canvas");
-    bars.width = 72;
-    bars.height = 24;
-    drawWeights(bars, network.weights[u]);
-    const label = document.createElement("span");
-    label.textContent = `unit ${u + 1} · bias ${network.bias[u].toFixed(2)}`;
-    el.append(canvas, bars, label);
-    el.title = `weights in: ${network.weights[u].map((w) => w.toFixed(2)).join(", ")}`;
-    container.append(el);
-  });
-  if (network.shown < network.width) {
-    container.append(Object.assign(document.createElement("p"), {
-      className: "hint", textContent: `the first ${network.shown} of ${network.width} units`,
-    }));
-  }
-}
-
-// One bar per incoming weight, height by size (scaled to the largest), red negative, blue positive.
-function drawWeights(canvas, weights) {
-  const ctx = canvas.getContext("2d");
-  const scale = Math.max(1e-9, ...weights.map(Math.abs));
-  const w = canvas.width / weights.length, mid = canvas.height / 2;
-  weights.forEach((value, i) => {
-    ctx.fillStyle = value >= 0 ? "#1f5fbf" : "#c62828";
-    const h = (Math.abs(value) / scale) * mid;
-    ctx.fillRect(i * w, value >= 0 ? mid - h : mid, Math.max(1, w - 1), h);
-  });
-  ctx.fillStyle = "#999";
-  ctx.fillRect(0, mid, canvas.width, 1);
+  drawChart(canvas, series, { log: true, title: t(hasVal ? "population.curves.val" : "population.curves.train"), epochLabel: t("epoch") });
 }

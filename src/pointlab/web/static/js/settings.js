@@ -1,20 +1,46 @@
 // The page's settings: named as `pointlab train` flags, kept in the form and in the URL.
 // The server checks them and answers with the full, normalized set (its `ready` message);
 // the form and the URL then show exactly that set, so a copied link reproduces the setup.
+import { t } from "./i18n.js";
+import { DEFAULT_SPEED } from "./speed.js";
+
+// Keys of the link that belong to the page, not to the training: its language and speed.
+export const PAGE_KEYS = ["lang", "speed"];
 
 export function fromUrl(search = window.location.search) {
+  const settings = {}, page = {};
+  for (const [key, value] of new URLSearchParams(search)) (PAGE_KEYS.includes(key) ? page : settings)[key] = value;
+  return { settings, page };
+}
+
+// The page's own keys for the link: the language when chosen by the switch, the speed when not
+// the default.
+export function pageParams(state) {
   const out = {};
-  for (const [key, value] of new URLSearchParams(search)) out[key] = value;
+  if (state.lang) out.lang = state.lang;
+  if (state.speed !== DEFAULT_SPEED) out.speed = state.speed === 0 ? "full" : String(state.speed);
   return out;
 }
 
-export function toUrl(settings) {
+export function toUrl(settings, page = {}) {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(settings)) {
+  for (const [key, value] of Object.entries({ ...settings, ...page })) {
     if (value !== "" && value !== null && value !== undefined) params.set(key, value);
   }
   // Keep commas and semicolons readable: ?layers=16,16&compare=lr=0.01+0.1
   return "?" + params.toString().replace(/%2C/g, ",").replace(/%3B/g, ";").replace(/%3D/g, "=");
+}
+
+// The settings a server's refusal names, among those sent: "unknown settings: a, b", or
+// "key: reason; key: reason" (a key may be written key=value, as "data=upload: ...").
+export function badKeys(text, sent) {
+  const unknown = /^unknown settings?: (.*)$/.exec(text.split(";")[0].trim());
+  const named = new Set(unknown ? unknown[1].split(",").map((k) => k.trim()) : []);
+  for (const part of text.split(";")) {
+    const key = part.split(":")[0].split("=")[0].trim();
+    if (sent.includes(key)) named.add(key);
+  }
+  return [...named].filter((key) => sent.includes(key));
 }
 
 export function readForm(root) {
@@ -27,7 +53,8 @@ export function fillForm(root, settings) {
   for (const el of root.querySelectorAll("[name]")) {
     if (!(el.name in settings)) continue;
     if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === settings[el.name])) continue;
-    el.value = settings[el.name];
+    // "full" batches show as the empty field's placeholder, in the page's language.
+    el.value = el.name === "batch-size" && settings[el.name] === "full" ? "" : settings[el.name];
   }
 }
 
@@ -50,7 +77,7 @@ export function layersEditor(container, field, onChange) {
       input.min = 1;
       input.max = 256;
       input.value = w;
-      input.title = `width of hidden layer ${i + 1}`;
+      input.title = t("model.width.title", { layer: i + 1 });
       input.addEventListener("change", () => {
         widths[i] = input.value;
         field.value = widths.join(",");
@@ -58,7 +85,7 @@ export function layersEditor(container, field, onChange) {
       });
       container.append(input);
     });
-    if (!widths.length) container.append(Object.assign(document.createElement("span"), { textContent: "none", className: "muted" }));
+    if (!widths.length) container.append(Object.assign(document.createElement("span"), { textContent: t("model.none"), className: "muted" }));
   };
   return {
     render,
