@@ -102,7 +102,11 @@ def check(message: Mapping[str, Any], where: Sequence[Path]) -> dict[str, Any]:
                 "met": run.met,
                 "status": run.status,
                 "failed": [
-                    {"clause": str(c), "name": c.name, "measured": floats([run.measured[c.name]])[0]}
+                    {
+                        "clause": str(c),
+                        "name": c.name,
+                        "measured": floats([run.measured[c.name]])[0],
+                    }
                     for c in run.failed
                 ],
             }

@@ -2,6 +2,7 @@
 import { drawChart } from "./charts.js";
 import { renderExplain } from "./explain.js";
 import { chooseLanguage, language, loadLanguages, setLanguage, t } from "./i18n.js";
+import { createLessons } from "./lessons.js";
 import { createDiagram, nodeName, nodePixels } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
 import { drawAllCurves, drawMembers } from "./panels.js";
@@ -30,6 +31,7 @@ function connect(initial) {
   socket.addEventListener("open", () => {
     send({ type: "speed", epochs_per_s: state.speed });
     sendSetup(initial);
+    lessons.connected();
   });
   socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
   socket.addEventListener("close", (event) => {
@@ -57,6 +59,7 @@ function showNotice(text) {
 }
 
 function receive(message) {
+  if (lessons.receive(message)) return;
   if (message.type === "error") refused(message.message);
   else if (message.type === "ready") ready(message);
   else if (message.type === "frame") frame(message);
@@ -71,6 +74,7 @@ function receive(message) {
 }
 
 function refused(text) {
+  lessons.failed();
   const wasSetup = pending;
   pending = false;
   if (wasSetup && !state.data) {
@@ -103,6 +107,7 @@ function ready(data) {
   }
   fillForm(form, data.settings);
   layers.render();
+  lessons.ready();
   updateUrl();
   if (data.settings.data === "upload") $("upload-option").disabled = false;
   $("epochs-total").textContent = data.epochs;
@@ -217,7 +222,22 @@ function setup(event) {
   const changed = field.value.trim() ? { [field.name]: field.value.trim() } : {};
   sendSetup(state.data ? readForm(form) : { ...link.settings, ...changed });
 }
-}
+
+const lessons = createLessons({
+  send,
+  form,
+  setup: (settings) => {
+    showNotice("");
+    sendSetup(settings);
+  },
+  settings: () => (state.data ? state.data.settings : readForm(form)),
+  linkSettings: () => fromUrl().settings,
+  changed: () => {
+    state.lesson = lessons.name();
+    updateUrl();
+  },
+});
+$("lessons-button").addEventListener("click", () => lessons.toggleIndex());
 
 const diagram = createDiagram($("diagram"), $("net-details"), { onHover: drawPlane });
 const layers = layersEditor($("widths"), form.querySelector("[name=layers]"), setup);
@@ -263,6 +283,7 @@ function relabel() {
     $("status").textContent = t("status.connecting");
   }
   if (state.explained) renderExplain($("explain-out"), state.explained);
+  lessons.render();
 }
 
 $("choose-file").addEventListener("click", () => $("upload").click());
@@ -348,6 +369,10 @@ async function start() {
   relabel();
   window.pointlab.language = language;
   connect(settings);
+  if (page.lesson) {
+    state.lesson = page.lesson;
+    lessons.open(page.lesson, Object.keys(settings).length > 0);
+  }
 }
 
 start();

@@ -4,8 +4,8 @@
 import { t } from "./i18n.js";
 import { DEFAULT_SPEED } from "./speed.js";
 
-// Keys of the link that belong to the page, not to the training: its language and speed.
-export const PAGE_KEYS = ["lang", "speed"];
+// Keys of the link that belong to the page, not to the training: its language, speed and lesson.
+export const PAGE_KEYS = ["lang", "speed", "lesson"];
 
 export function fromUrl(search = window.location.search) {
   const settings = {}, page = {};
@@ -17,6 +17,7 @@ export function fromUrl(search = window.location.search) {
 // the default.
 export function pageParams(state) {
   const out = {};
+  if (state.lesson) out.lesson = state.lesson;
   if (state.lang) out.lang = state.lang;
   if (state.speed !== DEFAULT_SPEED) out.speed = state.speed === 0 ? "full" : String(state.speed);
   return out;
