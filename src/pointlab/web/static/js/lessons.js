@@ -116,14 +116,12 @@ export function createLessons(hooks) {
     panel.scrollIntoView({ block: "start" });
   }
 
-  function close(update = true) {
+  function close(hide = true) {
     lessons.lesson = null;
     lessons.verdicts = {};
     controls();
-    if (update) {
-      panel.hidden = true;
-      hooks.changed();
-    }
+    if (hide) panel.hidden = true;
+    hooks.changed();
   }
 
   // The controls the lesson names are shown (all when it names none), its `lock` disabled.
@@ -206,7 +204,7 @@ export function createLessons(hooks) {
   function taskView(task, number) {
     const p = progress();
     const v = lessons.verdicts[task.name];
-    const explained = p.revealed[task.name] || (v && MET(v));
+    const explained = p.revealed[task.name] || p.done[task.name] || (v && MET(v));
     const q = task.question;
     let question = null;
     if (q) {
@@ -217,7 +215,8 @@ export function createLessons(hooks) {
           "label",
           { class: "choice" },
           (() => {
-            const input = el("input", { type: "radio", name: `predict-${task.name}`, value: String(i), "data-testid": `choice-${i + 1}` });
+            const input = el("input", { type: "radio", value: String(i), "data-testid": `choice-${i + 1}` });
+            // No name: the form's settings are every [name] of the page (settings.js readForm).
             input.checked = picked === i;
             input.disabled = Boolean(answered);
             input.addEventListener("change", () => {
@@ -267,7 +266,7 @@ export function createLessons(hooks) {
       el("h3", {}, `${number}. ${text(task.title)}`),
       question,
       el("p", { class: "task-text" }, text(task.text)),
-      el("p", { class: "goal", "data-testid": "goal" }, el("strong", {}, t("lesson.goal") + ": "), goalText(task.goal), " ", el("span", { class: "muted" }, t("lesson.goal.seeds", { n: task.seeds }))),
+      el("p", { class: "goal", "data-testid": "goal" }, el("strong", {}, t("lesson.goal") + ": "), goalText(task.goal), " ", el("span", { class: "muted" }, t("lesson.goal.seeds", { k: Math.max(1, task.seeds - 1), n: task.seeds }))),
       el(
         "div",
         { class: "buttons" },
@@ -303,14 +302,14 @@ export function createLessons(hooks) {
     if (!lesson) {
       const index = lessons.index;
       const items = index
-        ? index.lessons.map((x, i) => {
+        ? index.lessons.map((x) => {
             const p = load(x.name);
             const done = Object.keys(p.done || {}).length;
             return el(
               "li",
               {},
-              el("button", { class: "link", "data-testid": `open-${x.name}`, onclick: () => open(x.name) }, `${i + 1}. ${text(x.title)}`),
-              el("span", { class: "muted" }, " " + t("lesson.tasks", { n: x.tasks }) + (done ? " · " + t("lesson.done", { done, n: x.tasks }) : "")),
+              el("button", { class: "link", "data-testid": `open-${x.name}`, onclick: () => open(x.name) }, text(x.title)),
+              el("span", { class: "muted" }, " " + t(x.tasks === 1 ? "lesson.tasks.one" : "lesson.tasks", { n: x.tasks }) + (done ? " · " + t("lesson.done", { done, n: x.tasks }) : "")),
             );
           })
         : [];
