@@ -81,7 +81,7 @@ def start_server(runs: Path) -> tuple[subprocess.Popen, str]:
 
 def page_run(browser, url: str, epochs: int) -> dict[str, float]:
     page = browser.new_page()
-    page.goto(f"{url}?{SETTINGS}&epochs={epochs}")
+    page.goto(f"{url}?{SETTINGS}&epochs={epochs}&speed=full")  # the page's default is 200/s
     page.wait_for_function("window.pointlab.firstRegionsAt !== undefined")
     first = page.evaluate("window.pointlab.firstRegionsAt")
     frames0 = page.evaluate("window.pointlab.frames")

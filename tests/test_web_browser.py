@@ -277,7 +277,8 @@ WATCH_PLANE = """() => {
     const look = () => {
         if (s.frames !== seen) {
             seen = s.frames;
-            const bytes = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            const ctx = canvas.getContext('2d');
+            const bytes = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
             let h = 0;
             for (let i = 0; i < bytes.length; i += 7) h = (h * 31 + bytes[i]) | 0;
             s.watched.push([s.frame.epoch, s.frame.status, h, performance.now()]);
@@ -307,7 +308,7 @@ def test_default_speed_lets_a_learner_watch_the_boundary_form(page, server):
     page.wait_for_function("window.pointlab.frame.status === 'finished'", timeout=180_000)
     watched = page.evaluate("window.pointlab.watched")
     playing = [w for w in watched if w[1] == "playing" and w[0] < 2000]
-    changes = sum(1 for a, b in zip(playing, playing[1:]) if a[2] != b[2])
+    changes = sum(1 for a, b in zip(playing, playing[1:], strict=False) if a[2] != b[2])
     assert changes >= 10, watched
     seconds = (watched[-1][3] - watched[0][3]) / 1000
     assert seconds > 5, f"2000 epochs in {seconds:.1f} s: too fast to watch"
@@ -408,8 +409,14 @@ def test_japanese_leaves_no_english_word_in_the_controls(page, server, browser):
     text = re.sub(code, "", page.evaluate(CONTROL_TEXTS))
     english = sorted(set(re.findall(r"[A-Za-z]+", text)) - NAMES)
     assert not english, english
-    for term in ("損失", "学習率", "活性化関数", "エポック", "検証データ", "訓練データ", "隠れ層", "正解率"):
-        assert term in text
+    terms = ("損失", "学習率", "活性化関数", "エポック", "検証データ", "訓練データ")
+    terms += ("隠れ層", "正解率", "重み")
+    assert all(term in text for term in terms)
+    # The server's refusals come in Japanese too, and the form goes back to what trains.
+    page.locator("[name=epochs]").fill("0")
+    page.locator("[name=epochs]").dispatch_event("change")
+    by_testid(page, "error").filter(has_text="epochs: 0 は範囲 1..100000 の外です").wait_for()
+    assert page.locator("[name=epochs]").input_value() == "2000"
     by_testid(page, "play").click()
     page.wait_for_function("window.pointlab.frame.epoch > 0")
     shot(page, "play-ja")

@@ -2,7 +2,8 @@
 // with their own names in static/i18n/languages.json. A third language is a file and a line
 // there. Elements name their text by key: data-i18n (text), data-i18n-title, -placeholder and
 // -label (attributes). t(key, {name: value}) fills {name} placeholders; a key missing from a
-// language falls back to English, and a key missing from both shows as itself.
+// language falls back to English, and a key missing from both shows as itself. serverText()
+// puts the server's messages into the language where its file has patterns for them.
 
 let strings = {}, english = {}, current = "en", names = { en: "English" };
 
@@ -49,7 +50,17 @@ export function apply(root) {
   }
 }
 
-// Numbers as the language writes them (the decimal point stays a point in both en and ja).
-export function fmt(value, digits) {
-  return Number(value).toLocaleString(current, { maximumFractionDigits: digits });
+// A message from the server (English) in the page's language, where the language file has a
+// pattern for it: "server" is a list of [regular expression, replacement] pairs, tried on each
+// "; "-separated part. Messages without a pattern stay as the server wrote them.
+export function serverText(text) {
+  const patterns = strings.server || [];
+  if (!patterns.length) return text;
+  return String(text).split("; ").map((part) => {
+    for (const [pattern, replacement] of patterns) {
+      const re = new RegExp(pattern);
+      if (re.test(part)) return part.replace(re, replacement);
+    }
+    return part;
+  }).join("; ");
 }

@@ -1,7 +1,7 @@
 // pointlab play: the page. The server trains; this draws what it sends and forwards the controls.
 import { drawChart } from "./charts.js";
 import { renderExplain } from "./explain.js";
-import { chooseLanguage, language, loadLanguages, setLanguage, t } from "./i18n.js";
+import { chooseLanguage, language, loadLanguages, serverText, setLanguage, t } from "./i18n.js";
 import { createLessons } from "./lessons.js";
 import { createDiagram, nodeName, nodePixels } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
@@ -90,7 +90,7 @@ function refused(text) {
     sendSetup(link.settings);
     return;
   }
-  showError(text);
+  showError(serverText(text));
   if (wasSetup && state.data) fillForm(form, state.data.settings); // the form shows what trains
 }
 
@@ -103,9 +103,9 @@ function ready(data) {
   showError("");
   if (first) send({ type: "view", diagram: true }); // the network's pictures, from now on
   if (first && link.replaced.length) {
-    showNotice(t("notice.replaced", { problems: link.replaced.join("; ") }));
+    showNotice(t("notice.replaced", { problems: link.replaced.map(serverText).join("; ") }));
   }
-  fillForm(form, data.settings);
+  fillForm(form, data.settings, typed);
   layers.render();
   lessons.ready();
   updateUrl();
@@ -213,11 +213,15 @@ function showRate(f) {
 }
 
 // --- the controls --------------------------------------------------------------------------
+// Fields typed into since the last setup was sent: a "ready" for an older setup leaves them.
+const typed = new Set();
+
 function setup(event) {
   // Until the server has accepted a setup the form holds no values (it fills it from "ready"):
   // then send the link's settings with the field just changed (no event: the layers editor's
   // field), and the server's defaults do the rest.
   showNotice("");
+  typed.clear();
   const field = event?.target?.name ? event.target : form.querySelector("[name=layers]");
   const changed = field.value.trim() ? { [field.name]: field.value.trim() } : {};
   sendSetup(state.data ? readForm(form) : { ...link.settings, ...changed });
@@ -228,6 +232,7 @@ const lessons = createLessons({
   form,
   setup: (settings) => {
     showNotice("");
+    typed.clear();
     sendSetup(settings);
   },
   settings: () => (state.data ? state.data.settings : readForm(form)),
@@ -243,7 +248,10 @@ const diagram = createDiagram($("diagram"), $("net-details"), { onHover: drawPla
 const layers = layersEditor($("widths"), form.querySelector("[name=layers]"), setup);
 $("add-layer").addEventListener("click", () => layers.add());
 $("remove-layer").addEventListener("click", () => layers.remove());
-for (const el of form.querySelectorAll("[name]")) el.addEventListener("change", setup);
+for (const el of form.querySelectorAll("[name]")) {
+  el.addEventListener("input", () => typed.add(el.name));
+  el.addEventListener("change", setup);
+}
 for (const name of ["play", "pause", "step", "reset", "export", "explain"]) {
   $(name).addEventListener("click", () => send({ type: name }));
 }
@@ -303,7 +311,7 @@ $("upload").addEventListener("change", async () => {
   });
   const answer = await response.json();
   if (!response.ok) {
-    showError(answer.error);
+    showError(serverText(answer.error));
     return;
   }
   $("upload-option").disabled = false;

@@ -50,9 +50,10 @@ export function readForm(root) {
   return out;
 }
 
-export function fillForm(root, settings) {
+// `skip`: fields typed into and not yet sent, which an answer to an older setup must not undo.
+export function fillForm(root, settings, skip = new Set()) {
   for (const el of root.querySelectorAll("[name]")) {
-    if (!(el.name in settings)) continue;
+    if (!(el.name in settings) || skip.has(el.name)) continue;
     if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === settings[el.name])) continue;
     // "full" batches show as the empty field's placeholder, in the page's language.
     el.value = el.name === "batch-size" && settings[el.name] === "full" ? "" : settings[el.name];
