@@ -4,7 +4,10 @@
 // the page's own setup path, shows only the controls the lesson names and locks its `lock`.
 // Progress (tasks done, predictions, explanations revealed, the task open) is kept per lesson in
 // localStorage under "pointlab.lesson.NAME".
-import { fmt, language, t } from "./i18n.js";
+import { language, t } from "./i18n.js";
+
+// Numbers as the page's language writes them (a point for the decimals in en and ja).
+const fmt = (value, digits) => Number(value).toLocaleString(language(), { maximumFractionDigits: digits });
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...children) => {
