@@ -32,6 +32,13 @@ export function createLessons(hooks) {
   function text(value) {
     return value ? value[language()] ?? value.en : "";
   }
+  // A file's paragraphs: blank lines between them; a line break inside one is a space, or
+  // nothing between two Japanese characters.
+  function paragraphs(value) {
+    return text(value)
+      .split(/\n\s*\n/)
+      .map((para) => el("p", {}, para.replace(/([^\x00-\x7f])\n([^\x00-\x7f])/g, "$1$2").replace(/\s*\n\s*/g, " ")));
+  }
   function load(name) {
     try {
       return JSON.parse(localStorage.getItem(`pointlab.lesson.${name}`)) || {};
@@ -157,9 +164,13 @@ export function createLessons(hooks) {
       })
       .join(t("lesson.and"));
   }
+  function target(clause) {
+    const m = CLAUSE.exec(clause);
+    return m ? `${OPS[m[2]]} ${fmtValue(m[1], Number(m[3]))}` : clause;
+  }
   function fmtValue(name, value) {
     if (value === null || value === undefined || Number.isNaN(value)) return t("lesson.nan");
-    if (/_acc$|^gap$/.test(name)) return `${fmt(value * 100, 1)}%`;
+    if (/_acc$|^gap$/.test(name)) return `${fmt(value * 100, 2)}%`; // 89.99% is not 90%
     return fmt(value, 4);
   }
 
@@ -190,7 +201,7 @@ export function createLessons(hooks) {
                 (s.status === "diverged"
                   ? t("lesson.diverged")
                   : s.failed
-                      .map((f) => t("lesson.missed", { what: t(`measure.${f.name}`), value: fmtValue(f.name, f.measured), clause: goalText(f.clause) }))
+                      .map((f) => t("lesson.missed", { what: t(`measure.${f.name}`), value: fmtValue(f.name, f.measured), target: target(f.clause) }))
                       .join("; ")),
             ),
       ),
@@ -199,7 +210,7 @@ export function createLessons(hooks) {
       "div",
       { class: `verdict ${MET(v) ? "good" : "bad"}`, "data-testid": "verdict" },
       el("strong", {}, t("lesson.verdict", { met: v.met, total: v.total })),
-      el("span", { class: "muted" }, " " + t("lesson.seconds", { s: fmt(v.seconds, 1) })),
+      el("span", { class: "muted" }, " " + t("lesson.seconds", { s: fmt(Math.max(v.seconds, 0.1), 1) })),
       el("ul", { class: "seeds", "data-testid": "seeds" }, ...seeds),
     );
   }
@@ -258,7 +269,7 @@ export function createLessons(hooks) {
           "div",
           { class: "explanation", "data-testid": "explanation" },
           el("h4", {}, t("lesson.explanation")),
-          ...text(task.explanation).split(/\n\s*\n/).map((para) => el("p", {}, para)),
+          ...paragraphs(task.explanation),
           task.more ? el("p", { class: "more" }, t("lesson.more") + " ", el("code", { "data-testid": "more" }, task.more)) : null,
         )
       : null;
@@ -341,7 +352,7 @@ export function createLessons(hooks) {
         el("button", { "data-testid": "lessons-index", onclick: toggleIndex }, t("lessons.all")),
         el("button", { "data-testid": "close-lesson", onclick: () => close() }, t("lesson.close")),
       ),
-      el("div", { class: "lesson-body" }, el("div", { class: "intro" }, ...text(lesson.intro).split(/\n\s*\n/).map((para) => el("p", {}, para))), taskView(lesson.tasks[lessons.task], lessons.task + 1)),
+      el("div", { class: "lesson-body" }, el("div", { class: "intro" }, ...paragraphs(lesson.intro)), taskView(lesson.tasks[lessons.task], lessons.task + 1)),
     );
   }
 
