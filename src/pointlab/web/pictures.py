@@ -4,7 +4,9 @@
   classes (P(class 1) * 255), two for K > 2 (the likeliest class, its probability * 255);
 - `network`: one hidden layer of a member, each unit's activation over the plane (-1..1 as
   0..255) and the weights into it;
-- `diagram`: the whole network of a member, each layer's first units and the weights between;
+- `diagram`: the whole network of a member, for the page to draw as TensorFlow Playground does:
+  each hidden layer's first DIAGRAM_UNITS units over the plane and the weights between the units
+  drawn (the page says "+k more" for the rest);
 - `floats`: numbers as JSON can hold them (None for NaN and infinity).
 The page scales and colours them (`static/js/plane.js`, `panels.js`).
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 # second (the page smooths the grid when it scales it up).
 GRID, THUMB_GRID, UNIT_GRID = 40, 24, 24
 MAX_UNITS_SHOWN = 32  # of a hidden layer, in the network view
-DIAGRAM_UNITS = 16  # of a hidden layer, in the network diagram (the page says "+k more")
+DIAGRAM_UNITS = 16  # of a hidden layer, in the network diagram
 
 
 def grid(extent: list[list[float]], cells: int) -> np.ndarray:
@@ -89,20 +91,20 @@ def network(
 
 
 def diagram(live: LiveTraining, member: int, extent: list[list[float]]) -> dict[str, Any]:
-    """The whole network of `member`, for the page to draw as a diagram: for each hidden layer
-    its first DIAGRAM_UNITS units' activations over the plane (bytes scaled by the layer's
-    largest |activation| to -1..1 -> 0..255) and biases; for every layer the weights between
-    the units shown (the output layer's in full)."""
+    """Every layer of `member`: for each hidden layer its width, its first DIAGRAM_UNITS units'
+    activations over the plane (bytes scaled by the layer's largest |activation| to -1..1 ->
+    0..255) and that scale; for every layer the weights between the units drawn, as [to][from]
+    (the output layer's in full), and their biases."""
     acts = live.units(member, grid(extent, UNIT_GRID))  # per hidden layer (G, width)
     layers = []
     for a in acts:
         shown = min(a.shape[1], DIAGRAM_UNITS)
-        scale = float(np.nanmax(np.abs(a[:, :shown]))) if a.size else 0.0
-        scale = scale if math.isfinite(scale) and scale > 0 else 1.0
+        largest = float(np.nanmax(np.abs(a[:, :shown]))) if a.size else 0.0
+        scale = largest if math.isfinite(largest) and largest > 0 else 1.0
         values = np.nan_to_num(a[:, :shown] / scale)  # (G, shown)
         data = np.round((values + 1) * 127.5).clip(0, 255).astype(np.uint8)
-        pictures = [base64.b64encode(data[:, u].tobytes()).decode() for u in range(shown)]
-        layers.append({"width": int(a.shape[1]), "scale": scale, "units": pictures})
+        units = [base64.b64encode(data[:, u].tobytes()).decode() for u in range(shown)]
+        layers.append({"width": int(a.shape[1]), "scale": scale, "units": units})
     weights, biases = [], []
     fan_in = 2
     for i, (w, b) in enumerate(live.weights(member)):  # (fan_in, fan_out), (fan_out,)

@@ -43,15 +43,11 @@ class Inbox:
             return True
 
     def get(self, wait: bool, timeout: float | None = None) -> dict[str, Any] | None:
-        """The oldest message; None when there is none and `wait` is False or `timeout` seconds
-        passed (None: no limit), or once closed."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        """The oldest message; None when there is none and `wait` is False, when none came in
+        `timeout` seconds of waiting, or once closed."""
         with self._ready:
-            while wait and not self._messages and not self.closed:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    break
-                self._ready.wait(left)
+            if wait:
+                self._ready.wait_for(lambda: self._messages or self.closed, timeout)
             if self.closed or not self._messages:
                 return None
             return self._messages.popleft()

@@ -114,9 +114,11 @@ class Session:
         torch.set_grad_enabled(True)
         try:
             while not self.inbox.closed:
-                # Playing: wait only until the next epoch is due (0 at full speed).
-                timeout = self._wait if self._training_now else None
-                message = self.inbox.get(wait=True, timeout=timeout)
+                # Playing: wait only until the next epoch is due (no wait at full speed).
+                training = self._training_now
+                message = self.inbox.get(
+                    wait=not training or self._wait > 0, timeout=self._wait if training else None
+                )
                 if message is not None or self._training_now:
                     self._work(message)
         finally:
@@ -305,22 +307,21 @@ class Session:
     def _train_for(self, seconds: float) -> None:
         """Train until the next frame is due (or the end, or a message), then send the frame.
         With a speed set, train only the epochs that are due at that rate, and set `_wait` to
-        the time until the next one (the worker waits that long for a message before coming
-        back)."""
+        the time until the next ones (the worker waits that long for a message first)."""
         live = self._training
         now = time.perf_counter()
         deadline = now + seconds
-        budget_epochs = math.inf
+        budget = math.inf
         if self.speed is not None:
             # Epochs owed since the last call, at most a few frames' worth: no burst after a stall.
             owed = self._credit + self.speed * (now - self._credit_at)
             self._credit = min(owed, max(1.0, 4 * self.speed * seconds))
             self._credit_at = now
-            budget_epochs = math.floor(self._credit)
+            budget = math.floor(self._credit)
         trained = 0
         while (
             not live.finished
-            and trained < budget_epochs
+            and trained < budget
             and time.perf_counter() < deadline
             and self.inbox.empty()
         ):
@@ -329,7 +330,7 @@ class Session:
         self._wait = 0.0
         if self.speed is not None:
             self._credit -= trained
-            if trained < budget_epochs and not live.finished:
+            if trained < budget and not live.finished:
                 pass  # behind (the frame's time ran out, or a message came): go on at once
             elif self.speed * seconds >= 1:  # fast: the next frame's epochs a frame from now
                 self._wait = max(0.0, deadline - time.perf_counter())
@@ -413,7 +414,12 @@ def _epochs_per_s(value: Any) -> float | None:
     """A speed from the page: a positive number of epochs a second, or None for full speed."""
     if value is None or value == 0:
         return None
-    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise UserError("speed: epochs_per_s must be a positive number, 0 or null (full speed)")
     return float(value)
 

@@ -217,11 +217,11 @@ function showRate(f) {
 const typed = new Set();
 
 function setup(event) {
+  showNotice("");
+  typed.clear();
   // Until the server has accepted a setup the form holds no values (it fills it from "ready"):
   // then send the link's settings with the field just changed (no event: the layers editor's
   // field), and the server's defaults do the rest.
-  showNotice("");
-  typed.clear();
   const field = event?.target?.name ? event.target : form.querySelector("[name=layers]");
   const changed = field.value.trim() ? { [field.name]: field.value.trim() } : {};
   sendSetup(state.data ? readForm(form) : { ...link.settings, ...changed });
