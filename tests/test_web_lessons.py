@@ -5,7 +5,6 @@ The page itself: `test_web_lessons_browser.py`."""
 
 from __future__ import annotations
 
-
 import pytest
 from starlette.testclient import TestClient
 
@@ -14,15 +13,23 @@ from pointlab.lessons.lesson import load_folder, shipped_folder
 from pointlab.lessons.setups import parse_settings, train_val
 from pointlab.web import budget
 from pointlab.web.app import create_app
-
 from webclient import ORIGIN, session, until
 
-BAD = 'order = 1\n[title]\nen = "Broken"\nja = "壊れた"\n[intro]\nen = "x"\nja = "x"\n[setup]\nlr = "fast"\n'
+BAD = """order = 1
+[title]
+en = "Broken"
+ja = "壊れた"
+[intro]
+en = "x"
+ja = "x"
+[setup]
+lr = "fast"
+"""
 
 
 @pytest.fixture
 def teacher(tmp_path):
-    """A teacher's folder: one-neuron copied and retitled (it hides the shipped one), one bad file."""
+    """A teacher's folder: one-neuron retitled (it hides the shipped one) and one bad file."""
     folder = tmp_path / "lessons"
     folder.mkdir()
     text = (shipped_folder() / "one-neuron.toml").read_text(encoding="utf-8")

@@ -18,9 +18,9 @@ import pytest
 
 import servers
 from pointlab.lessons.lesson import load_lesson, shipped_folder
+from test_web_browser import CHROMIUM, browser, by_testid, shot  # noqa: F401 (the fixture)
 
 from conftest import POINTLAB
-from test_web_browser import CHROMIUM, browser, by_testid, shot  # noqa: F401 (the fixture)
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,7 +28,16 @@ pytestmark = [
         not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
     ),
 ]
-BAD = 'order = 1\n[title]\nen = "Broken"\nja = "壊れた"\n[intro]\nen = "x"\nja = "x"\n[setup]\nlr = "fast"\n'
+BAD = """order = 1
+[title]
+en = "Broken"
+ja = "壊れた"
+[intro]
+en = "x"
+ja = "x"
+[setup]
+lr = "fast"
+"""
 VERDICT = {
     "en": "{met} of 5 seeds meet the goal",
     "ja": "5 個のシードのうち {met} 個が目標を満たしました",

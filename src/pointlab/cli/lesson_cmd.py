@@ -41,9 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "through tasks with goals checked over several seeds."
         ),
     )
-    actions = parser.add_subparsers(
-        title="actions", metavar="ACTION | NAME", action=_ActionsOrName
-    )
+    actions = parser.add_subparsers(title="actions", metavar="ACTION | NAME", action=_ActionsOrName)
     actions.choices = _AnyName()  # NAME alone is `open NAME` (see _ActionsOrName)
 
     opened = actions.add_parser(
@@ -103,7 +101,7 @@ class _ActionsOrName(argparse._SubParsersAction):
     """The actions, where a word that names none is a lesson: `lesson memorize` is
     `lesson open memorize`."""
 
-    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+    def __call__(self, parser, namespace, values, option_string=None):
         if values and values[0] not in self._name_parser_map:
             values = ["open", *values]
         super().__call__(parser, namespace, values, option_string)
