@@ -149,6 +149,16 @@ def test_a_lesson_walked_end_to_end(page, server, lang):
     page.wait_for_function("window.pointlab.frame.status === 'finished'", timeout=120_000)
     shot(page, f"lesson-one-neuron-{lang}")
 
+    # The language switch turns the open lesson into the other language, and the link with it.
+    other = "ja" if lang == "en" else "en"
+    by_testid(page, "lang").select_option(other)
+    page.wait_for_function(
+        "(t) => document.querySelector('[data-testid=lesson-title]').textContent === t",
+        arg=lesson.title(other),
+    )
+    assert task.explanation(other).split("\n")[0] in by_testid(page, "explanation").inner_text()
+    assert f"lang={other}" in page.url and "lesson=one-neuron" in page.url
+
     # Progress is kept in the browser: the link opens the lesson with the task done or revealed.
     page.goto(server["url"] + f"?lesson=one-neuron&lang={lang}")
     by_testid(page, "lesson-title").wait_for()
