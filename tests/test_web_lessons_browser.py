@@ -196,3 +196,13 @@ def test_a_lesson_link_opens_the_page_at_the_lesson(page, server, lang):
         by_testid(page, "prediction").is_visible() and by_testid(page, "explanation").is_visible()
     )
     shot(page, f"lesson-hidden-layers-{lang}")
+
+
+def test_a_link_to_no_such_lesson_says_so_and_the_page_works(page, server):
+    page.goto(server["url"] + "?lesson=no-such&data=xor")
+    error = by_testid(page, "error")
+    error.wait_for()
+    page.wait_for_function("document.querySelector('[data-testid=error]').textContent !== ''")
+    assert error.inner_text().startswith("no lesson 'no-such'; the lessons are: ")
+    page.wait_for_function("window.pointlab.data && window.pointlab.data.name === 'xor'")
+    assert "lesson=" not in page.url and by_testid(page, "lesson-panel").is_hidden()

@@ -80,10 +80,20 @@ export function createLessons(hooks) {
     return true;
   }
 
-  function failed() {
-    if (!lessons.checking) return;
-    lessons.checking = false;
-    render();
+  // An error from the server: true when it answers the lesson being opened (a link's unknown
+  // name), which the page then shows as it is; a Check's error ends the Check.
+  function failed(text) {
+    if (lessons.pending && /^(no lesson |lesson: )/.test(text)) {
+      lessons.pending = null;
+      panel.hidden = true;
+      hooks.changed();
+      return true;
+    }
+    if (lessons.checking) {
+      lessons.checking = false;
+      render();
+    }
+    return false;
   }
 
   function connected() {

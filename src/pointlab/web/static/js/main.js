@@ -74,7 +74,10 @@ function receive(message) {
 }
 
 function refused(text) {
-  lessons.failed();
+  if (lessons.failed(text)) {
+    showError(serverText(text));
+    return;
+  }
   const wasSetup = pending;
   pending = false;
   if (wasSetup && !state.data) {
