@@ -50,7 +50,7 @@ def sweep(
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{tmp}/study.db", "bench")
         start = time.perf_counter()
-        result = run_sweep(setup, data, None, store, device="cpu", batch=batch, cluster=cluster)
+        result = run_sweep(setup, data, None, store, device="cpu", batch=batch, executor=cluster)
         seconds = time.perf_counter() - start - result.run.wall_time
     # A population's training time, as its task measured it (every trial of it records the same).
     longest = max(r.result["wall_time"] for r in result.rows)

@@ -16,6 +16,10 @@ from pointlab.data import load_points
 
 from conftest import CURVE, ROOT
 
+# One torch thread for these tiny models: two threads on a shared 2-core machine wait for each
+# other (the docs example took 27 s with two, 5 s with one, at load 9; `conftest.one_thread`).
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def test_the_example_in_docs_api_runs_and_writes_a_run_directory(tmp_path, monkeypatch, capsys):
     text = (ROOT / "docs" / "API.md").read_text()
@@ -54,9 +58,49 @@ def test_score_is_the_loss_and_the_accuracy_of_the_predictions():
 
 def test_a_validation_share_that_takes_a_whole_class_is_refused_before_training(tmp_path):
     config = pointlab.TrainConfig(epochs=1)
-    with pytest.raises(pointlab.errors.UserError, match="--val-fraction 0.999 leaves no training"):
+    with pytest.raises(pointlab.errors.UserError, match="^val_fraction 0.999 leaves no training"):
         pointlab.train(CURVE, config, val_fraction=0.999, out=tmp_path / "r")
     assert not (tmp_path / "r").exists()
+
+
+def test_early_stopping_without_validation_data_is_refused_in_the_librarys_words():
+    """It stopped silently at epoch `patience`, since no validation loss ever improved."""
+    data = pointlab.make_data("curve", n=40, seed=0)
+    config = pointlab.TrainConfig(hidden=(4,), epochs=50, early_stopping=5)
+    with pytest.raises(pointlab.errors.UserError) as error:
+        pointlab.train(data, config, val_fraction=0)
+    assert str(error.value) == "early_stopping needs validation data: give val_fraction > 0"
+    with pytest.raises(pointlab.errors.UserError, match="^val_fraction must be in"):
+        pointlab.train(data, config, val_fraction=1.0)
+    spec = runs.RunSpec.for_data(config, data, val_fraction=0.25)
+    read_back = runs.RunSpec.from_dict({**spec.to_dict(), "val_fraction": 0.0})  # an old record
+    with pytest.raises(pointlab.errors.UserError, match="^early_stopping needs validation"):
+        training.prepare(read_back, data=data)  # is read, but not trained again
+
+
+def test_a_second_train_into_the_same_out_is_refused_without_naming_a_flag(tmp_path):
+    data = pointlab.make_data("curve", n=40, seed=0)
+    config = pointlab.TrainConfig(hidden=(4,), epochs=3)
+    pointlab.train(data, config, out=tmp_path / "run")
+    with pytest.raises(pointlab.errors.UserError) as error:
+        pointlab.train(data, config, out=tmp_path / "run")
+    assert str(error.value) == f"{tmp_path / 'run'}: already holds a run; give another one"
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(pointlab.errors.UserError) as error:
+        pointlab.train(data, config, out=tmp_path / "mine")
+    assert "--" not in str(error.value) and "is not empty (notes.txt)" in str(error.value)
+
+
+def test_every_front_end_records_the_header_names_of_the_columns(tmp_path):
+    """A run read back finds its columns in another file by name; only the CLI recorded them."""
+    data = pointlab.make_data("curve", n=40, seed=0)
+    named = tmp_path / "named.csv"
+    rows = [f"{label},{x},{y}" for (x, y), label in zip(data.X.tolist(), data.y, strict=True)]
+    named.write_text("\n".join(["cls,px,py", *rows]) + "\n")
+    config = pointlab.TrainConfig(hidden=(4,), epochs=3)
+    result = pointlab.train(named, config, columns="px,py,cls", val_fraction=0)
+    assert result.spec.names == "px,py,cls" and result.spec.data == str(named.resolve())
 
 
 def test_load_points_reads_files_with_and_without_labels(tmp_path):

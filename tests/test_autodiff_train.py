@@ -15,6 +15,10 @@ from pointlab.engine.models import Architecture, to_sequential
 
 from conftest import CURVE, book_file
 
+# One torch thread for these tiny models: two threads on a shared 2-core machine wait for each
+# other (the docs example took 27 s with two, 5 s with one, at load 9; `conftest.one_thread`).
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 LINEAR = book_file("linear.csv")
 
 TORCH_OPTIMIZERS = {

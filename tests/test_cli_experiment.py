@@ -165,3 +165,26 @@ def test_follow_has_words_for_each_verdict():
     holds, fails, unsettled = (Claim("c", "", 0, v) for v in (True, False, None))
     assert [follow(c, "h", "f", "i") for c in (holds, fails, unsettled)] == ["h", "f", "i"]
     assert follow(unsettled, "h", "f") not in ("h", "f")  # never says it holds or fails
+
+
+def test_a_report_whose_write_fails_leaves_the_previous_one_whole(tmp_path, monkeypatch):
+    """results.json and report.md are read back by people and programs: each is written whole,
+    so a write that fails (a full disk, a kill) leaves the previous file, never half a file."""
+    import errno
+    import os
+
+    from pointlab.errors import UserError
+
+    old = Report("Old", "a claim", "nothing", [Claim("c", "x > 0", 1, True)])
+    write(old, tmp_path, "fake", quick=True)
+    before = {name: (tmp_path / name).read_text() for name in ("results.json", "report.md")}
+
+    def full_disk(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    new = Report("New", "another claim", "more", [Claim("c", "x > 0", -1, False)])
+    with pytest.raises(UserError, match="results.json: cannot write: No space left on device"):
+        write(new, tmp_path, "fake", quick=True)
+    assert {name: (tmp_path / name).read_text() for name in before} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md", "results.json"]

@@ -182,4 +182,13 @@ def test_bad_run_directories_exit_2_with_one_line(book_run, tmp_path, capsys):
             assert main(command, quiet()) == 2
             assert message in one_error_line(capsys)
     assert main(["train", str(CURVE), "--out", str(good)], quiet()) == 2
-    assert "already holds a run" in one_error_line(capsys)
+    assert one_error_line(capsys).endswith(f"{good}: already holds a run; give another --out")
+
+
+def test_the_librarys_rules_are_said_in_flags_on_the_command_line(tmp_path, capsys):
+    """The rule lives in the library (`runs.check_settings`); the CLI names its own flags."""
+    argv = ["train", str(CURVE), "--early-stopping", "5", "--val-fraction", "0"]
+    assert main([*argv, "--out", str(tmp_path / "r")], quiet()) == 2
+    expected = "pointlab: error: --early-stopping needs validation data: give --val-fraction > 0"
+    assert one_error_line(capsys) == expected
+    assert not (tmp_path / "r").exists()

@@ -22,6 +22,7 @@ from rich.console import Console
 
 import servers
 from pointlab.cli import main
+from pointlab.runs import load_run
 
 from conftest import CURVE, POINTLAB
 
@@ -141,6 +142,50 @@ def test_three_workers_share_a_study_one_killed_and_a_rerun_finishes_it(storage,
     assert len(summary["trials"]) == 24
     workers_seen = {t["worker"] for t in summary["trials"]}
     assert len(workers_seen) >= 2 and all(":" in w for w in workers_seen)  # host:pid
+
+
+def test_three_workers_in_one_folder_one_killed_leave_one_complete_best(postgres_url, tmp_path):
+    """The documented multi-machine use: several workers on one PostgreSQL study, one --out
+    folder. Each builds its best/ in a folder of its own and swaps it in, so none trips over
+    another's files (they did: `.best-new/loss.png: cannot write: No such file or directory`)."""
+    study = f"folder-{uuid.uuid4().hex[:8]}"
+    optuna.storages.RDBStorage(postgres_url)  # the schema once, before several workers start
+    out = tmp_path / "shared"
+    argv = [
+        *("--trials", "12", "--epochs", "300", "--batch", "2", "--stale-after", "5"),
+        *("--storage", postgres_url, "--study", study),
+    ]
+    workers = [
+        subprocess.Popen(
+            _command(out, *argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+
+    def complete() -> int:
+        try:
+            return sum(t.state.name == "COMPLETE" for t in _trials(postgres_url, study))
+        except KeyError:  # the study is not created yet
+            return 0
+
+    _wait_until(lambda: complete() >= 2, workers)
+    workers[0].send_signal(signal.SIGKILL)  # the worker's own process, mid-sweep
+    workers[0].wait()
+    summaries = []
+    for worker in workers[1:]:
+        stdout, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err[-3000:]
+        summaries.append(json.loads(stdout))
+
+    best = out / "best"
+    expected = {"config.json", "metrics.csv", "model.safetensors", "boundary.png", "loss.png"}
+    assert {p.name for p in best.iterdir()} == expected
+    run = load_run(best)
+    assert run.result["status"] == "finished"
+    chosen = {s["best"]["trial"] for s in summaries}
+    assert chosen == {run.result["sweep"]["trial"]}  # every worker chose the same, from the study
+    assert json.loads((out / "sweep.json").read_text())["best"]["trial"] in chosen
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no leftovers
 
 
 @pytest.fixture(scope="module")

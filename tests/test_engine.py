@@ -17,6 +17,10 @@ from pointlab.errors import UserError
 from conftest import CURVE
 from reference import reference_train
 
+# One torch thread for these tiny models: two threads on a shared 2-core machine wait for each
+# other (the docs example took 27 s with two, 5 s with one, at load 9; `conftest.one_thread`).
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 @pytest.fixture(scope="module")
 def curve():
@@ -41,6 +45,7 @@ def _logistic_optimum(X, y) -> float:
     return float(closure().detach())
 
 
+@pytest.mark.slow  # the book's complex model, 3,000 full-batch epochs: ~20 s
 def test_complex_fits_curve_data_and_simple_reaches_the_logistic_optimum(curve):
     X, y = curve
     configs = [

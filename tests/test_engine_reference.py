@@ -16,6 +16,10 @@ from pointlab.engine.population import Population
 
 from reference import reference_train
 
+# One torch thread for these tiny models: two threads on a shared 2-core machine wait for each
+# other (the docs example took 27 s with two, 5 s with one, at load 9; `conftest.one_thread`).
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 RTOL = 1e-5
 
 

@@ -1,17 +1,30 @@
 """The parts the experiments `depth`, `lottery` and `landscape` are built from, checked as
 properties: the sawtooth's pieces, region counts of networks whose regions are known, pruning that
-removes what it says, and the verdict statistics. (Every experiment's quick run is in
-`test_experiments_quick.py`.)"""
+removes what it says, and the verdict statistics, under which numbers that turned NaN fail. (Every
+experiment's quick run is in `test_experiments_quick.py`.)"""
 
 from __future__ import annotations
+
+import json
+import types
 
 import numpy as np
 import pytest
 import torch
 
+from pointlab import experiments
+from pointlab.cli import main
 from pointlab.engine.models import Architecture, init_theta, layer_views
 from pointlab.experiments import regions, sawtooth
-from pointlab.experiments.base import at_least, binomial_se, standard_error, t_factor
+from pointlab.experiments.base import (
+    Claim,
+    Report,
+    at_least,
+    at_most,
+    binomial_se,
+    standard_error,
+    t_factor,
+)
 from pointlab.experiments.lottery import prune, random_mask, weight_share
 from pointlab.experiments.members import error_rate, logits
 
@@ -86,3 +99,40 @@ def test_verdict_statistics():
     assert t_factor(2) == 4.30 and t_factor(0) == float("inf") and t_factor(1000) == 2.0
     assert at_least(np.log(0.65), np.log(1.5), 0.23) is False  # what z = 2 said
     assert at_least(np.log(0.65), np.log(1.5), 0.23, t_factor(2)) is None
+
+
+def test_numbers_that_turned_nan_fail_the_claim_instead_of_leaving_it_inconclusive():
+    nan = float("nan")
+    assert at_most(nan, 0.07, se=0.01) is False and at_least(nan, 0.9, se=0.01) is False
+    assert at_least(0.95, 0.9, se=nan) is False  # a NaN among the seeds makes the se NaN
+    assert at_least(0.5, 0.4, se=float("inf")) is None  # one seed is still only inconclusive
+    given = [None, True, None, True]  # what a comparison or an interval said of the number
+    measured = [nan, f"{nan:+.3f} +- {nan:.3f}", np.array([0.5, nan]), (0.9, np.float32(nan))]
+    claims = [Claim("c", "x >= 0.9", m, p) for m, p in zip(measured, given, strict=True)]
+    assert [c.verdict for c in claims] == ["fails"] * 4
+    for words in ("3 nanoseconds, 0.5", "0.93 (2 NaN members left out)"):  # words, not a NaN
+        assert Claim("c", "x >= 0.9", words, True).verdict == "holds"
+    assert not Report("t", "c", "m", claims).passed
+
+
+def test_a_quick_experiment_whose_numbers_turn_nan_fails_its_check(monkeypatch, tmp_path, capsys):
+    """As an experiment builds a claim: a mean over seeds, one of them diverged (NaN)."""
+
+    def run(ctx):
+        gaps = np.array([0.2, np.nan, 0.3])
+        gap, se = float(gaps.mean()), standard_error(gaps)
+        claim = Claim("the gap is positive", "gap >= 0.1", f"{gap:+.3f} +- {se:.3f}", None)
+        return Report("NaN", "a claim", "nothing", [claim] + [Claim("ok", "", 1, True)])
+
+    monkeypatch.setitem(experiments.EXPERIMENTS, "nan", "an experiment whose numbers are NaN")
+    real_load = experiments.load
+    fake = types.SimpleNamespace(NAME="nan", run=run)
+    monkeypatch.setattr(experiments, "load", lambda n: fake if n == "nan" else real_load(n))
+    out = tmp_path / "nan"
+    assert main(["experiment", "nan", "--quick", "--check", "--out", str(out)]) == 1
+    assert "this one does not: “the gap is positive”" in " ".join(capsys.readouterr().out.split())
+    results = json.loads((out / "results.json").read_text())
+    assert results["passed"] is False and results["claims"][0]["verdict"] == "fails"
+    assert (
+        "| the gap is positive | gap >= 0.1 | +nan +- nan | NO |" in (out / "report.md").read_text()
+    )

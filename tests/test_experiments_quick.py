@@ -1,10 +1,13 @@
 """Every experiment's `--quick` run, in-process: a report, its figures, results.json, and no claim
 that fails. A claim that a quick budget cannot settle must say so (verdict "inconclusive"), never
-fail or pass by luck (issue 14).
+fail or pass by luck (issue 14); a claim whose numbers turned NaN fails (`experiments/base.py`), so
+a quick run that diverges fails here.
 
-This file is the only place the quick runs happen, so the suite pays for each once. Their cost
-(one thread, 2-core machine shared with other work): see the `slow` note in each experiment's
-budget; together about the sum of the quick budgets.
+This file is the only place the quick runs happen, so the suite pays for each once (and for
+`depth` once more, with its training turned NaN). Together they took about 3.5 minutes in the
+full-suite run of `benchmarks/README.md` (one thread, 2-core machine); the longer ones (`SLOW`,
+seconds each) are marked `slow`, so the fast lane (`uv run pytest -m "not slow"`) runs only the
+short ones.
 """
 
 from __future__ import annotations
@@ -20,8 +23,24 @@ from conftest import is_png
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
+# Quick runs longer than a few seconds (that run, one thread) are `slow`: the full suite
+# (`uv run pytest`, CI) runs them, the fast lane (`-m "not slow"`) does not.
+SLOW = {
+    "memorize": 95,
+    "lottery": 44,
+    "grid-vs-random": 19,
+    "capacity": 13,
+    "batch-noise": 8,
+    "lr-importance": 8,
+    "landscape": 5,
+}
+NAMES = [
+    pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name
+    for name in experiments.EXPERIMENTS
+]
 
-@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+
+@pytest.mark.parametrize("name", NAMES)
 def test_quick_run_reports_and_no_claim_fails(name, tmp_path, capsys):
     out = tmp_path / name
     # --check: status 1 if a claim fails, 0 when every claim holds or is inconclusive
@@ -52,3 +71,27 @@ def test_quick_run_reports_and_no_claim_fails(name, tmp_path, capsys):
         assert is_png(figure)
         assert figure.stat().st_size > 10_000  # a drawn figure, not an empty canvas
         assert f"]({figure.name})" in report
+
+
+@pytest.mark.slow  # the depth quick run a second time: ~3 s alone, ~8 s at load 6
+def test_a_quick_run_whose_training_turns_nan_fails_its_check(tmp_path, monkeypatch, capsys):
+    """`depth` with every trained member's history NaN (as if all diverged): its claim on trained
+    networks measures "+nan +- nan", which the interval test alone called inconclusive (exit 0)."""
+    from pointlab import engine
+
+    train = engine.train
+
+    def diverged(*args, **kwargs):
+        results = train(*args, **kwargs)
+        for result in results:
+            for metric in ("train_loss", "train_acc", "val_loss", "val_acc"):
+                result.history[metric][:] = [float("nan")] * len(result.history[metric])
+        return results
+
+    monkeypatch.setattr(engine, "train", diverged)
+    out = tmp_path / "depth"
+    assert main(["experiment", "depth", "--quick", "--check", "--out", str(out)]) == 1
+    claims = json.loads((out / "results.json").read_text())["claims"]
+    failed = [c for c in claims if c["verdict"] == "fails"]
+    assert failed and all("nan" in str(c["measured"]) for c in failed)
+    assert " not: " in " ".join(capsys.readouterr().out.split())  # names the claims that fail

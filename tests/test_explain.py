@@ -121,6 +121,7 @@ def test_explain_complex_on_the_books_curve_writes_the_report(tmp_path, capsys):
     assert json.loads((out / "trace.json").read_text())["loss_before"] == numbers["loss_before"]
 
 
+@pytest.mark.slow  # a run, then three explains replaying it: ~7 s
 def test_explain_a_run_replayed_to_its_last_epoch(tmp_path, capsys):
     """--run --epoch N replays the run in float64: it lands where the float32 engine did."""
     run = tmp_path / "run"

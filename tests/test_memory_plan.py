@@ -16,8 +16,9 @@ from pointlab.config import TrainConfig
 from pointlab.data import load_csv
 from pointlab.engine import memory
 from pointlab.errors import UserError
+from pointlab.search.jobs import plan_jobs
+from pointlab.search.setup import Split
 from pointlab.search.space import layers_text
-from pointlab.search.sweep import Split, plan_jobs
 from pointlab.splits import kfold
 
 from conftest import CURVE

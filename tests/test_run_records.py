@@ -111,6 +111,7 @@ def launch(tmp_path: Path, out: Path) -> subprocess.Popen:
     return process
 
 
+@pytest.mark.slow  # a real process trained until the signal: ~12 s
 def test_sigterm_writes_the_run_and_exits_143(tmp_path):
     out = tmp_path / "run"
     process = launch(tmp_path, out)
@@ -121,6 +122,7 @@ def test_sigterm_writes_the_run_and_exits_143(tmp_path):
     assert result["status"] == "interrupted" and (out / "boundary.png").exists()
 
 
+@pytest.mark.slow  # a real process group and its signals: ~11 s
 def test_sigint_twice_to_the_group_and_more_during_the_write_leave_a_whole_run(tmp_path):
     out = tmp_path / "run"
     process = launch(tmp_path, out)
@@ -200,3 +202,19 @@ def test_the_newest_default_run_is_runs_latest(tmp_path, monkeypatch, capsys):
     assert len(made) == 2 and (tmp_path / "runs" / "latest").resolve() == made[-1].resolve()
     assert "runs/latest" in console.file.getvalue()
     assert main(["evaluate", "runs/latest", str(CURVE), "--json"], quiet()) == 0
+
+
+def test_a_run_result_carries_its_data_and_runs_never_imports_training():
+    """The run layer's types (`RunSpec`, `RunData`, `RunResult`) are in `runs`; `training` uses
+    them. A result without its data cannot be built, so writing it never reads the file again."""
+    import ast
+    import dataclasses
+
+    from conftest import ROOT
+
+    tree = ast.parse((ROOT / "src" / "pointlab" / "runs.py").read_text())
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "pointlab.training" not in names
+    data = next(f for f in dataclasses.fields(runs.RunResult) if f.name == "data")
+    assert data.default is dataclasses.MISSING and data.default_factory is dataclasses.MISSING

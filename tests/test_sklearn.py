@@ -140,6 +140,7 @@ def _assert_same_search_results(ours, theirs):
     assert ours.best_score_ == pytest.approx(theirs.best_score_, rel=1e-5)
 
 
+@pytest.mark.slow  # one grid searched twice, by PopulationSearchCV and GridSearchCV: ~6 s
 def test_population_search_gives_grid_search_results_on_a_pipeline():
     # Two architectures (two populations), a scaler setting (earlier steps fitted per fold and
     # setting), early stopping in one candidate, two metrics, train scores.

@@ -1,10 +1,13 @@
 """`pointlab sweep` end to end: real trials, a real SQLite study, real processes killed with
 SIGKILL. Small models and few epochs, so the whole file stays within seconds."""
 
+import ast
 import json
+import shutil
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +17,8 @@ import pytest
 
 from pointlab import runs, training
 from pointlab.cli import main
-from pointlab.data import Dataset, save_csv
+from pointlab.config import TrainConfig
+from pointlab.data import Dataset, load_csv, save_csv
 from pointlab.generators import make
 from pointlab.runs import load_run
 
@@ -70,6 +74,7 @@ def test_sweep_scores_on_validation_and_writes_a_best_run_evaluate_reads(tmp_pat
     assert again.test.to_dict() == summary["test"]
 
 
+@pytest.mark.slow  # two sweeps with a retrain each: ~9 s
 def test_the_test_data_never_influences_the_choice(tmp_path):
     test = make("curve", n=120, seed=9)
     flipped = Dataset(test.X, 1 - test.y, 2, "flipped", "test")
@@ -202,3 +207,77 @@ def test_two_processes_on_one_study_share_it_and_run_no_trial_twice(tmp_path):
     assert len(workers) == 2  # both did part of the work
     summaries = [json.loads(o[0]) for o in outputs]
     assert summaries[0]["best"] == summaries[1]["best"]
+
+
+def test_a_front_end_other_than_the_cli_writes_the_same_sweep_folder(tmp_path):
+    """The folder's layout, its default study database and its writer are the library's; and a
+    sweep's best run keeps the header names of the columns as `pointlab train`'s run does."""
+    from pointlab.search import folder
+    from pointlab.search.space import parse_space
+    from pointlab.search.store import Store
+    from pointlab.search.sweep import SweepSetup, run_sweep
+
+    data = make("curve", n=120, seed=3)
+    named = tmp_path / "named.csv"
+    rows = [f"{x},{y},{label}" for (x, y), label in zip(data.X.tolist(), data.y, strict=True)]
+    named.write_text("\n".join(["px,py,cls", *rows]) + "\n")
+    loaded = load_csv(named)
+    base = TrainConfig(hidden=(4,), epochs=20)
+    setup = SweepSetup(parse_space(["lr=0.01,0.1"], base), "grid", None, base)
+    out = folder.make_folder(tmp_path / folder.default_out(named))
+    storage = folder.default_storage(out)
+    result = run_sweep(setup, loaded, None, Store(storage, folder.default_study(named)))
+    best, pictures, summary = folder.write_sweep(out, result, setup, "named", storage)
+
+    assert out == tmp_path / "sweeps" / "named" and storage == f"sqlite:///{out / 'study.db'}"
+    assert best == out / "best" and result.run.path == best
+    assert json.loads((out / "sweep.json").read_text()) == summary
+    assert [p.name for p in pictures] == list(folder.PICTURES) and all(map(is_png, pictures))
+    run = load_run(best)
+    assert run.spec.names == "px,py,cls" and run.spec.data == str(named.resolve())
+    assert run.result["sweep"]["trial"] == summary["best"]["trial"]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_writers_swapping_best_in_at_once_never_see_each_others_files(tmp_path):
+    """Each writer builds in a folder of its own; `best` is always one writer's whole folder."""
+    from pointlab.search.folder import _swap_in
+
+    def writer(n: int) -> None:
+        for round_ in range(20):
+            mine = tmp_path / f".best-{n}-{round_}"
+            mine.mkdir()
+            for name in ("a", "b", "c"):
+                (mine / name).write_text(f"{n}")
+            _swap_in(mine, tmp_path / "best")
+            shutil.rmtree(mine, ignore_errors=True)  # the old one, exchanged into our name
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    files = sorted((tmp_path / "best").iterdir())
+    assert [f.name for f in files] == ["a", "b", "c"]
+    assert len({f.read_text() for f in files}) == 1  # one writer's, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best"]
+
+
+def test_the_sweep_never_imports_ray_and_ray_imports_no_sweep():
+    """The executor interface (`jobs.Executor`) is the cut between them; the job functions live
+    in `jobs`, which imports neither."""
+    from conftest import ROOT
+
+    def imports(module: str) -> set[str]:
+        path = ROOT / "src" / "pointlab" / "search" / f"{module}.py"
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        return found
+
+    assert not {m for m in imports("sweep") if "ray" in m.split(".")[-1]}
+    assert "pointlab.search.sweep" not in imports("ray_cluster")
+    assert not {m for m in imports("jobs") if m.endswith(("sweep", "ray_cluster"))}

@@ -34,6 +34,7 @@ ARGS = [
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a real server and Chromium: ~30 s for the five on an idle 2-core machine
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
     ),

@@ -16,12 +16,10 @@ full API for contributors (docs/API.md).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset, load_csv, load_points
-from pointlab.errors import UserError
 from pointlab.generators import make
 
 if TYPE_CHECKING:
@@ -70,24 +68,23 @@ def train(
     `data` and `test` are CSV paths or Datasets; `config` defaults to the book's model
     (`TrainConfig()`); `config.seed` seeds the model and the validation split. With `out`, the run
     directory is written there as `pointlab train --out` writes it (refused if it holds a run).
+    Faults raise `pointlab.errors.UserError` before anything is written, worded with these
+    arguments' names (`early_stopping needs validation data: give val_fraction > 0`).
     """
-    from pointlab import engine, runs, training  # torch: only now
+    from pointlab import runs, training  # torch: only now
 
     config = config if config is not None else TrainConfig()
+    runs.check_settings(config, val_fraction)  # before a file is read
     dataset = data if isinstance(data, Dataset) else load_csv(data, columns)
     test_set = test if isinstance(test, Dataset) or test is None else load_csv(test, columns)
-    if not 0.0 <= val_fraction < 1.0:
-        raise UserError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    spec = runs.RunSpec(
-        config=config,
-        data=_source(dataset),
-        columns=columns,
+    spec = runs.RunSpec.for_data(
+        config,
+        dataset,
         val_fraction=val_fraction,
-        split_seed=config.seed,
-        n_classes=dataset.n_classes,
-        test=None if test_set is None else _source(test_set),
-        device=str(engine.resolve_device(device)),
-        log_every=log_every or runs.auto_log_every(config.epochs),
+        test=test_set,
+        columns=columns,
+        device=device,
+        log_every=log_every,
     )
     prepared = training.prepare(spec, data=dataset, test=test_set)
     run_dir = runs.claim_run_dir(out) if out is not None else None
@@ -100,12 +97,6 @@ def load_run(path: PathLike) -> Run:
     from pointlab import runs
 
     return runs.load_run(path)
-
-
-def _source(dataset: Dataset) -> str:
-    """Where a data set came from, as a spec records it: a file path, or how it was made."""
-    path = Path(dataset.source)
-    return str(path.resolve()) if path.is_file() else dataset.source
 
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""A run: what defines it (`RunSpec`), what it produced (`RunResult`), and its directory on disk.
+"""A run: what defines it (`RunSpec`), the data it trains on (`RunData`), what it produced
+(`RunResult`), and its directory on disk.
 
     RUN_DIR/config.json        the RunSpec (TrainConfig + data file, columns, split, device, ...)
                                and, once training ended, `result`: RunResult.summary(), the same
@@ -7,12 +8,15 @@
     RUN_DIR/model.safetensors  the weights, with their config (`pointlab.checkpoint`)
     RUN_DIR/boundary.png, loss.png   pictures (`pointlab.plots`)
 
+`RunSpec.for_data` is the one constructor every front end uses; it checks a spec's rules
+(`check_settings`: shares in [0, 1), early stopping needs validation data), with errors that name
+the library's settings (`val_fraction`), never a command-line flag.
 `write_run` is the one writer of a finished run directory. `config.json` holds all that is needed
 to repeat the run: the same spec trains the same numbers on the CPU. This module imports neither
 torch nor matplotlib at the top, so the commands can check a spec before they load them.
 
-Not here: training a spec (`pointlab.training`), the engine (`pointlab.engine`), drawing
-(`pointlab.plots`).
+Not here: loading, splitting and training a spec (`pointlab.training`), the engine
+(`pointlab.engine`), drawing (`pointlab.plots`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from pointlab import __version__
 from pointlab.config import TrainConfig, describe
-from pointlab.errors import UserError
+from pointlab.errors import SettingError, UserError
 from pointlab.io import write_atomic
 
 if TYPE_CHECKING:
@@ -50,6 +54,9 @@ class RunSpec:
 
     The training points are `data` less a stratified validation share and, when no `test` file is
     given, less a test share: `splits.split(data, val_fraction, test_fraction, seed=split_seed)`.
+    Built by `for_data`, which refuses (`SettingError`) what `check_settings` finds at fault; a
+    record read back (`read_spec`) is taken as written, and `training.prepare` checks it again
+    before it trains.
     """
 
     config: TrainConfig
@@ -63,6 +70,41 @@ class RunSpec:
     log_every: int = 100
     test_fraction: float = 0.0  # share of `data` held out as test data when no `test` file
     names: str | None = None  # "X,Y,LABEL": the training file's header names of those columns
+
+    @classmethod
+    def for_data(
+        cls,
+        config: TrainConfig,
+        data: Dataset,
+        *,
+        val_fraction: float = 0.0,
+        test: Dataset | None = None,
+        test_fraction: float = 0.0,
+        split_seed: int | None = None,
+        columns: str | None = None,
+        device: str = "cpu",
+        log_every: int | None = None,
+    ) -> RunSpec:
+        """The spec of training `config` on `data` (and testing on `test`), as loaded: where each
+        came from (`source_of`), the classes, the header names of the columns (so the run finds
+        them in another file), the device resolved ("auto" -> the one it runs on), `log_every`
+        about 200 rows unless given, the split seeded by `config.seed` unless given."""
+        from pointlab.engine import resolve_device  # torch: only once a run is being set up
+
+        check_settings(config, val_fraction, test_fraction)
+        return cls(
+            config=config,
+            data=source_of(data),
+            columns=columns,
+            val_fraction=val_fraction,
+            split_seed=config.seed if split_seed is None else split_seed,
+            n_classes=data.n_classes,
+            test=None if test is None else source_of(test),
+            device=str(resolve_device(device)),
+            log_every=log_every or auto_log_every(config.epochs),
+            test_fraction=test_fraction,
+            names=data.columns,
+        )
 
     def known_columns(self) -> str | None:
         """How to find this run's columns in another file: header names, else --columns."""
@@ -78,6 +120,33 @@ class RunSpec:
         data = dict(data)
         data["config"] = TrainConfig.from_dict(data["config"])
         return cls(**data)
+
+
+def check_settings(config: TrainConfig, val_fraction: float, test_fraction: float = 0.0) -> None:
+    """The rules of a run's settings beyond its config's own, one SettingError for the first
+    fault: each share in [0, 1), and early stopping only with validation data to stop on."""
+    for name, share in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not 0.0 <= share < 1.0:
+            raise SettingError(f"{{{name}}} must be in [0, 1), got {share:g}")
+    if config.early_stopping is not None and val_fraction == 0:
+        raise SettingError("{early_stopping} needs validation data: give {val_fraction} > 0")
+
+
+def source_of(data: Dataset) -> str:
+    """Where a data set came from, as a spec records it: a file's absolute path, or how it was
+    made (a generator call)."""
+    path = Path(data.source)
+    return str(path.resolve()) if path.is_file() else data.source
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A spec's data, split: `train` trains, `val` scores epochs, `test` is looked at once."""
+
+    data: Dataset  # the whole file (its name titles pictures)
+    train: Dataset
+    val: Dataset | None
+    test: Dataset | None
 
 
 @dataclass(frozen=True)
@@ -103,6 +172,7 @@ class RunResult:
     history: dict[str, list[float]]  # epoch, train_loss, train_acc, val_loss, val_acc
     status: str  # finished | early_stopped | diverged | interrupted | pruned
     stopped_epoch: int
+    data: RunData = field(repr=False)  # what it trained on (pictures draw its points)
     best_epoch: int | None = None  # at the lowest validation loss (None without validation)
     wall_time: float = 0.0
     weights: str = "final"  # which weights the model holds, in words ("best, from epoch 40")
@@ -112,7 +182,6 @@ class RunResult:
     sweep: SweepChoice | None = None  # set for a sweep's `best`
     made_by: str | None = None  # what made a run not trained from its spec ("pointlab play")
     path: Path | None = None  # the run directory, once written
-    data: Any = field(default=None, repr=False)  # the RunData it trained on (for pictures)
 
     @property
     def n_params(self) -> int:
@@ -193,19 +262,22 @@ def new_run_dir(dataset_name: str, root: str | Path = "runs") -> Path:
 
 def claim_run_dir(path: str | PathLike[str]) -> Path:
     """Use `path` as the run directory: create it, or accept an existing empty one (never write
-    over a run, or over files of the user's own: what was there stays)."""
+    over a run, or over files of the user's own: what was there stays). Its errors call the
+    setting that gave `path` `out`."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UserError(f"{path}: exists and is not a directory")
+    shown_path = SettingError.literal(path)
     if (path / CONFIG).exists() or (path / MODEL).exists():
-        raise UserError(f"{path}: already holds a run; give another --out")
+        raise SettingError(f"{shown_path}: already holds a run; give another {{out}}", out="one")
     if path.is_dir():
         theirs = sorted(p.name for p in path.iterdir())
         if theirs:
             shown = ", ".join(theirs[:3]) + (", ..." if len(theirs) > 3 else "")
-            raise UserError(
-                f"{path}: is not empty ({shown}) and is not a run; give a new or empty --out "
-                "directory (nothing was written)"
+            raise SettingError(
+                f"{shown_path}: is not empty ({SettingError.literal(shown)}) and is not a run; "
+                "give a new or empty {out} directory (nothing was written)",
+                out="run",
             )
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -297,10 +369,6 @@ def write_pictures(run_dir: Path, result: RunResult) -> list[Path]:
     from pointlab.plots.curves import plot_history
 
     data = result.data
-    if data is None:  # a result built by hand: read the points again
-        from pointlab.training import prepare
-
-        data = prepare(result.spec)
     title = f"{result.describe()} on {data.data.name}, epoch {result.weights_epoch}"
     predict = result.model.predict_proba
     train, val, note = _sample(data.train, data.val, result.spec.config.seed)

@@ -5,36 +5,27 @@ train`, a sweep's retrain of its best trial, the package's `pointlab.train`.
     prepare(spec)                -> RunData   everything that can fail before training starts
     train(spec, data, run_dir=)  -> RunResult
 
-`prepare` is where a check belongs that must refuse a run before anything is created or trained
-(the data, the split, and what else a front end wants checked up front): commands call it before
-they create the run directory.
+`prepare` is where a check of the data belongs that must refuse a run before anything is created
+or trained (the file, its classes, a split that leaves a class no training point): commands call
+it before they create the run directory. Its errors name the library's settings
+(`val_fraction`), never a command-line flag.
 
-Not here: the engine's loop (`pointlab.engine`), the directory format (`pointlab.runs`), progress
-bars and summaries (`pointlab.cli`).
+Not here: the spec's own rules and the RunData type (`pointlab.runs`), the engine's loop
+(`pointlab.engine`), the directory format (`pointlab.runs`), progress bars and summaries
+(`pointlab.cli`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from pointlab import engine, runs
 from pointlab.checkpoint import TrainedModel
 from pointlab.data import Dataset, load_csv
-from pointlab.errors import UserError
-from pointlab.runs import RunResult, RunSpec, SweepChoice
+from pointlab.errors import SettingError, UserError
+from pointlab.runs import RunData, RunResult, RunSpec, SweepChoice
 from pointlab.splits import split
-
-
-@dataclass(frozen=True)
-class RunData:
-    """A spec's data, split: `train` trains, `val` scores epochs, `test` is looked at once."""
-
-    data: Dataset  # the whole file (its name titles pictures)
-    train: Dataset
-    val: Dataset | None
-    test: Dataset | None
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -49,7 +40,9 @@ def prepare(spec: RunSpec, *, data: Dataset | None = None, test: Dataset | None 
     """Load (unless given) and split the spec's data, refusing with a UserError what cannot train.
 
     `data` and `test` stand in for the spec's files when the caller has them in memory already.
+    The spec's own rules are checked first (`runs.check_settings`), for a spec read back too.
     """
+    runs.check_settings(spec.config, spec.val_fraction, spec.test_fraction)
     dataset = data if data is not None else load_csv(spec.data, spec.columns)
     if dataset.n_classes != spec.n_classes:
         raise UserError(
@@ -60,7 +53,7 @@ def prepare(spec: RunSpec, *, data: Dataset | None = None, test: Dataset | None 
         train, val, held = split(dataset, spec.val_fraction, spec.test_fraction, spec.split_seed)
         if spec.val_fraction == 0:
             val = None
-        _check_classes(train, spec)
+        check_classes(train, spec.val_fraction, spec.test_fraction)
     if test is None and spec.test:
         test = load_csv(spec.test, spec.columns)
     elif test is None and held is not None and len(held):
@@ -151,12 +144,13 @@ def _which_weights(member: engine.MemberResult) -> str:
     return f"final, from epoch {member.weights_epoch}"
 
 
-def _check_classes(train: Dataset, spec: RunSpec) -> None:
-    """Every class keeps a training point: a split that takes all of a class cannot train it."""
+def check_classes(train: Dataset, val_fraction: float, test_fraction: float = 0.0) -> None:
+    """Every class keeps a training point: a split that takes all of a class cannot train it
+    (`train` is what the shares left; a sweep checks its split here too)."""
     counts = train.class_counts()
     if (counts == 0).any():
         empty = int((counts == 0).argmax())
-        shares = f"--val-fraction {spec.val_fraction:g}"
-        if spec.test_fraction:
-            shares += f" with --test-fraction {spec.test_fraction:g}"
-        raise UserError(f"{shares} leaves no training points of class {empty}; lower it")
+        shares = f"{{val_fraction}} {val_fraction:g}"
+        if test_fraction:
+            shares += f" with {{test_fraction}} {test_fraction:g}"
+        raise SettingError(f"{shares} leaves no training points of class {empty}; lower it")

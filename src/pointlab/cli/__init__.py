@@ -17,7 +17,7 @@ from importlib import import_module
 from rich.console import Console
 
 from pointlab import __version__
-from pointlab.cli.args import Parser
+from pointlab.cli.args import Parser, in_flags
 from pointlab.errors import UserError
 
 # Subcommand modules, in the order `pointlab --help` lists them.
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     try:
         return int(args.func(args, console) or 0)
     except UserError as error:
-        print(f"pointlab: error: {error}", file=sys.stderr)
+        print(f"pointlab: error: {in_flags(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("pointlab: interrupted", file=sys.stderr)

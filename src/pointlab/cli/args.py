@@ -29,7 +29,7 @@ from pointlab.config import (
     hidden_text,
     parse_hidden,
 )
-from pointlab.errors import UserError
+from pointlab.errors import SettingError, UserError
 
 DEFAULT_DEVICE = "auto"  # cuda when there is one, else cpu: every command
 DEFAULT_SEED = 0  # every command; only the book's src/train.py draws a random seed
@@ -41,6 +41,18 @@ FLAGS = {
     f.name: "--layers" if f.name == "hidden" else f"--{f.name.replace('_', '-')}"
     for f in dataclasses.fields(TrainConfig)
 }
+# A library setting whose flag reads with its argument in an error ("give --test FILE").
+SETTING_FLAGS = {"test": "--test FILE", "cv": "--cv K"}
+
+
+def flag(name: str) -> str:
+    """The flag that gives a library setting: `early_stopping` -> `--early-stopping`."""
+    return SETTING_FLAGS.get(name) or FLAGS.get(name) or f"--{name.replace('_', '-')}"
+
+
+def in_flags(error: UserError) -> str:
+    """A library error as the command line says it: each setting named by its flag."""
+    return error.named(flag) if isinstance(error, SettingError) else str(error)
 
 
 class Parser(argparse.ArgumentParser):

@@ -63,8 +63,16 @@ class Terminated(KeyboardInterrupt):
 
 
 def interrupt_status(error: KeyboardInterrupt) -> int:
-    """The exit status for an interrupt: 128 + the signal's number (143 SIGTERM, 130 SIGINT)."""
-    return 128 + (signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT)
+    """The exit status for an interrupt: 128 + the signal's number (143 SIGTERM, 130 SIGINT).
+
+    The engine turns the interrupt it caught into `PopulationInterrupted` (carrying the results
+    so far), so the SIGTERM is looked for along the chain of exceptions, not only at its end."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            return 128 + signal.SIGTERM
+        seen = seen.__cause__ or seen.__context__
+    return 128 + signal.SIGINT
 
 
 @contextlib.contextmanager

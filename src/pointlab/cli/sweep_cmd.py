@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
-from pointlab import runs
 from pointlab.api import SWEEP_VAL_FRACTION
 from pointlab.cli import args, signals
 from pointlab.config import TrainConfig
@@ -169,11 +167,10 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
 
     from pointlab import engine
     from pointlab.cpu import tune_cpu
-    from pointlab.search import report
+    from pointlab.search import folder
     from pointlab.search.space import parse_space
     from pointlab.search.store import Store, check_options
     from pointlab.search.sweep import SweepSetup, make_split, run_sweep
-    from pointlab.search.urls import masked
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our output, not Optuna's log lines
     params = parse_space(namespace.space, base)
@@ -195,7 +192,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     make_split(data, test, setup)  # a split that cannot train fails before OUT is made
     tune_cpu(engine.resolve_device(namespace.device))
     # Nothing is written until the cluster, the study name and the database are known good.
-    study = Path(namespace.csv).stem if namespace.study is None else namespace.study
+    study = folder.default_study(namespace.csv) if namespace.study is None else namespace.study
     check_options(study, namespace.stale_after)
     cluster = None
     if namespace.ray is not None:
@@ -206,12 +203,12 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
             cpus_per_task=namespace.cpus_per_task,
             gpus_per_task=namespace.gpus_per_task,
         )
-    out = Path(namespace.out or Path("sweeps") / Path(namespace.csv).stem)
+    out = Path(namespace.out or folder.default_out(namespace.csv))
     if namespace.storage is None:
-        out.mkdir(parents=True, exist_ok=True)  # the default database lives in OUT
-    storage = namespace.storage or f"sqlite:///{out.resolve() / 'study.db'}"
+        folder.make_folder(out)  # the default database lives in OUT
+    storage = namespace.storage or folder.default_storage(out)
     store = Store(storage, study, stale_after=namespace.stale_after)
-    out.mkdir(parents=True, exist_ok=True)
+    folder.make_folder(out)
     try:
         with (
             signals.term_as_interrupt(),
@@ -227,15 +224,12 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
                 batch=namespace.batch,
                 progress=progress,
                 columns=namespace.columns,
-                cluster=cluster,
+                executor=cluster,
             )
     except KeyboardInterrupt as stop:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
         return signals.interrupt_status(stop)
-    best_dir = _write_best(out, result)
-    pictures = _draw(out, result, setup)
-    summary = report.summary(result, setup, study, masked(storage))  # no password kept
-    (out / "sweep.json").write_text(json.dumps(summary, indent=2) + "\n")
+    best_dir, pictures, summary = folder.write_sweep(out, result, setup, study, storage)
     if namespace.json:
         print(json.dumps(summary, indent=2))
         return 0
@@ -295,55 +289,6 @@ class _progress:
     def __call__(self, done: int, total: int, epoch: int, epochs: int) -> None:
         self.bar.update(self.trials, completed=done, total=total)
         self.bar.update(self.epochs, completed=epoch, total=epochs)
-
-
-def _write_best(out: Path, result) -> Path:
-    """OUT/best: a run directory like `pointlab train`'s (the same writer), so evaluate and predict
-    read it. A new one replaces the old (a resumed sweep writes the same model again)."""
-    fresh = out / ".best-new"
-    shutil.rmtree(fresh, ignore_errors=True)
-    fresh.mkdir(parents=True)
-    runs.write_run(fresh, result.run)
-    best = out / "best"
-    old = out / ".best-old"
-    shutil.rmtree(old, ignore_errors=True)
-    if best.exists():
-        best.rename(old)
-    fresh.rename(best)
-    shutil.rmtree(old, ignore_errors=True)
-    result.run.path = best
-    return best
-
-
-def _draw(out: Path, result, setup) -> list[Path]:
-    from pointlab.plots.sweep import plot_best_curves, plot_loss_vs_params, plot_points_tried
-    from pointlab.search import report
-
-    ranked = report.ranked(result.rows)
-    weights = report.importance(result.rows, setup.params)
-    dims = sorted(setup.params, key=lambda p: -weights.get(p.name, 0.0))[:2]
-    name = f"{setup.strategy} search"
-    return [
-        plot_loss_vs_params(
-            result.rows,
-            setup.params,
-            out / "sweep_loss.png",
-            f"{name}: validation loss of each trial",
-        ),
-        plot_points_tried(
-            result.rows,
-            dims,
-            out / "sweep_points.png",
-            f"{name}: points tried in the two most important dimensions"
-            if len(dims) > 1
-            else f"{name}: validation loss against {dims[0].name}, the one searched dimension",
-        ),
-        plot_best_curves(
-            [r for r in ranked if r.state == "complete"],
-            out / "sweep_curves.png",
-            f"{name}: learning curves of the best trials",
-        ),
-    ]
 
 
 def _print_report(console, result, setup, summary, best_dir, pictures) -> None:

@@ -27,7 +27,6 @@ from pointlab.cli.signals import StopSignals
 from pointlab.config import preset
 from pointlab.cpu import tune_cpu
 from pointlab.data import Dataset, load_csv
-from pointlab.errors import UserError
 
 EXIT_DIVERGED = 3  # training diverged: the run is written with the last finite weights
 
@@ -76,30 +75,26 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     hidden = args.hidden(namespace)  # () is no hidden layer (--layers none, --model simple)
     values["hidden"] = preset("complex") if hidden is None else hidden
     config = args.build_config(values)
-    if config.early_stopping is not None and namespace.val_fraction == 0:
-        raise UserError("--early-stopping needs validation data: give --val-fraction > 0")
+    runs.check_settings(config, namespace.val_fraction)  # the spec's rules, before any file
     dataset = load_with_progress(console, namespace.csv, namespace.columns)
     test = None
     if namespace.test is not None:  # a bad test file fails before torch loads
         test = load_with_progress(console, namespace.test, namespace.columns)
     from pointlab import engine, training  # torch: only once the arguments are known good
 
-    device = engine.resolve_device(namespace.device)
-    spec = runs.RunSpec(
-        config=config,
-        data=str(Path(namespace.csv).resolve()),
-        columns=namespace.columns,
+    spec = runs.RunSpec.for_data(
+        config,
+        dataset,
         val_fraction=namespace.val_fraction,
-        split_seed=config.seed,
-        n_classes=dataset.n_classes,
-        test=str(Path(namespace.test).resolve()) if namespace.test else None,
-        device=str(device),
-        log_every=namespace.log_every or runs.auto_log_every(config.epochs),
-        names=dataset.columns,
+        test=test,
+        columns=namespace.columns,
+        device=namespace.device,
+        log_every=namespace.log_every,
     )
     # Bad data or a bad split fails now, before the run directory exists.
     data = training.prepare(spec, data=dataset, test=test)
     n_val = len(data.val) if data.val is not None else 0
+    device = engine.resolve_device(spec.device)
     engine.check_memory([config], spec.n_classes, len(data.train), n_val, device)
     out = namespace.out
     fresh = out is None or not Path(out).exists()

@@ -13,6 +13,13 @@ straddles the criterion. An inconclusive claim says so in the report instead of 
 passing by luck; `at_most` and `at_least` decide that for a measured mean and its standard error
 (`standard_error` of seeds, `binomial_se` of a share).
 
+A number that turned NaN (a diverged member, an empty mean) settles a claim against it: the claim
+fails. NaN compares as False both ways, so without this rule `at_most` would call it
+inconclusive, and a criterion written as `not (x > limit)` would call it held; instead `at_most`
+and `at_least` return False for a NaN value or standard error, and a `Claim` whose `measured`
+holds a NaN (a float, an array, or the text "nan" a format string makes of one) fails whatever
+verdict it was given.
+
 Not here: the experiments themselves (the other modules of this package), drawing
 (`pointlab.plots`), the exit status of `pointlab experiment --check` (`pointlab.cli`).
 """
@@ -20,12 +27,16 @@ Not here: the experiments themselves (the other modules of this package), drawin
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from pointlab.io import write_atomic
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,10 @@ class Claim:
     measured: Any  # the number (or short text) that was measured
     passed: bool | None  # None: inconclusive, the budget's noise cannot settle the criterion
 
+    def __post_init__(self) -> None:
+        if has_nan(self.measured):  # a NaN measurement fails the claim (see the module docstring)
+            object.__setattr__(self, "passed", False)
+
     @property
     def verdict(self) -> str:
         """holds | fails | inconclusive"""
@@ -68,12 +83,34 @@ class Claim:
         return "holds" if self.passed else "fails"
 
 
+# How Python and numpy print a NaN ("nan", "+nan", "[0.5 nan]"); not the word "NaN" in prose (a
+# count of diverged members) nor "nano".
+_NAN_TEXT = re.compile(r"(?<![A-Za-z])nan(?![A-Za-z])")
+
+
+def has_nan(measured: Any) -> bool:
+    """Whether a claim's measurement holds a NaN: a float or numpy number, any element of an
+    array, list, tuple or dict's values, or "nan" as a word in text (f"{x:.3f}" of a NaN)."""
+    if isinstance(measured, str):
+        return _NAN_TEXT.search(measured) is not None
+    if isinstance(measured, dict):
+        return any(has_nan(v) for v in measured.values())
+    if isinstance(measured, list | tuple):
+        return any(has_nan(v) for v in measured)
+    if isinstance(measured, np.ndarray | np.generic):
+        return measured.dtype.kind in "fc" and bool(np.isnan(measured).any())
+    return isinstance(measured, float) and math.isnan(measured)
+
+
 def at_most(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
     """Verdict for "value <= limit" where value is a noisy estimate with standard error se.
 
     Holds when the whole interval value +- z se lies within the limit, fails when it lies wholly
     beyond; when the interval straddles the limit the budget cannot tell (None: inconclusive).
+    A NaN value or standard error fails: something measured turned NaN, which no budget excuses.
     """
+    if math.isnan(value) or math.isnan(se):
+        return False
     if value + z * se <= limit:
         return True
     return False if value - z * se > limit else None
@@ -186,7 +223,8 @@ def _fmt(value: Any) -> str:
 
 
 def write(report: Report, out: Path, name: str, quick: bool) -> None:
-    """report.md and results.json into `out` (which already holds the figures)."""
+    """report.md and results.json into `out` (which already holds the figures), each written
+    whole (`io.write_atomic`): a reader never finds half a file."""
     out.mkdir(parents=True, exist_ok=True)
     results = {
         "experiment": name,
@@ -197,7 +235,8 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         "claims": [{**asdict(c), "verdict": c.verdict} for c in report.claims],
         "numbers": report.numbers,
     }
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
+    text = json.dumps(results, indent=2, default=_json_default) + "\n"
+    write_atomic(out / "results.json", lambda file: file.write(text.encode()))
     lines = [f"# {report.title}", "", f"**Verdict: {report.verdict()}**", ""]
     if quick:
         lines += ["*Quick version (reduced budgets, for tests): numbers are rougher.*", ""]
@@ -225,7 +264,8 @@ def write(report: Report, out: Path, name: str, quick: bool) -> None:
         lines += ["## Figures", ""]
         for file, caption in report.figures:
             lines += [f"![{caption}]({file})", "", f"*{caption}*", ""]
-    (out / "report.md").write_text("\n".join(lines))
+    markdown = "\n".join(lines)
+    write_atomic(out / "report.md", lambda file: file.write(markdown.encode()))
 
 
 def _json_default(value: Any):

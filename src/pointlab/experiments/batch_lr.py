@@ -8,6 +8,9 @@ earlier. Without scaling, k times fewer steps per epoch simply do not get there.
 Here: `moons` with 2^14 training points, base batch B, k = 1, 2, ..., 128; for each k one engine
 population (members share a batch size, so no masking) of three variants x seeds: scaled +
 warmup, scaled without warmup, unscaled (lr0). Momentum SGD, cosine decay, a fixed number of epochs.
+
+Not here: the schedules and their warmup (`pointlab.engine.schedules`), the drawing
+(`pointlab.plots.lines`).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ logistic regression, so on the curve data it can do no better than the logistic-
 whatever the training; `complex` (two hidden layers of 128, 17,025 weights) fits the curve. The
 optimum is computed independently by Newton's method in float64, so "stalls at the optimum" is a
 measured distance, not a look at a plot.
+
+Not here: training (`pointlab.engine`), the decision-boundary picture (`pointlab.plots.boundary`).
 """
 
 from __future__ import annotations

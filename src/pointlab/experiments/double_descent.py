@@ -9,6 +9,8 @@ double descent") for trained networks (model-wise, with label noise making the p
 Here: (1) random Fourier features cos(x W + b) on 2-D `moons`, fitted by minimum-norm least squares
 in float64 (`numpy.linalg.lstsq`), clean and noisy labels, averaged over feature draws; (2) an MLP
 width sweep with one hidden layer trained on the engine (one `train` call, a population per width).
+
+Not here: training the MLPs (`pointlab.engine`), the drawing (`pointlab.plots.lines`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ two hyperparameters of which one matters, 9 grid trials try only 3 values of the
 control where both hyperparameters matter), and real tuning of an MLP whose learning rate matters
 and whose second knob (Adam's epsilon) barely does; every repetition's 18 trials are members of
 one engine population.
+
+Not here: pointlab's own sweeps and strategies (`pointlab.search`), training (`pointlab.engine`).
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ Leyton-Brown 2014): the share of the variance of the validation loss explained b
 hyperparameter alone. With random search the trials are independent uniform draws, so that first-
 order share is estimated directly by binning; Optuna's PED-ANOVA (and its fANOVA, which needs
 scikit-learn, when that is installed) run on the same trials as a cross-check.
+
+Not here: the search space, the random plan and the main effects (`pointlab.search`), training
+(`pointlab.engine`).
 """
 
 from __future__ import annotations

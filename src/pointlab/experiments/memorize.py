@@ -7,6 +7,8 @@ error grows with the label-corruption level) and Theorem 1 (a two-layer ReLU net
 weights can represent any labels of n points in d dimensions). Here in 2-D on the book's curve
 data: every corruption level and seed is one member of ONE population, each with its own labels
 (X is every member's copy concatenated; members train on their own index range).
+
+Not here: training (`pointlab.engine`), the decision-boundary picture (`pointlab.plots.boundary`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ of training becomes usable. Here, on 2-D points with the population engine:
 - cosine ends with a lower training loss than constant at the same peak;
 - `pointlab.engine.schedules` equals `torch.optim.lr_scheduler` (SequentialLR warmup included),
   epoch by epoch.
+
+Not here: the schedules themselves (`pointlab.engine.schedules`), the drawing
+(`pointlab.plots.lines`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ existence; it says nothing about finding the weights. Here, on the book's curve 
 (`curve`, no label noise): (1) random hidden ReLU features of width N with only the output layer
 fitted by least squares (float64), the existence side; (2) the same widths trained end to end on
 the engine with plain SGD at one fixed learning rate and epoch budget (one `train` call).
+
+Not here: training (`pointlab.engine`), the drawing (`pointlab.plots.lines`).
 """
 
 from __future__ import annotations

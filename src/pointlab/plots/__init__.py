@@ -13,9 +13,10 @@ one save helper (`save.save_figure`: atomic, any format matplotlib writes). Figu
 work headless and in threads; only `points.show_points` opens a window.
 
 Modules: `palette`, `save`, `points` (a data set), `boundary` (decision regions), `curves`
-(training history), `lines` (titled line panels for the experiments), `sweep` (a sweep's trials).
-Nothing here imports torch; matplotlib is imported by these modules, so the CLI imports them only
-once it is about to draw.
+(training history), `lines` (titled line panels for the experiments), `sweep` (a sweep's trials),
+`explain` (one explained training step), `regions` and `landscape` (the experiments `depth`,
+`batch-noise`, `lottery` and `landscape`). Nothing here imports torch; matplotlib is imported by
+these modules, so the CLI imports them only once it is about to draw.
 
 Not here: training, searching or measuring anything (`pointlab.engine`, `pointlab.search`,
 `pointlab.experiments`).

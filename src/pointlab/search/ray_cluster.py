@@ -1,4 +1,5 @@
 """A sweep's populations trained as Ray tasks on a Ray cluster; the driver keeps the study.
+`RayCluster` is an executor of the sweep (`jobs.Executor`), as `jobs.LocalExecutor` is here.
 
 Design, the way Ray's documentation advises for many small pieces of work:
 - The driver (the `pointlab sweep --ray` process) does what a sweep always does with its store:
@@ -6,7 +7,7 @@ Design, the way Ray's documentation advises for many small pieces of work:
   each result, and chooses and retrains the best. The store's guarantees (a trial is trained once;
   a killed driver's trials go stale and are re-queued; a rerun resumes) are therefore unchanged,
   on SQLite or on a PostgreSQL server that every machine reaches.
-- Claimed trials become populations (`sweep.plan_jobs`): one architecture each, split so that
+- Claimed trials become populations (`jobs.plan_jobs`): one architecture each, split so that
   every worker slot of the cluster (a CPU, or a GPU with `--gpus-per-task`) gets about one
   population per claim. A task is then a whole population, milliseconds of Ray overhead against
   seconds of training, instead of one task a trial.
@@ -21,7 +22,8 @@ Design, the way Ray's documentation advises for many small pieces of work:
 - A cluster address where nothing answers is refused within `PROBE_TIMEOUT` seconds (`probe`):
   Ray itself retries for minutes, printing warnings, and Ctrl-C takes many seconds to stop it.
 
-Not here: claiming and recording trials (`store`), planning populations (`sweep`), output.
+Not here: claiming trials (`sweep`, `store`), planning and training populations (`jobs`),
+output.
 """
 
 from __future__ import annotations
@@ -32,17 +34,16 @@ import os
 import socket
 from typing import Any
 
-from pointlab.errors import UserError
+from pointlab.errors import SettingError, UserError
+from pointlab.search.jobs import Job, plan_jobs, train_job
 from pointlab.search.store import Store
 
 PROBE_TIMEOUT = 5.0  # seconds to reach a cluster's head
 
 
-def _train_remote(job, data, device: str) -> tuple[list[tuple[float, bool, dict]], dict]:
+def _train_remote(job: Job, data, device: str) -> tuple[list[tuple[float, bool, dict]], dict]:
     """Runs on a Ray worker: one population; its trials' scores and where it ran."""
     import ray
-
-    from pointlab.search.sweep import train_job
 
     X, y = data
     scores = train_job(job, X, y, device)
@@ -98,7 +99,7 @@ class RayCluster:
         import ray
 
         if cpus_per_task <= 0 or gpus_per_task < 0:
-            raise UserError("--cpus-per-task must be > 0 and --gpus-per-task >= 0")
+            raise SettingError("{cpus_per_task} must be > 0 and {gpus_per_task} >= 0")
         self.ray = ray
         if not ray.is_initialized():
             probe(address)
@@ -111,8 +112,10 @@ class RayCluster:
                 )
             except (ConnectionError, RuntimeError, ValueError) as error:
                 first = (str(error).strip() or "no answer").splitlines()[0]
-                where = f"--ray {address}" if address else "--ray"
-                raise UserError(f"{where}: cannot reach the cluster ({first})") from None
+                where = "{ray}" + (f" {SettingError.literal(address)}" if address else "")
+                raise SettingError(
+                    f"{where}: cannot reach the cluster ({SettingError.literal(first)})", ray="Ray"
+                ) from None
         resources = ray.cluster_resources()
         slots = (
             resources.get("GPU", 0) / gpus_per_task
@@ -121,7 +124,10 @@ class RayCluster:
         )
         if slots < 1:
             kind = "GPU" if gpus_per_task else "CPU"
-            raise UserError(f"--ray: the cluster has no {kind} for a task ({resources})")
+            shown = SettingError.literal(resources)
+            raise SettingError(
+                f"{{ray}}: the cluster has no {kind} for a task ({shown})", ray="Ray"
+            )
         self.slots = int(slots)
         self.device = "cuda" if gpus_per_task else "cpu"
         self.remote = ray.remote(num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_retries=0)(
@@ -139,8 +145,6 @@ class RayCluster:
 
     def train_claimed(self, setup, split_, store: Store, claimed, device, progress) -> None:
         """Train claimed trials as Ray tasks, recording each trial as its task returns."""
-        from pointlab.search.sweep import plan_jobs
-
         jobs = plan_jobs(setup, split_, store, claimed, "cpu", per_job=self.per_job)
         key = id(split_)
         if key not in self._data:
@@ -154,7 +158,10 @@ class RayCluster:
                     scores, where = self.ray.get(ready[0])
                 except self.ray.exceptions.RayError as error:
                     lines = str(error).strip().splitlines()
-                    raise UserError(f"--ray: a training task failed ({lines[-1]})") from None
+                    failure = SettingError.literal(lines[-1])
+                    raise SettingError(
+                        f"{{ray}}: a training task failed ({failure})", ray="Ray"
+                    ) from None
                 for i, (value, pruned, attrs) in zip(job.trials, scores, strict=True):
                     attrs["result"]["worker"] = f"{where['host']}:{where['pid']}"
                     attrs["result"]["node"] = where["node"]

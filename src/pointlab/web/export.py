@@ -20,6 +20,7 @@ Not here: training (`live.py`), the run directory format (`pointlab.runs`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -29,7 +30,6 @@ from pointlab import runs
 from pointlab.checkpoint import TrainedModel
 from pointlab.data import Dataset, save_csv
 from pointlab.errors import UserError
-from pointlab.training import RunData
 
 if TYPE_CHECKING:
     from pointlab.web.live import LiveTraining
@@ -72,13 +72,15 @@ def _write(
     """Every file of the run into `build`; config.json names the data as it will be, in run_dir."""
     config = live.configs[m].replace(epochs=live.epoch)
     data_path = save_csv(dataset, build / "data.csv")
-    spec = runs.RunSpec(
-        config=config,
-        data=str((run_dir / data_path.name).resolve()),
+    # The spec names the data where it will be once the build folder is renamed into run_dir.
+    saved = dataclasses.replace(
+        dataset, source=str((run_dir / data_path.name).resolve()), columns=None
+    )
+    spec = runs.RunSpec.for_data(
+        config,
+        saved,
         val_fraction=val_fraction if live.val is not None else 0.0,
         split_seed=live.configs[m].seed,
-        n_classes=dataset.n_classes,
-        device="cpu",
         log_every=live.log_every,
     )
     status = "diverged" if live.diverged[m] else "finished"
@@ -93,6 +95,6 @@ def _write(
         weights="final",
         weights_epoch=live.epoch,
         made_by="pointlab play" + (" (points edited while training)" if edited else ""),
-        data=RunData(data=dataset, train=live.train, val=live.val, test=None),
+        data=runs.RunData(data=dataset, train=live.train, val=live.val, test=None),
     )
     runs.write_run(build, result)
