@@ -206,3 +206,12 @@ def test_a_link_to_no_such_lesson_says_so_and_the_page_works(page, server):
     assert error.inner_text().startswith("no lesson 'no-such'; the lessons are: ")
     page.wait_for_function("window.pointlab.data && window.pointlab.data.name === 'xor'")
     assert "lesson=" not in page.url and by_testid(page, "lesson-panel").is_hidden()
+
+
+def test_a_learners_link_keeps_their_settings_but_not_what_the_lesson_locks(page, server):
+    page.goto(server["url"] + "?lesson=one-neuron&epochs=5&lr=0.3&data=spiral")
+    by_testid(page, "lesson-title").wait_for()
+    page.wait_for_function("window.pointlab.data && window.pointlab.data.name === 'linear.csv'")
+    page.wait_for_function("window.pointlab.data.settings.epochs === '5'")
+    assert page.locator("[name=lr]").input_value() == "0.3"
+    assert "lesson=one-neuron" in page.url and "data=linear.csv" in page.url

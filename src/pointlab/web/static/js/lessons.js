@@ -24,9 +24,11 @@ const CLAUSE = /^\s*([a-z_]+)\s*(<=|>=|==|<|>)\s*(\S+)\s*$/;
 const OPS = { "<=": "≤", ">=": "≥", "==": "=", "<": "<", ">": ">" };
 const MET = (v) => v.met >= Math.max(1, v.total - 1); // 4 of 5 seeds: the goal is met
 
-// hooks: { send, setup(settings), form, changed() (the URL), controlsChanged() }
+// hooks: send(message); form (the element holding the settings' fields); setup(settings), the
+// page's setup path; settings(), the settings training now; changed(), a lesson was opened or
+// closed (the link follows).
 export function createLessons(hooks) {
-  const lessons = { index: null, lesson: null, task: 0, verdicts: {}, checking: false, pending: null, fromLink: false };
+  const lessons = { index: null, lesson: null, task: 0, verdicts: {}, checking: false, pending: null, link: {} };
   const panel = $("lesson-panel");
 
   function text(value) {
@@ -67,6 +69,7 @@ export function createLessons(hooks) {
       opened(message);
     } else if (message.type === "checked") {
       lessons.checking = false;
+      if (!lessons.lesson || message.lesson !== lessons.lesson.name) return true; // closed since
       lessons.verdicts[message.task] = message;
       const task = lessons.lesson.tasks.find((x) => x.name === message.task);
       const p = progress();
@@ -113,17 +116,19 @@ export function createLessons(hooks) {
     render();
   }
 
-  function open(name, fromLink = false) {
+  // `link`: the settings a lesson link carried besides lesson= (a learner's own setup), kept
+  // over the lesson's setup except where the lesson locks them.
+  function open(name, link = {}) {
     lessons.pending = name;
-    lessons.fromLink = fromLink;
+    lessons.link = link;
     hooks.send({ type: "lesson", name });
   }
 
   function opened(lesson) {
-    const link = lessons.fromLink ? hooks.linkSettings() : {};
+    const link = lessons.link;
     lessons.lesson = lesson;
     lessons.pending = null;
-    lessons.fromLink = false;
+    lessons.link = {};
     lessons.verdicts = {};
     const p = progress();
     lessons.task = Math.min(p.task || 0, lesson.tasks.length - 1);

@@ -239,7 +239,6 @@ const lessons = createLessons({
     sendSetup(settings);
   },
   settings: () => (state.data ? state.data.settings : readForm(form)),
-  linkSettings: () => fromUrl().settings,
   changed: () => {
     state.lesson = lessons.name();
     updateUrl();
@@ -382,7 +381,7 @@ async function start() {
   connect(settings);
   if (page.lesson) {
     state.lesson = page.lesson;
-    lessons.open(page.lesson, Object.keys(settings).length > 0);
+    lessons.open(page.lesson, settings);
   }
 }
 
