@@ -166,3 +166,17 @@ def test_lesson_name_is_the_open_action(monkeypatch):
     )
     assert main(["lesson", "memorize", "--lang", "ja", "--no-open"]) == 0
     assert served == {"q": "?lesson=memorize&lang=ja", "o": False}
+
+
+def test_an_accuracy_exactly_at_the_goal_meets_it():
+    """144 of 160 points right, as the engine measures it in float32 (0.8999999762), meets
+    `train_acc >= 0.9`: the page showed such a seed as "90% (goal >= 90%)" and missed."""
+    import numpy as np
+
+    from pointlab.lessons.goals import parse_goal
+
+    measured = float(np.float32(144) / np.float32(160))
+    assert measured < 0.9
+    assert parse_goal("train_acc >= 0.9").holds({"train_acc": measured})
+    assert not parse_goal("train_acc > 0.9").holds({"train_acc": measured})
+    assert not parse_goal("train_acc >= 0.9").holds({"train_acc": 0.8999})
