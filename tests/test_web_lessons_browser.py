@@ -166,6 +166,21 @@ def test_a_lesson_walked_end_to_end(page, server, lang):
     if lang == "en":
         assert by_testid(page, "task-1").inner_text() == "1 ✓"
     assert by_testid(page, f"choice-{task.question.answer + 1}").is_checked()
+    by_testid(page, "lessons-index").click()  # the index says what is done, until forgotten
+    first = page.locator("[data-testid=lesson-index] li").first
+    done = {"en": "1 of 1 done", "ja": "1 個中 1 個完了"}[lang]
+    if lang == "en":
+        page.wait_for_function(
+            "(t) => document.querySelector('[data-testid=lesson-index] li')"
+            ".textContent.includes(t)",
+            arg=done,
+        )
+    by_testid(page, "forget").click()
+    assert done not in first.inner_text()
+    assert (
+        page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('pointlab.lesson.'))")
+        == []
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

@@ -310,6 +310,14 @@ export function createLessons(hooks) {
     );
   }
 
+  // A shared computer in a classroom: the next learner starts afresh.
+  function forget() {
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith("pointlab.lesson.")) localStorage.removeItem(key);
+    }
+    render();
+  }
+
   function reveal(key) {
     const p = progress();
     p.revealed[key] = true;
@@ -347,6 +355,7 @@ export function createLessons(hooks) {
         el("p", { class: "hint" }, t("lessons.hint")),
         el("ol", { class: "lesson-index", "data-testid": "lesson-index" }, ...items),
         ...(index ? index.errors : []).map((line) => el("p", { class: "lesson-error", "data-testid": "lesson-error" }, line)),
+        el("button", { "data-testid": "forget", onclick: forget, title: t("lessons.forget.title") }, t("lessons.forget")),
       );
       return;
     }
