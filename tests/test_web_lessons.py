@@ -9,8 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from pointlab.cli import main
+from pointlab.lessons.check import population
 from pointlab.lessons.lesson import load_folder, shipped_folder
-from pointlab.lessons.setups import parse_settings, train_val
 from pointlab.web import budget
 from pointlab.web.app import create_app
 from webclient import ORIGIN, session, until
@@ -132,10 +132,7 @@ def test_every_shipped_lessons_check_fits_the_budget_with_room():
     for lesson in lessons:
         for task in lesson.tasks:
             for settings in (lesson.setup, task.settings(lesson.setup, "solution")):
-                setup = parse_settings(settings)
-                train, val = train_val(setup)
-                base = setup.members[0]
-                configs = [base.replace(seed=base.seed + i) for i in range(task.seeds)]
+                configs, train, val = population(settings, task.seeds)
                 cost = budget.check_cost(configs, train.n_classes, len(train), len(val or []))
                 assert cost.flops <= budget.MAX_CHECK_FLOPS / 2, (lesson.name, task.name)
 

@@ -71,7 +71,7 @@ def check(message: Mapping[str, Any], where: Sequence[Path]) -> dict[str, Any]:
     """A Check of one task on the page's settings: how many seeds meet its goal, and for each
     seed the clauses it missed with what was measured."""
     from pointlab.lessons.check import check as check_goal
-    from pointlab.lessons.setups import parse_settings, train_val
+    from pointlab.lessons.check import population
 
     found = _find(message.get("lesson"), where)
     task = _task_named(found, message.get("task"))
@@ -80,10 +80,7 @@ def check(message: Mapping[str, Any], where: Sequence[Path]) -> dict[str, Any]:
         raise UserError("check: settings must be an object")
     # The locked controls are the lesson's: a link or a hand-edited form cannot change them.
     settings = {**raw, **{k: v for k, v in found.setup.items() if k in found.locked}}
-    setup = parse_settings(settings)
-    train, val = train_val(setup)
-    base = setup.members[0]
-    configs = [base.replace(seed=base.seed + i) for i in range(task.seeds)]
+    configs, train, val = population(settings, task.seeds)
     n_val = 0 if val is None else len(val)
     budget.check_cost(configs, train.n_classes, len(train), n_val).check("this Check")
     budget.check_free_memory(configs, train.n_classes, len(train), n_val)
