@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from pointlab.cli import main
+from pointlab.errors import UserError
 from pointlab.lessons.check import population
 from pointlab.lessons.lesson import load_folder, shipped_folder
 from pointlab.web import budget
@@ -177,3 +178,28 @@ def test_an_accuracy_exactly_at_the_goal_meets_it():
     assert parse_goal("train_acc >= 0.9").holds({"train_acc": measured})
     assert not parse_goal("train_acc > 0.9").holds({"train_acc": measured})
     assert not parse_goal("train_acc >= 0.9").holds({"train_acc": 0.8999})
+
+
+def test_the_lesson_errors_read_in_japanese_in_the_page():
+    """The page puts a server message into Japanese part by part ("; "), by ja.json's patterns
+    (`serverText` in i18n.js, emulated here): every part of a lesson's errors has one."""
+    import json
+    import re
+    from importlib import resources
+
+    path = resources.files("pointlab.web") / "static" / "i18n" / "ja.json"
+    patterns = json.loads(path.read_text(encoding="utf-8"))["server"]
+    messages = [
+        "no lesson 'nope'; the lessons are: hidden-layers, memorize",
+        "check: lesson one-neuron has no task 'x'; its tasks are: draw-the-line",
+        "compare: a lesson trains one setting over several seeds; leave it empty",
+    ]
+    unit, advice = "a Check (100000 epochs of 5 seeds)", "use fewer epochs or points, or fewer or "
+    advice += "narrower layers"
+    with pytest.raises(UserError) as refused:
+        budget.Cost(3e11, 2**20, unit, advice, budget.MAX_CHECK_FLOPS).check("this Check")
+    messages.append(str(refused.value))
+    for message in messages:
+        for part in message.split("; "):
+            match = next((p for p, _ in patterns if re.search(p, part)), None)
+            assert match is not None, part
