@@ -93,6 +93,8 @@ def test_check_counts_the_seeds_that_meet_the_goal_on_the_pages_settings(client)
     assert good["type"] == "checked", good
     assert (good["met"], good["total"]) == (5, 5) and len(good["seeds"]) == 5
     assert all(s["met"] and s["failed"] == [] for s in good["seeds"])
+    assert all(s["values"]["train_acc"] >= 0.9 for s in good["seeds"])
+    assert set(good["seeds"][0]["values"]) == {"train_acc", "train_loss"}
     assert bad["met"] <= 1 and bad["total"] == 5
     missed = next(s for s in bad["seeds"] if not s["met"])
     clause = missed["failed"][0]

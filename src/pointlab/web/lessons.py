@@ -98,6 +98,8 @@ def check(message: Mapping[str, Any], where: Sequence[Path]) -> dict[str, Any]:
                 "seed": run.seed,
                 "met": run.met,
                 "status": run.status,
+                # What the goal names, as this seed measured it (met or not).
+                "values": {c.name: floats([run.measured[c.name]])[0] for c in task.goal.clauses},
                 "failed": [
                     {
                         "clause": str(c),

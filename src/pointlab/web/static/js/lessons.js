@@ -208,7 +208,11 @@ export function createLessons(hooks) {
         el("span", { class: "tick" }, s.met ? "✓" : "✗"),
         ` ${t("lesson.seed", { seed: s.seed })}`,
         s.met
-          ? null
+          ? el(
+              "span",
+              { class: "muted" },
+              ": " + Object.entries(s.values || {}).map(([name, value]) => `${t(`measure.${name}`)} ${fmtValue(name, value)}`).join(", "),
+            )
           : el(
               "span",
               { class: "muted" },
