@@ -1,5 +1,6 @@
 """`pointlab lesson`: the lessons from the terminal, for a learner and for a teacher.
 
+    pointlab lesson NAME                 serve the playground and open it at that lesson
     pointlab lesson list                 the lessons, in order
     pointlab lesson show NAME            one lesson: what to do, the questions, the goals
     pointlab lesson check [DIR]          every task's reference solution and documented wrong setup,
@@ -25,6 +26,7 @@ from urllib.parse import urlencode
 from rich.console import Console
 from rich.table import Table
 
+from pointlab.cli import play_cmd, serve
 from pointlab.cli.args import positive_int
 from pointlab.errors import UserError
 from pointlab.lessons.lesson import LANGUAGES, MIN_SEEDS, Lesson, find, load_folder, shipped_folder
@@ -39,7 +41,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "through tasks with goals checked over several seeds."
         ),
     )
-    actions = parser.add_subparsers(title="actions", metavar="ACTION")
+    actions = parser.add_subparsers(title="actions", metavar="ACTION | NAME", action=_ActionsOrName)
+    actions.choices = _AnyName()  # NAME alone is `open NAME` (see _ActionsOrName)
+
+    opened = actions.add_parser(
+        "open",
+        help="serve the playground and open it at a lesson (the same as `pointlab lesson NAME`)",
+        description="Start the playground as `pointlab play` does and open the page at the "
+        "lesson. Ctrl-C stops it.",
+    )
+    opened.add_argument("name", metavar="NAME", help="the lesson (see `pointlab lesson list`)")
+    opened.add_argument(
+        "--lang", choices=LANGUAGES, default=None, help="language (default: the browser's)"
+    )
+    opened.add_argument(
+        "--no-open", action="store_true", help="print the address only; open no browser"
+    )
+    serve.add_address(opened, port=8050, reach=play_cmd.REACH)
+    play_cmd.add_server_flags(opened)
+    opened.set_defaults(func=run_open)
 
     listing = actions.add_parser("list", help="the lessons, in order")
     _add_common(listing)
@@ -77,6 +97,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args, console: _usage(parser))
 
 
+class _ActionsOrName(argparse._SubParsersAction):
+    """The actions, where a word that names none is a lesson: `lesson memorize` is
+    `lesson open memorize`."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values and values[0] not in self._name_parser_map:
+            values = ["open", *values]
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _AnyName(dict):
+    """argparse's check of the action's word: every word passes (`_ActionsOrName` sorts them)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lessons",
@@ -97,6 +134,13 @@ def _folders(args: argparse.Namespace) -> list[Path]:
         if not folder.is_dir():
             raise UserError(f"--lessons {folder}: no such folder")
     return [*own, shipped_folder()]
+
+
+def run_open(args: argparse.Namespace, console: Console) -> int:
+    lesson = find(args.name, _folders(args))  # an unknown name: one line, before serving
+    query = {"lesson": lesson.name, **({"lang": args.lang} if args.lang else {})}
+    args.open = not args.no_open
+    return play_cmd.run(args, console, query="?" + urlencode(query))
 
 
 def run_list(args: argparse.Namespace, console: Console) -> int:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import threading
 import webbrowser
+from pathlib import Path
 
 from rich.console import Console
 
 from pointlab.cli import serve
+from pointlab.errors import UserError
 
 REACH = "use the playground and train on it"
 
@@ -27,28 +29,44 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     serve.add_address(p, port=8050, reach=REACH)
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
+    add_server_flags(p)
+    p.set_defaults(func=run)
+
+
+def add_server_flags(p: argparse.ArgumentParser) -> None:
+    """--runs and --lessons: what `play` and `lesson NAME` (which serves the same page) share."""
     p.add_argument(
         "--runs",
         default="runs",
         metavar="DIR",
         help="where Export writes run directories (default: runs)",
     )
-    p.set_defaults(func=run)
+    p.add_argument(
+        "--lessons",
+        metavar="DIR",
+        help="a folder of your own lesson files, listed in the page before the shipped ones",
+    )
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
+def run(args: argparse.Namespace, console: Console, query: str = "") -> int:
+    """Serve the page; `query` (e.g. "?lesson=memorize") is added to the address printed and
+    opened."""
     import uvicorn
 
     from pointlab.cpu import tune_cpu
     from pointlab.web.app import create_app
 
-    url = serve.start(args.host, args.port, console, reach=REACH)
+    own = [Path(args.lessons)] if args.lessons else []
+    for folder in own:
+        if not folder.is_dir():
+            raise UserError(f"--lessons {folder}: no such folder")
+    url = serve.start(args.host, args.port, console, reach=REACH) + query
     console.print(f"pointlab play: {url}  (Ctrl-C stops it)", markup=False, highlight=False)
     if args.open:
         threading.Timer(1.0, webbrowser.open, [url]).start()
     tune_cpu("cpu")  # threads for the cores that are idle now (see pointlab/cpu.py)
     config = uvicorn.Config(
-        create_app(args.host, args.runs),
+        create_app(args.host, args.runs, lesson_folders=own),
         host=args.host,
         port=args.port,
         log_level="warning",

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pointlab.config import TrainConfig
+from pointlab.data import Dataset
 from pointlab.lessons.goals import Clause, Goal
 from pointlab.lessons.setups import parse_settings, train_val
 
@@ -50,16 +51,25 @@ class Verdict:
         return f"{self.met} of {self.total} seeds meet {self.goal.text}"
 
 
-def check(settings: Mapping[str, str], goal: Goal, seeds: int = 5) -> Verdict:
-    """Train the settings with seeds s, s+1, ..., s+seeds-1 (s: the settings' own seed) as one
-    population and judge each member's final model by the goal."""
-    from pointlab import engine  # torch: only now
-
-    start = time.perf_counter()
+def population(
+    settings: Mapping[str, str], seeds: int
+) -> tuple[list[TrainConfig], Dataset, Dataset | None]:
+    """What a check trains: the settings with seeds s, s+1, ..., s+seeds-1 (s: the settings'
+    own seed), and the training and validation points (a front end prices them first)."""
     setup = parse_settings(settings)
     train, val = train_val(setup)
     base = setup.members[0]
-    configs = [base.replace(seed=base.seed + i) for i in range(seeds)]
+    return [base.replace(seed=base.seed + i) for i in range(seeds)], train, val
+
+
+def check(settings: Mapping[str, str], goal: Goal, seeds: int = 5) -> Verdict:
+    """Train the settings' `population` as one population and judge each member's final model
+    by the goal."""
+    from pointlab import engine  # torch: only now
+
+    start = time.perf_counter()
+    configs, train, val = population(settings, seeds)
+    base = configs[0]
     results = engine.train(
         configs,
         train.X,

@@ -55,11 +55,13 @@ def create_app(
     workers: int | None = None,
     patience: float = PATIENCE,
     max_tabs: int = MAX_TABS,
+    lesson_folders: list[Path] | None = None,
 ) -> Starlette:
     """The app for a server bound to `host`; exports go into `runs_root`. `workers`: how many
     tabs work at once (None: half the cores, at least one, since torch's own threads use the
     rest); `patience`: seconds a tab's message waits for its turn before it is refused;
-    `max_tabs`: how many tabs may be open at once."""
+    `max_tabs`: how many tabs may be open at once; `lesson_folders`: a teacher's lessons, looked
+    in before the shipped ones (`pointlab play --lessons DIR`)."""
     root = Path(runs_root)
     gate = Gate(workers if workers is not None else max(1, (os.cpu_count() or 1) // 2))
     tabs = [0]  # open now; changed only on the event loop
@@ -111,7 +113,7 @@ def create_app(
             if outbox.qsize() < MAX_UNREAD:
                 outbox.put_nowait((json.dumps({"type": "error", "message": why}), False))
 
-        session = Session(send, root, gate, patience)
+        session = Session(send, root, gate, patience, lesson_folders or [])
 
         async def sender() -> None:
             while True:

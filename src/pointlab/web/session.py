@@ -26,8 +26,11 @@ Messages from the page:
     export                  write the main model as a run directory (export.py)
     explain                 one training step of the main model explained (pointlab.explain)
     picture                 the main model's regions as `pointlab train` draws them (figure.py)
+    lessons                 the lesson index; lesson {name}: one lesson (web/lessons.py)
+    check {lesson, task, settings}   a lesson's goal checked over seeds on these settings
 Messages to the page: ready, frame, error {message}, exported {path}, explained {trace},
-picture {png: base64 PNG bytes, name: a file name for it}.
+picture {png: base64 PNG bytes, name: a file name for it}, lessons {lessons, errors},
+lesson {...}, checked {met, total, seeds, seconds}.
 
 Not here: the HTTP side and its checks (`app.py`, `security.py`), the points (`points.py`), the
 pictures (`pictures.py`), the training loop (`live.py`).
@@ -48,7 +51,7 @@ import numpy as np
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.errors import UserError
-from pointlab.web import budget, pictures, points
+from pointlab.web import budget, lessons, pictures, points
 from pointlab.web import settings as settings_mod
 from pointlab.web.queues import Gate, Inbox
 from pointlab.web.settings import MAX_EDITS, UPLOAD, Setup, shown, whole
@@ -71,10 +74,13 @@ class Session:
         runs_root: Path,
         gate: Gate | None = None,
         patience: float = PATIENCE,
+        lesson_folders: Sequence[Path] = (),
     ) -> None:
         """`send(message)` must be thread-safe: the worker calls it. `gate`: the turns shared
-        with the server's other tabs (a gate of one's own when None)."""
+        with the server's other tabs (a gate of one's own when None). `lesson_folders`: a
+        teacher's lessons, looked in before the shipped ones."""
         self.send, self.runs_root = send, runs_root
+        self.lesson_folders = lessons.folders(lesson_folders)
         self.gate, self.patience = gate if gate is not None else Gate(1), patience
         self.inbox = Inbox()
         self.in_flight = 0  # frames on their way; the sender decrements it (a race only skews it)
@@ -173,6 +179,12 @@ class Session:
             if self.setup is not None:
                 raw = dict(self.setup.settings, data=UPLOAD, edits="")
                 self._setup(settings_mod.parse(raw))
+        elif kind == "lessons":
+            self.send(lessons.index(self.lesson_folders))
+        elif kind == "lesson":
+            self.send(lessons.lesson(message.get("name"), self.lesson_folders))
+        elif kind == "check":
+            self.send(lessons.check(message, self.lesson_folders))
         elif kind == "speed":
             self.speed = _epochs_per_s(message.get("epochs_per_s"))
             self._credit, self._credit_at = 0.0, time.perf_counter()

@@ -2,6 +2,7 @@
 import { drawChart } from "./charts.js";
 import { renderExplain } from "./explain.js";
 import { chooseLanguage, language, loadLanguages, serverText, setLanguage, t } from "./i18n.js";
+import { createLessons } from "./lessons.js";
 import { createDiagram, nodeName, nodePixels } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
 import { showNoise } from "./noise.js";
@@ -31,6 +32,7 @@ function connect(initial) {
   socket.addEventListener("open", () => {
     send({ type: "speed", epochs_per_s: state.speed });
     sendSetup(initial);
+    lessons.connected();
   });
   socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
   socket.addEventListener("close", (event) => {
@@ -58,6 +60,7 @@ function showNotice(text) {
 }
 
 function receive(message) {
+  if (lessons.receive(message)) return;
   if (message.type === "error") refused(message.message);
   else if (message.type === "ready") ready(message);
   else if (message.type === "frame") frame(message);
@@ -74,6 +77,10 @@ function receive(message) {
 }
 
 function refused(text) {
+  if (lessons.failed(text)) {
+    showError(serverText(text));
+    return;
+  }
   const wasSetup = pending;
   pending = false;
   if (wasSetup && !state.data) {
@@ -107,6 +114,7 @@ function ready(data) {
   if (data.edits_left_out) showNotice(t("notice.edits-full", { n: data.edits_limit }));
   fillForm(form, data.settings, typed);
   layers.render();
+  lessons.ready();
   updateUrl();
   if (data.settings.data === "upload") $("upload-option").disabled = false;
   $("epochs-total").textContent = data.epochs;
@@ -235,6 +243,22 @@ function setup(event) {
   sendSetup(state.data ? readForm(form) : { ...link.settings, ...changed });
 }
 
+const lessons = createLessons({
+  send,
+  form,
+  setup: (settings) => {
+    showNotice("");
+    typed.clear();
+    sendSetup(settings);
+  },
+  settings: () => (state.data ? state.data.settings : readForm(form)),
+  changed: () => {
+    state.lesson = lessons.name();
+    updateUrl();
+  },
+});
+$("lessons-button").addEventListener("click", () => lessons.toggleIndex());
+
 const diagram = createDiagram($("diagram"), $("net-details"), { onHover: drawPlane });
 const layers = layersEditor($("widths"), form.querySelector("[name=layers]"), setup);
 $("add-layer").addEventListener("click", () => layers.add());
@@ -312,6 +336,7 @@ function relabel() {
     $("status").textContent = t("status.connecting");
   }
   if (state.explained) renderExplain($("explain-out"), state.explained);
+  lessons.render();
 }
 
 $("choose-file").addEventListener("click", () => $("upload").click());
@@ -402,6 +427,10 @@ async function start() {
   relabel();
   window.pointlab.language = language;
   connect(settings);
+  if (page.lesson) {
+    state.lesson = page.lesson;
+    lessons.open(page.lesson, settings);
+  }
 }
 
 start();
