@@ -247,6 +247,9 @@ def test_the_url_restores_the_setup(page, server, browser):
     page.wait_for_function("window.pointlab.data.n_classes === 3")
     page.locator("[name=activation]").select_option("relu")
     page.locator("#add-layer").click()
+    # Each change is sent as a setup of its own; the answers to the older ones must not undo the
+    # layer added meanwhile (main.js counts the setups on their way).
+    page.wait_for_function("window.location.search.includes('layers=16,16,16')")
     page.locator("[name=lr]").fill("0.01")
     page.locator("[name=lr]").dispatch_event("change")
     page.wait_for_function("window.location.search.includes('lr=0.01')")

@@ -23,7 +23,10 @@ window.pointlab = state; // for tests and for people who script the page: the la
 // value, an upload that is gone) is dropped and the rest sent again, so any link opens a working
 // page, with a message that says what was replaced. After three refusals: the defaults.
 const link = { settings: {}, tries: 0, replaced: [] };
-let pending = false; // a setup was sent and its answer (ready or error) has not come
+// Setups sent whose answer (ready or error) has not come. While a newer setup is on its way, the
+// answer to an older one does not fill the form: it would undo a change made since (a layer
+// added between two answers, then sent again with the next change, was lost under load).
+let pending = 0;
 
 function connect(initial) {
   const socket = new WebSocket(`ws://${window.location.host}/ws`);
@@ -47,7 +50,7 @@ function send(message) {
 }
 
 function sendSetup(settings) {
-  pending = true;
+  pending += 1;
   send({ type: "setup", settings });
 }
 
@@ -81,8 +84,8 @@ function refused(text) {
     showError(serverText(text));
     return;
   }
-  const wasSetup = pending;
-  pending = false;
+  const wasSetup = pending > 0;
+  pending = Math.max(0, pending - 1);
   if (wasSetup && !state.data) {
     // The page has never been set up: this link's settings. Drop what the server named.
     link.tries += 1;
@@ -97,12 +100,12 @@ function refused(text) {
     return;
   }
   showError(serverText(text));
-  if (wasSetup && state.data) fillForm(form, state.data.settings); // the form shows what trains
+  if (wasSetup && state.data && pending === 0) fillForm(form, state.data.settings); // what trains
 }
 
 // --- what the server sends -----------------------------------------------------------------
 function ready(data) {
-  pending = false;
+  pending = Math.max(0, pending - 1);
   const reset = !state.data || data.members.length !== state.data.members.length || state.frame === null;
   const first = !state.data;
   state.data = data;
@@ -112,8 +115,10 @@ function ready(data) {
     showNotice(t("notice.replaced", { problems: link.replaced.map(serverText).join("; ") }));
   }
   if (data.edits_left_out) showNotice(t("notice.edits-full", { n: data.edits_limit }));
-  fillForm(form, data.settings, typed);
-  layers.render();
+  if (pending === 0) {
+    fillForm(form, data.settings, typed);
+    layers.render();
+  }
   lessons.ready();
   updateUrl();
   if (data.settings.data === "upload") $("upload-option").disabled = false;
