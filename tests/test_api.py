@@ -160,3 +160,17 @@ def test_help_and_a_bad_file_import_no_torch_matplotlib_or_optuna(argv, tmp_path
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.stdout.strip().splitlines()[-1] in ("0 []", "2 []"), (out.stdout, out.stderr)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+def test_asking_for_cuda_without_it_names_the_argument_not_a_flag(capsys):
+    from pointlab.cli import main
+    from pointlab.errors import UserError
+
+    with pytest.raises(UserError) as caught:
+        pointlab.train(CURVE, pointlab.TrainConfig(epochs=1), device="cuda")
+    assert str(caught.value).startswith("device cuda was asked for") and "--" not in str(
+        caught.value
+    )
+    assert main(["train", str(CURVE), "--epochs", "1", "--device", "cuda"]) == 2
+    assert "error: --device cuda was asked for" in capsys.readouterr().err

@@ -41,7 +41,7 @@ from pointlab.config import TrainConfig
 from pointlab.engine.memory import check_memory
 from pointlab.engine.population import BatchOrder, Population
 from pointlab.engine.tracker import METRICS, Callback, MemberResult, Tracker
-from pointlab.errors import UserError
+from pointlab.errors import SettingError
 
 
 def resolve_device(device: str) -> torch.device:
@@ -49,7 +49,11 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for, but PyTorch sees no CUDA device here")
+        # The library's name for it; the command line says `--device` (cli.args.in_flags).
+        raise SettingError(
+            "{device} " + SettingError.literal(device) + " was asked for, but PyTorch sees no CUDA "
+            "device here"
+        )
     return torch.device(device)
 
 

@@ -44,7 +44,7 @@ from optuna.exceptions import StorageInternalError, UpdateFinishedTrialError
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from pointlab.errors import UserError
+from pointlab.errors import SettingError, UserError
 from pointlab.search import optuna_adapter
 from pointlab.search.urls import masked
 
@@ -328,9 +328,9 @@ def check_options(name: str, stale_after: int) -> None:
     """Refuse a study name the database cannot keep, or an empty one, and a `stale_after` too
     short for heartbeats (SQLite keeps them to the second)."""
     if stale_after < 5:
-        raise UserError(f"--stale-after must be at least 5 seconds, got {stale_after}")
+        raise SettingError(f"{{stale_after}} must be at least 5 seconds, got {stale_after}")
     if not name.strip():
-        raise UserError("--study: the study name is empty")
+        raise SettingError("{study}: the study name is empty")
     if len(name) > MAX_NAME:
         raise UserError(
             f"--study: the study name has {len(name)} characters; the study database keeps at "
