@@ -36,8 +36,10 @@ from pathlib import Path
 import numpy as np
 
 from pointlab.csvtable import Progress, read_table
-from pointlab.errors import UserError
+from pointlab.errors import SettingError, UserError
 from pointlab.io import write_atomic  # also importable from here, as before
+
+_lit = SettingError.literal  # a path or a value inside a SettingError's text
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,9 @@ def load_points(
         if columns is not None:
             names = [name.strip() for name in columns.split(",")]
             if len(names) not in (2, 3) or not all(names):
-                raise UserError(
-                    f"--columns {columns!r}: give the columns X,Y (or X,Y,LABEL), names or indices"
+                raise SettingError(
+                    f"{{columns}} {_lit(repr(columns))}: give the columns X,Y (or X,Y,LABEL), "
+                    "names or indices"
                 )
             return _pick_columns(path, ",".join(names), header, width, first, len(names))[:2]
         if header is not None:
@@ -168,9 +171,9 @@ def load_points(
             if named is not None:
                 return named
             if width != 2:
-                raise UserError(
-                    f"{path}: cannot tell which columns are x and y (header: {', '.join(header)}); "
-                    "give --columns X,Y"
+                raise SettingError(
+                    f"{_lit(path)}: cannot tell which columns are x and y (header: "
+                    f"{_lit(', '.join(header))}); give {{columns}} X,Y"
                 )
             return [0, 1]
         if width == 2:
@@ -206,9 +209,10 @@ def _by_role_names(path: Path, header: list[str], width: int, first: int) -> lis
         return named
     if not any(name.strip().lower() in roles for name in header):
         return _pick_columns(path, None, header, width, first)
-    raise UserError(
-        f"{path}: cannot tell which columns are x, y and label (header: {', '.join(header)}); "
-        "name them x, y and label, or give --columns X,Y,LABEL"
+    raise SettingError(
+        f"{_lit(path)}: cannot tell which columns are x, y and label (header: "
+        f"{_lit(', '.join(header))}); name them x, y and label, or give "
+        "{columns} X,Y,LABEL"
     )
 
 
@@ -217,9 +221,10 @@ def _by_known_names(path: Path, known: str, header: list[str], count: int) -> li
     names = [name.strip() for name in known.split(",")][:count]
     for name, role in zip(names, ("x", "y", "label"), strict=False):
         if header.count(name) != 1:
-            raise UserError(
-                f"{path}: the run was trained on columns {known}, but {role} column {name!r} is "
-                f"not in this file's header ({', '.join(header)}); give --columns"
+            raise SettingError(
+                f"{_lit(path)}: the run was trained on columns {_lit(known)}, but {role} "
+                f"column {_lit(repr(name))} is not in this file's header "
+                f"({_lit(', '.join(header))}); give {{columns}}"
             )
     return [header.index(name) for name in names]
 
@@ -242,7 +247,9 @@ def _pick_columns(
         return [width - 3, width - 2, width - 1]
     names = [name.strip() for name in columns.split(",")]
     if len(names) != count or not all(names):
-        raise UserError(f"--columns {columns!r}: give three columns X,Y,LABEL (names or indices)")
+        raise SettingError(
+            f"{{columns}} {_lit(repr(columns))}: give three columns X,Y,LABEL (names or indices)"
+        )
     picked = []
     for name in names:
         if re.fullmatch(r"[+-]?\d+", name):
@@ -262,7 +269,7 @@ def _pick_columns(
             picked.append(header.index(name))
     if len(set(picked)) != count:
         what = "x, y and label must be three" if count == 3 else "x and y must be two"
-        raise UserError(f"--columns {columns!r}: {what} different columns")
+        raise SettingError(f"{{columns}} {_lit(repr(columns))}: {what} different columns")
     return picked
 
 
