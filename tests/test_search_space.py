@@ -9,6 +9,7 @@ import optuna
 import pytest
 
 from pointlab.cli import main
+from pointlab.cli.args import in_flags
 from pointlab.config import TrainConfig
 from pointlab.errors import UserError
 from pointlab.search import strategies
@@ -69,7 +70,9 @@ def test_bad_specs_are_refused_with_a_message_naming_them(spec, says):
     with pytest.raises(UserError) as error:
         parse_param(spec)
     message = str(error.value)
-    assert message.startswith(f"--space {spec!r}") and says in message
+    # The library names its argument, `space`; the command line says --space (cli.args.in_flags).
+    assert message.startswith(f"space {spec!r}") and says in message
+    assert in_flags(error.value).startswith(f"--space {spec!r}")
 
 
 def test_the_command_refuses_a_bad_spec_in_one_line_with_status_2(tmp_path, capsys):

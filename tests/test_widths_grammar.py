@@ -121,4 +121,4 @@ def test_a_space_separates_bracketed_choices_and_reads_plain_numbers_as_one_choi
     assert layers_text(()) == "[]" and parse_hidden(layers_text((8, 4))) == (8, 4)
     with pytest.raises(UserError) as error:
         parse_param("layers=[16],16x16")
-    assert str(error.value) == f"--space 'layers=[16],16x16': '16x16': {WIDTHS_HELP}"
+    assert str(error.value) == f"space 'layers=[16],16x16': '16x16': {WIDTHS_HELP}"

@@ -36,7 +36,7 @@ from optuna.distributions import (
 )
 
 from pointlab.config import TrainConfig, WidthsError, parse_hidden
-from pointlab.errors import UserError
+from pointlab.errors import SettingError, UserError
 from pointlab.features import FeaturesError, parse_features
 
 # What a newcomer can trust: the learning rate matters most (log scale), then capacity (depth and
@@ -109,9 +109,9 @@ def parse_space(specs: typing.Sequence[str], base: TrainConfig | None = None) ->
     names = [p.name for p in params]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise UserError(f"--space: {', '.join(repeated)} given more than once")
+        raise _fail("{space}", f"{', '.join(repeated)} given more than once")
     if "layers" in names and ({"depth", "width"} & set(names)):
-        raise UserError("--space: give either layers, or depth and width, not both")
+        raise _fail("{space}", "give either layers, or depth and width, not both")
     return params
 
 
@@ -120,9 +120,10 @@ def parse_param(spec: str, base: TrainConfig | None = None) -> Param:
     name, sep, text = spec.partition("=")
     name, text = name.strip().replace("-", "_"), text.strip()
     name = "layers" if name == "hidden" else name
+    # How messages name it: the library's `space`, which the command line calls --space.
+    where = "{space} " + SettingError.literal(repr(spec))
     if not sep or not name or not text:
-        raise UserError(f"--space {spec!r}: write NAME=SPEC, e.g. lr=loguniform(1e-4,1e-1)")
-    where = f"--space {spec!r}"  # how messages name it
+        raise _fail(where, "write NAME=SPEC, e.g. lr=loguniform(1e-4,1e-1)")
     kind = _field_kind(name, where)
     match = _DISTRIBUTION.match(text.replace(" ", ""))
     if match:
@@ -135,7 +136,7 @@ def parse_param(spec: str, base: TrainConfig | None = None) -> Param:
             tokens = [text]  # features=x,y,x2 is one choice, as --features x,y,x2
         choices = tuple(_parse_choice(name, kind, token, where) for token in tokens)
         if len(set(choices)) != len(choices):
-            raise UserError(f"{where}: a choice is listed twice")
+            raise _fail(where, "a choice is listed twice")
         param = Param(name, "choice", choices=choices, spec=spec)
     # Bounds and choices must make a valid config; the endpoints of a range stand for it all.
     values = param.choices if param.kind == "choice" else (param.low, param.high)
@@ -143,7 +144,7 @@ def parse_param(spec: str, base: TrainConfig | None = None) -> Param:
         try:
             apply_params(base, {name: int(value) if param.kind == "int" else value})
         except UserError as error:
-            raise UserError(f"{where}: {error}") from None
+            raise _fail(where, f"{error}") from None
     return param
 
 
@@ -176,7 +177,7 @@ def _field_kind(name: str, where: str) -> str:
     fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "hidden"]
     if name not in fields:
         known = ", ".join([*ARCH_NAMES, *fields])
-        raise UserError(f"{where}: unknown name {name!r}; searchable: {known}")
+        raise _fail(where, f"unknown name {name!r}; searchable: {known}")
     kinds = {t for t in typing.get_args(hints[name]) or (hints[name],) if t is not type(None)}
     return {int: "int", float: "float", str: "str"}[kinds.pop()]
 
@@ -188,21 +189,21 @@ def _parse_range(name: str, kind: str, function: str, args: str, spec: str, wher
     except ValueError:
         low = high = math.nan
     if not (math.isfinite(low) and math.isfinite(high)):  # not two numbers, or nan / inf
-        raise UserError(f"{where}: {function}(a,b) needs two numbers a <= b")
+        raise _fail(where, f"{function}(a,b) needs two numbers a <= b")
     is_int = function.startswith("int")
     log = function in ("loguniform", "intlog")
     if kind in ("str", "layers", "features", "standardize"):
-        raise UserError(f"{where}: {name} takes a list of choices, not {function}(...)")
+        raise _fail(where, f"{name} takes a list of choices, not {function}(...)")
     if kind == "int" and not is_int:
-        raise UserError(f"{where}: {name} is a whole number: use int(a,b) or intlog(a,b)")
+        raise _fail(where, f"{name} is a whole number: use int(a,b) or intlog(a,b)")
     if is_int and kind != "int":
-        raise UserError(f"{where}: {name} is a real number: use uniform or loguniform")
+        raise _fail(where, f"{name} is a real number: use uniform or loguniform")
     if is_int and not (low.is_integer() and high.is_integer()):
-        raise UserError(f"{where}: {function}(a,b) needs whole numbers")
+        raise _fail(where, f"{function}(a,b) needs whole numbers")
     if low > high:
-        raise UserError(f"{where}: the lower bound {low:g} is above the upper {high:g}")
+        raise _fail(where, f"the lower bound {low:g} is above the upper {high:g}")
     if log and low <= 0:
-        raise UserError(f"{where}: a log scale needs bounds above 0, got {low:g}")
+        raise _fail(where, f"a log scale needs bounds above 0, got {low:g}")
     return Param(name, "int" if is_int else "float", low=low, high=high, log=log, spec=spec)
 
 
@@ -212,16 +213,16 @@ def _parse_choice(name: str, kind: str, token: str, where: str):
         try:
             return ",".join(parse_features(token.strip("[]")))
         except FeaturesError as error:
-            raise UserError(f"{where}: {error}") from None
+            raise _fail(where, f"{error}") from None
     if kind == "standardize":
         if token.lower() not in _BOOLS:
-            raise UserError(f"{where}: {token!r} is not on or off for {name}")
+            raise _fail(where, f"{token!r} is not on or off for {name}")
         return _BOOLS[token.lower()]
     if kind == "layers":
         try:
             return layers_text(parse_hidden(token))
         except WidthsError as error:
-            raise UserError(f"{where}: {error}") from None
+            raise _fail(where, f"{error}") from None
     if token.lower() in _NONE_WORDS and kind != "str":
         return None
     try:
@@ -233,7 +234,7 @@ def _parse_choice(name: str, kind: str, token: str, where: str):
         if kind == "float":
             return float(token)
     except ValueError:
-        raise UserError(f"{where}: {token!r} is not a {kind} value for {name}") from None
+        raise _fail(where, f"{token!r} is not a {kind} value for {name}") from None
     return token
 
 
@@ -257,3 +258,8 @@ def grid(params: typing.Sequence[Param], n_points: int) -> list[dict]:
         dict(zip([p.name for p in params], combo, strict=True))
         for combo in itertools.product(*axes)
     ]
+
+
+def _fail(where: str, text: str) -> SettingError:
+    """A fault of the search space: `where` names the setting (`{space}`), `text` is literal."""
+    return SettingError(f"{where}: {SettingError.literal(text)}")

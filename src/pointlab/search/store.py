@@ -105,15 +105,23 @@ def open_storage(url: str, **options) -> RDBStorage:
             # SQLite names the lost race "table ... already exists" (seen with two sweeps started
             # together on a loaded machine); any other operational error is the user's to see.
             if "already exists" not in str(error):
-                raise UserError(
-                    f"--storage {shown}: cannot open the study database ({one_line(error)})"
+                raise SettingError(
+                    "{storage} "
+                    + SettingError.literal(
+                        f"{shown}: cannot open the study database ({one_line(error)})"
+                    )
                 ) from None
             time.sleep(0.5 * (attempt + 1))
         except (*DATABASE_ERRORS, ImportError, ValueError) as error:
-            raise UserError(
-                f"--storage {shown}: cannot open the study database ({one_line(error)})"
+            raise SettingError(
+                "{storage} "
+                + SettingError.literal(
+                    f"{shown}: cannot open the study database ({one_line(error)})"
+                )
             ) from None
-    raise UserError(f"--storage {shown}: cannot create the study tables")
+    raise SettingError(
+        "{storage} " + SettingError.literal(f"{shown}: cannot create the study tables")
+    )
 
 
 class Store:
