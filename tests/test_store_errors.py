@@ -87,3 +87,35 @@ def test_a_study_name_the_database_cannot_keep_is_refused(tmp_path, capsys, stud
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and says in err
     assert not out.exists()
+
+
+def test_a_trial_whose_holder_died_before_its_first_beat_goes_stale(tmp_path):
+    # A worker killed between claiming a trial (RUNNING) and its first heartbeat, milliseconds
+    # apart: Optuna never judges a trial without a beat, so the other workers waited for it for
+    # ever (seen once in CI: three workers, one killed, the others hung). Now a reader judges it
+    # from when it first saw it without a beat, on its own clock.
+    import time
+
+    import optuna
+
+    from pointlab.search import optuna_adapter
+    from pointlab.search.store import open_storage
+
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=1, grace_period=5)
+    study = optuna.create_study(storage=storage, study_name="s")
+    study.enqueue_trial({})
+    (frozen,) = optuna_adapter.waiting_trials(study)
+    assert optuna_adapter.try_start(study, frozen)  # claimed; its holder dies here
+    trial_id = optuna_adapter.trial_id(frozen)
+    storage.set_trial_user_attr(trial_id, "stale_after", 5)
+
+    unbeaten: dict[int, float] = {}
+    assert optuna_adapter.stale_trials(storage, study, 60, unbeaten) == []  # first seen now
+    assert trial_id in unbeaten
+    unbeaten[trial_id] = time.monotonic() - 6  # as if first seen 6 s ago: past its 5 s
+    assert optuna_adapter.stale_trials(storage, study, 60, unbeaten) == [trial_id]
+    assert optuna_adapter.stale_trials(storage, study, 60) == []  # Optuna's rule alone: never
+
+    storage.record_heartbeat(trial_id)  # a live holder beats: judged by its beats from now on
+    assert optuna_adapter.stale_trials(storage, study, 60, unbeaten) == []
+    assert unbeaten == {}

@@ -28,6 +28,7 @@ Not here: the store's design and database handling (`store.py`), the sweep (`swe
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import optuna
@@ -80,12 +81,20 @@ def planned_params(trial: FrozenTrial) -> dict[str, Any]:
 
 
 def stale_trials(
-    storage: optuna.storages.RDBStorage, study: optuna.Study, default: float
+    storage: optuna.storages.RDBStorage,
+    study: optuna.Study,
+    default: float,
+    unbeaten: dict[int, float] | None = None,
 ) -> list[int]:
     """Ids of the study's RUNNING trials silent for longer than their holder's grace period: the
     user attr `stale_after` (seconds) its holder wrote when it claimed the trial, else `default`.
-    Heartbeats and "now" are both the database's clock; a trial that never beat is not judged
-    (as in Optuna)."""
+    Heartbeats and "now" are both the database's clock.
+
+    A trial that never beat (its holder died between claiming it and its first beat, which follow
+    each other within milliseconds) is judged by `unbeaten`: the caller's own record of when it
+    first saw the trial running without a beat (`time.monotonic()`, kept across calls), so that no
+    two clocks are compared. Optuna never judges such a trial, and its slot was lost for good: a
+    killed worker's other workers then waited for it forever."""
     from optuna.storages._rdb import models
     from optuna.storages._rdb.storage import _create_scoped_session
 
@@ -106,11 +115,21 @@ def stale_trials(
         )
     assert now is not None
     now = now.replace(tzinfo=None)  # PostgreSQL's now() has a time zone, the column none
-    stale = []
-    for trial_id, beat in beats:
+
+    def grace_of(trial_id: int) -> float:
         grace = running[trial_id]
         if not isinstance(grace, int | float) or grace <= 0:
             grace = default  # claimed by a pointlab that did not record its terms
-        if (now - beat).total_seconds() > grace:
-            stale.append(trial_id)
+        return float(grace)
+
+    stale = [t for t, beat in beats if (now - beat).total_seconds() > grace_of(t)]
+    if unbeaten is not None:
+        beaten = {t for t, _ in beats}
+        seen = time.monotonic()
+        for trial_id in set(unbeaten) - (set(running) - beaten):
+            del unbeaten[trial_id]  # it beat since, or it is no longer running
+        for trial_id in set(running) - beaten:
+            first = unbeaten.setdefault(trial_id, seen)
+            if seen - first > grace_of(trial_id):
+                stale.append(trial_id)
     return sorted(stale)

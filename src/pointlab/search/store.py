@@ -141,6 +141,8 @@ class Store:
         )
         self._study: optuna.Study | None = None  # set by `open`
         self._held: set[int] = set()
+        # RUNNING trials of others seen without a heartbeat, and since when (time.monotonic()).
+        self._unbeaten: dict[int, float] = {}
         self._lock = threading.Lock()
 
     @property
@@ -259,7 +261,10 @@ class Store:
     def reap(self) -> None:
         """Fail the trials whose holder stopped beating for longer than its own `stale_after`,
         and enqueue their slots again."""
-        for trial_id in optuna_adapter.stale_trials(self.storage, self.study, self.stale_after):
+        stale = optuna_adapter.stale_trials(
+            self.storage, self.study, self.stale_after, self._unbeaten
+        )
+        for trial_id in stale:
             self._requeue(trial_id)
 
     def _requeue(self, trial_id: int) -> None:
