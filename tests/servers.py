@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -172,3 +173,43 @@ def ray_cluster(cpus: int = 1, nodes: int = 2) -> Iterator[str]:
         for pgid in reversed(groups):
             _stop_group(pgid)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+# Debian's Chromium as the browser tests launch it (Playwright cannot download one here).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def start_play(pointlab: str, *args: str) -> tuple[subprocess.Popen, str]:
+    """`pointlab play --port P ARGS...` as a user starts it, on one torch thread (two shared
+    cores: no spinning threads); its process and address once the page answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [pointlab, "play", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return process, url
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                process.kill()
+                assert process.stdout is not None
+                raise RuntimeError(
+                    f"pointlab play did not start: {process.stdout.read()}"
+                ) from None
+            time.sleep(0.2)

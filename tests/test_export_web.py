@@ -17,22 +17,14 @@ import numpy as np
 import pytest
 
 import exports
+import servers
 from pointlab.cli import main
 from pointlab.runs import load_run
 
 from conftest import quiet
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM, ARGS = servers.CHROMIUM, servers.CHROMIUM_ARGS
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
 )

@@ -7,11 +7,8 @@ Skipped where /usr/bin/chromium is missing (`.ci/run` installs it with apt-get).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,17 +17,8 @@ import servers
 
 from conftest import POINTLAB
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM, ARGS = servers.CHROMIUM, servers.CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.browser,
@@ -45,29 +33,7 @@ pytestmark = [
 def server(tmp_path_factory):
     """`pointlab play --port P` as a user starts it; its exports go to a temporary folder."""
     runs = tmp_path_factory.mktemp("runs")
-    port = servers.free_port()
-    command = [POINTLAB, "play", "--port", str(port)]
-    env = dict(os.environ, OMP_NUM_THREADS="1")  # two shared cores: no spinning torch threads
-    process = subprocess.Popen(
-        [*command, "--runs", str(runs)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if process.poll() is not None or time.time() > deadline:
-                process.kill()
-                raise RuntimeError(
-                    f"pointlab play did not start: {process.stdout.read()}"
-                ) from None
-            time.sleep(0.2)
+    process, url = servers.start_play(POINTLAB, "--runs", str(runs))
     yield {"url": url, "runs": runs, "process": process}
     process.send_signal(signal.SIGINT)  # Ctrl-C
     out, _ = process.communicate(timeout=20)

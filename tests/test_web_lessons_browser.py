@@ -8,11 +8,7 @@ Skipped where /usr/bin/chromium is missing, as `test_web_browser.py` is."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
@@ -49,29 +45,9 @@ def server(tmp_path_factory):
     """`pointlab play --lessons DIR` with a teacher's folder that holds one bad lesson file."""
     folder = tmp_path_factory.mktemp("lessons")
     (folder / "broken.toml").write_text(BAD, encoding="utf-8")
-    port = servers.free_port()
-    command = [POINTLAB, "play", "--port", str(port), "--lessons", str(folder)]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    process = subprocess.Popen(
-        [*command, "--runs", str(folder / "runs")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
+    process, url = servers.start_play(
+        POINTLAB, "--lessons", str(folder), "--runs", str(folder / "runs")
     )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if process.poll() is not None or time.time() > deadline:
-                process.kill()
-                raise RuntimeError(
-                    f"pointlab play did not start: {process.stdout.read()}"
-                ) from None
-            time.sleep(0.2)
     yield {"url": url, "bad": folder / "broken.toml"}
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=20)
