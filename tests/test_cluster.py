@@ -69,14 +69,7 @@ def _wait_until(condition, processes, timeout: float = 240.0) -> None:
         time.sleep(0.2)
 
 
-def test_three_workers_share_a_study_one_killed_and_a_rerun_finishes_it(storage, tmp_path, request):
-    if storage.startswith("sqlite"):
-        # A known defect, not fixed yet: SQLite has no row locks, so Optuna's check-then-set of a
-        # trial's state is not atomic, and a reaper's FAIL can race the holder's COMPLETE; twice in
-        # about ten runs a slot then finished twice. PostgreSQL (below) holds the promise.
-        request.applymarker(
-            pytest.mark.xfail(strict=False, reason="SQLite: a reap can race a finish")
-        )
+def test_three_workers_share_a_study_one_killed_and_a_rerun_finishes_it(storage, tmp_path):
     study = f"shared-{uuid.uuid4().hex[:8]}"
     optuna.storages.RDBStorage(storage)  # the schema once, before several workers start
     argv = [

@@ -98,7 +98,10 @@ def open_storage(url: str, **options) -> RDBStorage:
         try:
             with warnings.catch_warnings():  # heartbeat_interval is "experimental"
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return RDBStorage(url, engine_kwargs=engine_kwargs, **options)
+                storage = RDBStorage(url, engine_kwargs=engine_kwargs, **options)
+            if url.startswith("sqlite"):
+                _serialize_sqlite(storage.engine)
+            return storage
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
             time.sleep(0.5 * (attempt + 1))
         except sqlalchemy.exc.OperationalError as error:
@@ -122,6 +125,30 @@ def open_storage(url: str, **options) -> RDBStorage:
     raise SettingError(
         "{storage} " + SettingError.literal(f"{shown}: cannot create the study tables")
     )
+
+
+def _serialize_sqlite(engine) -> None:
+    """Make every transaction on this SQLite engine take the write lock when it begins.
+
+    Optuna changes a trial's state by reading it and then writing it in one transaction, with a
+    row lock (`SELECT ... FOR UPDATE`) that SQLite ignores. SQLite's default deferred transaction
+    takes the write lock only at the write, so two processes could both read RUNNING and both
+    write: a reaper's FAIL and the holder's COMPLETE both "won", and the slot ran twice (or two
+    workers claimed one WAITING trial). `BEGIN IMMEDIATE` takes the lock before the read, so one
+    process sees the other's change, as PostgreSQL's row lock makes it. The SQLAlchemy recipe:
+    the driver's own transaction handling off, our BEGIN on each transaction; the connections
+    opened while the tables were made are dropped so that every later one follows it."""
+    from sqlalchemy import event
+
+    def no_driver_transactions(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    def begin_immediate(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(engine, "connect", no_driver_transactions)
+    event.listen(engine, "begin", begin_immediate)
+    engine.dispose()
 
 
 class Store:
