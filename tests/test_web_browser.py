@@ -398,7 +398,7 @@ def test_japanese_leaves_no_english_word_in_the_controls(page, server, browser):
     page.wait_for_function("document.documentElement.lang === 'ja'")
     page.wait_for_function("window.location.search.includes('lang=ja')")
     # File names and the names of commands and modules are code, the same in every language.
-    code = r"\w+\.csv|pointlab[. ](train|evaluate|autodiff)"
+    code = r"\w+\.csv|pointlab[. ](train|evaluate|autodiff|play)"
     text = re.sub(code, "", page.evaluate(CONTROL_TEXTS))
     english = sorted(set(re.findall(r"[A-Za-z]+", text)) - NAMES)
     assert not english, english
@@ -471,3 +471,27 @@ def test_copy_link_says_it_copied(browser, server):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.url and "data=moons" in copied and "speed=50" in copied
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_page_loads_with_no_failed_request_and_a_one_line_header(browser, server, language):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else 0)
+    page.on("requestfailed", lambda request: failed.append(f"failed {request.url}"))
+    page.goto(server["url"] + f"?lang={language}")
+    page.wait_for_function("window.pointlab.frame !== null")
+    page.wait_for_load_state("networkidle")
+    idle = page.locator("header").bounding_box()
+    button = by_testid(page, "play").bounding_box()
+    by_testid(page, "play").click()  # training adds the measured rate to the counters
+    page.wait_for_function("document.querySelector('[data-testid=rate]').textContent !== ''")
+    playing = page.locator("header").bounding_box()
+    shot(page, f"header-{language}")
+    by_testid(page, "pause").click()
+    context.close()
+    assert not failed, failed  # the browser asks for /favicon.ico unless the page names an icon
+    assert idle is not None and playing is not None and button is not None
+    for header in idle, playing:
+        assert header["height"] < 2.2 * button["height"], "the header wraps onto a second line"
