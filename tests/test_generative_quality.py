@@ -2,6 +2,7 @@
 error against repeated draws, and the two references (a fitted Gaussian must lose to the data's
 own second sample by more than two standard errors on moons)."""
 
+import math
 import time
 
 import numpy as np
@@ -9,7 +10,14 @@ import pytest
 
 from pointlab import generators
 from pointlab.errors import UserError
-from pointlab.generative.quality import Estimate, distance, margin, references
+from pointlab.generative.quality import (
+    Estimate,
+    compare,
+    distance,
+    gaussian_sample,
+    margin,
+    references,
+)
 
 
 def moons(n: int, seed: int, shift: float = 0.0) -> np.ndarray:
@@ -106,3 +114,30 @@ def test_bad_points_are_refused_in_words(samples, words):
 def test_references_refuse_too_few_floor_points():
     with pytest.raises(UserError, match="the floor needs 100 points"):
         references(moons(50, 1), moons(50, 2), moons(50, 3), n=100)
+
+
+def test_compare_is_the_difference_of_the_distances_with_a_tighter_error():
+    x, r, y = moons(800, 1, 0.05), moons(800, 2, 0.1), moons(800, 3)
+    gap = compare(x, r, y)
+    alone_x, alone_r = distance(x, y), distance(r, y)
+    assert gap.value == pytest.approx(alone_x.value - alone_r.value, rel=1e-9)
+    assert gap.se < math.hypot(alone_x.se, alone_r.se)  # the held-out draw moves both alike
+
+
+def test_the_error_of_a_comparison_matches_repeated_draws():
+    gaps = [
+        compare(normal(300, r, 0.3), normal(300, 500 + r, 0.6), normal(300, 1000 + r))
+        for r in range(120)
+    ]
+    spread = np.std([g.value for g in gaps], ddof=1)
+    assert 0.8 < np.mean([g.se for g in gaps]) / spread < 1.25
+    assert np.mean([g.value for g in gaps]) < 0  # the smaller shift lies closer
+
+
+def test_the_gaussian_reference_uses_the_points_gaussian_sample_draws():
+    train, a, b = moons(500, 1), moons(500, 2), moons(500, 3)
+    points = gaussian_sample(train, 400, seed=5)
+    assert points.shape == (400, 2)
+    assert np.allclose(points.mean(axis=0), train.mean(axis=0), atol=0.03)
+    refs = references(train, a, b, n=400, seed=5)
+    assert refs["gaussian"] == distance(points, a, seed=5)

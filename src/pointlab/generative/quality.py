@@ -24,8 +24,12 @@ degenerate and the jackknife overstates its error by about sqrt(2) (Efron-Stein)
 standard error of 0" holds with room to spare. The test measures both against repeated draws.
 
 `references(train, held_out_a, held_out_b, n, seed)` measures, the same way against `held_out_a`:
-n points of one Gaussian fitted to `train` (mean and covariance: what any model must beat) and n
-points of `held_out_b`, a second sample of the data (the floor, where a perfect model lands).
+n points of one Gaussian fitted to `train` (`gaussian_sample`: mean and covariance, what any model
+must beat) and n points of `held_out_b`, a second sample of the data (the floor, where a perfect
+model lands). Whether a model beats the Gaussian is best asked of `compare(samples, gaussian,
+held_out)`: the difference of the two distances with its own jackknife error, smaller than the
+two errors together (`margin`, which treats them as independent), because the held-out points are
+shared.
 
 Not here: training or sampling a model (`pointlab.generative`'s engine), pictures
 (`pointlab.plots.generative`).
@@ -65,43 +69,58 @@ def distance(
     rng = np.random.default_rng(seed)
     x = _points("samples", samples, rng, max_points)  # (m, d)
     y = _points("held-out points", held_out, rng, max_points)  # (n, d)
-    if x.shape[1] != y.shape[1]:
-        raise UserError(f"samples have {x.shape[1]} coordinates but held-out points {y.shape[1]}")
-    # Distances do not change under a shift; centring keeps |a|^2 + |b|^2 - 2 a.b accurate.
+    _same_width(x, y)
+    x, y = _centred(x, y)
+    part, without_x, without_y = _cross(x, y)
+    within, within_without_y = _within(y)
+    return _jackknife(part - within, [without_x, without_y - within_without_y])
+
+
+def compare(
+    samples: ArrayLike,
+    reference: ArrayLike,
+    held_out: ArrayLike,
+    *,
+    seed: int = 0,
+    max_points: int = MAX_POINTS,
+) -> Estimate:
+    """distance(samples, held_out) - distance(reference, held_out), with the standard error of
+    the difference itself: both are measured against the same held-out points, whose own term
+    E|Y - Y'| cancels and whose draw moves both alike, so the difference is known far better
+    than the two standard errors together suggest. Negative: `samples` lie closer."""
+    rng = np.random.default_rng(seed)
+    x = _points("samples", samples, rng, max_points)  # (m, d)
+    r = _points("reference points", reference, rng, max_points)  # (k, d)
+    y = _points("held-out points", held_out, rng, max_points)  # (n, d)
+    _same_width(x, y)
+    _same_width(r, y)
     centre = y.mean(axis=0)
-    x, y = x - centre, y - centre
-    m, n = len(x), len(y)
-    xy_rows, xy_cols = _row_sums(x, y)  # (m,), (n,): sums of |x_i - y_j| over j, over i
-    xx, _ = _row_sums(x, x)  # (m,): sums of |x_i - x_i'| over i' (the diagonal is 0)
-    yy, _ = _row_sums(y, y)  # (n,)
-    s_xy, s_xx, s_yy = xy_rows.sum(), xx.sum(), yy.sum()
-    a, b, c = s_xy / (m * n), s_xx / (m * (m - 1)), s_yy / (n * (n - 1))
-    value = 2 * a - b - c
-    # Leave x_i out: its row leaves the cross sum, its row and column the sum within x.
-    without_x = 2 * (s_xy - xy_rows) / ((m - 1) * n) - (s_xx - 2 * xx) / ((m - 1) * (m - 2)) - c
-    without_y = 2 * (s_xy - xy_cols) / (m * (n - 1)) - b - (s_yy - 2 * yy) / ((n - 1) * (n - 2))
-    variance = (m - 1) / m * _squares(without_x) + (n - 1) / n * _squares(without_y)
-    return Estimate(float(value), math.sqrt(float(variance)))
+    x, r, y = x - centre, r - centre, y - centre
+    part_x, without_x, x_without_y = _cross(x, y)
+    part_r, without_r, r_without_y = _cross(r, y)
+    return _jackknife(part_x - part_r, [without_x, without_r, x_without_y - r_without_y])
+
+
+def gaussian_sample(train: ArrayLike, n: int, seed: int = 0) -> np.ndarray:
+    """n points (n, d) of the Gaussian with the mean and covariance of `train`, seeded."""
+    rng = np.random.default_rng(seed)
+    points = _points("training points", train, rng, None)
+    mean, covariance = points.mean(axis=0), np.cov(points, rowvar=False)
+    return rng.multivariate_normal(mean, covariance, size=n, method="cholesky")
 
 
 def references(
     train: ArrayLike, held_out_a: ArrayLike, held_out_b: ArrayLike, n: int, seed: int = 0
 ) -> dict[str, Estimate]:
     """The distances to `held_out_a` of n points of a Gaussian fitted to `train` ("gaussian": a
-    model must beat it) and of n points of `held_out_b` ("floor": a second sample of the data),
-    measured as `distance` measures a model's n samples."""
-    rng = np.random.default_rng(seed)
-    train_points = _points("training points", train, rng, None)
-    if len(train_points) < 3:
-        raise UserError(f"a Gaussian needs at least 3 training points, got {len(train_points)}")
-    floor = _points("held-out points", held_out_b, rng, None)
+    model must beat it; the points are `gaussian_sample(train, n, seed)`) and of n points of
+    `held_out_b` ("floor": a second sample of the data), measured as `distance` measures a
+    model's n samples."""
+    floor = _points("held-out points", held_out_b, np.random.default_rng(seed), None)
     if len(floor) < n:
         raise UserError(f"the floor needs {n} points of a second held-out sample, got {len(floor)}")
-    mean = train_points.mean(axis=0)
-    covariance = np.cov(train_points, rowvar=False)
-    gaussian = rng.multivariate_normal(mean, covariance, size=n, method="cholesky")
     return {
-        "gaussian": distance(gaussian, held_out_a, seed=seed),
+        "gaussian": distance(gaussian_sample(train, n, seed), held_out_a, seed=seed),
         "floor": distance(floor[:n], held_out_a, seed=seed),
     }
 
@@ -126,6 +145,49 @@ def _points(
     if limit is not None and len(points) > limit:
         points = points[np.sort(rng.choice(len(points), limit, replace=False))]
     return points
+
+
+def _same_width(x: np.ndarray, y: np.ndarray) -> None:
+    if x.shape[1] != y.shape[1]:
+        raise UserError(f"samples have {x.shape[1]} coordinates but held-out points {y.shape[1]}")
+
+
+def _centred(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both moved by the mean of y: distances do not change, and |a|^2 + |b|^2 - 2 a.b stays
+    accurate."""
+    centre = y.mean(axis=0)
+    return x - centre, y - centre
+
+
+def _cross(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """The part of the estimate that involves x, 2 E|X - Y| - E|X - X'|, and its values with
+    each x_i left out (m,) and with each y_j left out (n,)."""
+    m, n = len(x), len(y)
+    rows, cols = _row_sums(x, y)  # (m,), (n,): sums of |x_i - y_j| over j, over i
+    xx, _ = _row_sums(x, x)  # (m,): sums of |x_i - x_i'| over i' (the diagonal is 0)
+    s_xy, s_xx = rows.sum(), xx.sum()
+    within = s_xx / (m * (m - 1))
+    part = 2 * s_xy / (m * n) - within
+    # Leave x_i out: its row leaves the cross sum, its row and its column the sum within x.
+    without_x = 2 * (s_xy - rows) / ((m - 1) * n) - (s_xx - 2 * xx) / ((m - 1) * (m - 2))
+    without_y = 2 * (s_xy - cols) / (m * (n - 1)) - within
+    return float(part), without_x, without_y
+
+
+def _within(y: np.ndarray) -> tuple[float, np.ndarray]:
+    """E|Y - Y'| over distinct pairs, and its values with each y_j left out (n,)."""
+    n = len(y)
+    yy, _ = _row_sums(y, y)
+    s_yy = yy.sum()
+    return float(s_yy / (n * (n - 1))), (s_yy - 2 * yy) / ((n - 1) * (n - 2))
+
+
+def _jackknife(value: float, leave_one_out: list[np.ndarray]) -> Estimate:
+    """`value` with the jackknife standard error over independent samples, given each sample's
+    leave-one-out values: the variance is the sum over samples of (N - 1)/N times the squared
+    deviations of its N values."""
+    variance = sum((len(v) - 1) / len(v) * _squares(v) for v in leave_one_out)
+    return Estimate(float(value), math.sqrt(float(variance)))
 
 
 def _row_sums(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
