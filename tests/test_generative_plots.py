@@ -67,6 +67,9 @@ def test_paths_are_thin_lines_from_noise_dots_to_sample_dots():
     assert len(segments) == 60 and all(len(s) == 11 for s in segments)
     assert np.allclose(segments[5], path[:, 5])
     starts, ends = [c for c in ax.collections if not isinstance(c, LineCollection)]
+    ax = new_figure(5, 5).add_subplot()
+    gp.draw_paths(ax, path, data=moons(100, seed=3), max_paths=60)
+    assert len(ax.collections) == 4  # the faint data first, under the lines and the dots
     assert np.allclose(starts.get_offsets(), path[0, :60])
     assert np.allclose(ends.get_offsets(), path[-1, :60])
 

@@ -86,15 +86,22 @@ def draw_paths(
     ax: Axes,
     path: ArrayLike,
     *,
+    data: ArrayLike | None = None,
     box: Box | None = None,
     max_paths: int = 300,
     title: str | None = None,
 ) -> None:
     """Up to `max_paths` paths from noise (grey dots, step 0) to samples (orange dots, step T) as
-    thin lines: the first `max_paths` of the n, so the same points are drawn in every picture."""
+    thin lines, over the faint data if given: the first `max_paths` of the n, so the same points
+    are drawn in every picture."""
     from matplotlib.collections import LineCollection
 
     steps = as_path(path)[:, :max_paths]  # (T+1, k, 2)
+    if data is not None:
+        points = as_points("data", data)
+        ax.scatter(
+            points[:, 0], points[:, 1], s=marker_size(len(points)), c=DATA_COLOUR, alpha=0.2, lw=0
+        )
     lines = np.transpose(steps, (1, 0, 2))  # (k, T+1, 2): one polyline per point
     ax.add_collection(LineCollection(list(lines), colors="0.25", linewidths=0.4, alpha=0.35))
     size = marker_size(steps.shape[1]) * 1.5
@@ -182,7 +189,7 @@ def plot_paths(
     figure = new_figure(5.2, 5.0)
     steps = as_path(path)
     box = data_box(steps, *([] if data is None else [data]))
-    draw_paths(figure.add_subplot(), steps, box=box)
+    draw_paths(figure.add_subplot(), steps, data=data, box=box)
     return save_figure(figure, out)
 
 
