@@ -119,3 +119,18 @@ def test_bad_arguments_are_one_line_and_leave_nothing(tmp_path, capsys, argv, wo
     err = capsys.readouterr().err
     assert err.startswith("pointlab: error: ") and words in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_ddpm_on_a_toy_set_repeats_its_numbers_from_the_same_seeds(tmp_path):
+    argv = ["generate", "twospirals", "--method", "ddpm", "--steps", "20", "--epochs", "4"]
+    argv += ["--layers", "16,16", "--n", "400", "--seed", "3", "--data-seed", "2"]
+    records = []
+    for name in ("first", "again"):
+        assert main([*argv, "--out", str(tmp_path / name)]) == 0
+        record = json.loads((tmp_path / name / "config.json").read_text())
+        records.append((record, (tmp_path / name / "metrics.csv").read_text()))
+    (first, first_metrics), (again, again_metrics) = records
+    assert first["config"]["method"] == "ddpm" and first["result"]["status"] == "finished"
+    assert first_metrics == again_metrics
+    assert first["result"]["quality"] == again["result"]["quality"]
+    assert Image.open(tmp_path / "first" / "flow.gif").n_frames == 21  # T + 1 steps, all shown

@@ -65,20 +65,24 @@ def draw_frame(
     steps = as_path(path)
     T = len(steps) - 1
     step = step % (T + 1)
-    t = step / T if time is None else time
     if data is not None:
         points = as_points("data", data)
         ax.scatter(
             points[:, 0], points[:, 1], s=marker_size(len(points)), c=DATA_COLOUR, alpha=0.25, lw=0
         )
+    moving = steps[step]  # (n, 2)
+    ax.scatter(
+        moving[:, 0], moving[:, 1], s=marker_size(len(moving)), color=_colour(step / T), lw=0
+    )
+    frame_axes(ax, box, f"t = {step / T if time is None else time:.2f}")
+
+
+def _colour(share: float) -> np.ndarray:
+    """The moving points' colour a `share` of the way from the noise's grey to the samples'
+    orange (RGB)."""
     from matplotlib.colors import to_rgb
 
-    colour = (1 - step / T) * np.array(to_rgb(NOISE_COLOUR)) + step / T * np.array(
-        to_rgb(SAMPLE_COLOUR)
-    )
-    moving = steps[step]  # (n, 2)
-    ax.scatter(moving[:, 0], moving[:, 1], s=marker_size(len(moving)), color=colour, lw=0)
-    frame_axes(ax, box, f"t = {t:.2f}")
+    return (1 - share) * np.array(to_rgb(NOISE_COLOUR)) + share * np.array(to_rgb(SAMPLE_COLOUR))
 
 
 def save_animation(
@@ -100,12 +104,21 @@ def save_animation(
         raise UserError(f"{out}: an animation is written as .gif")
     box = data_box(steps, *([] if data is None else [data]))
     chosen = frame_steps(len(steps), frames)
+    # One figure: the first frame is drawn whole and laid out, later frames move its points and
+    # change its title (a fresh figure per frame, laid out again each time, was 7 times slower).
+    figure = new_figure(pixels / 80, pixels / 80, dpi=80)
+    ax = figure.add_subplot()
+    draw_frame(ax, steps, chosen[0], box=box, data=data)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    figure.set_layout_engine("none")  # keep the first frame's layout for all
+    moving = ax.collections[-1]
+    T = len(steps) - 1
     images = []
     for step in chosen:
-        # A fresh small figure per frame: simpler than updating artists, and ~20 ms each.
-        figure = new_figure(pixels / 80, pixels / 80, dpi=80)
-        draw_frame(figure.add_subplot(), steps, step, box=box, data=data)
-        canvas = FigureCanvasAgg(figure)
+        moving.set_offsets(steps[step])
+        moving.set_color(_colour(step / T))
+        ax.set_title(f"t = {step / T:.2f}", fontsize=10)
         canvas.draw()
         rgba = np.asarray(canvas.buffer_rgba())  # (pixels, pixels, 4)
         image = Image.fromarray(rgba[..., :3].copy())
