@@ -77,12 +77,14 @@ def draw_frame(
     frame_axes(ax, box, f"t = {step / T if time is None else time:.2f}")
 
 
-def _colour(share: float) -> np.ndarray:
+def _colour(share: float) -> tuple[float, float, float]:
     """The moving points' colour a `share` of the way from the noise's grey to the samples'
     orange (RGB)."""
     from matplotlib.colors import to_rgb
 
-    return (1 - share) * np.array(to_rgb(NOISE_COLOUR)) + share * np.array(to_rgb(SAMPLE_COLOUR))
+    start, end = to_rgb(NOISE_COLOUR), to_rgb(SAMPLE_COLOUR)
+    r, g, b = ((1 - share) * a + share * z for a, z in zip(start, end, strict=True))
+    return (r, g, b)
 
 
 def save_animation(
