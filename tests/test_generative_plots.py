@@ -167,7 +167,7 @@ def write_docs(folder: Path) -> None:
     field, path, data = exact_moons_flow()
     gp.plot_samples(path[-1], data, folder / "generate-samples.png")
     gp.plot_paths(path, folder / "generate-paths.png", data=data)
-    gp.plot_field(field, [0.0, 0.4, 0.8], data, folder / "generate-field.png")
+    gp.plot_field(field, [0.0, 0.5, 0.9], data, folder / "generate-field.png")
     ga.save_animation(path, folder / "generate-flow.gif", data=data)
     ga.plot_frame(path, 0, folder / "generate-first.png", data=data)
     ga.plot_frame(path, -1, folder / "generate-last.png", data=data)
