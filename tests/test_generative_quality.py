@@ -16,6 +16,7 @@ from pointlab.generative.quality import (
     distance,
     gaussian_sample,
     margin,
+    median_distance,
     references,
 )
 
@@ -141,3 +142,35 @@ def test_the_gaussian_reference_uses_the_points_gaussian_sample_draws():
     assert np.allclose(points.mean(axis=0), train.mean(axis=0), atol=0.03)
     refs = references(train, a, b, n=400, seed=5)
     assert refs["gaussian"] == distance(points, a, seed=5)
+
+
+def test_a_narrow_gaussian_kernel_tells_a_checkerboard_from_its_gaussian_fit():
+    def data(n, seed):
+        return generators.make("checkerboard", n=n, seed=seed).X.astype(np.float64)
+
+    train, a, b = data(2000, 0), data(1000, 1), data(1000, 2)
+    gaussian = gaussian_sample(train, 1000, seed=0)
+    narrow = median_distance(a) / 10
+    energy = compare(b, gaussian, a)  # the data's own second sample against the Gaussian
+    kernel = compare(b, gaussian, a, bandwidth=narrow)
+    assert -kernel.value / kernel.se > 6 > -energy.value / energy.se  # as the docstring says
+    floor = distance(b, a, bandwidth=narrow)
+    assert abs(floor.value) < 2 * floor.se
+
+
+def test_the_kernel_estimate_is_the_textbook_unbiased_mmd():
+    x, y, s = moons(60, 1, 0.1), moons(50, 2), 0.2
+
+    def k(p, q):
+        return np.exp(-((p[:, None] - q[None]) ** 2).sum(-1) / (2 * s * s))
+
+    kxx, kyy = k(x, x), k(y, y)
+    mmd2 = (
+        (kxx.sum() - np.trace(kxx)) / (60 * 59)
+        + (kyy.sum() - np.trace(kyy)) / (50 * 49)
+        - 2 * k(x, y).mean()
+    )
+    assert distance(x, y, bandwidth=s).value == pytest.approx(mmd2, rel=1e-9)
+    assert median_distance(y) == pytest.approx(
+        np.median(np.sqrt(((y[:, None] - y[None]) ** 2).sum(-1))[np.triu_indices(50, 1)])
+    )
