@@ -121,16 +121,39 @@ def test_bad_arguments_are_one_line_and_leave_nothing(tmp_path, capsys, argv, wo
     assert not out.exists()
 
 
-def test_ddpm_on_a_toy_set_repeats_its_numbers_from_the_same_seeds(tmp_path):
+def test_a_ddpm_run_repeated_from_its_config_json_gives_the_same_numbers(tmp_path):
+    first, again = tmp_path / "first", tmp_path / "again"
     argv = ["generate", "twospirals", "--method", "ddpm", "--steps", "20", "--epochs", "4"]
     argv += ["--layers", "16,16", "--n", "400", "--seed", "3", "--data-seed", "2"]
-    records = []
-    for name in ("first", "again"):
-        assert main([*argv, "--out", str(tmp_path / name)]) == 0
-        record = json.loads((tmp_path / name / "config.json").read_text())
-        records.append((record, (tmp_path / name / "metrics.csv").read_text()))
-    (first, first_metrics), (again, again_metrics) = records
-    assert first["config"]["method"] == "ddpm" and first["result"]["status"] == "finished"
-    assert first_metrics == again_metrics
-    assert first["result"]["quality"] == again["result"]["quality"]
-    assert Image.open(tmp_path / "first" / "flow.gif").n_frames == 21  # T + 1 steps, all shown
+    assert main([*argv, "--held-out", "0.4", "--out", str(first)]) == 0
+    assert main(["generate", "--config", str(first / "config.json"), "--out", str(again)]) == 0
+    assert (first / "metrics.csv").read_text() == (again / "metrics.csv").read_text()
+    records = [json.loads((d / "config.json").read_text()) for d in (first, again)]
+    assert records[0]["config"]["method"] == "ddpm" and records[0]["config"]["seed"] == 3
+    assert records[0]["data"] == records[1]["data"] and records[0]["data"]["held_out"] == 0.4
+    assert records[0]["result"]["quality"] == records[1]["result"]["quality"]
+    assert Image.open(first / "flow.gif").n_frames == 21  # T + 1 steps, all shown
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["moons"], "--config repeats the run its config.json records; DATA cannot change it"),
+        (["--epochs", "5"], "--epochs cannot change it"),
+        (["--held-out", "0.3"], "--held-out cannot change it"),
+    ],
+)
+def test_config_refuses_what_would_change_the_run(tmp_path, capsys, extra, words):
+    record = tmp_path / "config.json"
+    record.write_text("{}")
+    assert main(["generate", "--config", str(record), *extra]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_a_config_json_of_something_else_is_one_line(tmp_path, capsys):
+    record = tmp_path / "config.json"
+    record.write_text('{"format": "pointlab-run"}')
+    assert main(["generate", "--config", str(record), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert f"{record}: not the config.json of a pointlab generate run" in err
+    assert err.count("\n") == 1 and not (tmp_path / "run").exists()

@@ -25,10 +25,10 @@ from rich.table import Table
 from pointlab import runs
 from pointlab.cli import args
 from pointlab.config import ConfigError
-from pointlab.data import Dataset, load_csv, load_points, save_csv
+from pointlab.data import Dataset, save_csv
 from pointlab.errors import UserError
 from pointlab.generative.config import GenConfig
-from pointlab.generators import GENERATORS, make
+from pointlab.generators import GENERATORS
 
 EXIT_DIVERGED = 3  # as `pointlab train`: the run is written, without samples worth measuring
 DEFAULT_POINTS = 4000  # a generator's points in all: 2000 to train, 1000 and 1000 held out
@@ -50,8 +50,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "data",
         metavar="DATA",
+        nargs="?",
         help="a CSV of points (labels ignored unless --conditional), or a data set to generate: "
         + ", ".join(GENERATORS),
+    )
+    p.add_argument(
+        "--config",
+        metavar="RUN_DIR/config.json",
+        default=None,
+        help="train again the run this config.json records: its data, split and every option; "
+        "only --out, --samples, -o and --log-every go with it",
     )
     p.add_argument(
         "--n",
@@ -113,25 +121,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(namespace: argparse.Namespace, console: Console) -> int:
-    try:
-        config = GenConfig(**args.given(namespace))
-    except ConfigError as error:
-        raise UserError(error.named(args.flag)) from None
     if (namespace.samples is None) != (namespace.output is None):
         raise UserError("give --samples N and -o FILE.csv together")
-    from pointlab.generative.run import split_points
+    from pointlab.generative.run import read_record, split_points
 
-    dataset, record = _points(namespace, config)
-    data = split_points(dataset, namespace.held_out, namespace.data_seed, record)
+    if namespace.config is not None:
+        given = [args.flag(name) for name in args.given(namespace)]
+        given += [f for f, v in _data_flags(namespace) if v is not None]
+        if namespace.data is not None or given:
+            what = "DATA" if namespace.data is not None else ", ".join(given)
+            raise UserError(
+                f"--config repeats the run its config.json records; {what} cannot change it"
+            )
+        config, data, device_text = read_record(namespace.config)
+    else:
+        if namespace.data is None:
+            raise UserError("give DATA (a CSV or a data set to generate), or --config")
+        try:
+            config = GenConfig(**args.given(namespace))
+        except ConfigError as error:
+            raise UserError(error.named(args.flag)) from None
+        dataset, record = _points(namespace, config)
+        data = split_points(dataset, namespace.held_out, namespace.data_seed, record)
+        device_text = namespace.device
     from pointlab import engine  # torch: only once the arguments and the data are known good
     from pointlab.cpu import tune_cpu
     from pointlab.generative.run import run_generative
 
-    device = engine.resolve_device(namespace.device)
+    device = engine.resolve_device(device_text)
     tune_cpu(device)
     out = namespace.out
     fresh = out is None or not Path(out).exists()
-    run_dir = runs.claim_run_dir(out) if out else runs.new_run_dir(dataset.name)
+    name = data.train.name.removesuffix(" (train)")
+    run_dir = runs.claim_run_dir(out) if out else runs.new_run_dir(name)
     try:
         with _progress_bar(config.epochs, console) as on_epoch:
             result = run_generative(
@@ -145,7 +167,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     except BaseException:
         runs.discard_unfinished(run_dir, remove_dir=fresh)  # a failed run leaves no orphan
         raise
-    console.print(_summary_table(result, dataset.name))
+    console.print(_summary_table(result, name))
     _say(console, f"run directory: {run_dir} ({', '.join(p.name for p in result.files)})")
     if out is None and runs.mark_latest(run_dir):
         _say(console, f"also reachable as {run_dir.parent / 'latest'}")
@@ -160,6 +182,8 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
 
 def _points(namespace: argparse.Namespace, config: GenConfig) -> tuple[Dataset, dict[str, Any]]:
     """The points DATA names, and how to make them again."""
+    from pointlab.generative.run import make_points, read_points
+
     source = namespace.data
     generator_flags = [
         flag
@@ -170,25 +194,34 @@ def _points(namespace: argparse.Namespace, config: GenConfig) -> tuple[Dataset, 
     if Path(source).is_file():
         if generator_flags:
             raise UserError(f"{', '.join(generator_flags)}: for a generated set, not a CSV")
-        record = {"file": str(Path(source).resolve()), "columns": namespace.columns}
-        if config.conditional:  # the labels are needed: the loader's rules for them apply
-            return load_csv(source, namespace.columns), record
-        X = load_points(source, namespace.columns)
-        name = Path(source).stem
-        return Dataset(X, np.zeros(len(X), dtype=np.int64), 1, name, source), record
+        return read_points(source, columns=namespace.columns, labelled=config.conditional)
     if source not in GENERATORS:
         raise UserError(
             f"{source}: no such file, and not a data set to generate ({', '.join(GENERATORS)})"
         )
     if namespace.columns is not None:
         raise UserError("--columns: for a CSV, not a generated set")
-    options: dict[str, Any] = {"n": namespace.n or DEFAULT_POINTS, "seed": namespace.data_seed}
-    if namespace.noise is not None:
-        options["noise"] = namespace.noise
-    if namespace.classes is not None:
-        options["classes"] = namespace.classes
-    dataset = make(source, **options)
-    return dataset, {"kind": source, **options, "source": dataset.source}
+    return make_points(
+        source,
+        n=namespace.n or DEFAULT_POINTS,
+        seed=namespace.data_seed,
+        noise=namespace.noise,
+        classes=namespace.classes,
+    )
+
+
+def _data_flags(namespace: argparse.Namespace) -> list[tuple[str, Any]]:
+    """The flags that choose the data, with their values (None: not given)."""
+    held_out = None if namespace.held_out == DEFAULT_HELD_OUT else namespace.held_out
+    data_seed = None if namespace.data_seed == args.DEFAULT_SEED else namespace.data_seed
+    return [
+        ("--n", namespace.n),
+        ("--noise", namespace.noise),
+        ("--classes", namespace.classes),
+        ("--columns", namespace.columns),
+        ("--held-out", held_out),
+        ("--data-seed", data_seed),
+    ]
 
 
 def _generated(model: Any, n: int, config: GenConfig) -> Dataset:

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pointlab import __version__
-from pointlab.data import Dataset
+from pointlab.data import Dataset, load_csv, load_points
 from pointlab.errors import UserError
 from pointlab.generative.config import GenConfig
 from pointlab.generative.quality import Estimate, compare, distance, gaussian_sample, references
+from pointlab.generators import make
 from pointlab.io import write_atomic
 from pointlab.runs import CONFIG, write_metrics
 from pointlab.splits import split
@@ -104,6 +105,64 @@ class GenRun:
     seconds: float
     path: Path
     files: list[Path]
+
+
+def make_points(
+    kind: str, *, n: int, seed: int, noise: float | None = None, classes: int | None = None
+) -> tuple[Dataset, dict[str, Any]]:
+    """A generated set, and the record that makes it again."""
+    options: dict[str, Any] = {"n": n, "seed": seed}
+    if noise is not None:
+        options["noise"] = noise
+    if classes is not None:
+        options["classes"] = classes
+    dataset = make(kind, **options)
+    return dataset, {"kind": kind, **options, "source": dataset.source}
+
+
+def read_points(
+    path: str | Path, *, columns: str | None = None, labelled: bool = False
+) -> tuple[Dataset, dict[str, Any]]:
+    """A CSV's points, and the record that reads them again: with `labelled`, its labels by the
+    loader's rules (a conditional model needs them); without, one class (labels ignored)."""
+    record = {"file": str(Path(path).resolve()), "columns": columns}
+    if labelled:
+        return load_csv(path, columns), record
+    X = load_points(path, columns)
+    return Dataset(X, np.zeros(len(X), dtype=np.int64), 1, Path(path).stem, str(path)), record
+
+
+def read_record(path: str | Path) -> tuple[GenConfig, GenData, str]:
+    """The GenConfig, the split points and the device a run's config.json records (`path`: the
+    file or its run directory), to train the same run again; one-line errors naming the file."""
+    path = Path(path)
+    path = path / CONFIG if path.is_dir() else path
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"{path}: not a readable config.json ({error})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise UserError(f"{path}: not the config.json of a pointlab generate run")
+    try:
+        config = GenConfig.from_dict(document["config"])
+        data = dict(document["data"])
+        held_out, seed = float(data.pop("held_out")), int(data.pop("split_seed"))
+        if "kind" in data:
+            dataset, record = make_points(
+                data["kind"],
+                n=int(data["n"]),
+                seed=int(data["seed"]),
+                noise=data.get("noise"),
+                classes=data.get("classes"),
+            )
+        else:
+            dataset, record = read_points(
+                data["file"], columns=data.get("columns"), labelled=config.conditional
+            )
+        device = str(document.get("device", "cpu"))
+    except (KeyError, TypeError, ValueError) as error:
+        raise UserError(f"{path}: damaged record ({error})") from None
+    return config, split_points(dataset, held_out, seed, record), device
 
 
 def split_points(dataset: Dataset, held_out: float, seed: int, record: dict[str, Any]) -> GenData:
