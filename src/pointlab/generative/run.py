@@ -13,6 +13,9 @@ set aside, half to measure the model against and half as the floor's second samp
 trains on the rest. The model then draws as many points as the first half holds, and those are
 measured (`generative.quality`) as the fitted Gaussian and the floor are, against the same half.
 A diverged model (samples not finite) is written with its metrics and no quality or pictures.
+The points come from `make_points` (a generator) or `read_points` (a CSV), each with the record
+that makes them again; `read_record(config.json)` gives back the config and the split points, so
+a run is trained again from its own record with the same numbers.
 
 Not here: training and sampling (`generative.training`, `generative.model`), the number
 (`generative.quality`), drawing (`plots.generative`), the command (`cli/generate_cmd.py`).
