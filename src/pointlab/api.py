@@ -41,14 +41,19 @@ def make_data(
     kind: str,
     n: int = 200,
     *,
-    classes: int = 2,
+    classes: int | None = None,
     noise: float | None = None,
     label_noise: float = 0.0,
     seed: int = 0,
 ) -> Dataset:
-    """A generated data set: linear, curve, random, circle, xor, gauss, spiral, moons."""
-    options = {} if noise is None else {"noise": noise}
-    return make(kind, n=n, classes=classes, label_noise=label_noise, seed=seed, **options)
+    """A generated data set: linear, curve, random, circle, xor, gauss, spiral, moons, and the
+    generative models' 8gaussians, swissroll, checkerboard, pinwheel, twospirals. `classes` and
+    `noise` left as None take the kind's own (2 classes, except 8 for 8gaussians and 5 for
+    pinwheel)."""
+    options: dict[str, float] = {} if noise is None else {"noise": noise}
+    if classes is not None:
+        options["classes"] = classes
+    return make(kind, n=n, label_noise=label_noise, seed=seed, **options)
 
 
 def train(

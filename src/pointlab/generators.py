@@ -17,6 +17,17 @@ The other sets live around the unit square too, centred on (0.5, 0.5), with bala
 points outside the square): circle (K rings), xor (two classes), gauss (one blob per class, `noise`
 is the blob's spread), spiral (K interleaved arms), moons (two classes).
 
+The toy sets of the normalizing-flow and flow-matching papers follow FFJORD's `toy_data.py` (the
+sets torchcfm and tiny-diffusion reuse), mapped from FFJORD's box [-4, 4]^2 onto the unit square
+(divided by 8, centred on (0.5, 0.5)), each labelled where a label is natural:
+- 8gaussians: eight blobs on a circle; gaussian i has class i mod K (K = 2, 4 or 8, default 8).
+- swissroll: the 2-D swiss roll; class c is the c-th of K equal stretches along the roll.
+- checkerboard: uniform on the 8 dark squares of a 4 x 4 board; the class colours those squares
+  as a second, diagonal board (the square's row parity), so squares meeting at a corner differ.
+- pinwheel: K arms (default 5) bending outwards, class = arm.
+- twospirals: two spirals of 1.5 turns from the centre, class = spiral.
+Their `noise` is again a standard deviation of Gaussian jitter, at FFJORD's own by default.
+
 `label_noise` P corrupts labels last, as Zhang et al. 2017 do: each label is replaced, with
 probability P, by a class drawn uniformly from all K (so it may stay the same). The points and the
 clean labels do not depend on P.
@@ -145,6 +156,88 @@ def make_moons(
     return _finish("moons", X, y, classes, label_noise, rng, (n, classes, noise, seed))
 
 
+def make_eight_gaussians(
+    n: int = 200, classes: int = 8, noise: float = 0.044, label_noise: float = 0.0, seed: int = 0
+) -> Dataset:
+    """Eight round blobs (standard deviation `noise`) centred on a circle of radius 0.354, at
+    angles 2 pi i / 8; each point picks its blob with the sizes differing by at most one.
+    FFJORD's radius 4 / sqrt(2) and spread 0.5 / sqrt(2), divided by 8."""
+    _check("8gaussians", n, classes, label_noise, noise_spread=noise)
+    if 8 % classes:
+        raise UserError(f"8gaussians: classes must be 2, 4 or 8 (it divides 8), got {classes}")
+    rng = np.random.default_rng(seed)
+    blob = _balanced(rng, n, 8)
+    angle = 2 * math.pi * blob / 8
+    X = _polar(np.full(n, 0.5 / math.sqrt(2)), angle) + rng.normal(0.0, noise, (n, 2))
+    y = blob % classes
+    return _finish("8gaussians", X, y, classes, label_noise, rng, (n, classes, noise, seed))
+
+
+def make_swissroll(
+    n: int = 200, classes: int = 2, noise: float = 0.025, label_noise: float = 0.0, seed: int = 0
+) -> Dataset:
+    """scikit-learn's swiss roll seen from the side, as FFJORD draws it: t uniform in
+    [1.5 pi, 4.5 pi], the point (t cos t, t sin t) / 40 (FFJORD's / 5, then / 8); class c where
+    t lies in the c-th of K equal stretches, outermost last."""
+    _check("swissroll", n, classes, label_noise, noise_spread=noise)
+    rng = np.random.default_rng(seed)
+    y = _balanced(rng, n, classes)
+    t = 1.5 * math.pi * (1 + 2 * (y + rng.random(n)) / classes)  # uniform, stretch by stretch
+    X = _polar(t / 40, t) + rng.normal(0.0, noise, (n, 2))
+    return _finish("swissroll", X, y, classes, label_noise, rng, (n, classes, noise, seed))
+
+
+def make_checkerboard(
+    n: int = 200, classes: int = 2, noise: float = 0.0, label_noise: float = 0.0, seed: int = 0
+) -> Dataset:
+    """Uniform on the squares (row i, column j) of a 4 x 4 board over [0, 1)^2 with i + j even
+    (FFJORD's checkerboard); class = i mod 2, so the 8 occupied squares form a second board whose
+    neighbours (squares meeting at a corner) have different classes. FFJORD adds no jitter."""
+    _check("checkerboard", n, classes, label_noise, two_classes=True, noise_spread=noise)
+    rng = np.random.default_rng(seed)
+    y = _balanced(rng, n, classes)
+    square = rng.integers(0, 4, n)  # which of its class's 4 squares
+    row = 2 * (square // 2) + y
+    column = 2 * (square % 2) + y  # i + j even: columns of row i have i's parity
+    corner = np.column_stack([column, row]) / 4  # (n, 2)
+    X = corner + rng.random((n, 2)) / 4 + rng.normal(0.0, noise, (n, 2))
+    return _finish("checkerboard", X, y, classes, label_noise, rng, (n, classes, noise, seed))
+
+
+def make_pinwheel(
+    n: int = 200, classes: int = 5, noise: float = 0.025, label_noise: float = 0.0, seed: int = 0
+) -> Dataset:
+    """FFJORD's pinwheel with K arms: a point (r, s) with r ~ N(1, 0.3) along its arm and
+    s ~ N(0, 4 noise) across it, turned by 2 pi c / K + 0.25 exp(r) and scaled by 1/4 (FFJORD's
+    2, then / 8), so the arms bend outwards; class = arm. `noise` is the arm's width in the unit
+    square (FFJORD's 0.1 across, scaled)."""
+    _check("pinwheel", n, classes, label_noise, noise_spread=noise)
+    rng = np.random.default_rng(seed)
+    y = _balanced(rng, n, classes)
+    along = rng.normal(1.0, 0.3, n)
+    across = rng.normal(0.0, 1.0, n) * 4 * noise
+    turn = 2 * math.pi * y / classes + 0.25 * np.exp(along)
+    cos, sin = np.cos(turn), np.sin(turn)
+    X = CENTER + np.column_stack([along * cos - across * sin, along * sin + across * cos]) / 4
+    return _finish("pinwheel", X, y, classes, label_noise, rng, (n, classes, noise, seed))
+
+
+def make_twospirals(
+    n: int = 200, classes: int = 2, noise: float = 0.015, label_noise: float = 0.0, seed: int = 0
+) -> Dataset:
+    """FFJORD's 2spirals: a turn u = 3 pi sqrt(v), v uniform, gives the point
+    (-u cos u, u sin u) / 24 (FFJORD's / 3, then / 8) for class 0 and its mirror through the
+    centre for class 1: 1.5 turns each, denser towards the outside as the arc is. FFJORD's jitter
+    (N(0, 0.1) plus U(0, 0.5)) becomes one Gaussian of about the same spread."""
+    _check("twospirals", n, classes, label_noise, two_classes=True, noise_spread=noise)
+    rng = np.random.default_rng(seed)
+    y = _balanced(rng, n, classes)
+    u = 3 * math.pi * np.sqrt(rng.random(n))
+    arm = np.column_stack([-u * np.cos(u), u * np.sin(u)]) / 24  # (n, 2)
+    X = CENTER + np.where(y[:, None] == 0, arm, -arm) + rng.normal(0.0, noise, (n, 2))
+    return _finish("twospirals", X, y, classes, label_noise, rng, (n, classes, noise, seed))
+
+
 GENERATORS: dict[str, Callable[..., Dataset]] = {
     "linear": make_linear,
     "curve": make_curve,
@@ -154,6 +247,11 @@ GENERATORS: dict[str, Callable[..., Dataset]] = {
     "gauss": make_gauss,
     "spiral": make_spiral,
     "moons": make_moons,
+    "8gaussians": make_eight_gaussians,
+    "swissroll": make_swissroll,
+    "checkerboard": make_checkerboard,
+    "pinwheel": make_pinwheel,
+    "twospirals": make_twospirals,
 }
 
 
@@ -233,7 +331,7 @@ def _finish(
         y = np.where(corrupt, rng.integers(0, classes, len(y)), y)
     n, classes, noise, seed = call
     source = (
-        f"pointlab.generators.make_{kind}(n={n}, classes={classes}, noise={noise}, "
+        f"pointlab.generators.{GENERATORS[kind].__name__}(n={n}, classes={classes}, noise={noise}, "
         f"label_noise={label_noise}, seed={seed})"
     )
     return Dataset(X.astype(np.float32), y.astype(np.int64), classes, kind, source)

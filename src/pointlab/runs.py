@@ -378,12 +378,15 @@ def write_config(run_dir: Path, spec: RunSpec, result: dict[str, Any] | None = N
     return write_atomic(run_dir / CONFIG, lambda file: file.write(text.encode()))
 
 
-def write_metrics(run_dir: Path, history: dict[str, list[float]]) -> Path:
-    """metrics.csv: one row per logged epoch; repr() keeps every float exactly; no value is ''."""
+def write_metrics(
+    run_dir: Path, history: dict[str, list[float]], columns: tuple[str, ...] = METRIC_COLUMNS
+) -> Path:
+    """metrics.csv: one row per logged epoch; repr() keeps every float exactly; no value is ''.
+    `columns`: epoch first, then the metrics (a generative run has epoch, train_loss)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(METRIC_COLUMNS)
-    for row in zip(*(history[k] for k in METRIC_COLUMNS), strict=True):
+    writer.writerow(columns)
+    for row in zip(*(history[k] for k in columns), strict=True):
         epoch, *values = row
         writer.writerow([int(epoch), *("" if math.isnan(v) else repr(float(v)) for v in values)])
     return write_atomic(run_dir / METRICS, lambda file: file.write(out.getvalue().encode()))

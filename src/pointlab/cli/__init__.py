@@ -27,6 +27,7 @@ from pointlab.errors import UserError
 COMMANDS = [
     "data",
     "train",
+    "generate",
     "evaluate",
     "predict",
     "export",

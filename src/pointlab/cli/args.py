@@ -218,18 +218,21 @@ def add_training_flag(
     default: Any = None,
     help: str | None = None,
     choices: tuple[str, ...] | None = None,
+    config: type = TrainConfig,
 ) -> None:
     """The flag of one TrainConfig field, as every command takes it: the same parser (one
     grammar per option), dest `config_<field>` for `given`, the default shown in the help
-    (`default`: this command's, else TrainConfig's), `choices` a subset of the field's."""
-    f = next(f for f in dataclasses.fields(TrainConfig) if f.name == name)
+    (`default`: this command's, else TrainConfig's), `choices` a subset of the field's.
+    `config`: another dataclass whose fields are made with `config.option` (GenConfig); its
+    fields take the same flags and grammar."""
+    f = next(f for f in dataclasses.fields(config) if f.name == name)
     meta = f.metadata
-    shown = _text(getattr(TrainConfig(), name) if default is None else default, meta["none"])
-    if name == "hidden" and default is None:
+    shown = _text(getattr(config(), name) if default is None else default, meta["none"])
+    if name == "hidden" and default is None and config is TrainConfig:
         shown = "the --model's, 128,128"
     if f.type in (bool, "bool"):  # --standardize / --no-standardize
         parser.add_argument(
-            FLAGS[name],
+            flag(name),
             dest=PREFIX + name,
             action=argparse.BooleanOptionalAction,
             default=None,
@@ -237,13 +240,13 @@ def add_training_flag(
         )
         return
     parser.add_argument(
-        FLAGS[name],
+        flag(name),
         dest=PREFIX + name,
         type=layers
         if name == "hidden"
         else features
         if name == "features"
-        else _parser(typing.get_type_hints(TrainConfig)[name], meta["none"], meta["at_least"]),
+        else _parser(typing.get_type_hints(config)[name], meta["none"], meta["at_least"]),
         choices=choices or meta["choices"] or None,
         metavar=meta["metavar"],
         default=None,

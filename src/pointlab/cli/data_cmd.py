@@ -20,7 +20,9 @@ _NOISE_HELP = (
     "noise of the data set (default: the kind's own). linear, curve: probability that a point "
     "within 0.1 of the boundary takes the other side's label (default 0.3, the book's); circle, "
     "xor, spiral: standard deviation of the jitter added to the points (default 0.02); moons: "
-    "likewise (default 0.03); gauss: spread of each blob (default 0.1); random: unused"
+    "likewise (default 0.03); gauss: spread of each blob (default 0.1); random: unused; "
+    "8gaussians: spread of each blob (default 0.044); swissroll, pinwheel, twospirals, "
+    "checkerboard: standard deviation of the jitter (default 0.025, 0.025, 0.015, 0)"
 )
 
 
@@ -41,8 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--classes",
         type=int,
         metavar="K",
-        default=2,
-        help="number of classes K; linear, curve, random, xor and moons have 2 (default: 2)",
+        default=None,
+        help=(
+            "number of classes K (default: the kind's own: 8 for 8gaussians, which takes 2, 4 "
+            "or 8; 5 for pinwheel; 2 otherwise); linear, curve, random, xor, moons, "
+            "checkerboard and twospirals have 2"
+        ),
     )
     maker.add_argument("--noise", type=float, default=None, metavar="X", help=_NOISE_HELP)
     maker.add_argument(
@@ -94,7 +100,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _make(args: argparse.Namespace, console: Console) -> int:
-    options = {"n": args.n, "classes": args.classes, "label_noise": args.label_noise}
+    options = {"n": args.n, "label_noise": args.label_noise}
+    if args.classes is not None:
+        options["classes"] = args.classes
     if args.noise is not None:
         options["noise"] = args.noise
     dataset = make(args.kind, seed=args.seed, **options)
