@@ -146,7 +146,7 @@ def draw_margins(ax: Axes, b, got: dict) -> None:
     # Points far from every boundary (up to the bisection's cap) would stretch the axis: they
     # go into the last bin.
     top = 3 * float(np.median(margin))
-    bins = np.linspace(0, top, 36)
+    bins = [float(v) for v in np.linspace(0, top, 36)]
     for g, trained in enumerate(b.train_eps):
         colour = LINE_COLOURS[g]
         name = "standard" if trained == 0 else f"adversarial, eps {trained:g}"
