@@ -119,3 +119,12 @@ def test_each_member_trains_on_points_within_its_own_eps(batch_size):
     assert shift[0].max() <= 1e-6  # float32 inputs mapped back; exactly clean, as asserted above
     assert shift[1].max() <= 0.05 + 1e-6
     assert (shift[1] > 0.05 - 1e-6).float().mean() > 0.9  # PGD ends on the ball's corners
+
+
+def test_an_adversary_with_an_eps_per_member_refuses_another_population_size():
+    data, scaling, _ = _spiral_run(None)
+    adversary = attacks.Adversary(
+        torch.as_tensor(data.X), attacks.ModelInputs(features.RAW, scaling), torch.zeros(3)
+    )
+    with pytest.raises(ValueError, match="3 eps values for a population of 2 members"):
+        _spiral_run(None, adversary)[2].run()

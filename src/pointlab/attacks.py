@@ -159,6 +159,11 @@ class Adversary:
     steps: int = 7
 
     def __call__(self, batch: InputBatch) -> torch.Tensor:
+        if len(self.eps) != len(batch.points):
+            raise ValueError(
+                f"the adversary has {len(self.eps)} eps values for a population of "
+                f"{len(batch.points)} members"
+            )
         clean = self.points[batch.points]  # (M, B, 2)
         moved = pgd(batch.logits, self.inputs, clean, batch.labels, self.eps, self.steps)
         shift = self.inputs(moved.double()) - self.inputs(clean.double())  # (M, B, D)
