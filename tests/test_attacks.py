@@ -128,3 +128,16 @@ def test_an_adversary_with_an_eps_per_member_refuses_another_population_size():
     )
     with pytest.raises(ValueError, match="3 eps values for a population of 2 members"):
         _spiral_run(None, adversary)[2].run()
+
+
+def test_a_train_inputs_hook_refuses_cuda_graphs():
+    data = generators.make("spiral", n=20, seed=0)
+    with pytest.raises(ValueError, match="train_inputs hook"):
+        engine.Training(
+            [TrainConfig(hidden=(4,), epochs=2)],
+            data.X,
+            data.y,
+            [np.arange(20)],
+            cuda_graphs=True,
+            train_inputs=lambda batch: batch.inputs,
+        )

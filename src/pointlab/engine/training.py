@@ -79,6 +79,7 @@ TrainInputs = Callable[[InputBatch], torch.Tensor]
 def input_batch(
     pop: Population, epoch: int, x: torch.Tensor, labels: torch.Tensor, points: torch.Tensor
 ) -> InputBatch:
+    """The hook's view of a pass of `pop` (its model: the population's weights as they are)."""
     return InputBatch(epoch, x, labels, points, lambda inputs: pop.logits(inputs, train=False))
 
 
