@@ -142,21 +142,23 @@ def draw_accuracy(ax: Axes, b, got: dict) -> None:
 
 def draw_margins(ax: Axes, b, got: dict) -> None:
     """Each test point's L-infinity distance to the boundary, all seeds pooled, per training."""
-    margin = got["margin"]  # (groups, seeds, N)
+    margin = got["margin"]  # (groups, seeds, N); 0: the point is wrong already
     # Points far from every boundary (up to the bisection's cap) would stretch the axis: they
-    # go into the last bin.
-    top = 3 * float(np.median(margin))
+    # go into the last bin. Wrong points are counted in the legend, not drawn as a bar at 0.
+    top = 3 * float(np.median(margin[margin > 0]))
     bins = [float(v) for v in np.linspace(0, top, 36)]
     for g, trained in enumerate(b.train_eps):
         colour = LINE_COLOURS[g]
         name = "standard" if trained == 0 else f"adversarial, eps {trained:g}"
         values = margin[g].ravel()
+        right = values[values > 0]
+        name += f" ({1 - len(right) / len(values):.0%} wrong)"
         ax.hist(
-            np.minimum(values, top), bins=bins, histtype="step", lw=1.6, color=colour, label=name
+            np.minimum(right, top), bins=bins, histtype="step", lw=1.6, color=colour, label=name
         )
         ax.axvline(np.median(values), color=colour, ls=":", lw=1.4)
     ax.set(
-        title="distance of each test point to the boundary (dotted: median)",
+        title="distance of each right test point to the boundary (dotted: median of all)",
         xlabel=f"L-infinity distance: the smallest eps that flips it (last bin: >= {top:.2f})",
         ylabel="test points (all seeds)",
     )
@@ -180,5 +182,6 @@ def method(b) -> str:
         f"{list(b.attack_eps)}, in the units of the points, differentiating through the "
         "standardization. Margin: each test point's smallest flipping eps by bisection "
         f"({b.halvings} halvings of [0, 0.2], PGD at each), 0 for a point already wrong; the "
-        "claim compares medians. Verdicts: the mean over seeds +- Student's t (n - 1 degrees of freedom) standard errors."
+        "claim compares medians. Verdicts: the mean over seeds +- Student's t (n - 1 degrees "
+        "of freedom) standard errors."
     )
