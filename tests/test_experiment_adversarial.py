@@ -20,3 +20,16 @@ def test_a_claim_of_several_criteria_fails_if_one_fails_and_holds_only_if_all_ho
     assert every([True, True]) is True
     assert every([True, None]) is None
     assert every([None, False, True]) is False
+
+
+def test_overlapping_counts_points_whose_balls_meet_one_of_another_class():
+    import numpy as np
+
+    from pointlab.experiments.adversarial import overlapping
+
+    X = np.array([[0.0, 0.0], [0.1, 0.05], [1.0, 1.0], [1.0, 1.25]])
+    y = np.array([0, 1, 0, 1])
+    # L-infinity distances across classes: 0.1 (first pair), 0.25 (second pair)
+    assert overlapping(X, y, 0.04) == 0.0
+    assert overlapping(X, y, 0.05) == 0.5
+    assert overlapping(X, y, 0.15) == 1.0
