@@ -143,24 +143,23 @@ def draw_accuracy(ax: Axes, b, got: dict) -> None:
 def draw_margins(ax: Axes, b, got: dict) -> None:
     """Each test point's L-infinity distance to the boundary, all seeds pooled, per training."""
     margin = got["margin"]  # (groups, seeds, N); 0: the point is wrong already
-    # Points far from every boundary (up to the bisection's cap) would stretch the axis: they
-    # go into the last bin. Wrong points are counted in the legend, not drawn as a bar at 0.
+    # Wrong points (at 0) and points far from every boundary would dwarf the rest: the legend
+    # counts them instead of drawing them.
     top = 3 * float(np.median(margin[margin > 0]))
     bins = [float(v) for v in np.linspace(0, top, 36)]
     for g, trained in enumerate(b.train_eps):
         colour = LINE_COLOURS[g]
         name = "standard" if trained == 0 else f"adversarial, eps {trained:g}"
         values = margin[g].ravel()
-        right = values[values > 0]
-        name += f" ({1 - len(right) / len(values):.0%} wrong)"
-        ax.hist(
-            np.minimum(right, top), bins=bins, histtype="step", lw=1.6, color=colour, label=name
-        )
+        shown = values[(values > 0) & (values <= top)]
+        wrong, far = (values == 0).mean(), (values > top).mean()
+        name += f" ({wrong:.0%} wrong, {far:.0%} beyond)"
+        ax.hist(shown, bins=bins, histtype="step", lw=1.6, color=colour, label=name)
         ax.axvline(np.median(values), color=colour, ls=":", lw=1.4)
     ax.set(
-        title="distance of each right test point to the boundary (dotted: median of all)",
-        xlabel=f"L-infinity distance: the smallest eps that flips it (last bin: >= {top:.2f})",
-        ylabel="test points (all seeds)",
+        title="each test point's distance to the boundary (dotted: medians)",
+        xlabel=f"L-infinity distance: the smallest eps that flips it (up to {top:.2f})",
+        ylabel="right test points (all seeds)",
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
