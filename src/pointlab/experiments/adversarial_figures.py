@@ -153,7 +153,7 @@ def draw_margins(ax: Axes, b, got: dict) -> None:
         values = margin[g].ravel()
         shown = values[(values > 0) & (values <= top)]
         wrong, far = (values == 0).mean(), (values > top).mean()
-        name += f" ({wrong:.0%} wrong, {far:.0%} beyond)"
+        name += f" ({wrong:.0%} wrong, {far:.0%} beyond {top:.2f})"
         ax.hist(shown, bins=bins, histtype="step", lw=1.6, color=colour, label=name)
         ax.axvline(np.median(values), color=colour, ls=":", lw=1.4)
     ax.set(
