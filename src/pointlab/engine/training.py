@@ -5,7 +5,8 @@ it fits in memory) and trains it one epoch per `step_epoch()`, which returns Fal
 is over. Between epochs `measure()` gives every member's loss and accuracy now and `results()` what
 each member would end with now; `interrupt()` ends training. `engine.train_population` steps it to
 the end; the playground steps it as a page asks; an experiment drives it with hooks (`callback`
-at logged epochs, `batch_order` for the minibatch order).
+at logged epochs, `batch_order` for the minibatch order, `train_inputs` for the inputs each
+training pass sees, e.g. adversarial examples of the points).
 
 An epoch, as `step_epoch` runs it, starting from the weights after `epoch` epochs:
 1. the learning rates of the epoch (`schedules.py`), 0 for members that stopped;
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -58,6 +60,30 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+@dataclass(frozen=True)
+class InputBatch:
+    """What a `train_inputs` hook sees of one training pass (a minibatch, or the full batch)."""
+
+    epoch: int  # the pass trains epoch `epoch + 1`
+    inputs: torch.Tensor  # the engine's inputs of the pass's points: (B, D) shared or (M, B, D)
+    labels: torch.Tensor  # as the loss takes them: (B,) shared or (M, B)
+    points: torch.Tensor  # (M, B) each row's index into the X the population was built on
+    # inputs (M, B, D) -> logits (M, B, n_outputs) of the weights now, in evaluation mode
+    logits: Callable[[torch.Tensor], torch.Tensor]
+
+
+# A hook on the training inputs: the inputs (M, B, D) each member trains on in the pass, in place
+# of `InputBatch.inputs` (the labels and points stay).
+TrainInputs = Callable[[InputBatch], torch.Tensor]
+
+
+def input_batch(
+    pop: Population, epoch: int, x: torch.Tensor, labels: torch.Tensor, points: torch.Tensor
+) -> InputBatch:
+    """The hook's view of a pass of `pop` (its model: the population's weights as they are)."""
+    return InputBatch(epoch, x, labels, points, lambda inputs: pop.logits(inputs, train=False))
+
+
 class Epochs(Protocol):
     """How a full-batch epoch runs: `measure` then `update`, or `whole` when nothing is logged."""
 
@@ -80,10 +106,11 @@ class Epochs(Protocol):
 
 
 class EagerEpochs:
-    """A full-batch epoch kernel by kernel (every device; the only way on a CPU)."""
+    """A full-batch epoch kernel by kernel (every device; the only way on a CPU); with a
+    `train_inputs` hook, the pass that trains takes the hook's inputs."""
 
-    def __init__(self, pop: Population) -> None:
-        self.pop = pop
+    def __init__(self, pop: Population, train_inputs: TrainInputs | None = None) -> None:
+        self.pop, self.train_inputs = pop, train_inputs
 
     def running(self) -> AbstractContextManager[None]:
         return nullcontext()
@@ -91,6 +118,8 @@ class EagerEpochs:
     def measure(self, epoch: int, grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
         pop = self.pop
         x, targets, weights = pop.full_batch_inputs(pop.train)
+        if self.train_inputs is not None and grad:
+            x = self.train_inputs(input_batch(pop, epoch, x, targets, pop.train.index))
         logits = pop.logits(x, train=True, at=(epoch, None))
         loss = pop.loss(logits, targets, weights, grad=grad)
         pop.note_finite(loss, epoch)
@@ -113,6 +142,10 @@ class Training:
     generative: None (classifiers), or one `engine.generative.GenerativeSpec` per member: the
     members learn to generate the points (flow matching or DDPM; y: class labels to condition
     on), in minibatches, their loss the squared error (`population.py`).
+    train_inputs: None, or a hook `InputBatch` -> the inputs (M, B, D) that each training pass
+    (each minibatch, or the full batch) trains on in place of its points' own (the adversarial
+    examples of `pointlab.attacks`); the logged training loss and accuracy stay those of the
+    points themselves, measured in evaluation mode, and epochs run eagerly (no CUDA graphs).
     """
 
     def __init__(
@@ -133,6 +166,7 @@ class Training:
         batch_order: BatchOrder | None = None,
         sample_weight: np.ndarray | None = None,
         generative: Sequence[GenerativeSpec] | None = None,
+        train_inputs: TrainInputs | None = None,
     ) -> None:
         where = resolve_device(device)
         n_train = max(len(t) for t in train_index)
@@ -144,7 +178,7 @@ class Training:
         check_memory(configs, n_classes, n_train, n_val, where, n_inputs=n_inputs)
         self.configs, self.n_classes, self.device = list(configs), n_classes, where
         self.log_every, self.stop, self.batch_order = log_every, stop, batch_order
-        self.param_mask, self.generative = param_mask, generative
+        self.param_mask, self.generative, self.train_inputs = param_mask, generative, train_inputs
         self.population = Population(
             configs,
             X,
@@ -168,6 +202,10 @@ class Training:
     def _strategy(self, cuda_graphs: bool | None) -> Epochs:
         from pointlab.engine import graphs
 
+        if self.train_inputs is not None:  # inputs made on the host's side each epoch
+            if cuda_graphs:
+                raise ValueError("CUDA graphs were asked for, but a train_inputs hook is given")
+            return EagerEpochs(self.population, self.train_inputs)
         if graphs.wanted(self.population, cuda_graphs):
             return graphs.GraphEpochs(self.population, bool(cuda_graphs))
         return EagerEpochs(self.population)
@@ -228,7 +266,8 @@ class Training:
             # One forward pass measures the model after `epoch` epochs and gives the gradient
             # of update epoch + 1: the book's loop, where the printed loss is free.
             logits, loss = self.strategy.measure(epoch, grad=not done)
-            free = pop.dropout is None  # with dropout, measure in evaluation mode
+            # with dropout or other inputs than the points', measure in evaluation mode
+            free = pop.dropout is None and self.train_inputs is None
             tracker.log(epoch, pop.measured(logits, loss, pop.train) if free else None)
             self._set_lr()
             if done or not tracker.live:
@@ -241,6 +280,9 @@ class Training:
         if done or not tracker.live:
             return False
         for x, targets, weights, stepping, rows in pop.batches(epoch):
+            if self.train_inputs is not None:
+                points = pop.train.index.gather(1, rows)  # (M, B) indices into X
+                x = self.train_inputs(input_batch(pop, epoch, x, targets, points))
             logits = pop.logits(x, train=True, at=(epoch, rows))
             loss = pop.loss(logits, targets, weights, grad=True)
             pop.note_finite(loss, epoch)
