@@ -5,12 +5,49 @@ book's sigmoid + BCELoss saturates at probabilities of exactly 0 or 1 and then s
 K > 2 classes: K logits and softmax cross-entropy. `mse` is the squared error of the probabilities
 (the book invites readers to try it). Label smoothing mixes the targets with the uniform
 distribution over the classes, as `torch.nn.functional.cross_entropy(label_smoothing=...)` does.
+
+Points can weigh differently: a member's weight of each point (scikit-learn's sample_weight times
+its class's weight, `class_weights`) makes each loss the weighted mean sum(w l) / sum(w) over the
+batch, as `torch.nn.functional.cross_entropy(weight=...)` reduces. With `balanced` class weights
+over a full batch sum(w) = n, so the two-class loss is also w_0 * `BCEWithLogitsLoss(pos_weight=
+w_1 / w_0)`; over a minibatch it is normalized by the batch's own weight.
+
+Not here: which points a member trains on and their weights gathered per batch
+(`population.PointSets`, `Population.batches`).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from pointlab.config import class_weight_values
+from pointlab.errors import SettingError
+
+
+def class_weights(class_weight: str | None, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """(n_classes,) float32 weight of each class in a member's loss (`TrainConfig.class_weight`).
+
+    None: all 1. `balanced`: n / (n_classes * count_c) over the member's own training labels
+    (scikit-learn's `compute_class_weight("balanced")`); a class the member has no training point
+    of weighs 1 (there is nothing of it to train on; its validation points count once).
+    `W,W,...`: as given, one per class, else a SettingError.
+    """
+    if class_weight is None:
+        return np.ones(n_classes, dtype=np.float32)
+    if class_weight == "balanced":
+        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=n_classes)
+        weights = len(labels) / (n_classes * np.maximum(counts, 1))
+        return np.where(counts > 0, weights, 1.0).astype(np.float32)
+    weights = class_weight_values(class_weight)
+    if len(weights) != n_classes:
+        raise SettingError(
+            "{class_weight} "
+            + SettingError.literal(class_weight)
+            + f" gives {len(weights)} weights; the data has {n_classes} classes: give one per class"
+        )
+    return np.asarray(weights, dtype=np.float32)
 
 
 def member_losses(
