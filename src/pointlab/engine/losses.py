@@ -40,14 +40,14 @@ def class_weights(class_weight: str | None, labels: np.ndarray, n_classes: int) 
         counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=n_classes)
         weights = len(labels) / (n_classes * np.maximum(counts, 1))
         return np.where(counts > 0, weights, 1.0).astype(np.float32)
-    weights = class_weight_values(class_weight)
-    if len(weights) != n_classes:
+    given = class_weight_values(class_weight)
+    if len(given) != n_classes:
         raise SettingError(
             "{class_weight} "
             + SettingError.literal(class_weight)
-            + f" gives {len(weights)} weights; the data has {n_classes} classes: give one per class"
+            + f" gives {len(given)} weights; the data has {n_classes} classes: give one per class"
         )
-    return np.asarray(weights, dtype=np.float32)
+    return np.asarray(given, dtype=np.float32)
 
 
 def member_losses(
