@@ -221,3 +221,49 @@ def test_balanced_batches_need_minibatches():
     with pytest.raises(ConfigError, match="balanced_batches needs minibatches"):
         TrainConfig(balanced_batches=True)
     assert TrainConfig(balanced_batches=True, batch_size=32).balanced_batches
+
+
+def test_the_playground_takes_class_weights_and_balanced_batches():
+    from pointlab.errors import UserError
+    from pointlab.web import settings
+
+    setup = settings.parse(
+        {"class-weight": "[1, 20]", "balanced-batches": "on", "batch-size": "16"}
+    )
+    (member,) = setup.members
+    assert member.class_weight == "1,20" and member.balanced_batches
+    assert setup.settings["class-weight"] == "1,20"
+    assert settings.parse({}).members[0].class_weight is None  # the default: none
+    compared = settings.parse({"compare": "class-weight=none balanced 1,4"})
+    assert [m.class_weight for m in compared.members] == [None, "balanced", "1,4"]
+    with pytest.raises(UserError, match="class-weight: '1;20'"):
+        settings.parse({"class-weight": "1;20"})
+    with pytest.raises(UserError, match="balanced-batches: 'yes' is not on or off"):
+        settings.parse({"balanced-batches": "yes"})
+    with pytest.raises(UserError, match="balanced_batches needs minibatches"):
+        settings.parse({"balanced-batches": "on"})  # the page's default is a full batch
+
+
+def test_the_estimator_takes_class_weight_as_scikit_learns_classifiers_do():
+    pytest.importorskip("sklearn")
+    from pointlab.sklearn import MLPClassifier
+
+    X, y = _imbalanced(n=120)
+    labels = np.array(["no", "yes"])[y]
+    common = dict(hidden_layer_sizes=(8,), max_iter=40, random_state=0, learning_rate_init=0.01)
+    plain = MLPClassifier(**common).fit(X, labels)
+    weighted = MLPClassifier(**common, class_weight="balanced").fit(X, labels)
+    heavy = MLPClassifier(**common, class_weight={"yes": 20}).fit(X, labels)
+    # the same training as the engine's own option, weights in the order of classes_
+    config = TrainConfig(
+        hidden=(8,), lr=0.01, epochs=40, batch_size=None, weight_decay=0.0001 / 120, seed=0
+    )
+    balanced = config.replace(class_weight="balanced")
+    (engine,) = train_population([balanced], X, y, train_index=[np.arange(120)], log_every=1)
+    np.testing.assert_allclose(weighted.loss_curve_, engine.history["train_loss"][1:], rtol=1e-5)
+    recall = [((m.predict(X) == "yes") & (y == 1)).sum() for m in (plain, weighted, heavy)]
+    assert recall[0] < recall[1] and recall[0] < recall[2]
+    with pytest.raises(ValueError, match="class label 'maybe' not present"):
+        MLPClassifier(**common, class_weight={"maybe": 2}).fit(X, labels)
+    with pytest.raises(ValueError, match="class_weight"):
+        MLPClassifier(**common, class_weight="heavy").fit(X, labels)

@@ -260,7 +260,7 @@ def _claims(measured, n: int) -> list[Claim]:
 
 
 def _figure(ctx: Context, train, test, predictors, measured, threshold: float) -> str:
-    figure = new_figure(17, 10, dpi=80)
+    figure = new_figure(16, 9.5, dpi=72)
     axes = figure.subplots(2, 3)
     boundary_axes = [axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1]]
     for ax, arm in zip(boundary_axes, ARMS, strict=True):
