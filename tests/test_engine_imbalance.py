@@ -267,3 +267,26 @@ def test_the_estimator_takes_class_weight_as_scikit_learns_classifiers_do():
         MLPClassifier(**common, class_weight={"maybe": 2}).fit(X, labels)
     with pytest.raises(ValueError, match="class_weight"):
         MLPClassifier(**common, class_weight="heavy").fit(X, labels)
+
+
+def test_a_search_space_takes_class_weights_and_balanced_batches():
+    from pointlab.search.space import apply_params, parse_space
+
+    weight, batches, standardize = parse_space(
+        ["class_weight=none,balanced,[1,20]", "balanced_batches=on,off", "standardize=on,off"],
+        TrainConfig(batch_size=32),
+    )
+    assert weight.choices == ("none", "balanced", "[1,20]")
+    assert batches.choices == (True, False) and standardize.choices == (True, False)
+    config = apply_params(TrainConfig(batch_size=32), {"class_weight": "[1,20]"})
+    assert config.class_weight == "1,20"
+    with pytest.raises(SettingError, match="balanced_batches needs minibatches"):
+        parse_space(["balanced_batches=on,off"])  # the default full batch
+
+
+def test_titles_say_when_classes_are_reweighted():
+    from pointlab.config import describe
+
+    assert "class" not in describe(TrainConfig(), 2)
+    text = describe(TrainConfig(class_weight="1,20", balanced_batches=True, batch_size=8), 2)
+    assert text.endswith("adam lr 0.003, class weights 1,20, balanced batches")

@@ -355,7 +355,8 @@ def _show(value: Any) -> str:
 
 def describe(config: TrainConfig, n_classes: int) -> str:
     """Short model description for titles: 'complex (2-128-128-1 relu), adam lr 0.003', and the
-    schedule when it is not constant: ', cosine schedule, warmup 100'."""
+    schedule when it is not constant: ', cosine schedule, warmup 100'; class weights and
+    balanced batches when set: ', class weights balanced, balanced batches'."""
     n_outputs = 1 if n_classes == 2 else n_classes  # two classes: one logit
     names = [name for name, hidden in PRESETS.items() if hidden == config.hidden]
     widths = "-".join(str(w) for w in (len(config.features), *config.hidden, n_outputs))
@@ -367,7 +368,9 @@ def describe(config: TrainConfig, n_classes: int) -> str:
     elif config.schedule == "cosine_restarts":
         schedule += f" (every {config.step_size})"
     warmup = f", warmup {config.warmup}" if config.warmup else ""
-    return f"{label}, {config.optimizer} lr {config.lr:g}{schedule}{warmup}"
+    imbalance = f", class weights {config.class_weight}" if config.class_weight else ""
+    imbalance += ", balanced batches" if config.balanced_batches else ""
+    return f"{label}, {config.optimizer} lr {config.lr:g}{schedule}{warmup}{imbalance}"
 
 
 def preset(name: str) -> tuple[int, ...]:
