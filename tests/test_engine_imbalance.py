@@ -73,12 +73,13 @@ def test_class_weighted_members_match_torch_weighted_losses(classes):
     assert plain.history["train_loss"][0] != pytest.approx(balanced.history["train_loss"][0])
 
 
-def test_class_weights_combine_with_sample_weights_by_product():
+@pytest.mark.parametrize("sizes", [(None, 16), (16, 16)])  # (16, 16): plain slices, no masks
+def test_class_weights_combine_with_sample_weights_by_product(sizes):
     X, y = _imbalanced()
     weights = np.random.default_rng(3).uniform(0.2, 2.0, len(X)).astype(np.float32)
     configs = [
-        TrainConfig(hidden=(8,), lr=0.01, epochs=4, seed=1, class_weight="1,5", batch_size=b)
-        for b in (None, 16)
+        TrainConfig(hidden=(8,), lr=0.01, epochs=4, seed=s, class_weight="1,5", batch_size=b)
+        for s, b in enumerate(sizes)
     ]
     index = [np.arange(len(X))] * 2
     results = train_population(
