@@ -10,7 +10,9 @@ Points can weigh differently: a member's weight of each point (scikit-learn's sa
 its class's weight, `class_weights`) makes each loss the weighted mean sum(w l) / sum(w) over the
 batch, as `torch.nn.functional.cross_entropy(weight=...)` reduces. With `balanced` class weights
 over a full batch sum(w) = n, so the two-class loss is also w_0 * `BCEWithLogitsLoss(pos_weight=
-w_1 / w_0)`; over a minibatch it is normalized by the batch's own weight.
+w_1 / w_0)`; over a minibatch it is normalized by the batch's own weight. With label smoothing
+too, a point's whole smoothed loss takes its class's weight (torch's `cross_entropy(weight=...,
+label_smoothing=...)` weighs the uniform part by each class k instead: the two differ there).
 
 Not here: which points a member trains on and their weights gathered per batch
 (`population.PointSets`, `Population.batches`).
