@@ -121,3 +121,20 @@ def test_three_classes_get_no_precision_recall_picture(tmp_path):
     assert not (out / "precision_recall.png").exists()
     scores = json.loads((out / "config.json").read_text())["result"]["scores"]
     assert len(scores["train"]["recall"]) == 3 and scores["train"]["average_precision"] is None
+
+
+def test_a_model_scores_many_points_a_chunk_at_a_time(monkeypatch):
+    from pointlab import checkpoint
+    from pointlab.config import TrainConfig
+    from pointlab.engine.models import Architecture, init_theta, member_state
+
+    arch = Architecture((8,), "relu", 2)
+    state = member_state(arch, init_theta(arch, [0]), 0, False)
+    model = checkpoint.TrainedModel(TrainConfig(hidden=(8,)), 2, state)
+    data = make("moons", n=1000, noise=0.1, seed=1)
+    whole = model.logits(data.X)
+    monkeypatch.setattr(checkpoint, "CHUNK", 300)  # 4 chunks, the last one short
+    np.testing.assert_allclose(model.logits(data.X), whole, rtol=1e-6, atol=1e-7)
+    assert model.score(data).balanced_accuracy == pytest.approx(
+        metrics.balanced_accuracy(data.y, (whole[:, 0] > 0).astype(int), 2)
+    )

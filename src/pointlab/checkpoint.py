@@ -30,6 +30,7 @@ from pointlab.features import RAW, Scaling, model_inputs
 from pointlab.io import write_atomic
 
 FORMAT_VERSION = 1
+CHUNK = 65_536  # points per forward pass of `TrainedModel.logits`: 32 MB a layer of 128 units
 
 
 @dataclass(frozen=True)
@@ -152,9 +153,16 @@ class TrainedModel:
 
     @torch.no_grad()
     def logits(self, X: np.ndarray) -> np.ndarray:
-        """(N, n_outputs) logits for points X (N, 2)."""
-        x = torch.as_tensor(self.inputs(X))
-        return self.module()(x).numpy()
+        """(N, n_outputs) logits for points X (N, 2), CHUNK points at a time: a run's scores
+        over millions of training points would otherwise hold gigabytes of activations."""
+        module = self.module()
+        if len(X) <= CHUNK:
+            return module(torch.as_tensor(self.inputs(X))).numpy()
+        parts = [
+            module(torch.as_tensor(self.inputs(X[start : start + CHUNK]))).numpy()
+            for start in range(0, len(X), CHUNK)
+        ]
+        return np.concatenate(parts)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """(N, K) class probabilities; for two classes column 1 is P(label 1)."""
