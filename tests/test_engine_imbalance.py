@@ -291,3 +291,19 @@ def test_titles_say_when_classes_are_reweighted():
     assert "class" not in describe(TrainConfig(), 2)
     text = describe(TrainConfig(class_weight="1,20", balanced_batches=True, batch_size=8), 2)
     assert text.endswith("adam lr 0.003, class weights 1,20, balanced batches")
+
+
+def test_the_weighted_closed_form_gradient_is_autograds():
+    from pointlab.engine.losses import member_loss_and_grad, member_losses
+
+    generator = torch.Generator().manual_seed(0)
+    z = torch.randn(3, 20, 1, generator=generator)
+    t = (torch.rand(20, generator=generator) > 0.7).float()
+    weights = torch.rand(3, 20, generator=generator) * (torch.arange(20) < 15)  # padding too
+    loss, dz = member_loss_and_grad(z, t, weights, "bce", 2)
+    leaf = z.clone().requires_grad_(True)
+    expected = member_losses(leaf, t, weights, "bce", 2)
+    (grad,) = torch.autograd.grad(expected.sum(), leaf)
+    torch.testing.assert_close(loss, expected.detach())
+    torch.testing.assert_close(dz, grad)
+    assert (dz[:, 15:] == 0).all()

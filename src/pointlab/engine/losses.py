@@ -101,17 +101,23 @@ def member_loss_and_grad(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """((M,) mean loss of each member, (M, B, n_out) gradient of their sum w.r.t. the logits).
 
-    The book's case (two classes, cross-entropy, no smoothing, every point counts) in closed form:
-    d/dz of the mean of softplus(z) - t z is (sigmoid(z) - t) / B. Every other case asks autograd
-    for the gradient of `member_losses` on the logits alone: a graph of a few nodes.
+    The book's case (two classes, cross-entropy, no smoothing) in closed form: d/dz of the mean of
+    softplus(z) - t z is (sigmoid(z) - t) / B, and of the weighted mean sum(w l) / sum(w) it is
+    w (sigmoid(z) - t) / sum(w) (class weights, sample weights, padding: autograd took five times
+    as long for these few nodes). Every other case asks autograd for the gradient of
+    `member_losses` on the logits alone: a graph of a few nodes.
     """
-    if n_classes == 2 and kind == "bce" and smoothing is None and weights is None:
+    if n_classes == 2 and kind == "bce" and smoothing is None:
         z = logits.squeeze(2)  # (M, B)
         t = targets.to(z.dtype).expand_as(z)
-        loss = F.binary_cross_entropy_with_logits(z, t, reduction="none").mean(1)
+        each = F.binary_cross_entropy_with_logits(z, t, reduction="none")
         dz = torch.sigmoid(logits)  # (M, B, 1)
-        dz.squeeze(2).sub_(t).div_(z.shape[1])
-        return loss, dz
+        if weights is None:
+            dz.squeeze(2).sub_(t).div_(z.shape[1])
+            return each.mean(1), dz
+        total = weights.sum(1, keepdim=True).clamp(min=1e-30)  # (M, 1), as `member_losses`
+        dz.squeeze(2).sub_(t).mul_(weights / total)
+        return (each * weights).sum(1) / total.squeeze(1), dz
     with torch.enable_grad():
         z = logits.detach().requires_grad_(True)
         loss = member_losses(z, targets, weights, kind, n_classes, smoothing)
