@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from pointlab.config import TrainConfig
-from pointlab.engine.batches import dropout_keep, epoch_order
+from pointlab.engine.batches import balanced_epoch_order, dropout_keep, epoch_order
+from pointlab.engine.losses import class_weights
 from pointlab.engine.models import Architecture, init_theta, member_state, to_sequential
 
 OPTIMIZERS = {
@@ -73,6 +74,10 @@ def reference_train(
     Dropout drops what the engine drops for this seed (`SeededDropout`); losses are measured in
     evaluation mode.
     sample_weight: None, or (N,) weights: each loss is the weighted mean over its points.
+    class_weight: torch's own weighted cross-entropy (`weight=` the class weights) for K classes;
+    for two classes binary cross-entropy with each point weighted by its class, over the
+    weights' sum (the same reduction); times sample_weight where both are given.
+    balanced_batches: the engine's class-balanced draws (`balanced_epoch_order`).
     """
     arch = Architecture(c.hidden, c.activation, n_classes, np.shape(X)[1])
     model = to_sequential(arch, c.dropout)
@@ -90,8 +95,13 @@ def reference_train(
     lr_scheduler = scheduler(optimizer, c)
     X, y = torch.as_tensor(X), torch.as_tensor(y)
     w = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=torch.float32)
+    cw = None
+    if c.class_weight is not None:
+        cw = torch.as_tensor(class_weights(c.class_weight, y.numpy(), n_classes))
 
     def loss_fn(logits, targets, weights=None):
+        if cw is not None and (n_classes == 2 or weights is not None):
+            weights = cw[targets] if weights is None else weights * cw[targets]
         if n_classes == 2:
             t = targets.float() * (1 - c.label_smoothing) + c.label_smoothing / 2
             if weights is not None:
@@ -103,7 +113,7 @@ def reference_train(
                 logits, targets, label_smoothing=c.label_smoothing, reduction="none"
             )
             return (each * weights).sum() / weights.sum()
-        return F.cross_entropy(logits, targets, label_smoothing=c.label_smoothing)
+        return F.cross_entropy(logits, targets, weight=cw, label_smoothing=c.label_smoothing)
 
     history = []
     n = len(X)
@@ -117,6 +127,8 @@ def reference_train(
             break
         size = c.batch_size or n
         order = epoch_order(c.seed, epoch, n) if c.batch_size else torch.arange(n)
+        if c.balanced_batches:
+            order = balanced_epoch_order(c.seed, epoch, y, n_classes)
         for start in range(0, n, size):
             batch = order[start : start + size]
             for module in dropouts:

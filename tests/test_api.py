@@ -50,7 +50,11 @@ def test_train_returns_a_typed_result_whose_config_json_repeats_it(tmp_path):
     assert result.test == result.model.score(pointlab.load_data(CURVE))
     recorded = json.loads((tmp_path / "run" / "config.json").read_text())["result"]
     test = result.test
-    assert recorded["test"] == {"loss": test.loss, "accuracy": test.accuracy, "n": 200}
+    assert recorded["test"] == {"loss": test.loss, "accuracy": test.accuracy, "n": 200} | {
+        "recall": list(test.recall),  # and the per-class numbers (issue 25)
+        "balanced_accuracy": test.balanced_accuracy,
+        "average_precision": test.average_precision,
+    }
     again = training.train(runs.read_spec(tmp_path / "run")[0])  # no directory: nothing written
     assert again.history == result.history and again.path is None
 

@@ -179,6 +179,7 @@ def test_three_workers_in_one_folder_one_killed_leave_one_complete_best(postgres
 
     best = out / "best"
     expected = {"config.json", "metrics.csv", "model.safetensors", "boundary.png", "loss.png"}
+    expected.add("precision_recall.png")  # two classes
     assert {p.name for p in best.iterdir()} == expected
     run = load_run(best)
     assert run.result["status"] == "finished"

@@ -30,6 +30,7 @@ SLOW = {
     "lottery": 44,
     "grid-vs-random": 19,
     "capacity": 13,
+    "class-imbalance": 14,
     "batch-noise": 8,
     "lr-importance": 8,
     "landscape": 5,

@@ -139,6 +139,7 @@ def test_sigint_twice_to_the_group_and_more_during_the_write_leave_a_whole_run(t
     assert process.returncode == 130, err
     assert b"Traceback" not in err
     names = {"config.json", "metrics.csv", "model.safetensors", "boundary.png", "loss.png"}
+    names.add("precision_recall.png")  # two classes
     assert names == {p.name for p in out.iterdir()}  # no temporary files left either
     assert assert_record_matches_weights(out)["status"] == "interrupted"
 

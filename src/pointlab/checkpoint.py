@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save
 
+from pointlab import metrics
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
 from pointlab.engine.models import Architecture, to_sequential
@@ -28,18 +30,36 @@ from pointlab.features import RAW, Scaling, model_inputs
 from pointlab.io import write_atomic
 
 FORMAT_VERSION = 1
+CHUNK = 65_536  # points per forward pass of `TrainedModel.logits`: 32 MB a layer of 128 units
 
 
 @dataclass(frozen=True)
 class Score:
-    """A model measured on labelled points: mean cross-entropy (the training loss) and accuracy."""
+    """A model measured on labelled points: mean cross-entropy (the training loss, unweighted)
+    and accuracy; the recall of each class and their mean, balanced accuracy (`pointlab.metrics`);
+    for two classes the average precision of class 1's probability."""
 
     loss: float
     accuracy: float
     n: int  # points measured
+    recall: tuple[float, ...] = ()  # of each class of the model (NaN: no point of it here)
+    balanced_accuracy: float = float("nan")
+    average_precision: float | None = None  # two classes only
 
-    def to_dict(self) -> dict[str, float | int]:
-        return {"loss": self.loss, "accuracy": self.accuracy, "n": self.n}
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON takes it: NaN as None."""
+
+        def finite(value: float | None) -> float | None:
+            return value if value is not None and np.isfinite(value) else None
+
+        return {
+            "loss": self.loss,
+            "accuracy": self.accuracy,
+            "n": self.n,
+            "recall": [finite(r) for r in self.recall],
+            "balanced_accuracy": finite(self.balanced_accuracy),
+            "average_precision": finite(self.average_precision),
+        }
 
 
 # pointlab.features.FEATURES in torch: TF Playground's feature inputs as functions of the
@@ -133,9 +153,16 @@ class TrainedModel:
 
     @torch.no_grad()
     def logits(self, X: np.ndarray) -> np.ndarray:
-        """(N, n_outputs) logits for points X (N, 2)."""
-        x = torch.as_tensor(self.inputs(X))
-        return self.module()(x).numpy()
+        """(N, n_outputs) logits for points X (N, 2), CHUNK points at a time: a run's scores
+        over millions of training points would otherwise hold gigabytes of activations."""
+        module = self.module()
+        if len(X) <= CHUNK:
+            return module(torch.as_tensor(self.inputs(X))).numpy()
+        parts = [
+            module(torch.as_tensor(self.inputs(X[start : start + CHUNK]))).numpy()
+            for start in range(0, len(X), CHUNK)
+        ]
+        return np.concatenate(parts)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """(N, K) class probabilities; for two classes column 1 is P(label 1)."""
@@ -161,9 +188,30 @@ class TrainedModel:
         return float(f)
 
     def score(self, data: Dataset) -> Score:
-        """Loss and accuracy on a labelled data set (its labels must be classes of this model)."""
-        accuracy = float(np.mean(self.predict(data.X) == data.y)) if len(data) else float("nan")
-        return Score(self.loss(data.X, data.y), accuracy, len(data))
+        """Loss, accuracy, per-class recall, balanced accuracy (and for two classes average
+        precision) on a labelled data set (its labels must be classes of this model)."""
+        z = torch.as_tensor(self.logits(data.X))  # one forward pass for every number
+        t = torch.as_tensor(np.asarray(data.y, dtype=np.int64))
+        F = torch.nn.functional
+        if self.n_classes == 2:
+            loss = F.binary_cross_entropy_with_logits(z[:, 0], t.float())
+            predicted = (z[:, 0] > 0).long().numpy()
+        else:
+            loss = F.cross_entropy(z, t)
+            predicted = z.argmax(1).numpy()
+        accuracy = float(np.mean(predicted == data.y)) if len(data) else float("nan")
+        average = None
+        if self.n_classes == 2 and len(data):
+            positive = torch.sigmoid(z[:, 0]).numpy()  # P(class 1)
+            average = metrics.precision_recall(data.y, positive).average_precision
+        return Score(
+            float(loss),
+            accuracy,
+            len(data),
+            tuple(float(r) for r in metrics.class_recall(data.y, predicted, self.n_classes)),
+            metrics.balanced_accuracy(data.y, predicted, self.n_classes),
+            average,
+        )
 
 
 def save_model(

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +114,13 @@ class TrainConfig:
         "bce", "bce: cross-entropy from logits; mse: squared error on probabilities", choices=LOSSES
     )
     label_smoothing: float = option(0.0, "label smoothing, in [0, 1)", metavar="X")
+    class_weight: str | None = option(
+        None,
+        "each class's weight in the loss: balanced = n / (classes * points of the class), over "
+        "the member's training points; or W,W,... one per class; none = every point counts once",
+        metavar="balanced|W,W,...|none",
+        none="none",
+    )
     # loop
     epochs: int = option(20000, "passes over the training points", metavar="N")
     batch_size: int | None = option(
@@ -129,6 +136,11 @@ class TrainConfig:
         "weights; off = train all epochs",
         metavar="PATIENCE|off",
         none="off",
+    )
+    balanced_batches: bool = option(
+        False,
+        "draw each minibatch's points with replacement, each class equally often in expectation "
+        "(needs a batch size)",
     )
     seed: int = option(
         0, "seed of the initialization, the minibatch order and dropout", metavar="S"
@@ -146,6 +158,10 @@ class TrainConfig:
             object.__setattr__(self, "features", parse_features(self.features))
         except FeaturesError as error:
             raise ConfigError([("features", str(error))]) from None
+        try:
+            object.__setattr__(self, "class_weight", parse_class_weight(self.class_weight))
+        except ClassWeightError as error:
+            raise ConfigError([("class_weight", str(error))]) from None
         problems = self.problems()
         if problems:
             raise ConfigError(problems)
@@ -190,6 +206,15 @@ class TrainConfig:
             "patience must be >= 1",
         )
         check(0 <= self.seed <= MAX_SEED, "seed", f"must be a whole number from 0 to {MAX_SEED}")
+        check(isinstance(self.balanced_batches, bool), "balanced_batches", "must be true or false")
+        if self.balanced_batches is True and self.batch_size is None:
+            # A full batch holds every point once: there is nothing to rebalance by sampling.
+            problems.append(
+                (
+                    "balanced_batches",
+                    "needs minibatches (a batch size); in full batch use class_weight",
+                )
+            )
         return problems
 
     def group_key(self) -> tuple:
@@ -266,6 +291,55 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return widths
 
 
+class ClassWeightError(UserError, ValueError):
+    """Text that is not a spelling of class weights. A ValueError too, so parsers that collect
+    ValueErrors (the playground's settings) take it."""
+
+
+CLASS_WEIGHT_HELP = "give balanced, none, or one weight per class like 1,20"
+
+
+def parse_class_weight(value: str | Sequence[float] | None) -> str | None:
+    """Class weights in their canonical spelling: the one grammar of `--class-weight`, the
+    playground's setting and the estimator's `class_weight` (which turns its dict into W,W,...).
+
+    - None, `none` or empty: every point counts once (None);
+    - `balanced`: scikit-learn's rule, computed per member (`engine.losses.class_weights`);
+    - `1,20` or `[1, 20]`, or a sequence of numbers: one finite weight >= 0 per class, not all 0,
+      written back as "1,20" (the shortest spelling that reads back as the same floats).
+    Refused with a ClassWeightError naming the text. Whether there is one weight per class is
+    known only with the data (`engine.losses.class_weights`).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("", "none"):
+            return None
+        if text.lower() == "balanced":
+            return "balanced"
+        inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        try:
+            weights = [float(part) for part in inner.split(",")]
+        except ValueError:
+            raise ClassWeightError(f"{value!r}: {CLASS_WEIGHT_HELP}") from None
+    else:
+        try:
+            weights = [float(w) for w in value]
+        except (TypeError, ValueError):
+            raise ClassWeightError(f"{value!r}: {CLASS_WEIGHT_HELP}") from None
+    if len(weights) < 2 or not all(math.isfinite(w) and w >= 0 for w in weights):
+        raise ClassWeightError(f"{value!r}: one finite weight >= 0 per class (at least two)")
+    if not any(weights):
+        raise ClassWeightError(f"{value!r}: at least one weight must be above 0")
+    return ",".join(repr(w).removesuffix(".0") for w in weights)
+
+
+def class_weight_values(text: str) -> tuple[float, ...]:
+    """The weights of a canonical W,W,... spelling (`parse_class_weight`)."""
+    return tuple(float(w) for w in text.split(","))
+
+
 def hidden_text(hidden: tuple[int, ...]) -> str:
     """The canonical spelling of hidden widths, as `parse_hidden` reads it: "64,64" or "none"."""
     return ",".join(str(int(h)) for h in hidden) or "none"
@@ -281,7 +355,8 @@ def _show(value: Any) -> str:
 
 def describe(config: TrainConfig, n_classes: int) -> str:
     """Short model description for titles: 'complex (2-128-128-1 relu), adam lr 0.003', and the
-    schedule when it is not constant: ', cosine schedule, warmup 100'."""
+    schedule when it is not constant: ', cosine schedule, warmup 100'; class weights and
+    balanced batches when set: ', class weights balanced, balanced batches'."""
     n_outputs = 1 if n_classes == 2 else n_classes  # two classes: one logit
     names = [name for name, hidden in PRESETS.items() if hidden == config.hidden]
     widths = "-".join(str(w) for w in (len(config.features), *config.hidden, n_outputs))
@@ -293,7 +368,9 @@ def describe(config: TrainConfig, n_classes: int) -> str:
     elif config.schedule == "cosine_restarts":
         schedule += f" (every {config.step_size})"
     warmup = f", warmup {config.warmup}" if config.warmup else ""
-    return f"{label}, {config.optimizer} lr {config.lr:g}{schedule}{warmup}"
+    imbalance = f", class weights {config.class_weight}" if config.class_weight else ""
+    imbalance += ", balanced batches" if config.balanced_batches else ""
+    return f"{label}, {config.optimizer} lr {config.lr:g}{schedule}{warmup}{imbalance}"
 
 
 def preset(name: str) -> tuple[int, ...]:

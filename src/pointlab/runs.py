@@ -22,6 +22,7 @@ Not here: loading, splitting and training a spec (`pointlab.training`), the engi
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -32,7 +33,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pointlab import __version__
+from pointlab import __version__, metrics
 from pointlab.config import TrainConfig, describe
 from pointlab.errors import SettingError, UserError
 from pointlab.io import write_atomic
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 CONFIG, METRICS, MODEL = "config.json", "metrics.csv", "model.safetensors"
 BOUNDARY, LOSS = "boundary.png", "loss.png"
+PRECISION_RECALL = "precision_recall.png"  # two-class runs only
 SHOWN_POINTS = 4_000  # at most this many points drawn in boundary.png
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc")
 METRICS_NAMES = METRIC_COLUMNS[1:]
@@ -202,6 +204,13 @@ class RunResult:
     def describe(self) -> str:
         return describe(self.spec.config, self.spec.n_classes)
 
+    @functools.cached_property
+    def scores(self) -> dict[str, Score]:
+        """The saved weights measured on the training and validation points: loss, accuracy,
+        per-class recall, balanced accuracy (`checkpoint.Score`); measured once, when asked."""
+        parts = {"train": self.data.train, "val": self.data.val}
+        return {name: self.model.score(part) for name, part in parts.items() if part is not None}
+
     def __repr__(self) -> str:
         from pointlab.notebook import result_text
 
@@ -225,6 +234,8 @@ class RunResult:
             "final": {k: self.last(k) for k in METRICS_NAMES},
             "best": {k: self.best(k) for k in METRICS_NAMES},
             "test": None if self.test is None else self.test.to_dict(),
+            # the saved weights on the training and validation points, per class too
+            "scores": {name: score.to_dict() for name, score in self.scores.items()},
             "weights": self.weights,
             "sweep": None if self.sweep is None else asdict(self.sweep),
             "made_by": self.made_by,
@@ -414,10 +425,12 @@ def write_run(run_dir: str | Path, result: RunResult) -> list[Path]:
 
 
 def write_pictures(run_dir: Path, result: RunResult) -> list[Path]:
-    """boundary.png (the model's regions over the training and validation points) and loss.png
-    (the learning curves, when any epoch was logged)."""
+    """boundary.png (the model's regions over the training and validation points), loss.png
+    (the learning curves, when any epoch was logged) and, for two classes, precision_recall.png
+    (class 1's precision against its recall over the thresholds, on each set)."""
     from pointlab.plots.boundary import plot_boundary  # matplotlib: only when drawing
     from pointlab.plots.curves import plot_history
+    from pointlab.plots.precision_recall import plot_precision_recall
 
     data = result.data
     title = f"{result.describe()} on {data.data.name}, epoch {result.weights_epoch}"
@@ -426,6 +439,14 @@ def write_pictures(run_dir: Path, result: RunResult) -> list[Path]:
     pictures = [plot_boundary(predict, train, val, run_dir / BOUNDARY, title + note)]
     if result.history["epoch"]:
         pictures.append(plot_history(result.history, run_dir / LOSS, title))
+    if result.spec.n_classes == 2:
+        curves = {
+            name: metrics.precision_recall(part.y, predict(part.X)[:, 1])
+            for name, part in (("train", data.train), ("validation", data.val))
+            if part is not None and len(part)
+        }
+        path = run_dir / PRECISION_RECALL
+        pictures.append(plot_precision_recall(curves, path, title))
     return pictures
 
 

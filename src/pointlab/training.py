@@ -25,6 +25,7 @@ import numpy as np
 from pointlab import engine, features, runs
 from pointlab.checkpoint import TrainedModel
 from pointlab.data import Dataset, load_csv
+from pointlab.engine.losses import class_weights
 from pointlab.errors import SettingError, UserError
 from pointlab.runs import RunData, RunResult, RunSpec, SweepChoice
 from pointlab.splits import split
@@ -56,6 +57,7 @@ def prepare(spec: RunSpec, *, data: Dataset | None = None, test: Dataset | None 
         if spec.val_fraction == 0:
             val = None
         check_classes(train, spec.val_fraction, spec.test_fraction)
+    class_weights(spec.config.class_weight, train.y, dataset.n_classes)  # one weight per class
     if test is None and spec.test:
         test = load_csv(spec.test, spec.columns)
     elif test is None and held is not None and len(held):

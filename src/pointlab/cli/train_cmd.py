@@ -23,6 +23,7 @@ from rich.table import Table
 from pointlab import runs
 from pointlab.api import DEFAULT_VAL_FRACTION
 from pointlab.cli import args
+from pointlab.cli.evaluate_cmd import class_phrases, phrase_lines
 from pointlab.cli.signals import StopSignals
 from pointlab.config import preset
 from pointlab.cpu import tune_cpu
@@ -204,7 +205,10 @@ def train_run(spec: runs.RunSpec, run_dir: Path, console: Console, data=None) ->
     elif result.status == "diverged":
         status = EXIT_DIVERGED
     console.print(_summary_table(result))
-    pictures = [name for name in (runs.BOUNDARY, runs.LOSS) if (run_dir / name).exists()]
+    for line in class_lines(result):
+        _say(console, line)
+    names = (runs.BOUNDARY, runs.LOSS, runs.PRECISION_RECALL)
+    pictures = [name for name in names if (run_dir / name).exists()]
     _say(
         console,
         f"run directory: {run_dir} (config.json, metrics.csv, model.safetensors, "
@@ -291,6 +295,25 @@ def _summary_table(result: runs.RunResult) -> Table:
             lines[-1] += f" · {phrase}"
     table.caption, table.caption_justify = "\n".join(lines), "left"
     return table
+
+
+def class_lines(result: runs.RunResult) -> list[str]:
+    """Per-class recall and balanced accuracy of the saved weights on each set, e.g.
+    'validation: recall of class 0: 98.0% · 1: 60.0%; balanced accuracy 79.0%; ...', broken
+    between phrases to fit 80 columns."""
+    scores = dict(result.scores)
+    if result.test is not None:
+        scores["test"] = result.test
+    lines = []
+    for name, score in scores.items():
+        average = score.average_precision
+        phrases = class_phrases(list(score.recall), score.balanced_accuracy, average)
+        phrases[0] = f"{SET_NAMES.get(name, name)}: {phrases[0]}"
+        lines += phrase_lines(phrases)
+    return lines
+
+
+SET_NAMES = {"train": "train", "val": "validation", "test": "test"}
 
 
 def _say(console: Console, text: str) -> None:

@@ -11,6 +11,12 @@ trained alone: neighbours, their widths and batch sizes change nothing), all mem
 from one batched computation on the device, and a reference PyTorch loop can be fed exactly the
 same batches and masks (`epoch_order`, `dropout_keep`).
 
+With `balanced_batches` a member's epoch is instead n draws with replacement (`balanced_order`):
+slot k of epoch e takes the point at which hash(seed, e, k), read as a number in [0, 1), falls in
+the cumulative distribution that gives each point 1 / (points of its class), so each class is drawn
+equally often in expectation, in every minibatch. A point drawn twice gets the same dropout mask
+both times (the mask is named by the point).
+
 Not here: slicing the orders into batches (`population.Population.batches`), applying the masks
 (`backprop.forward_train`).
 """
@@ -65,6 +71,39 @@ def population_order(seeds: torch.Tensor, counts: torch.Tensor, epoch: int, n_ma
 def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
     """(n,) the order in which a lone member with this seed visits its n training points."""
     return torch.argsort(order_keys(torch.tensor([seed]), epoch, n)[0])
+
+
+_BALANCED = _signed(0xA24BAED4963EE407)  # sets the balanced draws apart from `order_keys`
+
+
+def balanced_order(
+    seeds: torch.Tensor, labels: torch.Tensor, counts: torch.Tensor, epoch: int, n_classes: int
+) -> torch.Tensor:
+    """(M, n_max) positions drawn with replacement: slot k < count_m holds a point of member m
+    drawn with probability 1 / (n_classes_present * count of its class) (every class present in
+    the member's set equally likely); slots past count_m hold themselves (padding, never used).
+    labels (M, n_max): the label at each of a member's positions (anything at padding)."""
+    M, n_max = labels.shape
+    positions = torch.arange(n_max, device=seeds.device, dtype=torch.int64)
+    valid = positions.unsqueeze(0) < counts.unsqueeze(1)  # (M, n_max)
+    per_class = torch.zeros(M, n_classes, dtype=torch.float64, device=seeds.device)
+    per_class.scatter_add_(1, labels, valid.to(torch.float64))  # (M, K) points of each class
+    mass = torch.where(valid, 1.0 / per_class.gather(1, labels).clamp(min=1), 0.0)  # (M, n_max)
+    cdf = mass.cumsum(1)
+    cdf = cdf / cdf[:, -1:]
+    stream = _splitmix64(_splitmix64(seeds.to(torch.int64) * 1_000_003 + epoch) + _BALANCED)
+    keys = _splitmix64(stream.unsqueeze(1) ^ _splitmix64(positions + 1).unsqueeze(0))  # (M, n_max)
+    uniform = _shift_right(keys, 11).to(torch.float64) * 2.0**-53  # [0, 1), exact in float64
+    drawn = torch.searchsorted(cdf, uniform, right=True)
+    drawn = torch.minimum(drawn, (counts - 1).unsqueeze(1))  # rounding at the top of the cdf
+    return torch.where(valid, drawn, positions.unsqueeze(0))
+
+
+def balanced_epoch_order(seed: int, epoch: int, labels: torch.Tensor, n_classes: int):
+    """(n,) the points a lone member with this seed and balanced batches visits in `epoch`,
+    given its n training labels (as the engine draws them)."""
+    counts = torch.tensor([len(labels)])
+    return balanced_order(torch.tensor([seed]), labels.view(1, -1), counts, epoch, n_classes)[0]
 
 
 _DROPOUT_LAYER = _signed(0xD1B54A32D192ED03)  # an odd constant that sets the dropout streams apart

@@ -5,12 +5,51 @@ book's sigmoid + BCELoss saturates at probabilities of exactly 0 or 1 and then s
 K > 2 classes: K logits and softmax cross-entropy. `mse` is the squared error of the probabilities
 (the book invites readers to try it). Label smoothing mixes the targets with the uniform
 distribution over the classes, as `torch.nn.functional.cross_entropy(label_smoothing=...)` does.
+
+Points can weigh differently: a member's weight of each point (scikit-learn's sample_weight times
+its class's weight, `class_weights`) makes each loss the weighted mean sum(w l) / sum(w) over the
+batch, as `torch.nn.functional.cross_entropy(weight=...)` reduces. With `balanced` class weights
+over a full batch sum(w) = n, so the two-class loss is also w_0 * `BCEWithLogitsLoss(pos_weight=
+w_1 / w_0)`; over a minibatch it is normalized by the batch's own weight. With label smoothing
+too, a point's whole smoothed loss takes its class's weight (torch's `cross_entropy(weight=...,
+label_smoothing=...)` weighs the uniform part by each class k instead: the two differ there).
+
+Not here: which points a member trains on and their weights gathered per batch
+(`population.PointSets`, `Population.batches`).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from pointlab.config import class_weight_values
+from pointlab.errors import SettingError
+
+
+def class_weights(class_weight: str | None, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """(n_classes,) float32 weight of each class in a member's loss (`TrainConfig.class_weight`).
+
+    None: all 1. `balanced`: n / (n_classes * count_c) over the member's own training labels
+    (scikit-learn's `compute_class_weight("balanced")`); a class the member has no training point
+    of weighs 1 (there is nothing of it to train on; its validation points count once).
+    `W,W,...`: as given, one per class, else a SettingError.
+    """
+    if class_weight is None:
+        return np.ones(n_classes, dtype=np.float32)
+    if class_weight == "balanced":
+        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=n_classes)
+        weights = len(labels) / (n_classes * np.maximum(counts, 1))
+        return np.where(counts > 0, weights, 1.0).astype(np.float32)
+    given = class_weight_values(class_weight)
+    if len(given) != n_classes:
+        raise SettingError(
+            "{class_weight} "
+            + SettingError.literal(class_weight)
+            + f" gives {len(given)} weights; the data has {n_classes} classes: give one per class"
+        )
+    return np.asarray(given, dtype=np.float32)
 
 
 def member_losses(
@@ -62,17 +101,23 @@ def member_loss_and_grad(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """((M,) mean loss of each member, (M, B, n_out) gradient of their sum w.r.t. the logits).
 
-    The book's case (two classes, cross-entropy, no smoothing, every point counts) in closed form:
-    d/dz of the mean of softplus(z) - t z is (sigmoid(z) - t) / B. Every other case asks autograd
-    for the gradient of `member_losses` on the logits alone: a graph of a few nodes.
+    The book's case (two classes, cross-entropy, no smoothing) in closed form: d/dz of the mean of
+    softplus(z) - t z is (sigmoid(z) - t) / B, and of the weighted mean sum(w l) / sum(w) it is
+    w (sigmoid(z) - t) / sum(w) (class weights, sample weights, padding: autograd took five times
+    as long for these few nodes). Every other case asks autograd for the gradient of
+    `member_losses` on the logits alone: a graph of a few nodes.
     """
-    if n_classes == 2 and kind == "bce" and smoothing is None and weights is None:
+    if n_classes == 2 and kind == "bce" and smoothing is None:
         z = logits.squeeze(2)  # (M, B)
         t = targets.to(z.dtype).expand_as(z)
-        loss = F.binary_cross_entropy_with_logits(z, t, reduction="none").mean(1)
+        each = F.binary_cross_entropy_with_logits(z, t, reduction="none")
         dz = torch.sigmoid(logits)  # (M, B, 1)
-        dz.squeeze(2).sub_(t).div_(z.shape[1])
-        return loss, dz
+        if weights is None:
+            dz.squeeze(2).sub_(t).div_(z.shape[1])
+            return each.mean(1), dz
+        total = weights.sum(1, keepdim=True).clamp(min=1e-30)  # (M, 1), as `member_losses`
+        dz.squeeze(2).sub_(t).mul_(weights / total)
+        return (each * weights).sum(1) / total.squeeze(1), dz
     with torch.enable_grad():
         z = logits.detach().requires_grad_(True)
         loss = member_losses(z, targets, weights, kind, n_classes, smoothing)

@@ -27,9 +27,10 @@ import torch
 
 from pointlab.config import TrainConfig
 from pointlab.engine.backprop import Saved, backward, forward_train
-from pointlab.engine.batches import dropout_uniform, population_order
+from pointlab.engine.batches import balanced_order, dropout_uniform, population_order
 from pointlab.engine.generative import EVALUATION_EPOCH, GenerativeSpec, GenerativeTask
 from pointlab.engine.losses import (
+    class_weights,
     member_correct,
     member_loss_and_grad,
     member_losses,
@@ -54,13 +55,15 @@ BatchOrder = Callable[[int, torch.Tensor], torch.Tensor]
 
 
 class PointSets:
-    """Each member's subset of the points: indices (M, n_max) padded, counts (M,)."""
+    """Each member's subset of the points: indices (M, n_max) padded, counts (M,); and the weight
+    of each point in the member's loss (`weights`) and in its accuracy (`accuracy_weights`)."""
 
     def __init__(
         self,
         index_lists: Sequence[np.ndarray],
         device: torch.device,
         point_weights: torch.Tensor | None = None,
+        class_weights: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> None:
         self.counts_host = [len(t) for t in index_lists]
         n_max = max(self.counts_host)
@@ -75,13 +78,20 @@ class PointSets:
         # folds of a K-fold split usually do), so the losses take their unweighted closed form.
         arange = torch.arange(n_max, device=device)
         even = len(set(self.counts_host)) == 1
-        self.weights = None if even else (arange < self.counts.unsqueeze(1)).float()
+        weights = None if even else (arange < self.counts.unsqueeze(1)).float()
         if point_weights is not None:  # each point's own weight (scikit-learn's sample_weight)
-            mask = 1.0 if self.weights is None else self.weights
-            self.weights = point_weights[self.index] * mask  # (M, n_max)
-        # What accuracy divides by: the points, or their total weight. (M,)
-        self.mass = self.counts if self.weights is None else self.weights.sum(1)
-        # (inputs, labels, weights) of the full set, once gathered
+            mask = 1.0 if weights is None else weights
+            weights = point_weights[self.index] * mask  # (M, n_max)
+        # Accuracy counts each point by its own weight only: a class weight changes what a member
+        # learns, not what its accuracy means. What accuracy divides by: (M,)
+        self.accuracy_weights = weights
+        self.mass = self.counts if weights is None else weights.sum(1)
+        if class_weights is not None:  # (M, K) each member's weight of each class, labels (N,)
+            table, labels = class_weights
+            of_class = table.gather(1, labels[self.index])  # (M, n_max)
+            weights = of_class if weights is None else of_class * weights
+        self.weights = weights
+        # (inputs, labels, loss weights) of the full set, once gathered
         self.inputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None
 
 
@@ -178,11 +188,31 @@ class Population:
         if sample_weight is not None:
             weights = np.asarray(sample_weight, dtype=np.float32)
             self.point_weights = torch.as_tensor(weights, device=device)
-        self.train = PointSets(train_index, device, self.point_weights)
-        self.val = None if val_index is None else PointSets(val_index, device, self.point_weights)
+        # class_weight: (M, K) each member's weight of each class, from its own training labels
+        # (`losses.class_weights`); in its training and validation losses, not its accuracy.
+        self.class_weights = None
+        if any(c.class_weight is not None for c in configs):
+            labels = np.asarray(y, dtype=np.int64)
+            table = [
+                class_weights(c.class_weight, labels[np.asarray(t)], n_classes)
+                for c, t in zip(configs, train_index, strict=True)
+            ]
+            self.class_weights = torch.as_tensor(np.stack(table), device=device)
+        weighing = None if self.class_weights is None else (self.class_weights, self.y)
+        self.train = PointSets(train_index, device, self.point_weights, weighing)
+        self.val = None
+        if val_index is not None:
+            self.val = PointSets(val_index, device, self.point_weights, weighing)
+        # balanced_batches: which members draw class-balanced epochs (`batches.balanced_order`)
+        self.balanced = None
+        if any(c.balanced_batches for c in configs):
+            flags = [c.balanced_batches for c in configs]
+            self.balanced = torch.tensor(flags, device=device).unsqueeze(1)  # (M, 1) bool
         sizes = [c.batch_size or n for c, n in zip(configs, self.train.counts_host, strict=True)]
-        self.full_batch = self.task is None and all(
-            s >= n for s, n in zip(sizes, self.train.counts_host, strict=True)
+        self.full_batch = (
+            self.task is None
+            and self.balanced is None
+            and all(s >= n for s, n in zip(sizes, self.train.counts_host, strict=True))
         )
         self.batch = torch.tensor(sizes, device=device)
         self.batch_max = max(sizes)
@@ -276,10 +306,11 @@ class Population:
     @torch.no_grad()
     def measured(self, logits: torch.Tensor, loss: torch.Tensor, sets: PointSets) -> Measured:
         """Loss, accuracy and constant output from a forward pass over all of `sets`."""
-        _, targets, weights = self.full_batch_inputs(sets)
+        _, targets, _ = self.full_batch_inputs(sets)
         if self.task is not None:  # no classes: no accuracy; a constant output is no collapse
             nothing = torch.full_like(loss, float("nan"))
             return loss, nothing, torch.zeros_like(loss, dtype=torch.bool)
+        weights = sets.accuracy_weights
         accuracy = member_correct(logits, targets, weights) / sets.mass
         if weights is not None:  # padding rows count as the member's first point: no new extreme
             logits = torch.where(weights.unsqueeze(2) > 0, logits, logits[:, :1])
@@ -316,6 +347,10 @@ class Population:
         """The minibatches of one epoch: each member's own order, its own batch size."""
         index, counts = self.train.index, self.train.counts
         order = population_order(self.seeds, counts, epoch, index.shape[1])  # (M, n_max)
+        if self.balanced is not None:
+            labels = self.y[index]  # (M, n_max)
+            drawn = balanced_order(self.seeds, labels, counts, epoch, self.n_classes)
+            order = torch.where(self.balanced, drawn, order)
         if self.batch_order is not None:
             order = self.batch_order(epoch, order)
         if self.uniform_batches:  # one batch size, one set size: plain slices, no masks
@@ -323,7 +358,7 @@ class Population:
             for s in range(self.steps_per_epoch):
                 rows = order[:, s * size : min((s + 1) * size, n)]  # (M, B) positions
                 points = index.gather(1, rows)  # (M, B) indices into X
-                weights = None if self.point_weights is None else self.point_weights[points]
+                weights = self._weights(points, None)
                 yield *self._step_inputs(epoch, points, rows), weights, None, rows
             return
         arange = torch.arange(self.batch_max, device=self.device)
@@ -335,9 +370,7 @@ class Population:
             points = index.gather(1, rows)  # (M, B_max) indices into X
             # Members whose epoch has fewer steps sit this one out, optimizer state untouched.
             stepping = None if s < self.min_steps else self.stepping_at[s]
-            weights = valid.float()
-            if self.point_weights is not None:
-                weights = weights * self.point_weights[points]
+            weights = self._weights(points, valid.float())
             yield *self._step_inputs(epoch, points, rows), weights, stepping, rows
 
     def _step_inputs(
@@ -348,6 +381,18 @@ class Population:
         if self.task is None:
             return self.X[points], self.y[points]
         return self.task.batch(epoch, self.X[points], self.y[points], rows)
+
+    def _weights(self, points: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor | None:
+        """(M, B) each batch row's weight in its member's loss: valid (padding 0) times the
+        point's sample weight times its class's weight for the member; None when all are 1."""
+        weights = valid
+        if self.point_weights is not None:
+            own = self.point_weights[points]
+            weights = own if weights is None else weights * own
+        if self.class_weights is not None:
+            of_class = self.class_weights.gather(1, self.y[points])  # (M, B)
+            weights = of_class if weights is None else weights * of_class
+        return weights
 
     @torch.no_grad()
     def step(self, stepping: torch.Tensor | None) -> None:

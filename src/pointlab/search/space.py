@@ -6,7 +6,7 @@ layer `width` wide, `depth` of them). SPEC is
 - a list of choices: `activation=relu,tanh`, `layers=[16],[64,64],[128,128]`,
   `batch_size=16,32,full` (`full`/`none` mean None: the full batch, no early stopping, no clipping),
   `features=[x,y],[x,y,x2,y2]` (each choice a list of inputs; `features=x,y,x2` is one choice),
-  `standardize=on,off`.
+  `standardize=on,off`, `balanced_batches=on,off`, `class_weight=none,balanced,[1,20]`.
   A `layers` choice is any spelling `--layers` takes (`pointlab.config.parse_hidden`: `[64,64]`,
   `none`, `complex`, ...); commas outside brackets separate choices, so `layers=64,64` (no
   brackets, whole numbers only) is the one choice [64,64], as `--layers 64,64` is;
@@ -166,10 +166,11 @@ def layers_text(hidden: typing.Sequence[int]) -> str:
 
 
 def _field_kind(name: str, where: str) -> str:
-    """ "int", "float", "str" or "layers"; unknown names are refused with the known ones."""
+    """ "int", "float", "str", "bool", "layers" or "features"; unknown names are refused with the
+    known ones."""
     if name in ("layers", "hidden"):
         return "layers"
-    if name in ("features", "standardize"):
+    if name == "features":
         return name
     if name in ("depth", "width"):
         return "int"
@@ -179,7 +180,7 @@ def _field_kind(name: str, where: str) -> str:
         known = ", ".join([*ARCH_NAMES, *fields])
         raise _fail(where, f"unknown name {name!r}; searchable: {known}")
     kinds = {t for t in typing.get_args(hints[name]) or (hints[name],) if t is not type(None)}
-    return {int: "int", float: "float", str: "str"}[kinds.pop()]
+    return {bool: "bool", int: "int", float: "float", str: "str"}[kinds.pop()]
 
 
 def _parse_range(name: str, kind: str, function: str, args: str, spec: str, where: str) -> Param:
@@ -192,7 +193,7 @@ def _parse_range(name: str, kind: str, function: str, args: str, spec: str, wher
         raise _fail(where, f"{function}(a,b) needs two numbers a <= b")
     is_int = function.startswith("int")
     log = function in ("loguniform", "intlog")
-    if kind in ("str", "layers", "features", "standardize"):
+    if kind in ("str", "layers", "features", "bool"):
         raise _fail(where, f"{name} takes a list of choices, not {function}(...)")
     if kind == "int" and not is_int:
         raise _fail(where, f"{name} is a whole number: use int(a,b) or intlog(a,b)")
@@ -214,7 +215,7 @@ def _parse_choice(name: str, kind: str, token: str, where: str):
             return ",".join(parse_features(token.strip("[]")))
         except FeaturesError as error:
             raise _fail(where, f"{error}") from None
-    if kind == "standardize":
+    if kind == "bool":  # standardize, balanced_batches
         if token.lower() not in _BOOLS:
             raise _fail(where, f"{token!r} is not on or off for {name}")
         return _BOOLS[token.lower()]

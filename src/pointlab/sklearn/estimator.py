@@ -11,6 +11,9 @@ Pipeline or a search written for scikit-learn's estimator takes this one. What d
   loss. `early_stopping` holds out a stratified `validation_fraction`, stops after
   `n_iter_no_change` epochs without a lower validation *loss* (scikit-learn watches accuracy) and
   keeps the best weights.
+- `class_weight`: None, "balanced" or a dict {class label: weight} (classes left out weigh 1), as
+  scikit-learn's classifiers take it; "balanced" is n_samples / (n_classes * count) over the
+  training samples (after `early_stopping`'s hold-out), and the weights multiply `sample_weight`.
 - pointlab's own: `schedule` ("constant" or "cosine" annealing to 0 over the epochs after the
   warmup), `warmup` (epochs of linear warmup), `dropout` (after each hidden layer) and `device`.
 - `loss_curve_[i]` is the mean cross-entropy on the training points after epoch i + 1, measured
@@ -99,6 +102,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         warmup=0,
         dropout=0.0,
         device="cpu",
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -120,6 +124,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.warmup = warmup
         self.dropout = dropout
         self.device = device
+        self.class_weight = class_weight
 
     # --- fitting -----------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -171,22 +176,57 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 index, test_size=self.validation_fraction, random_state=seed, stratify=codes
             )
             train, val = np.sort(train), np.sort(val)
-        weights, scale = None, 1.0
+        weights, per_class = None, self._class_weights(codes[train])
         if sample_weight is not None:
             weights = _check_sample_weight(
                 sample_weight, X, dtype=np.float32, ensure_non_negative=True
             )
-            scale = float(weights[train].mean())
-            if not scale > 0:
-                raise ValueError("sample_weight is zero for every training sample")
-        config = self._config(seed, len(train), scale)
+        # the training samples' mean weight in the loss, which scales alpha (`_config`)
+        scale = per_class[codes[train]]
+        if weights is not None:
+            scale = scale * weights[train]
+        if not scale.mean() > 0:
+            raise ValueError("sample_weight is zero for every training sample")
+        class_weight = self.class_weight if isinstance(self.class_weight, str) else None
+        if self.class_weight is not None and class_weight is None:  # a dict: W,W,... in order
+            class_weight = ",".join(repr(float(w)) for w in per_class)
+        config = self._config(seed, len(train), float(scale.mean()), class_weight)
         # A copy: the engine wraps the array in a tensor, and X may be a read-only memmap.
         X = np.array(X, dtype=np.float32)
         return MemberSpec(config, X, codes, train, val, len(self.classes_), weights)
 
-    def _config(self, seed: int, n_train: int, weight_scale: float = 1.0) -> TrainConfig:
+    def _class_weights(self, train_codes: np.ndarray) -> np.ndarray:
+        """(n_classes,) each class's weight, in the order of classes_ (fit sets classes_ first);
+        ValueError for a dict naming a label that y does not have, or a bad weight."""
+        n = len(self.classes_)
+        if self.class_weight is None:
+            return np.ones(n)
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            counts = np.bincount(train_codes, minlength=n)
+            return len(train_codes) / (n * np.maximum(counts, 1)) * (counts > 0) + (counts == 0)
+        if not isinstance(self.class_weight, dict):
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}"
+            )
+        weights = np.ones(n)
+        for label, weight in self.class_weight.items():
+            where = np.flatnonzero(self.classes_ == label)
+            if len(where) == 0:
+                raise ValueError(f"class_weight: class label {label!r} not present in y")
+            weights[where[0]] = float(weight)
+        return weights
+
+    def _config(
+        self,
+        seed: int,
+        n_train: int,
+        weight_scale: float = 1.0,
+        class_weight: str | None = None,
+    ) -> TrainConfig:
         """The engine's TrainConfig for these parameters; ValueError names every bad one.
-        weight_scale: the training samples' mean weight (1 without sample_weight)."""
+        weight_scale: the training samples' mean weight in the loss (1 without sample_weight
+        or class_weight); class_weight: "balanced" (the engine computes it from the training
+        samples) or W,W,... in the order of classes_."""
         problems = []
         if self.activation not in ACTIVATIONS:
             problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
@@ -252,6 +292,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 epochs=int(self.max_iter),
                 batch_size=None if batch >= n_train else batch,  # None: the full-batch path
                 early_stopping=int(self.n_iter_no_change) if self.early_stopping else None,
+                class_weight=class_weight,
                 seed=seed,
             )
         except UserError as error:

@@ -34,6 +34,7 @@ from pointlab.config import (
     SCHEDULES,
     TrainConfig,
     hidden_text,
+    parse_class_weight,
     parse_hidden,
 )
 from pointlab.errors import UserError
@@ -87,6 +88,8 @@ DEFAULTS: dict[str, str] = {
     "schedule": "constant",
     "warmup": "0",
     "batch-size": "full",
+    "class-weight": "none",  # none, balanced or W,W,... (pointlab.config.parse_class_weight)
+    "balanced-batches": "off",
     "loss": "bce",
     "epochs": "2000",
     "seed": "0",
@@ -108,6 +111,8 @@ VARIABLE = {
     "schedule": "schedule",
     "warmup": "warmup",
     "batch-size": "batch_size",
+    "class-weight": "class_weight",
+    "balanced-batches": "balanced_batches",
     "loss": "loss",
     "seed": "seed",
 }
@@ -193,6 +198,7 @@ def parse(raw: dict[str, Any]) -> Setup:
     normalized = {k: v for k, v in text.items()}
     normalized["layers"] = hidden_text(values["layers"])  # one spelling for the page's editor
     normalized["features"] = ",".join(values["features"])
+    normalized["class-weight"] = values["class-weight"] or "none"
     normalized["compare"] = "; ".join(f"{k}={' '.join(v)}" for k, v in axes)
     normalized["edits"] = ";".join(values["edits"])
     return Setup(
@@ -248,10 +254,12 @@ def _value(key: str, text: str) -> Any:
         return widths
     if key == "features":  # the library's one grammar (a FeaturesError is a ValueError)
         return parse_features(text)
-    if key == "standardize":
+    if key in ("standardize", "balanced-batches"):
         if text not in ("on", "off"):
             raise ValueError(f"{shown(text)} is not on or off")
         return text == "on"
+    if key == "class-weight":  # the library's one grammar (a ClassWeightError is a ValueError)
+        return parse_class_weight(text)
     if key == "batch-size":
         return None if text in ("full", "") else _whole_number(text, 1, MAX_POINTS)
     if key == "noise":
