@@ -89,3 +89,31 @@ def member_correct(
     else:
         correct = logits.argmax(2) == targets
     return correct.sum(1) if weights is None else (correct * weights).sum(1)
+
+
+def member_squared_error(
+    outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None
+) -> torch.Tensor:
+    """(M,) each member's mean squared error of real-valued outputs (M, B, O) against targets
+    (M, B, O) (a generative member's velocity or noise: `generative.py`): the mean over points
+    (weighted by weights (M, B) where given) of the mean over the O outputs, which is
+    `F.mse_loss` when every point counts once."""
+    elem = ((outputs - targets) ** 2).mean(2)  # (M, B)
+    if weights is None:
+        return elem.mean(1)
+    return (elem * weights).sum(1) / weights.sum(1).clamp(min=1e-30)
+
+
+def member_squared_error_and_grad(
+    outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """((M,) `member_squared_error`, (M, B, O) the gradient of their sum w.r.t. the outputs):
+    d/dz of mean_b mean_o (z - t)^2 is 2 (z - t) / (B O); weighted, 2 w_b (z - t) / (O sum w)."""
+    diff = outputs - targets  # (M, B, O)
+    elem = (diff * diff).mean(2)  # (M, B)
+    scale = 2.0 / diff.shape[2]
+    if weights is None:
+        return elem.mean(1), diff.mul_(scale / diff.shape[1])
+    total = weights.sum(1).clamp(min=1e-30)  # (M,)
+    loss = (elem * weights).sum(1) / total
+    return loss, diff.mul_((scale * weights / total.unsqueeze(1)).unsqueeze(2))

@@ -45,9 +45,14 @@ class Architecture:
     activation: str
     n_classes: int = 2
     n_inputs: int = 2
+    # None: a classifier's logits, as n_classes says; a number: that many real-valued outputs (a
+    # generative model's velocity or noise, `engine.generative`), n_classes then unused.
+    outputs: int | None = None
 
     @property
     def n_outputs(self) -> int:
+        if self.outputs is not None:
+            return self.outputs
         # Two classes: one logit (the book's case); K > 2 classes: K logits and a softmax.
         return 1 if self.n_classes == 2 else self.n_classes
 

@@ -51,14 +51,22 @@ def padded_architecture(archs: Sequence[Architecture]) -> Architecture:
     """The layout of a population whose members have these architectures."""
     first = archs[0]
     for arch in archs:
-        if (arch.activation, arch.n_classes, arch.n_inputs) != (
+        if (arch.activation, arch.n_classes, arch.outputs) != (
             first.activation,
             first.n_classes,
-            first.n_inputs,
+            first.outputs,
         ):
-            raise ValueError("members of one population need one activation, classes and inputs")
+            raise ValueError("members of one population need one activation, classes and outputs")
+    # Inputs are padded like hidden units: a member with fewer input features (a generative
+    # member's smaller embedding) owns the first rows of the first weight, its inputs the first
+    # columns, and zeros fill the rest (`generative.py` lays its inputs out so).
+    n_inputs = max(arch.n_inputs for arch in archs)
     return Architecture(
-        padded_hidden([a.hidden for a in archs]), first.activation, first.n_classes, first.n_inputs
+        padded_hidden([a.hidden for a in archs]),
+        first.activation,
+        first.n_classes,
+        n_inputs,
+        first.outputs,
     )
 
 

@@ -6,6 +6,14 @@ member's padding held at zero like a pruned parameter (`padding.py`). A member's
 minibatch order, its dropout masks) is drawn from its own seed alone (`batches.py`), so it trains
 the same whatever its neighbours.
 
+A generative population (`generative`: one `engine.generative.GenerativeSpec` per member) trains
+on per-step inputs and regression targets instead of the points and their labels: each batch's
+points become noisy points embedded with their time (`GenerativeTask.batch`, drawn from the
+member's seed like its dropout masks), the outputs are real numbers and the loss is their squared
+error (`losses.member_squared_error`). It always steps through minibatches (the full batch is one
+minibatch in the member's order: the noise is new every epoch, so there is no fixed batch to
+gather once); its logged loss is that of one fixed draw, its accuracy NaN.
+
 Not here: the epoch (`training.py`) and its bookkeeping (history, early stopping, statuses:
 `tracker.py`).
 """
@@ -20,7 +28,14 @@ import torch
 from pointlab.config import TrainConfig
 from pointlab.engine.backprop import Saved, backward, forward_train
 from pointlab.engine.batches import dropout_uniform, population_order
-from pointlab.engine.losses import member_correct, member_loss_and_grad, member_losses
+from pointlab.engine.generative import EVALUATION_EPOCH, GenerativeSpec, GenerativeTask
+from pointlab.engine.losses import (
+    member_correct,
+    member_loss_and_grad,
+    member_losses,
+    member_squared_error,
+    member_squared_error_and_grad,
+)
 from pointlab.engine.models import Architecture, forward, layer_views, member_state
 from pointlab.engine.optim import PopulationOptimizer, clip_grad_norm
 from pointlab.engine.padding import init_padded, own_mask, padded_architecture, padding_key, unpad
@@ -83,6 +98,7 @@ class Population:
         param_mask=None,
         batch_order: BatchOrder | None = None,
         sample_weight=None,
+        generative: Sequence[GenerativeSpec] | None = None,
     ) -> None:
         self.configs = list(configs)
         self.M = len(configs)
@@ -93,9 +109,17 @@ class Population:
                 "(engine.padding.padding_key); use engine.train"
             )
         self.X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, D)
-        # D input features: 2 for points in the plane, any number for scikit-learn's users.
+        # D input features: 2 for points in the plane, any number for scikit-learn's users;
+        # generative members: their embeddings' width, and 2 real-valued outputs.
+        self.task: GenerativeTask | None = None
+        inputs, outputs = [self.X.shape[1]] * self.M, None
+        if generative is not None:
+            seeds_host = torch.tensor([c.seed for c in configs], device=device)
+            self.task = GenerativeTask(generative, seeds_host, device)
+            inputs, outputs = [spec.n_inputs for spec in generative], self.task.n_outputs
         self.member_archs = [
-            Architecture(c.hidden, c.activation, n_classes, self.X.shape[1]) for c in configs
+            Architecture(c.hidden, c.activation, n_classes, n_in, outputs)
+            for c, n_in in zip(configs, inputs, strict=True)
         ]
         self.arch = padded_architecture(self.member_archs)  # the widest member's, layer by layer
         self.loss_kind, self.n_classes, self.device = first.loss, n_classes, device
@@ -157,7 +181,9 @@ class Population:
         self.train = PointSets(train_index, device, self.point_weights)
         self.val = None if val_index is None else PointSets(val_index, device, self.point_weights)
         sizes = [c.batch_size or n for c, n in zip(configs, self.train.counts_host, strict=True)]
-        self.full_batch = all(s >= n for s, n in zip(sizes, self.train.counts_host, strict=True))
+        self.full_batch = self.task is None and all(
+            s >= n for s, n in zip(sizes, self.train.counts_host, strict=True)
+        )
         self.batch = torch.tensor(sizes, device=device)
         self.batch_max = max(sizes)
         steps = [-(-n // b) for n, b in zip(self.train.counts_host, sizes, strict=True)]  # ceil
@@ -210,6 +236,11 @@ class Population:
 
     def loss(self, logits, targets, weights, grad: bool = False) -> torch.Tensor:
         """(M,) member losses; with grad, also the gradient that the next `step` follows."""
+        if self.task is not None:  # regression outputs (generative members)
+            if not grad:
+                return member_squared_error(logits, targets, weights)
+            loss, self._dlogits = member_squared_error_and_grad(logits, targets, weights)
+            return loss
         if not grad:
             return member_losses(
                 logits, targets, weights, self.loss_kind, self.n_classes, self.smoothing
@@ -221,6 +252,11 @@ class Population:
 
     def full_batch_inputs(self, sets: PointSets):
         """(inputs, labels, weights) of a whole point set, gathered once and kept."""
+        if sets.inputs is None and self.task is not None:  # the fixed draw of the logged loss
+            rows = torch.arange(sets.index.shape[1], device=self.device).unsqueeze(0)
+            index = sets.index[:1] if sets.shared else sets.index
+            x, targets = self.task.batch(EVALUATION_EPOCH, self.X[index], self.y[index], rows)
+            sets.inputs = (x, targets, sets.weights)
         if sets.inputs is None:
             y = self.y.float() if self.n_classes == 2 else self.y  # BCE wants float targets
             if sets.shared:
@@ -241,6 +277,9 @@ class Population:
     def measured(self, logits: torch.Tensor, loss: torch.Tensor, sets: PointSets) -> Measured:
         """Loss, accuracy and constant output from a forward pass over all of `sets`."""
         _, targets, weights = self.full_batch_inputs(sets)
+        if self.task is not None:  # no classes: no accuracy; a constant output is no collapse
+            nothing = torch.full_like(loss, float("nan"))
+            return loss, nothing, torch.zeros_like(loss, dtype=torch.bool)
         accuracy = member_correct(logits, targets, weights) / sets.mass
         if weights is not None:  # padding rows count as the member's first point: no new extreme
             logits = torch.where(weights.unsqueeze(2) > 0, logits, logits[:, :1])
@@ -285,7 +324,7 @@ class Population:
                 rows = order[:, s * size : min((s + 1) * size, n)]  # (M, B) positions
                 points = index.gather(1, rows)  # (M, B) indices into X
                 weights = None if self.point_weights is None else self.point_weights[points]
-                yield self.X[points], self.y[points], weights, None, rows
+                yield *self._step_inputs(epoch, points, rows), weights, None, rows
             return
         arange = torch.arange(self.batch_max, device=self.device)
         for s in range(self.steps_per_epoch):
@@ -299,7 +338,16 @@ class Population:
             weights = valid.float()
             if self.point_weights is not None:
                 weights = weights * self.point_weights[points]
-            yield self.X[points], self.y[points], weights, stepping, rows
+            yield *self._step_inputs(epoch, points, rows), weights, stepping, rows
+
+    def _step_inputs(
+        self, epoch: int, points: torch.Tensor, rows: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, targets) of a step on points (M, B) (indices into X), at rows (M, B): the
+        points and their labels, or a generative member's noisy, embedded points and targets."""
+        if self.task is None:
+            return self.X[points], self.y[points]
+        return self.task.batch(epoch, self.X[points], self.y[points], rows)
 
     @torch.no_grad()
     def step(self, stepping: torch.Tensor | None) -> None:

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from pointlab.config import TrainConfig
+from pointlab.engine.generative import GenerativeSpec
 from pointlab.engine.memory import check_memory
 from pointlab.engine.population import BatchOrder, Population
 from pointlab.engine.tracker import METRICS, Callback, MemberResult, Tracker
@@ -109,6 +110,9 @@ class Training:
     Arguments as `engine.train_population` (sample_weight: each point's weight in the losses and
     accuracies, None: all equal); batch_order: None, or a hook (epoch, the engine's
     order (M, n_max)) -> the order each member visits its training points in that epoch.
+    generative: None (classifiers), or one `engine.generative.GenerativeSpec` per member: the
+    members learn to generate the points (flow matching or DDPM; y: class labels to condition
+    on), in minibatches, their loss the squared error (`population.py`).
     """
 
     def __init__(
@@ -128,16 +132,19 @@ class Training:
         cuda_graphs: bool | None = None,
         batch_order: BatchOrder | None = None,
         sample_weight: np.ndarray | None = None,
+        generative: Sequence[GenerativeSpec] | None = None,
     ) -> None:
         where = resolve_device(device)
         n_train = max(len(t) for t in train_index)
         n_val = max((len(v) for v in val_index), default=0) if val_index is not None else 0
         n_inputs = int(np.shape(X)[1])
+        if generative is not None:  # the network's inputs are embeddings of the points
+            n_inputs = max(spec.n_inputs for spec in generative)
         # before anything is allocated
         check_memory(configs, n_classes, n_train, n_val, where, n_inputs=n_inputs)
         self.configs, self.n_classes, self.device = list(configs), n_classes, where
         self.log_every, self.stop, self.batch_order = log_every, stop, batch_order
-        self.param_mask = param_mask
+        self.param_mask, self.generative = param_mask, generative
         self.population = Population(
             configs,
             X,
@@ -149,6 +156,7 @@ class Training:
             param_mask,
             batch_order,
             sample_weight,
+            generative,
         )
         self.tracker = Tracker(self.population, log_every, callback)
         self.cuda_graphs = cuda_graphs
@@ -290,7 +298,10 @@ class Training:
         configs = self.configs
         n_train = max(len(t) for t in train_index)
         n_val = max((len(v) for v in val_index), default=0) if val_index is not None else 0
-        check_memory(configs, self.n_classes, n_train, n_val, self.device, n_inputs=np.shape(X)[1])
+        n_inputs = int(np.shape(X)[1])
+        if self.generative is not None:
+            n_inputs = max(spec.n_inputs for spec in self.generative)
+        check_memory(configs, self.n_classes, n_train, n_val, self.device, n_inputs=n_inputs)
         pop = Population(
             configs,
             X,
@@ -301,6 +312,7 @@ class Training:
             self.device,
             self.param_mask,
             self.batch_order,
+            generative=self.generative,
         )
         with torch.no_grad():
             pop.theta.copy_(old.theta)
