@@ -30,6 +30,7 @@ pytestmark = [
 # Small and quick on two shared cores; the page's own defaults are larger.
 QUICK = "data=moons&layers=64,64&epochs=600&speed=full"
 PICTURE = "data=moons&points=500&epochs=600&speed=full"  # the defaults' network, for docs/
+FINISHED = "(g => g.frame.status === 'finished' && 'path' in g.frame)(window.pointlab.generate)"
 # The mean distance from each sample drawn now to its nearest data point.
 SHOWN_DISTANCE = """() => {
     const g = window.pointlab.generate, xy = g.shown, data = g.data.points;
@@ -76,6 +77,15 @@ def by_testid(page, name: str):
     return page.locator(f"[data-testid={name}]")
 
 
+def picture(page, name: str) -> None:
+    """The header, the mode switch and the panels, as docs/ shows them."""
+    DOCS.mkdir(exist_ok=True)
+    box = page.locator("main").bounding_box()
+    assert box is not None
+    clip = {"x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 8}
+    page.screenshot(path=str(DOCS / name), clip=clip)
+
+
 def scrub(page, t: float) -> None:
     page.evaluate(
         "t => { const s = document.getElementById('gen-time'); s.value = t; "
@@ -88,8 +98,8 @@ def test_generate_mode_learns_moons_and_scrubs_from_noise_to_data(page, server):
     page.goto(server + "?" + PICTURE)
     page.wait_for_function("window.pointlab.frame !== null")
     by_testid(page, "mode-generate").click()
-    page.wait_for_function("window.pointlab.generate.frame && 'distance' in window.pointlab.generate.frame")
     g = "window.pointlab.generate"
+    page.wait_for_function(f"{g}.frame && 'distance' in {g}.frame")
     assert page.evaluate(f"{g}.data.name") == "moons"
     assert "mode=generate" in page.url and "method=flow" in page.url
     assert page.locator("#model-panel").is_hidden() and page.locator("#gen-panel").is_visible()
@@ -101,7 +111,7 @@ def test_generate_mode_learns_moons_and_scrubs_from_noise_to_data(page, server):
     untrained = float(by_testid(page, "gen-distance").inner_text())
     reference = float(by_testid(page, "gen-reference").inner_text())
     by_testid(page, "play").click()
-    page.wait_for_function(f"{g}.frame.status === 'finished' && 'path' in {g}.frame", timeout=180_000)
+    page.wait_for_function(FINISHED, timeout=180_000)
     assert by_testid(page, "epoch").inner_text() == "600"
     trained = float(by_testid(page, "gen-distance").inner_text())
     # Trained, the samples lie closer to the moons than before, and than a fitted Gaussian's.
@@ -123,8 +133,7 @@ def test_generate_mode_learns_moons_and_scrubs_from_noise_to_data(page, server):
     by_testid(page, "gen-paths").check()
     scrub(page, 1)
     page.wait_for_function(f"{g}.field.t === 1")
-    DOCS.mkdir(exist_ok=True)
-    page.locator("main").screenshot(path=str(DOCS / "play-generate.png"))
+    picture(page, "play-generate.png")
 
     # Back to classifying: the classifier's panels and counters.
     by_testid(page, "mode-classify").click()
@@ -132,7 +141,7 @@ def test_generate_mode_learns_moons_and_scrubs_from_noise_to_data(page, server):
     assert "mode=generate" not in page.url
 
 
-def test_compare_a_bad_setting_and_a_link_in_generate_mode(page, server):
+def test_compare_a_bad_setting_and_a_link_in_generate_mode(page, server, tmp_path):
     page.goto(server + "?mode=generate&steps=20&" + QUICK)
     g = "window.pointlab.generate"
     page.wait_for_function(f"{g}.frame !== null")
@@ -143,6 +152,17 @@ def test_compare_a_bad_setting_and_a_link_in_generate_mode(page, server):
     page.locator("[data-gen=steps]").dispatch_event("change")
     by_testid(page, "error").filter(has_text="steps: 0 is outside 1..1000").wait_for()
     assert page.locator("[data-gen=steps]").input_value() == "20"
+    # A bad CSV: the loader's one line, as in the classifier's mode.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("0.1,0.2,0\n0.3,abc,1\n")
+    by_testid(page, "upload").set_input_files(str(bad))
+    by_testid(page, "error").filter(has_text="bad.csv:2").wait_for()
+    # A good one: the Generate mode learns its points.
+    good = tmp_path / "mine.csv"
+    good.write_text("".join(f"{x / 9},{(x * 7 % 10) / 9},{x % 2}\n" for x in range(10)))
+    by_testid(page, "upload").set_input_files(str(good))
+    page.wait_for_function(f"{g}.data.name === 'mine.csv' && {g}.data.points.length === 10")
+    assert by_testid(page, "error").inner_text() == ""
     # Compare: the population's small multiples, one per member.
     by_testid(page, "gen-compare").fill("lr=0.001 0.01")
     by_testid(page, "gen-compare").dispatch_event("change")
@@ -168,7 +188,7 @@ GEN_TEXTS = """() => {
         for (const el of root.querySelectorAll('[title], [placeholder], optgroup')) {
             if (!el.checkVisibility() && el.tagName !== 'OPTGROUP') continue;
             out.push(el.title || '', el.label || '');
-            if (el.name !== 'compare' && el.dataset.gen !== 'compare') out.push(el.placeholder || '');
+            if (el.dataset.gen !== 'compare') out.push(el.placeholder || '');
         }
     }
     return out.join(' ');
@@ -176,18 +196,19 @@ GEN_TEXTS = """() => {
 
 
 def test_the_japanese_generate_mode_has_its_words(page, server):
-    page.goto(server + "?mode=generate&lang=ja&" + QUICK)
+    page.goto(server + "?mode=generate&lang=ja&" + PICTURE)
     g = "window.pointlab.generate"
     page.wait_for_function(f"{g}.frame !== null && 'path' in {g}.frame")
     by_testid(page, "play").click()
-    page.wait_for_function(f"{g}.frame.status === 'finished' && 'path' in {g}.frame", timeout=180_000)
+    page.wait_for_function(FINISHED, timeout=180_000)
     page.wait_for_function("document.documentElement.lang === 'ja'")
     text = re.sub(r"\w+\.csv|pointlab[. ]play", "", page.evaluate(GEN_TEXTS))
     english = sorted(set(re.findall(r"[A-Za-z]+", text)) - NAMES)
     assert not english, english
-    for term in ("生成モデル", "生成", "フローマッチング", "拡散モデル", "ノイズ", "時刻", "サンプル"):
+    terms = ("生成モデル", "生成", "フローマッチング", "拡散モデル", "ノイズ", "時刻", "サンプル")
+    for term in terms:
         assert term in text, term
     assert by_testid(page, "mode-generate").inner_text() == "生成"
-    scrub(page, 0.8)
     by_testid(page, "gen-paths").check()
-    page.locator("main").screenshot(path=str(DOCS / "play-generate-ja.png"))
+    scrub(page, 1)
+    picture(page, "play-generate-ja.png")
