@@ -128,7 +128,8 @@ def main() -> None:
     total = args.members * steps
     print(
         "\n| what | seconds | model-steps/s |\n| --- | ---: | ---: |\n"
-        f"| {args.members} lone torch loops, one after another | {lone:.1f} | {total / lone:,.0f} |\n"
+        f"| {args.members} lone torch loops, one after another | {lone:.1f} | "
+        f"{total / lone:,.0f} |\n"
         f"| one population of {args.members} (`train_generators`) | {population:.1f} | "
         f"{total / population:,.0f} |\n\n"
         f"population / lone: **{lone / population:.1f}x**; load average "
