@@ -165,3 +165,30 @@ def test_a_member_stepped_by_the_page_is_where_train_generators_leaves_it():
         for key, value in result.model.state.items():
             assert np.array_equal(model.state[key].numpy(), value.numpy()), (m, key)
         assert live.history["train_loss"][m] == result.history["train_loss"]
+
+
+def test_the_pages_models_are_the_librarys_defaults_but_for_the_epochs():
+    from pointlab.generative import GenConfig
+    from pointlab.web.generate_settings import parse
+
+    setup = parse({})
+    assert setup.members == (GenConfig(epochs=1000),)
+    assert setup.data.kind == "moons" and setup.labels == ("",)
+    assert parse({"batch-size": "full", "schedule": "constant"}).members[0].batch_size is None
+
+
+def test_the_page_speed_paces_the_generate_mode_too(client):
+    import time
+
+    with session(client) as ws:
+        ws.send_json({"type": "speed", "epochs_per_s": 5})
+        assert gen_setup(ws, **{**SMALL, "epochs": "1000"})["type"] == "gen_ready"
+        gen_frame(ws)
+        ws.send_json({"type": "gen_play"})
+        start = time.perf_counter()
+        frame = gen_frame(ws, lambda f: f["epoch"] >= 3)
+        elapsed = time.perf_counter() - start
+        # At 5 epochs a second, 3 epochs take at least about 0.4 s (the first is due at once).
+        assert elapsed > 0.3 and frame["status"] == "playing"
+        ws.send_json({"type": "gen_pause"})
+        assert gen_frame(ws, lambda f: f["status"] == "paused")["epoch"] < 10

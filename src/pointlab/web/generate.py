@@ -56,6 +56,7 @@ THUMB_SAMPLES = 200  # points of each member's small picture
 FIELD_GRID = 17  # arrows per side of the vector field
 SAMPLE_INTERVAL = 0.25  # seconds between samplings while playing, at least
 SEED = 0  # of the starting noise: the same noise every frame, so the picture moves smoothly
+MAX_DISTANCES = 400  # measured distances a frame carries: past it, every other one is dropped
 
 
 class Generate:
@@ -233,6 +234,8 @@ class Generate:
         out["distance"] = _number(distance)
         self._distances[0].append(live.epoch)
         self._distances[1].append(_number(distance))
+        if len(self._distances[0]) > MAX_DISTANCES:  # a long run: the curve's shape, not its size
+            self._distances = [row[::2] for row in self._distances]
         out["distances"] = [self._distances[0], self._distances[1]]
         if live.M > 1:
             samples = sample_population(models, THUMB_SAMPLES, seed=SEED)

@@ -21,7 +21,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from pointlab.config import ACTIVATIONS, ConfigError, hidden_text
+from pointlab.config import ACTIVATIONS, SCHEDULES, ConfigError, hidden_text
 from pointlab.errors import UserError
 from pointlab.generative.config import EMBEDDINGS, METHODS, GenConfig
 from pointlab.web import settings as classifier
@@ -31,6 +31,7 @@ MAX_STEPS = 1000  # sampling steps: a frame's paths cost a forward pass a step
 MAX_EMBEDDING = 128
 
 DATA_KEYS = ("data", "points", "classes", "noise", "label-noise", "data-seed", "edits")
+_LIBRARY = GenConfig()  # the models' defaults are the library's, but for the epochs
 DEFAULTS: dict[str, str] = {
     "data": "moons",
     "points": "500",
@@ -39,19 +40,20 @@ DEFAULTS: dict[str, str] = {
     "label-noise": "0",
     "data-seed": "0",
     "edits": "",
-    "method": "flow",
-    "layers": "128,128,128",  # tiny-diffusion's network (GenConfig's defaults)
-    "activation": "gelu",
-    "lr": "0.001",
-    # 4,000 steps on the default 500 points: moons well learned, watched for about five seconds at
-    # the page's default speed (200 epochs a second) where the machine keeps up
+    "method": _LIBRARY.method,
+    "layers": hidden_text(_LIBRARY.hidden),
+    "activation": _LIBRARY.activation,
+    "lr": f"{_LIBRARY.lr:g}",
+    "schedule": _LIBRARY.schedule,
+    # 4,000 steps of 128 on the default 500 points: moons well learned, watched for about five
+    # seconds at the page's default speed (200 epochs a second) where the machine keeps up
     "epochs": "1000",
-    "batch-size": "128",
+    "batch-size": "full" if _LIBRARY.batch_size is None else str(_LIBRARY.batch_size),
     "seed": "0",
-    "steps": "50",
-    "time-embedding": "sinusoidal",
-    "input-embedding": "sinusoidal",
-    "embedding-size": "32",
+    "steps": str(_LIBRARY.steps),
+    "time-embedding": _LIBRARY.time_embedding,
+    "input-embedding": _LIBRARY.input_embedding,
+    "embedding-size": str(_LIBRARY.embedding_size),
     "compare": "",
 }
 # Settings that compare mode may vary, with the GenConfig field each one sets.
@@ -60,6 +62,7 @@ VARIABLE = {
     "layers": "hidden",
     "activation": "activation",
     "lr": "lr",
+    "schedule": "schedule",
     "epochs": "epochs",
     "batch-size": "batch_size",
     "seed": "seed",
@@ -152,6 +155,8 @@ def _value(key: str, text: str) -> Any:
         return _choice(text, EMBEDDINGS)
     if key == "activation":
         return _choice(text, ACTIVATIONS)
+    if key == "schedule":
+        return _choice(text, SCHEDULES)
     if key == "steps":
         return classifier._whole_number(text, 1, MAX_STEPS)
     if key == "embedding-size":
