@@ -192,3 +192,20 @@ def test_the_page_speed_paces_the_generate_mode_too(client):
         assert elapsed > 0.3 and frame["status"] == "playing"
         ws.send_json({"type": "gen_pause"})
         assert gen_frame(ws, lambda f: f["status"] == "paused")["epoch"] < 10
+
+
+def test_the_generate_modes_refusals_read_in_japanese():
+    import json
+    import re
+    from importlib import resources
+
+    path = resources.files("pointlab.web") / "static" / "i18n" / "ja.json"
+    patterns = json.loads(path.read_text(encoding="utf-8"))["server"]
+    for message in (
+        "gen_play: set the Generate mode up first",
+        "gen_view: t must be a number from 0 to 1, not 2",
+        "embedding-size: 7 is odd; give an even number",
+        "steps: 0 is outside 1..1000",
+        "method: 'gan' is not one of flow, ddpm",
+    ):
+        assert any(re.match(p, message) for p, _ in patterns), message

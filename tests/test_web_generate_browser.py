@@ -17,6 +17,7 @@ import servers
 from conftest import POINTLAB
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+SHOTS = DOCS.parent / "screenshots"  # git-ignored
 CHROMIUM, ARGS = servers.CHROMIUM, servers.CHROMIUM_ARGS
 
 pytestmark = [
@@ -106,7 +107,7 @@ def test_generate_mode_learns_moons_and_scrubs_from_noise_to_data(page, server):
     # The link's data and the page's speed carry over; the models' settings go through the form.
     assert page.locator("[data-gen=layers]").input_value() == "128,128,128"
     page.locator("[data-gen=epochs]").fill("600")
-    page.locator("[data-gen=epochs]").dispatch_event("change")
+    page.locator("[data-gen=epochs]").blur()
     page.wait_for_function(f"{g}.data.settings.epochs === '600' && {g}.frame.epoch === 0")
     untrained = float(by_testid(page, "gen-distance").inner_text())
     reference = float(by_testid(page, "gen-reference").inner_text())
@@ -149,7 +150,7 @@ def test_compare_a_bad_setting_and_a_link_in_generate_mode(page, server, tmp_pat
     assert "generate" in page.evaluate("document.body.className")
     # A bad value: the one-line message, and the form goes back to what trains.
     page.locator("[data-gen=steps]").fill("0")
-    page.locator("[data-gen=steps]").dispatch_event("change")
+    page.locator("[data-gen=steps]").blur()
     by_testid(page, "error").filter(has_text="steps: 0 is outside 1..1000").wait_for()
     assert page.locator("[data-gen=steps]").input_value() == "20"
     # A bad CSV: the loader's one line, as in the classifier's mode.
@@ -165,11 +166,13 @@ def test_compare_a_bad_setting_and_a_link_in_generate_mode(page, server, tmp_pat
     assert by_testid(page, "error").inner_text() == ""
     # Compare: the population's small multiples, one per member.
     by_testid(page, "gen-compare").fill("lr=0.001 0.01")
-    by_testid(page, "gen-compare").dispatch_event("change")
+    by_testid(page, "gen-compare").blur()
     page.wait_for_function(f"{g}.data.members.length === 2")
     by_testid(page, "step").click()
     page.wait_for_function("document.querySelectorAll('[data-testid=gen-member]').length === 2")
     assert by_testid(page, "error").inner_text() == ""
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "play-generate-compare.png"), full_page=True)
 
 
 # Names that stay as they are in Japanese: functions, settings as the link writes them.

@@ -28,6 +28,9 @@ Messages from the page:
     picture                 the main model's regions as `pointlab train` draws them (figure.py)
     lessons                 the lesson index; lesson {name}: one lesson (web/lessons.py)
     check {lesson, task, settings}   a lesson's goal checked over seeds on these settings
+    gen_...                 the Generate mode's messages (generate.py), answered with gen_ready
+                            and frames {mode: "generate"}; it plays at the same speed, and one
+                            mode trains at a time (its play pauses the other's)
 Messages to the page: ready, frame, error {message}, exported {path}, explained {trace},
 picture {png: base64 PNG bytes, name: a file name for it}, lessons {lessons, errors},
 lesson {...}, checked {met, total, seeds, seconds}.

@@ -369,6 +369,9 @@ export function createGenerate(hooks) {
         setMode(true);
       }
     },
+    leave() {
+      if (g.active) setMode(false);
+    },
     changed,
     receive,
     relabel,

@@ -257,6 +257,7 @@ const lessons = createLessons({
   send,
   form,
   setup: (settings) => {
+    generate.leave(); // a lesson's setup is a classifier's
     showNotice("");
     typed.clear();
     sendSetup(settings);
