@@ -72,6 +72,7 @@ def test_step_pause_reset_and_the_field_at_a_time(client):
         ws.send_json({"type": "gen_view", "t": 0.25, "field": True})
         frame = gen_frame(ws, lambda f: "field" in f)
         assert frame["field"]["t"] == 0.25
+        assert "path" not in frame  # a new time draws the field anew, not the samples
         arrows = floats(frame["field"]["arrows"]).reshape(-1, 4)
         assert arrows.shape == (17 * 17, 4) and np.isfinite(arrows).all()
         ws.send_json({"type": "gen_reset"})

@@ -99,8 +99,8 @@ class Generate:
                 self.t = float(t)
             if "field" in message:
                 self.field = bool(message["field"])
-            if self.live is not None:
-                self.frame(force=True)
+            if self.live is not None:  # the samples stand; only the field is drawn anew
+                self.frame(force=True, field_only=self.field)
         elif self.live is None or self.setup is None or self.dataset is None:
             raise UserError(f"{kind}: set the Generate mode up first")
         elif kind == "gen_play":
@@ -193,7 +193,9 @@ class Generate:
         }
 
     # --- frames -------------------------------------------------------------------------------
-    def frame(self, force: bool = False) -> None:
+    def frame(self, force: bool = False, field_only: bool = False) -> None:
+        """Send a frame (unless two are on their way and it is not forced); `field_only`: with
+        the field at the time chosen and no new samples (a forward pass, not a sampling)."""
         live = self.live
         if live is None or self.dataset is None or (self.backed_up() and not force):
             return
@@ -211,7 +213,9 @@ class Generate:
             "rows": self._new_rows(),
         }
         now = time.perf_counter()
-        if force or now >= self._sample_due:
+        if field_only:
+            frame["field"] = self._field(live.models([self.main])[0], self._extent)
+        elif force or now >= self._sample_due:
             frame.update(self._samples(live, self.dataset.X))
             took = time.perf_counter() - now
             self._sample_due = now + max(SAMPLE_INTERVAL, 10 * took)
@@ -243,8 +247,13 @@ class Generate:
             out["thumbs"] = [_bytes(s) for s in samples]
             out["thumb_distances"] = [_number(chamfer(live.scaling.apply(s), z)) for s in samples]
         if self.field:
-            out["field"] = self._field(main, view_extent(data, live))
+            out["field"] = self._field(main, self._extent)
         return out
+
+    @property
+    def _extent(self) -> list[list[float]]:
+        assert self.live is not None and self.dataset is not None
+        return view_extent(self.dataset.X, self.live)
 
     def _field(self, model: Any, extent: list[list[float]]) -> dict[str, Any]:
         """The learned velocity at time t over a FIELD_GRID x FIELD_GRID grid: [x, y, vx, vy]."""
