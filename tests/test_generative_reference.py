@@ -85,6 +85,9 @@ def training_pair(c: GenConfig, x1, noise, u):
 def reference_train(c: GenConfig, X, labels, n_labels: int, log_every: int):
     model = Denoiser(c, n_labels if c.conditional else 0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+    scheduler = None
+    if c.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, c.epochs, c.lr / 100)
     X, labels = torch.as_tensor(X), torch.as_tensor(labels)
     n = len(X)
 
@@ -108,6 +111,8 @@ def reference_train(c: GenConfig, X, labels, n_labels: int, log_every: int):
             if c.clip_grad is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip_grad)
             optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
     return np.array(history), model.mlp.state_dict()
 
 
@@ -132,6 +137,7 @@ def test_every_member_trains_as_a_lone_torch_loop(method):
         base.replace(seed=2, input_embedding="identity", time_embedding="linear", steps=7),
         base.replace(seed=3, input_embedding="linear", time_embedding="zero", batch_size=None),
         base.replace(seed=4, embedding_size=12, weight_decay=0.0, batch_size=20, epochs=4),
+        base.replace(seed=7, schedule="constant", lr=2e-3),
         base.replace(seed=5, conditional=True, activation="gelu", time_embedding="identity"),
         base.replace(seed=6, hidden=(8, 8, 8), activation="tanh"),  # a population of its own
     ]

@@ -28,6 +28,9 @@ Messages from the page:
     picture                 the main model's regions as `pointlab train` draws them (figure.py)
     lessons                 the lesson index; lesson {name}: one lesson (web/lessons.py)
     check {lesson, task, settings}   a lesson's goal checked over seeds on these settings
+    gen_...                 the Generate mode's messages (generate.py), answered with gen_ready
+                            and frames {mode: "generate"}; it plays at the same speed, and one
+                            mode trains at a time (its play pauses the other's)
 Messages to the page: ready, frame, error {message}, exported {path}, explained {trace},
 picture {png: base64 PNG bytes, name: a file name for it}, lessons {lessons, errors},
 lesson {...}, checked {met, total, seeds, seconds}.
@@ -53,10 +56,12 @@ from pointlab.data import Dataset
 from pointlab.errors import UserError
 from pointlab.web import budget, lessons, pictures, points
 from pointlab.web import settings as settings_mod
+from pointlab.web.generate import Generate
 from pointlab.web.queues import Gate, Inbox
 from pointlab.web.settings import MAX_EDITS, UPLOAD, Setup, shown, whole
 
 if TYPE_CHECKING:
+    from pointlab.web.generate_live import LiveGeneration
     from pointlab.web.live import LiveTraining  # torch: imported when training starts
 
 FRAME_INTERVAL = 1 / 12  # seconds between frames while training: 12 refreshes a second
@@ -95,6 +100,8 @@ class Session:
         self.diagram = False  # send the whole network (frame["diagram"]) while True
         self.speed: float | None = None  # epochs a second while playing; None: full speed
         self._credit, self._credit_at, self._wait = 0.0, 0.0, 0.0  # the speed's epoch budget
+        # The Generate mode (generate.py): its `gen_` messages, frames and training.
+        self.generate = Generate(self._send_frame, self._backed_up, lambda: self.uploaded)
         self.thread = threading.Thread(target=self._serve, name="pointlab-play", daemon=True)
         self.thread.start()
 
@@ -105,7 +112,7 @@ class Session:
 
     def close(self) -> None:
         """The tab is gone: cancel what it queued and stop (after the current piece of work)."""
-        self.playing = False
+        self.playing = self.generate.playing = False
         self.inbox.close()
 
     def frame_sent(self) -> None:
@@ -128,12 +135,13 @@ class Session:
         finally:
             from pointlab.cpu import release_freed_memory
 
-            self.live = None  # the tab is gone: its population goes now, not with the session
+            self.live = self.generate.live = None  # the tab is gone: its populations go now
             release_freed_memory()  # and the memory it held goes back to the machine
 
     @property
     def _training_now(self) -> bool:
-        return self.playing and self.live is not None and not self.live.finished
+        classifier = self.playing and self.live is not None and not self.live.finished
+        return classifier or self.generate.training_now
 
     def _work(self, message: dict[str, Any] | None) -> None:
         """Handle `message` (None: train until the next frame) in a turn at the gate. A slice of
@@ -169,7 +177,12 @@ class Session:
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "setup":
+        if isinstance(kind, str) and kind.startswith("gen_"):
+            if kind == "gen_play":  # one mode trains at a time, at the page's speed
+                self.playing = False
+                self._credit, self._credit_at = 1.0, time.perf_counter()
+            self.generate.handle(message)
+        elif kind == "setup":
             raw = message.get("settings")
             if not isinstance(raw, dict):
                 raise UserError("setup: settings must be an object")
@@ -191,7 +204,7 @@ class Session:
         elif self.live is None or self.setup is None or self.dataset is None:
             raise UserError(f"{kind_of(message)}: set the playground up first")
         elif kind == "play":
-            self.playing = not self.live.finished
+            self.playing, self.generate.playing = not self.live.finished, False
             self._credit, self._credit_at = 1.0, time.perf_counter()  # the first epoch now
             self._frame(force=True)
         elif kind == "pause":
@@ -354,8 +367,13 @@ class Session:
     def _train_for(self, seconds: float) -> None:
         """Train until the next frame is due (or the end, or a message), then send the frame.
         With a speed set, train only the epochs that are due at that rate, and set `_wait` to
-        the time until the next ones (the worker waits that long for a message first)."""
-        live = self._training
+        the time until the next ones (the worker waits that long for a message first). The
+        Generate mode's training when it plays, else the classifier's."""
+        generating = self.generate.training_now
+        live: LiveTraining | LiveGeneration = (
+            self.generate.live if self.generate.live is not None and generating else self._training
+        )
+        frame = self.generate.frame if generating else self._frame
         now = time.perf_counter()
         deadline = now + seconds
         budget = math.inf
@@ -386,7 +404,7 @@ class Session:
         if live.finished:
             self.playing = False
         if trained or live.finished:
-            self._frame(force=live.finished)
+            frame(force=live.finished)
 
     def _frame(self, force: bool = False) -> None:
         live = self.live
@@ -434,6 +452,15 @@ class Session:
             self._network_due = now + max(NETWORK_INTERVAL, 10 * (time.perf_counter() - start))
         self.in_flight += 1
         self.send(frame)
+
+    def _send_frame(self, message: dict[str, Any]) -> None:
+        """Send a message of the Generate mode; its frames count as on their way."""
+        if message["type"] == "frame":
+            self.in_flight += 1
+        self.send(message)
+
+    def _backed_up(self) -> bool:
+        return self.in_flight >= MAX_IN_FLIGHT
 
     @property
     def _training(self) -> LiveTraining:

@@ -206,16 +206,17 @@ def parse(raw: dict[str, Any]) -> Setup:
     )
 
 
-def _axes(text: str) -> list[tuple[str, tuple[str, ...]]]:
-    """'lr=0.01 0.1; layers=8 16,16' -> [('lr', ('0.01', '0.1')), ('layers', ('8', '16,16'))]."""
+def _axes(text: str, variable: Any = VARIABLE) -> list[tuple[str, tuple[str, ...]]]:
+    """'lr=0.01 0.1; layers=8 16,16' -> [('lr', ('0.01', '0.1')), ('layers', ('8', '16,16'))];
+    `variable`: the settings that may vary (the Generate mode's are its own)."""
     axes: list[tuple[str, tuple[str, ...]]] = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         key, equals, options = part.partition("=")
         key = key.strip()
-        if not equals or key not in VARIABLE:
+        if not equals or key not in variable:
             raise ValueError(
                 f"{part!r}: write SETTING=VALUE VALUE ... with a setting among "
-                f"{', '.join(VARIABLE)}"
+                f"{', '.join(variable)}"
             )
         values = tuple(options.split())
         if not values:

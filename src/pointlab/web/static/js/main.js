@@ -1,6 +1,7 @@
 // pointlab play: the page. The server trains; this draws what it sends and forwards the controls.
 import { drawChart } from "./charts.js";
 import { renderExplain } from "./explain.js";
+import { createGenerate } from "./generate.js";
 import { chooseLanguage, language, loadLanguages, serverText, setLanguage, t } from "./i18n.js";
 import { createLessons } from "./lessons.js";
 import { createDiagram, nodeName, nodePixels } from "./network.js";
@@ -63,7 +64,7 @@ function showNotice(text) {
 }
 
 function receive(message) {
-  if (lessons.receive(message)) return;
+  if (lessons.receive(message) || generate.receive(message)) return;
   if (message.type === "error") refused(message.message);
   else if (message.type === "ready") ready(message);
   else if (message.type === "frame") frame(message);
@@ -133,9 +134,11 @@ function ready(data) {
   $("members").replaceChildren();
   drawPoints($("points"), data, state.toggles["show-test"]);
   showNoise($("noise-slider"), $("noise-meaning"), data);
+  generate.classifierReady();
 }
 
 function updateUrl() {
+  if (generate.updateUrl()) return; // the Generate mode's settings make the link while it is on
   if (state.data) history.replaceState(null, "", toUrl(state.data.settings, pageParams(state)));
 }
 
@@ -174,6 +177,7 @@ function frame(f) {
     drawAllCurves($("curves-chart"), state.history, f, state.data);
   }
   diagram.update(f.diagram, f, state.data);
+  if (generate.active()) generate.header(); // the counters are the Generate mode's
 }
 
 function drawCharts() {
@@ -236,6 +240,7 @@ const DATA_KEYS = ["data", "points", "classes", "noise", "label-noise", "data-se
 const typed = new Set();
 
 function setup(event) {
+  if (generate.active()) return generate.changed(event); // the data panel serves both modes
   showNotice("");
   typed.clear();
   // Until the server has accepted a setup the form holds no values (it fills it from "ready"):
@@ -252,6 +257,7 @@ const lessons = createLessons({
   send,
   form,
   setup: (settings) => {
+    generate.leave(); // a lesson's setup is a classifier's
     showNotice("");
     typed.clear();
     sendSetup(settings);
@@ -273,8 +279,28 @@ for (const el of form.querySelectorAll("[name]")) {
   el.addEventListener("change", setup);
 }
 for (const name of ["play", "pause", "step", "reset", "export", "explain"]) {
-  $(name).addEventListener("click", () => send({ type: name }));
+  const both = ["play", "pause", "step", "reset"].includes(name); // buttons of both modes
+  $(name).addEventListener("click", () => (both && generate.active() ? generate.button(name) : send({ type: name })));
 }
+
+// The Generate mode (generate.js); back to classifying, the form and counters are the classifier's.
+const generate = createGenerate({
+  send, showError, showNotice, state,
+  classifierBusy: () => pending > 0,
+  onClassify: () => {
+    if (state.data) {
+      fillForm(form, state.data.settings);
+      layers.render();
+      $("epochs-total").textContent = state.data.epochs;
+    }
+    if (state.frame) {
+      $("epoch").textContent = state.frame.epoch;
+      $("status").textContent = t(`status.${state.frame.status}`);
+      showRate(state.frame);
+    }
+    updateUrl();
+  },
+});
 
 // Compare mode's small pictures, flat when "discretize output" is on.
 function drawThumbs(f) {
@@ -342,6 +368,7 @@ function relabel() {
   }
   if (state.explained) renderExplain($("explain-out"), state.explained);
   lessons.render();
+  generate.relabel();
 }
 
 $("choose-file").addEventListener("click", () => $("upload").click());
@@ -366,6 +393,7 @@ $("upload").addEventListener("change", async () => {
   }
   $("upload-option").disabled = false;
   send({ type: "points", X: answer.X, y: answer.y, name: answer.name });
+  generate.uploaded();
 });
 
 $("points").addEventListener("click", (event) => {
@@ -431,7 +459,9 @@ async function start() {
   $("status").textContent = t("status.connecting");
   relabel();
   window.pointlab.language = language;
-  connect(settings);
+  // mode=generate: the link's settings are the Generate mode's; the classifier starts on defaults.
+  if (page.mode === "generate") generate.open(settings);
+  connect(page.mode === "generate" ? {} : settings);
   if (page.lesson) {
     state.lesson = page.lesson;
     lessons.open(page.lesson, settings);

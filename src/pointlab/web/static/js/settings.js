@@ -4,10 +4,10 @@
 import { t } from "./i18n.js";
 import { DEFAULT_SPEED } from "./speed.js";
 
-// Keys of the link that belong to the page, not to the training: its language, speed and lesson,
+// Keys of the link that belong to the page, not to the training: its language, speed, lesson, mode,
 // and the plane's toggles (show-test=0 hides the validation points, discretize=1 colours classes
 // flat, as TensorFlow Playground's "show test data" and "discretize output").
-export const PAGE_KEYS = ["lang", "speed", "lesson", "show-test", "discretize"];
+export const PAGE_KEYS = ["lang", "speed", "lesson", "show-test", "discretize", "mode"];
 export const TOGGLES = { "show-test": true, discretize: false }; // each toggle's default
 
 // A toggle's value in the link: "1" or "0"; null for anything else.
