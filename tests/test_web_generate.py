@@ -210,3 +210,15 @@ def test_the_generate_modes_refusals_read_in_japanese():
         "method: 'gan' is not one of flow, ddpm",
     ):
         assert any(re.match(p, message) for p, _ in patterns), message
+
+
+@pytest.mark.parametrize(
+    "kind", ["8gaussians", "swissroll", "checkerboard", "pinwheel", "twospirals"]
+)
+def test_the_flow_papers_sets_are_in_the_page(client, kind):
+    with session(client) as ws:
+        ready = gen_setup(ws, data=kind, **{**SMALL, "epochs": "5"})
+        assert ready["type"] == "gen_ready", ready
+        assert ready["name"] == kind and len(ready["points"]) == 200
+        assert np.isfinite(ready["reference"]) and ready["reference"] > 0
+        assert gen_frame(ws)["epoch"] == 0

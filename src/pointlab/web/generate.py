@@ -20,13 +20,14 @@ at most every `SAMPLE_INTERVAL` seconds, and rarer when drawing them takes more 
 the time; a pause, a step or the end always sends them. The page scrubs time along the paths it
 holds, so moving the time slider asks the server only for the field at the new time.
 
-Each sampling also measures how close the samples are to the data (`chamfer`): the mean distance
-from a sample to its nearest data point and from a data point to its nearest sample, in the
-standardized units the models learn in; the same for samples of one Gaussian fitted to the data
-is the `reference` line a model must get below.
+Each sampling also measures how close the samples are to the data: the energy distance of
+`pointlab.generative.quality`, the number `pointlab generate` reports, here against all the
+page's points (there is no held-out set in the page) and in the standardized units the models
+learn in; the same for samples of one Gaussian fitted to the data is the `reference` line a model
+must get below.
 
-Not here: the settings (`generate_settings.py`), training (`generate_live.py`), the held-out
-quality estimate with its standard error (`pointlab.generative.quality`).
+Not here: the settings (`generate_settings.py`), training (`generate_live.py`), the estimate
+itself and its standard error (`pointlab.generative.quality`).
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ class Generate:
             "path_steps": int(path.shape[0] - 1),
             "path_samples": PATH_SAMPLES,
         }
-        distance = chamfer(live.scaling.apply(path[-1]), live.scaling.apply(data))
+        distance = closeness(live.scaling.apply(path[-1]), live.scaling.apply(data))
         out["distance"] = _number(distance)
         self._distances[0].append(live.epoch)
         self._distances[1].append(_number(distance))
@@ -245,7 +246,7 @@ class Generate:
             samples = sample_population(models, THUMB_SAMPLES, seed=SEED)
             z = live.scaling.apply(data)
             out["thumbs"] = [_bytes(s) for s in samples]
-            out["thumb_distances"] = [_number(chamfer(live.scaling.apply(s), z)) for s in samples]
+            out["thumb_distances"] = [_number(closeness(live.scaling.apply(s), z)) for s in samples]
         if self.field:
             out["field"] = self._field(main, self._extent)
         return out
@@ -306,23 +307,24 @@ def cost(configs: tuple[GenConfig, ...] | list[GenConfig], n_points: int) -> bud
     return budget.Cost(flops + largest, memory, "one epoch and its samples", advice)
 
 
-def chamfer(samples: np.ndarray, data: np.ndarray) -> float:
-    """Half the sum of the mean distance from each sample (n, 2) to its nearest data point
-    (N, 2) and from each data point to its nearest sample: 0 when the samples cover the data
-    exactly, large when they miss part of it or lie elsewhere."""
-    d = np.sqrt(((samples[:, None, :] - data[None, :, :]) ** 2).sum(-1))  # (n, N)
-    if not np.isfinite(d).all():
+def closeness(samples: np.ndarray, data: np.ndarray) -> float:
+    """The energy distance between samples (n, 2) and the data (N, 2) (`generative.quality`):
+    about 0 when the samples are distributed as the data, larger the further apart; infinite
+    for samples that are not finite (a diverged model)."""
+    from pointlab.generative import quality
+
+    if not np.isfinite(samples).all():
         return math.inf
-    return float(0.5 * (d.min(1).mean() + d.min(0).mean()))
+    return quality.distance(samples, data, seed=SEED).value
 
 
 def _reference(live: LiveGeneration, data: np.ndarray) -> float:
-    """`chamfer` of PATH_SAMPLES draws of one Gaussian fitted to the data (in the standardized
+    """`closeness` of PATH_SAMPLES draws of one Gaussian fitted to the data (in the standardized
     space, where it has the data's correlation), the line a model must get below."""
+    from pointlab.generative import quality
+
     z = live.scaling.apply(data)
-    covariance = np.cov(z.T) + 1e-9 * np.eye(2)
-    draws = np.random.default_rng(SEED).multivariate_normal(z.mean(0), covariance, PATH_SAMPLES)
-    return chamfer(draws, z)
+    return closeness(quality.gaussian_sample(z, PATH_SAMPLES, seed=SEED), z)
 
 
 def view_extent(data: np.ndarray, live: LiveGeneration) -> list[list[float]]:

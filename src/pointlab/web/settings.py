@@ -40,7 +40,10 @@ from pointlab.config import (
 from pointlab.errors import UserError
 from pointlab.features import parse_features
 
-GENERATORS = ("linear", "curve", "random", "circle", "xor", "gauss", "spiral", "moons")
+GENERATORS = (
+    *("linear", "curve", "random", "circle", "xor", "gauss", "spiral", "moons"),
+    *("8gaussians", "swissroll", "checkerboard", "pinwheel", "twospirals"),  # the flow papers' sets
+)
 BOOK_FILES = ("linear.csv", "curve.csv", "random.csv")  # shipped in pointlab/web/book/
 UPLOAD = "upload"  # the points came from the page (a CSV upload), not from a recipe
 
