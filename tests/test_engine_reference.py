@@ -418,3 +418,51 @@ def test_per_point_weights_match_a_weighted_torch_loss(classes, batches):
     right = (predicted.numpy() == y).astype(np.float32)
     expected = float((right * weights).sum() / weights.sum())
     assert results[-1].history["train_acc"][-1] == pytest.approx(expected, rel=1e-5)
+
+
+# Skip connections (`residual`): h_l = h_{l-1} + act(a_l) around hidden layers of equal widths.
+# Residual and plain members, of different widths (padded), in one population.
+RESIDUAL = [((8, 8, 8), True), ((8, 8, 8), False), ((4, 6, 6), True), ((5, 5, 3), True)]
+
+
+@pytest.mark.parametrize(
+    "activation, optimizer", [("relu", "adam"), ("gelu", "momentum"), ("sigmoid", "sgd")]
+)
+def test_residual_members_match_lone_torch_models_with_skips(activation, optimizer):
+    X, y = _data()
+    configs = [
+        TrainConfig(
+            hidden=hidden,
+            residual=residual,
+            activation=activation,
+            optimizer=optimizer,
+            lr=LRS[optimizer] * (1 + 0.5 * m),
+            epochs=10,
+            batch_size=[16, None, 7, 16][m],
+            dropout=[0.0, 0.0, 0.2, 0.0][m],
+            seed=50 + m,
+            weight_decay=[1e-2, 0.0, 1e-3, 0.0][m],
+            **SCHEDULES[m],
+        )
+        for m, (hidden, residual) in enumerate(RESIDUAL)
+    ]
+    results = train_population(configs, X, y, train_index=[np.arange(48)] * 4, log_every=3)
+    for result in results:
+        assert result.status == "finished"
+        _assert_member_matches(result, X, y, log_every=3)
+    # The skips change what is learned: the same member without them ends elsewhere.
+    (plain,) = train([configs[0].replace(residual=False)], X, y, log_every=3)
+    assert plain.history["train_loss"][-1] != pytest.approx(results[0].history["train_loss"][-1])
+
+
+def test_residual_skips_only_hidden_layers_of_equal_widths():
+    assert Architecture((8, 8, 4, 4), "relu", residual=True).skips == (
+        False,
+        True,
+        False,
+        True,
+        False,
+    )
+    assert Architecture((2, 2), "relu", residual=True).skips == (False, True, False)
+    assert Architecture((8, 8), "relu").skips == (False, False, False)
+    assert Architecture((8, 4), "relu", residual=True).plain

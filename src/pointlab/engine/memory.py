@@ -172,7 +172,7 @@ def _refusal(
 
 def _padded(configs: Sequence[TrainConfig], n_classes: int, n_inputs: int) -> Architecture:
     hidden = padded_hidden([c.hidden for c in configs])
-    return Architecture(hidden, configs[0].activation, n_classes, n_inputs)
+    return Architecture(hidden, configs[0].activation, n_classes, n_inputs, norm=configs[0].norm)
 
 
 def _size(n: int) -> str:

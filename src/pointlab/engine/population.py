@@ -2,7 +2,8 @@
 
 Everything here is batched over the M members; nothing loops over members inside a step. Members
 may differ in width (not depth): the parameters are then laid out as the widest member's, each
-member's padding held at zero like a pruned parameter (`padding.py`). A member's randomness (its
+member's padding held at zero like a pruned parameter (`padding.py`), and in skips (each member's
+own, `models.skip_coefficients`). A member's randomness (its
 minibatch order, its dropout masks) is drawn from its own seed alone (`batches.py`), so it trains
 the same whatever its neighbours.
 
@@ -21,7 +22,13 @@ from pointlab.config import TrainConfig
 from pointlab.engine.backprop import Saved, backward, forward_train
 from pointlab.engine.batches import dropout_uniform, population_order
 from pointlab.engine.losses import member_correct, member_loss_and_grad, member_losses
-from pointlab.engine.models import Architecture, forward, layer_views, member_state
+from pointlab.engine.models import (
+    architecture,
+    forward,
+    layer_views,
+    member_state,
+    skip_coefficients,
+)
 from pointlab.engine.optim import PopulationOptimizer, clip_grad_norm
 from pointlab.engine.padding import init_padded, own_mask, padded_architecture, padding_key, unpad
 from pointlab.engine.schedules import PopulationSchedule
@@ -94,10 +101,11 @@ class Population:
             )
         self.X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, D)
         # D input features: 2 for points in the plane, any number for scikit-learn's users.
-        self.member_archs = [
-            Architecture(c.hidden, c.activation, n_classes, self.X.shape[1]) for c in configs
-        ]
+        self.member_archs = [architecture(c, n_classes, self.X.shape[1]) for c in configs]
         self.arch = padded_architecture(self.member_archs)  # the widest member's, layer by layer
+        # Each layer's skip coefficient (residual members' own skips); None: no member has any.
+        skips = skip_coefficients(self.member_archs, device)
+        self.skips = skips if any(s is not None for s in skips) else None
         self.loss_kind, self.n_classes, self.device = first.loss, n_classes, device
         self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=device)  # (N,)
 
@@ -185,13 +193,14 @@ class Population:
         """Logits (M, B, n_outputs); in training with dropout, and kept for `step`'s backward.
         at: (epoch, rows) of a training pass, which set its dropout masks: rows (M, B) the
         members' training points (`Batch`), None for all of them in order (full batch)."""
+        no_skips = [None] * len(self.layers)
         if not train:
-            return forward(self.arch, self.layers, x)
+            return forward(self.arch, self.layers, x, skips=self.skips or no_skips)
         masks = None
         if self.dropout is not None:
             assert at is not None, "a training pass with dropout says where it is (at)"
             masks = self._dropout_masks(*at)
-        logits, self._saved = forward_train(self.arch, self.layers, x, masks)
+        logits, self._saved = forward_train(self.arch, self.layers, x, masks, self.skips)
         return logits
 
     def _dropout_masks(
@@ -305,7 +314,7 @@ class Population:
     def step(self, stepping: torch.Tensor | None) -> None:
         """Backward pass of the last training `loss` and one optimizer step of every member."""
         assert self._saved is not None and self._dlogits is not None, "step follows loss(grad=True)"
-        backward(self.arch, self.layers, self.grad_layers, self._saved, self._dlogits)
+        backward(self.arch, self.layers, self.grad_layers, self._saved, self._dlogits, self.skips)
         self._saved = self._dlogits = None  # free the activations before the update
         grad = self.grad  # (M, P), theta's layout
         self.optimizer.add_l1(self.theta, grad)  # the L1 penalty's gradient, before clipping

@@ -1,0 +1,79 @@
+"""Skip connections and normalization from the command line to the run folder and back: a run
+trained with `--residual` or `--norm` predicts and evaluates exactly as training reported, its
+ONNX export computes the same probabilities, and the commands that cannot run it yet say so in
+one line."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pointlab import runs
+from pointlab.cli import main
+
+from conftest import CURVE, quiet
+
+ARCHITECTURES = {
+    "residual": ["--residual", "--layers", "8,8,8"],
+}
+
+
+@pytest.fixture(scope="module", params=sorted(ARCHITECTURES))
+def trained(request, tmp_path_factory) -> tuple[str, Path]:
+    out = tmp_path_factory.mktemp(request.param) / "run"
+    argv = ["train", str(CURVE), "--epochs", "30", "--seed", "3", "--val-fraction", "0"]
+    assert main([*argv, *ARCHITECTURES[request.param], "--out", str(out)], quiet()) == 0
+    return request.param, out
+
+
+def test_the_run_records_the_architecture_and_evaluates_as_training_reported(trained, capsys):
+    name, out = trained
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert config["residual"] == (name == "residual")
+    final = runs.read_metrics(out)
+    capsys.readouterr()
+    assert main(["evaluate", str(out), str(CURVE), "--json"], quiet()) == 0
+    numbers = json.loads(capsys.readouterr().out)
+    assert numbers["n"] == 200
+    assert numbers["loss"] == pytest.approx(final["train_loss"][-1], rel=1e-5)
+    assert numbers["accuracy"] == pytest.approx(final["train_acc"][-1], abs=1e-6)
+
+    target = out.parent / "predicted.csv"
+    assert main(["predict", str(out), str(CURVE), "-o", str(target)], quiet()) == 0
+    rows = list(csv.reader(target.read_text().splitlines()))[1:]
+    labels = np.loadtxt(CURVE, delimiter=",")[:, 2]
+    accuracy = np.mean([int(r[3]) == label for r, label in zip(rows, labels, strict=True)])
+    assert accuracy == pytest.approx(final["train_acc"][-1], abs=1e-6)
+
+
+def test_the_web_page_and_explain_refuse_it_in_one_line(trained, capsys):
+    _, out = trained
+    page = out.parent / "page.html"
+    assert main(["export", str(out), "--format", "web", "-o", str(page)], quiet()) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot run skip connections" in err[0] and not page.exists()
+    assert main(["explain", str(CURVE), "--run", str(out)], quiet()) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "explain takes a plain MLP" in err[0]
+
+
+@pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in ("onnx", "onnxscript", "onnxruntime")),
+    reason="needs the onnx extra (onnx, onnxscript, onnxruntime)",
+)
+def test_onnx_export_computes_what_predict_computes(trained):
+    import onnxruntime
+
+    _, out = trained
+    target = out.parent / "model.onnx"
+    assert main(["export", str(out), "--format", "onnx", "-o", str(target)], quiet()) == 0
+    points = np.loadtxt(CURVE, delimiter=",", dtype=np.float32)[:, :2]
+    session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    (proba,) = session.run(None, {"points": points})
+    expected = runs.load_run(out).model.predict_proba(points)
+    assert np.abs(proba - expected).max() <= 1e-5
