@@ -20,6 +20,8 @@ from conftest import CURVE, quiet
 
 ARCHITECTURES = {
     "residual": ["--residual", "--layers", "8,8,8"],
+    "batch": ["--norm", "batch", "--layers", "8,8", "--batch-size", "64"],
+    "layer": ["--norm", "layer", "--residual", "--layers", "8,8,8"],
 }
 
 
@@ -34,7 +36,8 @@ def trained(request, tmp_path_factory) -> tuple[str, Path]:
 def test_the_run_records_the_architecture_and_evaluates_as_training_reported(trained, capsys):
     name, out = trained
     config = json.loads((out / "config.json").read_text())["config"]
-    assert config["residual"] == (name == "residual")
+    assert config["residual"] == (name != "batch")
+    assert config["norm"] == {"residual": "none"}.get(name, name)
     final = runs.read_metrics(out)
     capsys.readouterr()
     assert main(["evaluate", str(out), str(CURVE), "--json"], quiet()) == 0
