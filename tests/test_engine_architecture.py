@@ -80,3 +80,33 @@ def test_onnx_export_computes_what_predict_computes(trained):
     (proba,) = session.run(None, {"points": points})
     expected = runs.load_run(out).model.predict_proba(points)
     assert np.abs(proba - expected).max() <= 1e-5
+
+
+@pytest.mark.parametrize("norm", ["layer", "batch"])
+def test_the_estimator_takes_residual_and_norm_and_its_torch_model_predicts_the_same(norm):
+    import torch
+
+    from pointlab.engine.models import MLP
+    from pointlab.sklearn import MLPClassifier
+
+    data = np.loadtxt(CURVE, delimiter=",", dtype=np.float32)
+    X, y = data[:, :2], data[:, 2].astype(np.int64)
+    estimator = MLPClassifier(
+        (8, 8, 8),
+        residual=True,
+        norm=norm,
+        max_iter=20,
+        batch_size=64,
+        dropout=0.1,
+        random_state=0,
+    )
+    assert estimator.get_params()["residual"] and estimator.get_params()["norm"] == norm
+    estimator.fit(X, y)
+    model = estimator.to_torch()
+    assert isinstance(model, MLP)
+    with torch.no_grad():
+        logits = model(torch.as_tensor(X))[:, 0].numpy()
+    assert np.array_equal(estimator.predict(X), (logits > 0).astype(np.int64))
+    assert estimator.score(X, y) > 0.5
+    with pytest.raises(ValueError, match="norm must be one of none, layer, batch"):
+        MLPClassifier(norm="group", max_iter=1).fit(X, y)
