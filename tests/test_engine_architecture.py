@@ -110,3 +110,35 @@ def test_the_estimator_takes_residual_and_norm_and_its_torch_model_predicts_the_
     assert estimator.score(X, y) > 0.5
     with pytest.raises(ValueError, match="norm must be one of none, layer, batch"):
         MLPClassifier(norm="group", max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("norm", ["none", "layer", "batch"])
+def test_the_playground_draws_a_residual_member_as_its_saved_model_predicts(norm):
+    from pointlab import generators
+    from pointlab.checkpoint import TrainedModel
+    from pointlab.splits import split
+    from pointlab.web import settings
+    from pointlab.web.live import LiveTraining
+
+    setup = settings.parse({"residual": "on", "norm": norm, "layers": "6,6", "epochs": "8"})
+    assert setup.settings["residual"] == "on" and setup.settings["norm"] == norm
+    (config,) = setup.members
+    assert config.residual and config.norm == norm
+    data = generators.make("spiral", n=80, seed=1)
+    train, val, _ = split(data, 0.25, seed=0)
+    configs = [config.replace(seed=0), config.replace(seed=1, residual=False)]
+    live = LiveTraining(configs, train, val, 2, log_every=4)
+    while not live.finished:
+        live.step()
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5)), -1).reshape(-1, 2)
+    grid = grid.astype(np.float32)
+    both = live.regions([0, 1], grid)
+    for m in (0, 1):
+        model = TrainedModel(configs[m], 2, live.state(m), live.scaling(m))
+        expected = model.predict_proba(grid)
+        np.testing.assert_allclose(live.regions([m], grid)[0], expected, atol=1e-5)
+        np.testing.assert_allclose(both[m], expected, atol=1e-5)
+    units = live.units(0, grid)
+    assert [u.shape for u in units] == [(25, 6), (25, 6)]
+    with pytest.raises(Exception, match="norm"):
+        settings.parse({"norm": "group"})

@@ -218,17 +218,21 @@ class Population:
         x: torch.Tensor,
         train: bool,
         at: tuple[int, torch.Tensor | None] | None = None,
+        hidden: list[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Logits (M, B, n_outputs); in training with dropout, and kept for `step`'s backward.
         at: (epoch, rows) of a training pass, which set its dropout masks: rows (M, B) the
-        members' training points (`Batch`), None for all of them in order (full batch)."""
+        members' training points (`Batch`), None for all of them in order (full batch).
+        hidden: in evaluation, a list that gets each hidden layer's output (M, B, width)."""
         no_skips = [None] * len(self.layers)
         skips = self.skips or no_skips
         if not train:
             normalize = None
             if self.norms is not None:
                 normalize = self.norms.bind(norm_views(self.arch, self.theta), train=False)
-            return forward(self.arch, self.layers, x, skips=skips, normalize=normalize)
+            return forward(
+                self.arch, self.layers, x, skips=skips, normalize=normalize, hidden=hidden
+            )
         masks = None
         if self.dropout is not None:
             assert at is not None, "a training pass with dropout says where it is (at)"

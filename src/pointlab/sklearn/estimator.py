@@ -20,8 +20,9 @@ Pipeline or a search written for scikit-learn's estimator takes this one. What d
 - No `partial_fit`: the engine trains from a seed's initial weights, not from given ones.
 
 The fitted state is plain tensors: `state_dict_` is the state dict of the `torch.nn.Sequential`
-(`pointlab.engine.models.MLP` with skips or normalization) that `to_torch()` returns, so a fitted estimator pickles by scikit-learn's rules and loads into
-plain PyTorch. Predictions run on the CPU in float64.
+(`pointlab.engine.models.MLP` with skips or normalization) that `to_torch()` returns, so a
+fitted estimator pickles by scikit-learn's rules and loads into plain PyTorch. Predictions run
+on the CPU in float64.
 
 Not here: the engine (`pointlab.engine`), searching many candidates at once (`search.py`).
 """
