@@ -15,6 +15,7 @@ import pytest
 
 from pointlab import runs
 from pointlab.cli import main
+from pointlab.config import TrainConfig
 
 from conftest import CURVE, quiet
 
@@ -142,3 +143,14 @@ def test_the_playground_draws_a_residual_member_as_its_saved_model_predicts(norm
     assert [u.shape for u in units] == [(25, 6), (25, 6)]
     with pytest.raises(Exception, match="norm"):
         settings.parse({"norm": "group"})
+
+
+def test_a_search_space_takes_residual_and_norm_choices():
+    from pointlab.search.space import apply_params, parse_space
+
+    space = parse_space(["residual=on,off", "norm=none,layer,batch"])
+    by_name = {p.name: p for p in space}
+    assert by_name["residual"].choices == (True, False)
+    assert by_name["norm"].choices == ("none", "layer", "batch")
+    config = apply_params(TrainConfig(), {"residual": True, "norm": "batch"})
+    assert config.residual and config.norm == "batch"

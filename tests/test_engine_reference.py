@@ -44,13 +44,20 @@ def _assert_member_matches(result, X, y, log_every, n_classes=2, mask=None, samp
     got = np.array(result.history["train_loss"])
     np.testing.assert_allclose(got, history, rtol=RTOL, atol=1e-7, err_msg=str(config))
     assert set(result.final_state) == set(state), config
+    noise_only = set()
+    if config.norm == "batch":
+        noise_only = {f"{i}.bias" for i in result.arch.sequential_indices(config.dropout > 0)[:-1]}
     for key, value in state.items():
         if not value.is_floating_point():  # batch norm's num_batches_tracked: a count
             assert int(result.final_state[key]) == int(value), f"{key} ({config})"
             continue
         # Relative difference of each weight tensor (an element near 0 has no useful ratio).
         difference = torch.linalg.norm(result.final_state[key] - value) / torch.linalg.norm(value)
-        assert difference < RTOL, f"{key}: relative difference {difference:.2e} ({config})"
+        # A Linear bias feeding a batch norm has a gradient that is zero but for rounding (the
+        # norm subtracts it again), and torch's rounding alone is ~1e-5 of a step (one thread,
+        # against float64): the bias drifts by that noise, in torch as in the engine.
+        tolerance = 1e-4 if key in noise_only else RTOL
+        assert difference < tolerance, f"{key}: relative difference {difference:.2e} ({config})"
 
 
 # Four members per optimizer, each with other hyperparameters and another schedule.
@@ -566,3 +573,22 @@ def test_batch_norm_early_stopped_member_keeps_the_running_statistics_of_its_bes
         )
         best = result.history["epoch"].index(result.best_epoch)
         assert float(loss) == pytest.approx(result.history["val_loss"][best], rel=1e-5)
+
+
+def test_train_groups_members_by_normalization_and_mixes_skips():
+    # `norm` is part of group_key (one kind per population); `residual` is not (it mixes).
+    X, y = _data(n=32)
+    X = X - 0.5  # centred, as standardized points are (see `_assert_member_matches` on rounding)
+    configs = [
+        TrainConfig(hidden=(6, 6), norm=norm, residual=residual, optimizer="sgd", lr=0.05).replace(
+            epochs=5, seed=s
+        )
+        for s, (norm, residual) in enumerate(
+            [("batch", True), ("none", False), ("layer", True), ("batch", False), ("none", True)]
+        )
+    ]
+    assert len({c.group_key() for c in configs}) == 3
+    results = train(configs, X, y, log_every=2)
+    for result, config in zip(results, configs, strict=True):
+        assert result.config == config and result.arch.norm == config.norm
+        _assert_member_matches(result, X, y, log_every=2)

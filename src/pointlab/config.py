@@ -2,7 +2,8 @@
 
 A config plus the data is all that is needed to repeat a run: it is written as `config.json` into
 every run directory. A population trains many configs at once; those that share `group_key()`
-(architecture, loss and optimizer kind) train in one batched program.
+(architecture and normalization, loss and optimizer kind; skips may differ) train in one batched
+program.
 """
 
 from __future__ import annotations

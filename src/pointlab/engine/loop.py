@@ -1,10 +1,10 @@
 """Training to the end: `train` and `train_population`, the engine's entry points.
 
-`train_population` trains members that share a depth, activation, loss and optimizer kind
-(`padding.padding_key`); members of different widths are padded to the widest (`padding.py`). It
-steps a `training.Training` to its end. `train` accepts any configs, groups them by
-`TrainConfig.group_key()` (no padding: a padded member costs what the widest costs) and trains
-each group as one population, one after another. Everything else (learning rate and its
+`train_population` trains members that share a depth, activation, normalization, loss and
+optimizer kind (`padding.padding_key`); members of different widths are padded to the widest
+(`padding.py`). It steps a `training.Training` to its end. `train` accepts any configs, groups
+them by `TrainConfig.group_key()` (no padding: a padded member costs what the widest costs) and
+trains each group as one population, one after another. Everything else (learning rate and its
 schedule, momentum, betas, weight decay, batch size, epochs, clipping, dropout, skips
 (`residual`), label smoothing, early stopping, seed, even the training set) may differ per member.
 

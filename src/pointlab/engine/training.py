@@ -12,8 +12,9 @@ An epoch, as `step_epoch` runs it, starting from the weights after `epoch` epoch
 2. at a logged epoch, the tracker measures every member and may stop some (`tracker.py`);
 3. one pass over each member's training set: in full batch one forward pass, which is also
    step 2's measurement of the training set (the book's printed loss) when there is no dropout,
-   and one update; in minibatches, the member's own order (`batches.py`) cut into its batches,
-   one update each.
+   and one update (with batch norm, step 2 measures in evaluation mode first: the training
+   pass moves the running statistics); in minibatches, the member's own order (`batches.py`)
+   cut into its batches, one update each.
 A full-batch epoch goes through an `Epochs` strategy: `EagerEpochs` runs it kernel by kernel,
 `graphs.GraphEpochs` replays it as CUDA graphs on a GPU. Both run the same arithmetic.
 

@@ -6,7 +6,7 @@ layer `width` wide, `depth` of them). SPEC is
 - a list of choices: `activation=relu,tanh`, `layers=[16],[64,64],[128,128]`,
   `batch_size=16,32,full` (`full`/`none` mean None: the full batch, no early stopping, no clipping),
   `features=[x,y],[x,y,x2,y2]` (each choice a list of inputs; `features=x,y,x2` is one choice),
-  `standardize=on,off`.
+  `standardize=on,off`, `residual=on,off` (any on/off field), `norm=none,layer,batch`.
   A `layers` choice is any spelling `--layers` takes (`pointlab.config.parse_hidden`: `[64,64]`,
   `none`, `complex`, ...); commas outside brackets separate choices, so `layers=64,64` (no
   brackets, whole numbers only) is the one choice [64,64], as `--layers 64,64` is;
@@ -169,8 +169,10 @@ def _field_kind(name: str, where: str) -> str:
     """ "int", "float", "str" or "layers"; unknown names are refused with the known ones."""
     if name in ("layers", "hidden"):
         return "layers"
-    if name in ("features", "standardize"):
+    if name == "features":
         return name
+    if name == "standardize" or typing.get_type_hints(TrainConfig).get(name) is bool:
+        return "standardize"  # on / off
     if name in ("depth", "width"):
         return "int"
     hints = typing.get_type_hints(TrainConfig)
