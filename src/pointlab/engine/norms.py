@@ -61,10 +61,12 @@ class Norms:
         self.own = [a.hidden for a in archs]
         self.stats: torch.Tensor | None = None
         self.live = torch.ones(M, 1, 1, dtype=torch.bool, device=device)
+        self._running: list[tuple[torch.Tensor, torch.Tensor]] = []  # views into stats, kept
         if self.kind == "batch":
             self.stats = torch.zeros(M, 2 * sum(padded.hidden) + 1, dtype=torch.float64)
             self.stats = self.stats.to(device)
-            for _, var in self.running(self.stats):
+            self._running = self.running(self.stats)
+            for _, var in self._running:
                 var.fill_(1.0)
 
     def running(self, stats: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -114,8 +116,7 @@ class Norms:
             elif train:
                 z = self._batch(i, a, valid)
             else:
-                assert self.stats is not None
-                mean, var = self.running(self.stats)[i]
+                mean, var = self._running[i]
                 z = (a - mean.float()) * torch.rsqrt(var.float() + EPS)
             return z * scale + shift
 
@@ -148,13 +149,16 @@ class Norms:
     @torch.no_grad()
     def _step_running(self, i: int, mean: torch.Tensor, var: torch.Tensor, n: torch.Tensor):
         """One step of layer i's running statistics, as torch: running = (1 - momentum) *
-        running + momentum * batch, the variance unbiased (n / (n - 1); a lone point's as is)."""
+        running + momentum * batch (as running + momentum * (batch - running), in float64), the
+        variance unbiased (n / (n - 1); a lone point's as is)."""
         assert self.stats is not None
         moving = self.live & (n > 0)  # (M, 1, 1)
+        weight = moving * MOMENTUM  # (M, 1, 1): 0 leaves a member's statistics exactly as they are
         unbiased = var * torch.where(n > 1, n / (n - 1).clamp(min=1), 1.0)
-        running_mean, running_var = self.running(self.stats)[i]
-        for running, batch in ((running_mean, mean), (running_var, unbiased)):
-            moved = (1 - MOMENTUM) * running.float() + MOMENTUM * batch
-            running.copy_(torch.where(moving, moved, running.float()))
+        running_mean, running_var = self._running[i]
+        # NaN batch statistics (a diverged member) stay out of the others' arithmetic: lerp is
+        # per element, and a member of weight 0 keeps its own.
+        running_mean.lerp_(torch.where(moving, mean, 0.0).double(), weight.double())
+        running_var.lerp_(torch.where(moving, unbiased, 1.0).double(), weight.double())
         if i == len(self.widths) - 1:  # one batch counted once, after its last layer
             self.stats[:, -1] += moving.view(-1).to(self.stats.dtype)

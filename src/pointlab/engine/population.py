@@ -139,11 +139,11 @@ class Population:
         self.grad_layers = layer_views(self.arch, self.grad)
         self._saved: Saved | None = None  # the last training forward pass, for its backward
         # Normalization (`norms.py`), None without: its state, and the last training forward's
-        # autograd graph (theta's leaf, logits) that `step` differentiates.
+        # autograd graph (parameter leaves in theta's order, logits) that `step` differentiates.
         self.norms = (
             None if self.arch.norm == "none" else Norms(self.arch, self.member_archs, device)
         )
-        self._graph: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._graph: tuple[list[torch.Tensor], torch.Tensor] | None = None
         self._valid: torch.Tensor | None = None  # the current minibatch's rows that are points
         self._dlogits: torch.Tensor | None = None  # its loss gradient (M, B, n_outputs)
         self.optimizer = PopulationOptimizer(first.optimizer, configs, self.theta)
@@ -240,14 +240,17 @@ class Population:
         if self.norms is not None:
             # The rows that are points: the whole set's (full batch) or this minibatch's.
             valid = self.train.valid if at is None or at[1] is None else self._valid
+            # Each layer's parameters a leaf of their own (not views of one leaf, whose gradient
+            # autograd would assemble from a full-size tensor per view).
+            views = [*self.layers, *norm_views(self.arch, self.theta)]
+            leaves = [(w.detach().requires_grad_(), b.detach().requires_grad_()) for w, b in views]
             with torch.enable_grad():
-                leaf = self.theta.detach().requires_grad_(True)
-                normalize = self.norms.bind(norm_views(self.arch, leaf), True, valid)
-                layers = layer_views(self.arch, leaf)
+                normalize = self.norms.bind(leaves[len(self.layers) :], True, valid)
+                layers = leaves[: len(self.layers)]
                 logits = forward(
                     self.arch, layers, x, skips=skips, normalize=normalize, scales=masks
                 )
-            self._graph = (leaf, logits)
+            self._graph = ([t for pair in leaves for t in pair], logits)
             return logits.detach()
         logits, self._saved = forward_train(self.arch, self.layers, x, masks, self.skips)
         return logits
@@ -366,9 +369,11 @@ class Population:
         """Backward pass of the last training `loss` and one optimizer step of every member."""
         assert self._dlogits is not None, "step follows loss(grad=True)"
         if self._graph is not None:  # normalization: autograd's backward of the same forward
-            leaf, logits = self._graph
-            (gradient,) = torch.autograd.grad(logits, leaf, grad_outputs=self._dlogits)
-            self.grad.copy_(gradient)
+            leaves, logits = self._graph
+            gradients = torch.autograd.grad(logits, leaves, grad_outputs=self._dlogits)
+            views = [*self.grad_layers, *norm_views(self.arch, self.grad)]
+            for view, gradient in zip((t for pair in views for t in pair), gradients, strict=True):
+                view.copy_(gradient)
             self._graph = None
         else:
             assert self._saved is not None, "step follows a training forward pass"
