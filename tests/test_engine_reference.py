@@ -592,3 +592,21 @@ def test_train_groups_members_by_normalization_and_mixes_skips():
     for result, config in zip(results, configs, strict=True):
         assert result.config == config and result.arch.norm == config.norm
         _assert_member_matches(result, X, y, log_every=2)
+
+
+def test_batch_norm_statistics_count_points_not_their_weights():
+    # scikit-learn's sample_weight weighs each point's loss; torch's BatchNorm1d knows nothing of
+    # it, and neither do the engine's statistics (mixed batch sizes: padding rows left out).
+    X, y = _data()
+    X = X - 0.5
+    weights = np.random.default_rng(2).uniform(0.1, 3.0, len(X)).astype(np.float32)
+    configs = [
+        TrainConfig(hidden=(6,), norm="batch", optimizer="sgd", lr=0.05, epochs=4, seed=s).replace(
+            batch_size=b
+        )
+        for s, b in enumerate((None, 16, 10))
+    ]
+    index = [np.arange(len(X))] * len(configs)
+    results = train_population(configs, X, y, train_index=index, log_every=2, sample_weight=weights)
+    for result in results:
+        _assert_member_matches(result, X, y, 2, sample_weight=weights)
