@@ -118,7 +118,12 @@ def architecture(config: TrainConfig, n_classes: int, n_inputs: int | None = Non
     """A config's architecture on n_inputs inputs (default: one per feature)."""
     inputs = len(config.features) if n_inputs is None else n_inputs
     return Architecture(
-        config.hidden, config.activation, n_classes, inputs, config.residual, config.norm
+        config.hidden,
+        config.activation,
+        n_classes,
+        inputs,
+        residual=config.residual,
+        norm=config.norm,
     )
 
 

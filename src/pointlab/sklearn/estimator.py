@@ -319,8 +319,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.activation_,
             len(self.classes_),
             self.n_features_in_,
-            getattr(self, "residual_", False),  # an estimator pickled before these options
-            getattr(self, "norm_", "none"),
+            residual=getattr(self, "residual_", False),  # one pickled before these options
+            norm=getattr(self, "norm_", "none"),
         )
         model = to_module(arch)
         model.load_state_dict(self.state_dict_)
