@@ -12,6 +12,9 @@ scale and shift being parameters in theta (`models.norm_views`), as torch's `Lay
   left out of the statistics. Each training pass then moves the member's running mean and
   (unbiased) variance by momentum 0.1 and counts the batch (`num_batches_tracked`), unless the
   member no longer trains (`set_live`) or had no point in the batch (sat the step out);
+  A batch of one point (33 points in batches of 16) is one torch refuses ("Expected more than 1
+  value per channel"); here it trains: its normalized values are 0 (its variance is 0), and its
+  running variance steps towards that 0, not an unbiased n / (n - 1) of it;
 - batch norm, evaluation: (a - running mean) / sqrt(running var + eps).
 The running statistics are buffers, not parameters: one (M, Q) float64 tensor `stats` outside
 theta (float32 values, the count exact), laid out per hidden layer as mean (width), var (width),
