@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from pointlab.config import TrainConfig
 from pointlab.engine.batches import balanced_epoch_order, dropout_keep, epoch_order
 from pointlab.engine.losses import class_weights
-from pointlab.engine.models import Architecture, init_theta, member_state, to_sequential
+from pointlab.engine.models import architecture, init_theta, member_state, to_module
 
 OPTIMIZERS = {
     "sgd": lambda p, c: torch.optim.SGD(p, lr=c.lr, weight_decay=c.weight_decay),
@@ -79,13 +79,13 @@ def reference_train(
     weights' sum (the same reduction); times sample_weight where both are given.
     balanced_batches: the engine's class-balanced draws (`balanced_epoch_order`).
     """
-    arch = Architecture(c.hidden, c.activation, n_classes, np.shape(X)[1])
-    model = to_sequential(arch, c.dropout)
+    arch = architecture(c, n_classes, np.shape(X)[1])
+    model = to_module(arch, c.dropout)  # a Sequential, or models.MLP with skips or norms
     dropouts = []
-    for i, module in enumerate(model):
+    for name, module in list(model.named_children()):
         if isinstance(module, torch.nn.Dropout):
-            model[i] = SeededDropout(c.dropout, c.seed, len(dropouts))
-            dropouts.append(model[i])
+            dropouts.append(SeededDropout(c.dropout, c.seed, len(dropouts)))
+            setattr(model, name, dropouts[-1])
     model.load_state_dict(member_state(arch, init_theta(arch, [c.seed]), 0, c.dropout > 0))
     masks = [] if mask is None else [(p, mask[k]) for k, p in model.named_parameters() if k in mask]
     with torch.no_grad():

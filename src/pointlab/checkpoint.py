@@ -24,7 +24,7 @@ from safetensors.torch import load_file, safe_open, save
 from pointlab import metrics
 from pointlab.config import TrainConfig
 from pointlab.data import Dataset
-from pointlab.engine.models import Architecture, to_sequential
+from pointlab.engine.models import Architecture, architecture, to_module
 from pointlab.errors import UserError
 from pointlab.features import RAW, Scaling, model_inputs
 from pointlab.io import write_atomic
@@ -121,21 +121,22 @@ class Probabilities(torch.nn.Module):
 class TrainedModel:
     config: TrainConfig
     n_classes: int
-    state: dict[str, torch.Tensor]  # torch.nn.Sequential state dict
+    state: dict[str, torch.Tensor]  # torch.nn.Sequential (or engine.models.MLP) state dict
     scaling: Scaling | None = None  # the training points' standardization (pointlab.features)
 
     @property
     def arch(self) -> Architecture:
-        n_inputs = len(self.config.features)
-        return Architecture(self.config.hidden, self.config.activation, self.n_classes, n_inputs)
+        return architecture(self.config, self.n_classes)
 
     def inputs(self, X: np.ndarray) -> np.ndarray:
         """(N, D) what the network takes for points X (N, 2): its features, scaled."""
         return model_inputs(X, self.config.features, self.scaling)
 
-    def module(self) -> torch.nn.Sequential:
-        """The network, its inputs (N, D) (`inputs`) to logits."""
-        model = to_sequential(self.arch, self.config.dropout)
+    def module(self) -> torch.nn.Module:
+        """The network, its inputs (N, D) (`inputs`) to logits: a `torch.nn.Sequential`, or
+        `engine.models.MLP` for one with skips or normalization (in evaluation mode: batch norm
+        uses its running statistics)."""
+        model = to_module(self.arch, self.config.dropout)
         model.load_state_dict(self.state)
         return model.eval()
 
@@ -272,11 +273,14 @@ def load_model(path: str | Path) -> TrainedModel:
 
 def check_record(model: TrainedModel, config: TrainConfig, n_classes: int, where: str) -> None:
     """Refuse a run record (`where`, its config.json) that disagrees with the model it holds on
-    what the model is (classes, hidden widths, activation): the weights decide what the model
-    computes, so a record edited afterwards would describe another model, silently."""
+    what the model is (classes, hidden widths, activation, skips, normalization): the weights
+    decide what the model computes, so a record edited afterwards would describe another model,
+    silently."""
     said = {"classes": n_classes, "hidden": config.hidden, "activation": config.activation}
     held = {"classes": model.n_classes, "hidden": model.config.hidden}
     held["activation"] = model.config.activation
+    said["residual"], held["residual"] = config.residual, model.config.residual
+    said["norm"], held["norm"] = config.norm, model.config.norm
     wrong = [name for name in said if said[name] != held[name]]
     if wrong:
         says = ", ".join(f"{name} {_show(said[name])}" for name in wrong)

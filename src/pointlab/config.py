@@ -2,7 +2,8 @@
 
 A config plus the data is all that is needed to repeat a run: it is written as `config.json` into
 every run directory. A population trains many configs at once; those that share `group_key()`
-(architecture, loss and optimizer kind) train in one batched program.
+(architecture and normalization, loss and optimizer kind; skips may differ) train in one batched
+program.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu", "identity")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "cosine", "step", "cosine_restarts")
 LOSSES = ("bce", "mse")
+NORMS = ("none", "layer", "batch")
 
 # The book's two models (point_classifier_2d): hidden widths of each.
 PRESETS: dict[str, tuple[int, ...]] = {"simple": (), "complex": (128, 128)}
@@ -81,6 +83,17 @@ class TrainConfig:
     )
     activation: str = option("relu", "activation of the hidden layers", choices=ACTIVATIONS)
     dropout: float = option(0.0, "dropout after each hidden layer, in [0, 1)", metavar="P")
+    residual: bool = option(
+        False,
+        "skip connections: each hidden layer whose input and output widths are equal adds its "
+        "input to its output (not the first, fed by the inputs)",
+    )
+    norm: str = option(
+        "none",
+        "normalization of each hidden layer's pre-activation (before the activation): layer "
+        "or batch (running statistics when predicting)",
+        choices=NORMS,
+    )
     # optimizer
     optimizer: str = option("adam", "the update rule", choices=OPTIMIZERS)
     lr: float = option(0.003, "learning rate (the schedule's peak)", metavar="X")
@@ -180,6 +193,7 @@ class TrainConfig:
             ("optimizer", OPTIMIZERS),
             ("schedule", SCHEDULES),
             ("loss", LOSSES),
+            ("norm", NORMS),
         ):
             check(getattr(self, name) in known, name, f"must be one of {', '.join(known)}")
         for name in ("dropout", "momentum", "beta1", "beta2", "alpha", "label_smoothing"):
@@ -193,6 +207,7 @@ class TrainConfig:
         )
         check(math.isfinite(self.l1) and self.l1 >= 0, "l1", "must be >= 0")
         check(isinstance(self.standardize, bool), "standardize", "must be true or false")
+        check(isinstance(self.residual, bool), "residual", "must be true or false")
         check(math.isfinite(self.eps) and self.eps > 0, "eps", "must be > 0")
         check(self.clip_grad is None or self.clip_grad > 0, "clip_grad", "must be > 0")
         for name, low in (("epochs", 0), ("warmup", 0), ("step_size", 1)):
@@ -218,8 +233,9 @@ class TrainConfig:
         return problems
 
     def group_key(self) -> tuple:
-        """Members with equal keys train together: same shapes, same loss, same update rule."""
-        return (self.hidden, self.activation, self.loss, self.optimizer)
+        """Members with equal keys train together: same shapes, same normalization, same loss,
+        same update rule (`residual` may differ within a population)."""
+        return (self.hidden, self.activation, self.norm, self.loss, self.optimizer)
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -361,6 +377,10 @@ def describe(config: TrainConfig, n_classes: int) -> str:
     names = [name for name, hidden in PRESETS.items() if hidden == config.hidden]
     widths = "-".join(str(w) for w in (len(config.features), *config.hidden, n_outputs))
     shape = f"{widths} {config.activation}" if config.hidden else widths
+    if config.hidden and config.residual:
+        shape += " residual"
+    if config.hidden and config.norm != "none":
+        shape += f" {config.norm} norm"
     label = f"{names[0]} ({shape})" if names else f"MLP {shape}"
     schedule = "" if config.schedule == "constant" else f", {config.schedule} schedule"
     if config.schedule == "step":

@@ -230,6 +230,11 @@ def _as_trained(run, points, notes: list[str]):
     import dataclasses
 
     model = run.model
+    if not model.arch.plain:  # pointlab.autodiff's MLP is a plain stack of layers
+        raise UserError(
+            f"{run.path}: explain takes a plain MLP; this one has skip connections (residual) "
+            "or normalization (norm)"
+        )
     if model.config.features != ("x", "y"):
         shown = ",".join(model.config.features)
         raise UserError(

@@ -10,8 +10,10 @@ Read it in this order; each file is one stage of a training step:
 4. `schedules.py`: learning-rate schedules as pure functions of the epoch, for all members at once.
 5. `batches.py`: a member's minibatch order and dropout masks, pure functions of its seed and
    where training is (epoch, step).
-6. `backprop.py`: the training step's forward and backward pass, written out for the MLP;
-   `products.py`: its batched products, each in the orientation the CPU does fastest.
+6. `backprop.py`: the training step's forward and backward pass, written out for the MLP (skip
+   connections included); `products.py`: its batched products, each in the orientation the CPU
+   does fastest; `norms.py`: layer and batch normalization, whose populations take autograd's
+   backward, and batch norm's running statistics.
 7. `padding.py`: members of different widths in one population, padded to the widest.
 8. `population.py`: the device-side state of one population (parameters, optimizer, data, batches)
    and its training step.

@@ -10,23 +10,27 @@ losses with respect to the logits, `losses.member_loss_and_grad`):
     dh_{l-1} = da_l W_l^T          (M, B, fan_in)          one bmm
     da_{l-1} = dh_{l-1} * act'     (M, B, fan_in)          one kernel (act' from the saved output)
 
+With skips (`residual`: h_l = h_{l-1} + act(a_l) where widths allow, `models.Architecture.skips`)
+the gradient that reaches h_l also reaches h_{l-1} through the skip unchanged:
+dh_{l-1} = da_l W_l^T + dh_l (times the member's 0 / 1 coefficient when not all members skip).
+
 Against `torch.autograd` on the same forward, this saves building and walking the graph, the
 per-layer gradient tensors and their concatenation into theta's layout (about a third of a step at
 M = 1 on a CPU), and it computes exactly the same products. `tests/test_engine_reference.py`
 checks every member against a lone `torch.nn` model trained by autograd.
 
 Not here: the losses and their gradient (`losses.py`), the update (`optim.py`), evaluation
-(`models.forward`).
+(`models.forward`), normalization (whose populations take autograd's backward: `norms.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 
-from pointlab.engine.models import ACTIVATION_FUNCTIONS, Architecture
+from pointlab.engine.models import ACTIVATION_FUNCTIONS, Architecture, Skip
 from pointlab.engine.products import affine, matmul
 
 # Activations whose derivative is a function of their output: computed in place, the input is not
@@ -56,11 +60,13 @@ def forward_train(
     layers: list[tuple[torch.Tensor, torch.Tensor]],
     x: torch.Tensor,
     dropout: Callable[[int, torch.Size], torch.Tensor] | None,
+    skips: Sequence[Skip] | None = None,
 ) -> tuple[torch.Tensor, Saved]:
     """Logits (M, B, n_outputs) of a training step and what its backward pass needs.
 
     Same arithmetic as `models.forward`; no autograd graph is built. dropout: None, or hidden
-    layer i's scale (mask / keep, shaped as its output (M, B, width)) from (i, shape).
+    layer i's scale (mask / keep, shaped as its output (M, B, width)) from (i, shape). skips:
+    each layer's skip coefficient (`models.skip_coefficients`), None for none.
     """
     saved = Saved()
     act = ACTIVATION_FUNCTIONS[arch.activation]
@@ -87,6 +93,10 @@ def forward_train(
             scale = dropout(i, h.shape)
             h = h * scale
         saved.scales.append(scale)
+        skip = None if skips is None else skips[i]
+        if skip is not None:  # out of place: h is the saved activation output
+            previous = saved.inputs[i]
+            h = h + previous if isinstance(skip, float) else h + skip * previous
     raise AssertionError("unreachable: an MLP has an output layer")  # pragma: no cover
 
 
@@ -113,10 +123,12 @@ def backward(
     grads: list[tuple[torch.Tensor, torch.Tensor]],
     saved: Saved,
     dlogits: torch.Tensor,
+    skips: Sequence[Skip] | None = None,
 ) -> None:
     """Write the gradient of the summed member losses into `grads` (views into the flat (M, P)
-    gradient, laid out as `layers`), given dlogits (M, B, n_outputs)."""
+    gradient, laid out as `layers`), given dlogits (M, B, n_outputs); skips as `forward_train`'s."""
     d = dlogits  # da of the output layer
+    dh = None  # with skips: dh_i of the layer i below the current one, kept for its skip
     for i in range(len(layers) - 1, -1, -1):
         w = layers[i][0]
         gw, gb = grads[i]
@@ -126,6 +138,14 @@ def backward(
         if i == 0:
             return
         d = matmul(d, w.transpose(1, 2))  # dh_{i-1} (M, B, fan_in), a new tensor
+        if skips is not None:
+            skip = skips[i]
+            if skip is not None:  # h_i = h_{i-1} + ...: dh_i reaches h_{i-1} unchanged
+                assert dh is not None, "layer i's output gradient was kept for its skip"
+                d = d.add_(dh) if isinstance(skip, float) else d.addcmul_(skip, dh)
+            if skips[i - 1] is not None:  # dh_{i-1} goes on through layer i-1's skip
+                dh = d
+                d = d.clone()
         scale = saved.scales[i - 1]
         if scale is not None:
             d = d * scale

@@ -1,12 +1,12 @@
 """Training to the end: `train` and `train_population`, the engine's entry points.
 
-`train_population` trains members that share a depth, activation, loss and optimizer kind
-(`padding.padding_key`); members of different widths are padded to the widest (`padding.py`). It
-steps a `training.Training` to its end. `train` accepts any configs, groups them by
-`TrainConfig.group_key()` (no padding: a padded member costs what the widest costs) and trains
-each group as one population, one after another. Everything else (learning rate and its
-schedule, momentum, betas, weight decay, batch size, epochs, clipping, dropout, label smoothing,
-early stopping, seed, even the training set) may differ per member.
+`train_population` trains members that share a depth, activation, normalization, loss and
+optimizer kind (`padding.padding_key`); members of different widths are padded to the widest
+(`padding.py`). It steps a `training.Training` to its end. `train` accepts any configs, groups
+them by `TrainConfig.group_key()` (no padding: a padded member costs what the widest costs) and
+trains each group as one population, one after another. Everything else (learning rate and its
+schedule, momentum, betas, weight decay, batch size, epochs, clipping, dropout, skips
+(`residual`), label smoothing, early stopping, seed, even the training set) may differ per member.
 
 Semantics, the same for every member and the same as a lone `torch.nn` loop
 (`tests/test_engine_reference.py`), whatever its neighbours:
@@ -53,7 +53,7 @@ import numpy as np
 import torch
 
 from pointlab.config import TrainConfig
-from pointlab.engine.models import Architecture
+from pointlab.engine.models import architecture
 from pointlab.engine.population import BatchOrder
 from pointlab.engine.tracker import METRICS, Callback, MemberResult
 from pointlab.engine.training import PopulationInterrupted, Training, resolve_device
@@ -103,7 +103,7 @@ def train(
         group = [configs[i] for i in indices]
         mask = None
         if param_mask is not None and any(param_mask[i] is not None for i in indices):
-            n_params = Architecture(group[0].hidden, group[0].activation, n_classes).n_params
+            n_params = architecture(group[0], n_classes, np.shape(X)[1]).n_params
             mask = np.stack(
                 [
                     np.ones(n_params, np.float32)

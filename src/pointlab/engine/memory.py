@@ -8,7 +8,8 @@ on D input features (the points' columns: 2 for the book's data):
   (M, P) tensor), the optimizer's state (Adam two slots, momentum one), and two snapshots (best
   and last finite weights): 5 + slots copies of (M, P);
 - activations of a training step: for each layer, the pre-activation, the activation and their
-  gradients, (M, B, width) each, B the batch (all training points in full batch);
+  gradients, (M, B, width) each, B the batch (all training points in full batch); with
+  normalization (`norms.py`) also the normalized values and their gradient;
 - a measuring pass (no gradients) over the larger of the training and validation sets;
 - members of different widths are counted at the widest (`padding.py`);
 - the points themselves (N, D) and their labels, gathered once per set.
@@ -142,7 +143,9 @@ def _estimate(
     parameters = M * arch.n_params * FLOAT * (5 + slots)
     batch = max(min(c.batch_size or n_train, n_train) for c in configs)
     widths = [*arch.hidden, arch.n_outputs]
-    activations = 4 * M * batch * sum(widths) * FLOAT
+    # Normalization's autograd graph keeps the normalized values and their statistics as well.
+    per_unit = 4 if arch.norm == "none" else 6
+    activations = per_unit * M * batch * sum(widths) * FLOAT
     measuring = 2 * M * max(n_train, n_val) * max(widths) * FLOAT
     data = measuring + (n_train + n_val) * (n_inputs * FLOAT + 8) * 2  # points and int64 labels
     return MemoryEstimate(parameters, activations, data)
@@ -172,7 +175,7 @@ def _refusal(
 
 def _padded(configs: Sequence[TrainConfig], n_classes: int, n_inputs: int) -> Architecture:
     hidden = padded_hidden([c.hidden for c in configs])
-    return Architecture(hidden, configs[0].activation, n_classes, n_inputs)
+    return Architecture(hidden, configs[0].activation, n_classes, n_inputs, norm=configs[0].norm)
 
 
 def _size(n: int) -> str:

@@ -15,8 +15,12 @@ member's own seed in its own layout (`models.init_theta`) and then placed, so a 
 from the numbers it would start from alone; its minibatches depend on its seed only
 (`batches.py`). `tests/test_engine_reference.py` holds padded members to lone torch loops.
 
-Members must share the depth (and activation, loss, optimizer kind: `padding_key`): a shallower
-member cannot be padded into a deeper one exactly for every activation.
+Members must share the depth (and activation, normalization, loss, optimizer kind:
+`padding_key`): a shallower member cannot be padded into a deeper one exactly for every
+activation. Skips (`residual`) may differ: each member's own skips are applied
+(`models.skip_coefficients` of the members' own architectures). Normalization pads too: a padded
+unit's scale and shift are padding (zero), so its normalized output is 0; layer norm counts only
+a member's own units (`norms.py`), batch norm's statistics are per unit anyway.
 
 Not here: which members are worth padding together (a padded member costs what the widest
 costs; `pointlab.search.packing` decides), the training step (`population.py`).
@@ -29,14 +33,15 @@ from collections.abc import Sequence
 import torch
 
 from pointlab.config import TrainConfig
-from pointlab.engine.models import Architecture, init_theta, layer_views
+from pointlab.engine.models import Architecture, init_theta, layer_views, norm_views
 
 
 def padding_key(config: TrainConfig) -> tuple:
     """Members with equal keys can share a population: `group_key()` with the depth in place of
     the widths, and the same inputs (`features`, `standardize`: a population has one X)."""
     inputs = (config.features, config.standardize)
-    return (len(config.hidden), config.activation, config.loss, config.optimizer, *inputs)
+    shape = (len(config.hidden), config.activation, config.norm)
+    return (*shape, config.loss, config.optimizer, *inputs)
 
 
 def padded_hidden(hidden: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
@@ -51,22 +56,27 @@ def padded_architecture(archs: Sequence[Architecture]) -> Architecture:
     """The layout of a population whose members have these architectures."""
     first = archs[0]
     for arch in archs:
-        if (arch.activation, arch.n_classes, arch.outputs) != (
+        if (arch.activation, arch.n_classes, arch.outputs, arch.norm) != (
             first.activation,
             first.n_classes,
             first.outputs,
+            first.norm,
         ):
-            raise ValueError("members of one population need one activation, classes and outputs")
+            raise ValueError(
+                "members of one population need one activation, normalization, classes and outputs"
+            )
     # Inputs are padded like hidden units: a member with fewer input features (a generative
     # member's smaller embedding) owns the first rows of the first weight, its inputs the first
     # columns, and zeros fill the rest (`generative.py` lays its inputs out so).
     n_inputs = max(arch.n_inputs for arch in archs)
+    # No skips of its own: each member's come from its own architecture.
     return Architecture(
         padded_hidden([a.hidden for a in archs]),
         first.activation,
         first.n_classes,
         n_inputs,
         first.outputs,
+        norm=first.norm,
     )
 
 
@@ -80,6 +90,9 @@ def member_index(padded: Architecture, arch: Architecture) -> torch.Tensor:
     ):
         parts.append(w[0, :fan_in, :fan_out].reshape(-1))  # row-major, as layer_views reads it
         parts.append(b[0, 0, :fan_out])
+    for (scale, shift), width in zip(norm_views(padded, positions), arch.hidden, strict=False):
+        parts.append(scale[0, 0, :width])
+        parts.append(shift[0, 0, :width])
     return torch.cat(parts)
 
 
@@ -88,7 +101,7 @@ def init_padded(
 ) -> torch.Tensor:
     """(M, P) initial parameters in the padded layout: member m's own `init_theta` draws, placed;
     zeros elsewhere."""
-    if all(arch == padded for arch in archs):
+    if all(arch.hidden == padded.hidden for arch in archs):
         return init_theta(padded, list(seeds))
     theta = torch.zeros(len(archs), padded.n_params)
     for arch in dict.fromkeys(archs):  # each distinct architecture once, in order
@@ -100,7 +113,7 @@ def init_padded(
 
 def own_mask(padded: Architecture, archs: Sequence[Architecture]) -> torch.Tensor | None:
     """(M, P) bool, True where an entry is a member's own parameter; None when nothing is padded."""
-    if all(arch == padded for arch in archs):
+    if all(arch.hidden == padded.hidden for arch in archs):
         return None
     mask = torch.zeros(len(archs), padded.n_params, dtype=torch.bool)
     for m, arch in enumerate(archs):
@@ -113,6 +126,6 @@ def unpad(
 ) -> torch.Tensor:
     """(1, P_arch) member's parameters in its own layout, from theta (M, P) in the padded one."""
     row = theta[member : member + 1]
-    if arch == padded:
+    if arch.hidden == padded.hidden:
         return row
     return row[:, member_index(padded, arch).to(theta.device)]

@@ -13,8 +13,9 @@ An epoch, as `step_epoch` runs it, starting from the weights after `epoch` epoch
 2. at a logged epoch, the tracker measures every member and may stop some (`tracker.py`);
 3. one pass over each member's training set: in full batch one forward pass, which is also
    step 2's measurement of the training set (the book's printed loss) when there is no dropout,
-   and one update; in minibatches, the member's own order (`batches.py`) cut into its batches,
-   one update each.
+   and one update (with batch norm, step 2 measures in evaluation mode first: the training
+   pass moves the running statistics); in minibatches, the member's own order (`batches.py`)
+   cut into its batches, one update each.
 A full-batch epoch goes through an `Epochs` strategy: `EagerEpochs` runs it kernel by kernel,
 `graphs.GraphEpochs` replays it as CUDA graphs on a GPU. Both run the same arithmetic.
 
@@ -245,6 +246,7 @@ class Training:
 
     def _set_lr(self) -> None:
         self.population.optimizer.set_lr(self._lr * self.tracker.frozen_mask)
+        self.population.set_live(self.tracker.frozen_mask)
 
     def _epoch(self, epoch: int) -> bool:
         """Log the weights after `epoch` epochs if due, then train epoch `epoch + 1`; False
@@ -261,6 +263,15 @@ class Training:
             if done and not logging:
                 return False
             if not logging:
+                self.strategy.whole(epoch)
+                return True
+            if pop.stats is not None:
+                # Batch norm: measured in evaluation mode (running statistics), before this
+                # epoch's training pass moves them, as a lone torch loop measures.
+                tracker.log(epoch, None)
+                self._set_lr()
+                if done or not tracker.live:
+                    return False
                 self.strategy.whole(epoch)
                 return True
             # One forward pass measures the model after `epoch` epochs and gives the gradient
@@ -314,8 +325,8 @@ class Training:
         config = pop.configs[member]
         chosen = config.early_stopping is not None or tracker.collapsed_at[member] >= 0
         if chosen and tracker.best_theta is not None:
-            return pop.member_state(tracker.best_theta, member)
-        return pop.member_state(tracker.kept_theta(member), member)
+            return pop.member_state(tracker.best_theta, member, tracker.best_stats)
+        return pop.member_state(tracker.kept_theta(member), member, tracker.kept_stats(member))
 
     def interrupt(self) -> None:
         """End training here: the members still training are measured once more and stop with
@@ -358,11 +369,14 @@ class Training:
         )
         with torch.no_grad():
             pop.theta.copy_(old.theta)
+            if pop.stats is not None and old.stats is not None:
+                pop.stats.copy_(old.stats)
         self.population = self.tracker.pop = pop
         if pop.val is None:
-            self.tracker.best_theta = None
+            self.tracker.best_theta = self.tracker.best_stats = None
         elif self.tracker.best_theta is None:
             self.tracker.best_theta = pop.theta.clone()
+            self.tracker.best_stats = None if pop.stats is None else pop.stats.clone()
         self.strategy = self._strategy(self.cuda_graphs)
         self._lr = pop.schedule(self.epoch)
         self._set_lr()

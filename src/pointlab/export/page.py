@@ -39,6 +39,11 @@ def layers(model: TrainedModel) -> list[dict[str, Any]]:
     from pointlab.engine.models import ACTIVATION_MODULES
     from pointlab.export import check_exportable
 
+    if not model.arch.plain:  # the page's JavaScript runs a plain stack of layers
+        raise UserError(
+            "the web page cannot run skip connections (--residual) or normalization (--norm) "
+            "yet; --format onnx can; nothing written"
+        )
     check_exportable(model)
     names = {cls: name for name, cls in ACTIVATION_MODULES.items()}
     out: list[dict[str, Any]] = []

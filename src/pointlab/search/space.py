@@ -6,7 +6,8 @@ layer `width` wide, `depth` of them). SPEC is
 - a list of choices: `activation=relu,tanh`, `layers=[16],[64,64],[128,128]`,
   `batch_size=16,32,full` (`full`/`none` mean None: the full batch, no early stopping, no clipping),
   `features=[x,y],[x,y,x2,y2]` (each choice a list of inputs; `features=x,y,x2` is one choice),
-  `standardize=on,off`, `balanced_batches=on,off`, `class_weight=none,balanced,[1,20]`.
+  `standardize=on,off`, `residual=on,off`, `balanced_batches=on,off` (any on/off field),
+  `norm=none,layer,batch`, `class_weight=none,balanced,[1,20]`.
   A `layers` choice is any spelling `--layers` takes (`pointlab.config.parse_hidden`: `[64,64]`,
   `none`, `complex`, ...); commas outside brackets separate choices, so `layers=64,64` (no
   brackets, whole numbers only) is the one choice [64,64], as `--layers 64,64` is;
@@ -215,7 +216,7 @@ def _parse_choice(name: str, kind: str, token: str, where: str):
             return ",".join(parse_features(token.strip("[]")))
         except FeaturesError as error:
             raise _fail(where, f"{error}") from None
-    if kind == "bool":  # standardize, balanced_batches
+    if kind == "bool":  # standardize, residual, balanced_batches: on / off
         if token.lower() not in _BOOLS:
             raise _fail(where, f"{token!r} is not on or off for {name}")
         return _BOOLS[token.lower()]
