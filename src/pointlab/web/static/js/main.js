@@ -1,5 +1,5 @@
 // pointlab play: the page. The server trains; this draws what it sends and forwards the controls.
-import { drawChart } from "./charts.js";
+import { addRows, drawCurves, emptyHistory } from "./curves.js";
 import { renderExplain } from "./explain.js";
 import { chooseLanguage, language, loadLanguages, serverText, setLanguage, t } from "./i18n.js";
 import { createLessons } from "./lessons.js";
@@ -139,17 +139,8 @@ function updateUrl() {
   if (state.data) history.replaceState(null, "", toUrl(state.data.settings, pageParams(state)));
 }
 
-function emptyHistory() {
-  return { epoch: [], train_loss: [], train_acc: [], val_loss: [], val_acc: [] };
-}
-
 function frame(f) {
-  if (f.epoch === 0 || (state.frame && f.epoch < state.frame.epoch)) {
-    state.history = state.history.map(() => emptyHistory());
-  }
-  f.rows.forEach((rows, m) => {
-    for (const key of Object.keys(rows)) state.history[m]?.[key].push(...rows[key]);
-  });
+  state.history = addRows(state.history, state.frame, f);
   state.frame = f;
   if (f.diagram) state.diagram = f.diagram;
   const m = f.main;
@@ -177,17 +168,7 @@ function frame(f) {
 }
 
 function drawCharts() {
-  const f = state.frame, m = f.main, h = state.history[m];
-  const xs = [...h.epoch, f.epoch];
-  const train = t("numbers.train"), validation = t("numbers.validation");
-  drawChart($("loss-chart"), [
-    { x: xs, y: [...h.train_loss, f.now.train_loss[m]], colour: "#1f77b4", label: train },
-    { x: xs, y: [...h.val_loss, f.now.val_loss[m]], colour: "#ff7f0e", label: validation },
-  ], { log: true, title: t("numbers.loss"), epochLabel: t("epoch") });
-  drawChart($("acc-chart"), [
-    { x: xs, y: [...h.train_acc, f.now.train_acc[m]], colour: "#1f77b4", label: train },
-    { x: xs, y: [...h.val_acc, f.now.val_acc[m]], colour: "#ff7f0e", label: validation },
-  ], { yMin: 0, yMax: 1, title: t("numbers.accuracy"), epochLabel: t("epoch") });
+  drawCurves($("loss-chart"), $("acc-chart"), state.history, state.frame);
 }
 
 // The big plane: the main model's regions, or the map of the unit under the pointer.
