@@ -15,6 +15,8 @@ import torch
 
 pytest.importorskip("anywidget")
 
+import pointlab  # noqa: E402
+from pointlab import runs  # noqa: E402
 from pointlab.runs import RunResult  # noqa: E402
 from pointlab.widget import Playground, bundle  # noqa: E402
 
@@ -39,6 +41,7 @@ def test_importing_pointlab_imports_neither_the_widget_nor_anywidget():
     code = "import sys, pointlab; print(sorted(m for m in sys.modules if 'widget' in m))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+    assert pointlab.Playground is Playground  # asked for: imported then
 
 
 class Recorded(Playground):
@@ -64,7 +67,7 @@ def playground(one_thread, tmp_path):
     pg.close()
 
 
-def test_buttons_train_the_page_session_and_the_run_comes_back_trained(playground):
+def test_buttons_train_the_page_session_and_the_run_comes_back_trained(playground, tmp_path):
     pg = playground
     before = pg.result()  # waits for the setup: epoch 0, the initial weights
     assert before.stopped_epoch == 0 and pg.settings["layers"] == "4"
@@ -84,6 +87,10 @@ def test_buttons_train_the_page_session_and_the_run_comes_back_trained(playgroun
     assert len(losses) > 2 and losses[-1] < losses[0]
     assert after.made_by == "pointlab.widget.Playground"
     assert "pointlab run (not written)" in after._repr_html_()
+    written = runs.new_run_dir("circle", tmp_path)
+    runs.write_run(written, after)  # as docs/export.md says
+    again = pointlab.load_run(written)
+    assert all(torch.equal(again.model.state[k], after.model.state[k]) for k in after.model.state)
     kinds = pg.kinds()
     assert kinds[0] == "ready" and kinds.count("frame") >= 3
 

@@ -52,7 +52,7 @@ def _choices() -> dict[str, list[str]]:
     }
 
 
-class Playground(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget ships no types
+class Playground(anywidget.AnyWidget):
     """`pointlab play` in a cell. Settings are the page's (`Playground(data="xor", lr=0.1,
     batch_size=16)`: a keyword's `_` stands for the link's `-`), or `settings={...}`."""
 
