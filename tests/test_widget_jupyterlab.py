@@ -162,7 +162,7 @@ def test_the_widget_plays_in_jupyterlab_and_gives_back_a_trained_run(lab):
         browser = playwright.chromium.launch(
             executable_path=str(servers.CHROMIUM), args=servers.CHROMIUM_ARGS
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1300, "height": 1400})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(lab, timeout=120_000)
@@ -196,7 +196,9 @@ def test_the_widget_plays_in_jupyterlab_and_gives_back_a_trained_run(lab):
         )
         assert coloured > 50
         SHOTS.mkdir(exist_ok=True)
-        widget.screenshot(path=str(SHOTS / "widget-jupyterlab.png"))
+        page.locator(".jp-Notebook .jp-Cell").first.screenshot(
+            path=str(SHOTS / "widget-jupyterlab.png")
+        )  # the cell: its code and the widget under it
 
         run_cell(page, 1)
         output = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
