@@ -136,3 +136,18 @@ def _until(condition, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "never happened"
         time.sleep(0.05)
+
+
+def test_a_bad_setting_from_python_is_one_line_at_once(one_thread, tmp_path):
+    from pointlab.errors import UserError
+
+    with pytest.raises(UserError, match="^lr: ") as caught:
+        Recorded(data="circle", lr="fast", runs_root=tmp_path)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(UserError, match="unknown settings: speed"):
+        Recorded(speed=3, runs_root=tmp_path)
+    pg = Recorded(data="circle", points=40, standardize=True, runs_root=tmp_path)
+    try:
+        assert pg.result().spec.config.standardize and pg.settings["standardize"] == "on"
+    finally:
+        pg.close()

@@ -10,7 +10,8 @@ So `pointlab evaluate RUN_DIR RUN_DIR/data.csv` and `pointlab predict` take it, 
 were not edited during training `pointlab train RUN_DIR/data.csv` with the same settings repeats
 it when given `--split-seed` = the page's data seed (the live loop gives the engine's weights,
 epoch for epoch). The files are written by the library's one run writer,
-`pointlab.runs.write_run`, from a `RunResult` built here, into a hidden folder beside the run
+`pointlab.runs.write_run`, from a `RunResult` built here (`member_result`, which the notebook
+widget's `Playground.result()` returns unwritten), into a hidden folder beside the run
 (`.NAME.export.tmp`) that is renamed into place once every file is there: a run directory is
 whole or absent, never half-written (a failed picture once left one without config.json). The
 name is reserved first (`runs.new_run_dir` makes it, empty), so a run started in the same second

@@ -107,8 +107,10 @@ function render({ model, el }) {
     model.save_changes();
   });
   model.on("change:settings", show);
-  model.on("change:error", () => { error.textContent = model.get("error"); });
+  const showError = () => { error.textContent = model.get("error"); };
+  model.on("change:error", showError);
   show();
+  showError();
 
   function ready(data) {
     const reset = !view.data || data.members.length !== view.data.members.length || !view.frame;

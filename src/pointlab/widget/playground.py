@@ -68,8 +68,12 @@ class Playground(anywidget.AnyWidget):
     def __init__(
         self, settings: dict[str, Any] | None = None, runs_root: Path | str = "runs", **options: Any
     ) -> None:
-        wanted = {k.replace("_", "-"): str(v) for k, v in options.items()}
-        super().__init__(settings={**(settings or {}), **wanted})
+        from pointlab.web.settings import parse
+
+        wanted = {k.replace("_", "-"): _text(v) for k, v in options.items()}
+        chosen = {**(settings or {}), **wanted}
+        parse(chosen)  # a bad setting: one UserError line now, not a message in the widget later
+        super().__init__(settings=chosen)
         self._accepted: dict[str, Any] | None = None  # the settings the session trains on
         self._ready: dict[str, Any] | None = None  # its last `ready`, for views opened later
         self._set_up = threading.Event()
@@ -121,13 +125,13 @@ class Playground(anywidget.AnyWidget):
         called while playing."""
         from pointlab.web.export import member_result
 
-        if not self._set_up.wait(WAIT_FOR_SETUP):
-            raise UserError(f"the playground is not set up: {self.error or 'no answer yet'}")
+        self._set_up.wait(WAIT_FOR_SETUP)
         self._gate.acquire(lambda: False, None)
         try:
             session = self._session
             live, setup, dataset = session.live, session.setup, session.dataset
-            assert live is not None and setup is not None and dataset is not None
+            if live is None or setup is None or dataset is None:
+                raise UserError(f"the playground is not set up: {self.error or 'no answer yet'}")
             return member_result(
                 live,
                 session.main,
@@ -181,9 +185,18 @@ class Playground(anywidget.AnyWidget):
             self.error = str(message["message"])
             if self._accepted is not None:
                 self.settings = self._accepted  # the form shows what trains
+            else:
+                self._set_up.set()  # refused before any setup: `result()` says why at once
         self.send(message)
         if kind == "frame":
             self._session.frame_sent()
+
+
+def _text(value: Any) -> str:
+    """A keyword's value as the page's link writes it (True/False: on/off, for standardize)."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def _state(status: str) -> str:
