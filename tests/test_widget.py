@@ -44,6 +44,17 @@ def test_importing_pointlab_imports_neither_the_widget_nor_anywidget():
     assert pointlab.Playground is Playground  # asked for: imported then
 
 
+def test_without_the_extra_the_import_names_the_install():
+    code = (
+        "import sys; sys.modules['anywidget'] = None\n"  # as if not installed
+        "try:\n    import pointlab.widget\nexcept ImportError as e:\n    print(e)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == (
+        "the notebook playground needs anywidget, not installed: pip install 'pointlab[jupyter]'"
+    )
+
+
 class Recorded(Playground):
     """A Playground whose messages to the front end are kept (no front end is open)."""
 
