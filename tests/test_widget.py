@@ -162,3 +162,18 @@ def test_a_bad_setting_from_python_is_one_line_at_once(one_thread, tmp_path):
         assert pg.result().spec.config.standardize and pg.settings["standardize"] == "on"
     finally:
         pg.close()
+
+
+def test_compare_mode_draws_every_member_and_gives_back_the_one_selected(one_thread, tmp_path):
+    pg = Recorded(data="xor", points=60, compare="lr=0.01 0.1", epochs=50, runs_root=tmp_path)
+    try:
+        assert pg.result().spec.config.lr == 0.01  # member 0 is the main model at first
+        pg._from_page(pg, {"type": "select", "member": 1}, [])  # a small picture clicked
+        _until(lambda: pg.sent and pg.sent[-1].get("main") == 1)
+        frame = pg.sent[-1]
+        assert len(frame["thumbs"]) == 2 and frame["thumb_grid"] > 0
+        assert pg.result().spec.config.lr == 0.1
+        pg._from_page(pg, {"type": "select", "member": 7}, [])
+        _until(lambda: pg.error == "select: no member 7")
+    finally:
+        pg.close()

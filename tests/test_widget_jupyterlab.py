@@ -165,6 +165,10 @@ def test_the_widget_plays_in_jupyterlab_and_gives_back_a_trained_run(lab):
         page = browser.new_page(viewport={"width": 1300, "height": 1400})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda m: m.type == "error" and "pointlab" in m.text and errors.append(m.text),
+        )
         page.goto(lab, timeout=120_000)
         # The kernel is up when the status bar says so.
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
@@ -206,6 +210,16 @@ def test_the_widget_plays_in_jupyterlab_and_gives_back_a_trained_run(lab):
         line = re.search(r"TRAINED (\{.*\})", output.inner_text())
         assert line is not None
         trained = json.loads(line.group(1))
+
+        # Compare mode from the form: two members, each drawn small; a click makes one the main.
+        compare = widget.locator("[data-testid=setting-compare]")
+        compare.fill("lr=0.01 0.3")
+        compare.press("Tab")  # a change, as a person leaves the field
+        expect(widget.locator("[data-testid=member]")).to_have_count(2, timeout=60_000)
+        widget.locator("[data-testid=member]").nth(1).click()
+        expect(widget.locator("[data-testid=member].main")).to_have_count(1, timeout=30_000)
+        expect(widget.locator("[data-testid=member]").nth(1)).to_have_class("member main")
+        assert widget.locator("[data-testid=error]").inner_text() == ""
         browser.close()
     assert trained["type"] == "RunResult"
     assert trained["epoch"] == shown  # the kernel's run is where the widget paused

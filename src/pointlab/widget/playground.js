@@ -6,10 +6,12 @@
 // Synced traits: settings (the page's settings, as its link writes them; the kernel answers a
 // change with the normalized set), epoch, status, error. Custom messages from the kernel are the
 // page's WebSocket messages (ready, frame, error); to the kernel: {type: play | pause | step |
-// reset}, and {type: "hello"} when a view opens (the kernel sends it the current state).
+// reset}, {type: "select", member} (compare mode: the main model), and {type: "hello"} when a
+// view opens (the kernel sends it the current state).
 import { addRows, drawCurves, emptyHistory } from "./curves.js";
 import { t, useStrings } from "./i18n.js";
 import { createDiagram } from "./network.js";
+import { drawAllCurves, drawMembers } from "./panels.js";
 import { decode, drawPoints, drawRegions } from "./plane.js";
 import { fillForm, readForm } from "./settings.js";
 
@@ -28,6 +30,7 @@ const FIELDS = [
   ["batch-size", "model.batch-size", "text"],
   ["epochs", "model.epochs", "number"],
   ["seed", "model.seed", "number"],
+  ["compare", "compare.vary", "text"],
 ];
 const OPTION_KEYS = { data: "data.", activation: "act.", optimizer: "opt." }; // option words
 
@@ -90,6 +93,10 @@ function render({ model, el }) {
   const loss = canvas(360, 150, "loss-chart"), acc = canvas(360, 150, "acc-chart");
   const net = canvas(360, 300, "diagram");
   const details = element("div", { className: "pl-details" });
+  // Compare mode: every member's small picture, ranked (click one: the main model), and curves.
+  const members = element("div", { className: "pl-members" }), all = canvas(720, 160, "curves-chart");
+  members.dataset.testid = "members";
+  const population = element("div", { className: "pl-population", hidden: true }, members, all);
   const diagram = createDiagram(net, details, { onHover: () => {} });
   el.classList.add("pointlab-playground");
   el.append(
@@ -98,6 +105,7 @@ function render({ model, el }) {
       form, plane,
       element("div", { className: "pl-side" }, loss, acc),
       element("div", { className: "pl-net" }, net, details)),
+    population,
   );
 
   // The form shows the settings the kernel accepted; a change sends the whole form.
@@ -118,6 +126,8 @@ function render({ model, el }) {
     total.textContent = data.epochs;
     if (reset) view.history = data.members.map(() => emptyHistory());
     drawPoints(points, data);
+    population.hidden = data.members.length < 2;
+    members.replaceChildren();
   }
 
   function frame(f) {
@@ -129,11 +139,21 @@ function render({ model, el }) {
     drawRegions(boundary, decode(f.regions), f.grid, view.data.colours);
     drawCurves(loss, acc, view.history, f);
     diagram.update(f.diagram, f, view.data);
+    if (view.data.members.length > 1) {
+      drawMembers(members, f, view.data, view.history, (member) => model.send({ type: "select", member }));
+      drawAllCurves(all, view.history, f, view.data);
+    }
   }
 
+  // anywidget swallows what a message handler throws: say it in the widget and the console.
   const receive = (message) => {
-    if (message.type === "ready") ready(message);
-    else if (message.type === "frame") frame(message);
+    try {
+      if (message.type === "ready") ready(message);
+      else if (message.type === "frame") frame(message);
+    } catch (failure) {
+      error.textContent = `pointlab widget: ${failure}`;
+      console.error("pointlab widget", failure);
+    }
   };
   model.on("msg:custom", receive);
   model.send({ type: "hello" });

@@ -11,7 +11,7 @@ would send over its WebSocket. The front end is the page's drawing modules (`bun
   change from the form or from Python sets the playground up again, and the kernel answers with
   the normalized set), and from the kernel `epoch`, `status`, `error`;
 - custom messages: the session's `ready` and `frame` to every open view, and a view's `play`,
-  `pause`, `step`, `reset` to the session's inbox.
+  `pause`, `step`, `reset` and `select` (compare mode's main model) to the session's inbox.
 
 Training runs in the session's worker thread, never in the kernel's: a cell returns at once and
 Play/Pause work while other cells run. The widget has a turn-taking gate of its own, which
@@ -38,6 +38,7 @@ from pointlab.web.session import Session
 from pointlab.widget import bundle
 
 FROM_PAGE = ("play", "pause", "step", "reset")  # what a view may ask of the session
+# and `select {member}`: in compare mode, the member the plane, curves and `result()` show
 WAIT_FOR_SETUP = 120.0  # seconds `result()` waits for the first setup to be trained on
 
 
@@ -99,6 +100,10 @@ class Playground(anywidget.AnyWidget):
     def reset(self) -> None:
         self._submit({"type": "reset"})
 
+    def select(self, member: int) -> None:
+        """Compare mode: make `member` (an index into the population) the main model."""
+        self._submit({"type": "select", "member": member})
+
     def wait(self, epoch: int, timeout: float = 60.0) -> int:
         """Block until a frame shows `epoch` epochs trained, or training stopped for good (its
         epochs done, diverged, ...); the epoch reached. TimeoutError after `timeout` seconds."""
@@ -120,9 +125,9 @@ class Playground(anywidget.AnyWidget):
         return last["epoch"] >= epoch or _state(last["status"]) not in ("playing", "paused")
 
     def result(self) -> RunResult:
-        """The main model as it is now, as a `RunResult` (`path` None: not written; write it
-        with `pointlab.runs.write_run`). Taken between two slices of training, so it may be
-        called while playing."""
+        """The main model (compare mode: the one selected) as it is now, as a `RunResult`
+        (`path` None: not written; write it with `pointlab.runs.write_run`). Taken between two
+        slices of training, so it may be called while playing."""
         from pointlab.web.export import member_result
 
         self._set_up.wait(WAIT_FOR_SETUP)
@@ -163,6 +168,8 @@ class Playground(anywidget.AnyWidget):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind in FROM_PAGE:
             self._submit({"type": kind})
+        elif kind == "select":
+            self._submit({"type": "select", "member": content.get("member")})
         elif kind == "hello":  # a view opened: what it needs to draw now
             if self._ready is not None:
                 self.send(self._ready)

@@ -172,7 +172,8 @@ export function createDiagram(canvas, details, { onHover }) {
         ctx.fillStyle = "#444";
       }
     });
-    window.pointlab.diagramNodes = shape.nodes.map(({ kind, layer, unit, x, y, size }) => ({ kind, layer, unit, x, y, size }));
+    // For the page's tests (main.js sets window.pointlab; the notebook widget does not).
+    if (window.pointlab) window.pointlab.diagramNodes = shape.nodes.map(({ kind, layer, unit, x, y, size }) => ({ kind, layer, unit, x, y, size }));
   }
 
   function columnName(c) {
