@@ -72,8 +72,8 @@ class Recorded(Playground):
 
 
 @pytest.fixture
-def playground(one_thread, tmp_path):
-    pg = Recorded(data="circle", layers="4", points=60, epochs=5000, runs_root=tmp_path)
+def playground(one_thread):
+    pg = Recorded(data="circle", layers="4", points=60, epochs=5000)
     yield pg
     pg.close()
 
@@ -134,6 +134,8 @@ def test_a_new_view_is_sent_what_it_needs_to_draw(playground):
     pg = playground
     _until(lambda: any("diagram" in m for m in list(pg.sent)))  # the setup's answers are in
     count = len(pg.kinds())
+    for asked in ("export", "explain", "lessons", "setup"):  # not the widget's: nothing happens
+        pg._from_page(pg, {"type": asked, "settings": {}}, [])
     pg._from_page(pg, {"type": "hello"}, [])
     _until(lambda: pg.kinds()[count:] == ["ready", "frame"])
     frame = pg.sent[-1]
@@ -149,23 +151,23 @@ def _until(condition, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def test_a_bad_setting_from_python_is_one_line_at_once(one_thread, tmp_path):
+def test_a_bad_setting_from_python_is_one_line_at_once(one_thread):
     from pointlab.errors import UserError
 
     with pytest.raises(UserError, match="^lr: ") as caught:
-        Recorded(data="circle", lr="fast", runs_root=tmp_path)
+        Recorded(data="circle", lr="fast")
     assert "\n" not in str(caught.value)
     with pytest.raises(UserError, match="unknown settings: speed"):
-        Recorded(speed=3, runs_root=tmp_path)
-    pg = Recorded(data="circle", points=40, standardize=True, runs_root=tmp_path)
+        Recorded(speed=3)
+    pg = Recorded(data="circle", points=40, standardize=True)
     try:
         assert pg.result().spec.config.standardize and pg.settings["standardize"] == "on"
     finally:
         pg.close()
 
 
-def test_compare_mode_draws_every_member_and_gives_back_the_one_selected(one_thread, tmp_path):
-    pg = Recorded(data="xor", points=60, compare="lr=0.01 0.1", epochs=50, runs_root=tmp_path)
+def test_compare_mode_draws_every_member_and_gives_back_the_one_selected(one_thread):
+    pg = Recorded(data="xor", points=60, compare="lr=0.01 0.1", epochs=50)
     try:
         assert pg.result().spec.config.lr == 0.01  # member 0 is the main model at first
         pg._from_page(pg, {"type": "select", "member": 1}, [])  # a small picture clicked

@@ -66,9 +66,7 @@ class Playground(anywidget.AnyWidget):
     status = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(
-        self, settings: dict[str, Any] | None = None, runs_root: Path | str = "runs", **options: Any
-    ) -> None:
+    def __init__(self, settings: dict[str, Any] | None = None, **options: Any) -> None:
         from pointlab.web.settings import parse
 
         wanted = {k.replace("_", "-"): _text(v) for k, v in options.items()}
@@ -81,7 +79,9 @@ class Playground(anywidget.AnyWidget):
         self._frame = threading.Condition()
         self._last: dict[str, Any] | None = None  # the last frame
         self._gate = Gate(1)
-        self._session = Session(self._from_session, Path(runs_root), gate=self._gate)
+        # The page's Export writes under a runs folder; the widget has no such button (`result()`
+        # and `runs.write_run` instead), so the session is never asked to write there.
+        self._session = Session(self._from_session, Path("runs"), gate=self._gate)
         self.on_msg(self._from_page)
         self.observe(self._on_settings, names="settings")
         self._submit({"type": "setup", "settings": dict(self.settings)})
