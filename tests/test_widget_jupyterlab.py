@@ -204,6 +204,17 @@ def test_the_widget_plays_in_jupyterlab_and_gives_back_a_trained_run(lab):
             path=str(SHOTS / "widget-jupyterlab.png")
         )  # the cell: its code and the widget under it
 
+        # The pointer on a hidden unit of the diagram: its map in the big plane, as on the page.
+        box = widget.locator("[data-testid=diagram]").bounding_box()
+        caption = widget.locator("[data-testid=plane-caption]")
+        for fy in range(10, 95, 3):  # down the hidden layer's column, the middle of the diagram
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * fy / 100)
+            if caption.is_visible():
+                break
+        expect(caption).to_contain_text("hidden layer 1, unit")
+        page.mouse.move(box["x"] + 2, box["y"] + 2)
+        expect(caption).to_be_hidden()
+
         run_cell(page, 1)
         output = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
         expect(output).to_contain_text("TRAINED", timeout=60_000)

@@ -10,7 +10,7 @@
 // view opens (the kernel sends it the current state).
 import { addRows, drawCurves, emptyHistory } from "./curves.js";
 import { t, useStrings } from "./i18n.js";
-import { createDiagram } from "./network.js";
+import { createDiagram, drawNode, nodeName } from "./network.js";
 import { drawAllCurves, drawMembers } from "./panels.js";
 import { decode, drawPoints, drawRegions } from "./plane.js";
 import { fillForm, readForm } from "./settings.js";
@@ -69,7 +69,7 @@ function setupForm(choices) {
 
 function render({ model, el }) {
   useStrings(model.get("strings"));
-  const view = { data: null, frame: null, history: [] };
+  const view = { data: null, frame: null, history: [], diagram: null };
   const button = (name) => {
     const b = element("button", { textContent: t(`button.${name}`), title: t(`button.${name}.title`) });
     b.dataset.testid = name;
@@ -89,7 +89,9 @@ function render({ model, el }) {
   );
   const form = setupForm(model.get("choices"));
   const boundary = canvas(360, 360, "boundary"), points = canvas(360, 360, "points");
-  const plane = element("div", { className: "pl-plane" }, boundary, points);
+  const caption = element("div", { className: "pl-caption", hidden: true });
+  caption.dataset.testid = "plane-caption";
+  const plane = element("div", { className: "pl-plane" }, boundary, points, caption);
   const loss = canvas(360, 150, "loss-chart"), acc = canvas(360, 150, "acc-chart");
   const net = canvas(360, 300, "diagram");
   const details = element("div", { className: "pl-details" });
@@ -97,7 +99,7 @@ function render({ model, el }) {
   const members = element("div", { className: "pl-members" }), all = canvas(720, 160, "curves-chart");
   members.dataset.testid = "members";
   const population = element("div", { className: "pl-population", hidden: true }, members, all);
-  const diagram = createDiagram(net, details, { onHover: () => {} });
+  const diagram = createDiagram(net, details, { onHover: () => drawPlane() });
   el.classList.add("pointlab-playground");
   el.append(
     bar, error,
@@ -136,7 +138,8 @@ function render({ model, el }) {
     view.frame = f;
     epoch.textContent = f.epoch;
     status.textContent = t(`status.${f.status}`);
-    drawRegions(boundary, decode(f.regions), f.grid, view.data.colours);
+    if (f.diagram) view.diagram = f.diagram;
+    drawPlane();
     drawCurves(loss, acc, view.history, f);
     diagram.update(f.diagram, f, view.data);
     if (view.data.members.length > 1) {
@@ -146,6 +149,20 @@ function render({ model, el }) {
   }
 
   // anywidget swallows what a message handler throws: say it in the widget and the console.
+  // The big plane, as the page draws it: the main model's regions, or the map of the unit
+  // under the pointer in the diagram.
+  function drawPlane() {
+    const hover = diagram.hovered(), f = view.frame;
+    if (!f) return;
+    caption.hidden = !(hover && view.diagram && hover.kind !== "output");
+    if (!caption.hidden) {
+      drawNode(boundary, hover, view.diagram, f, view.data);
+      caption.textContent = t("net.showing", { name: nodeName(hover, view.data) });
+    } else {
+      drawRegions(boundary, decode(f.regions), f.grid, view.data.colours);
+    }
+  }
+
   const receive = (message) => {
     try {
       if (message.type === "ready") ready(message);

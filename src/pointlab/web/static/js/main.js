@@ -3,7 +3,7 @@ import { addRows, drawCurves, emptyHistory } from "./curves.js";
 import { renderExplain } from "./explain.js";
 import { chooseLanguage, language, loadLanguages, serverText, setLanguage, t } from "./i18n.js";
 import { createLessons } from "./lessons.js";
-import { createDiagram, nodeName, nodePixels } from "./network.js";
+import { createDiagram, drawNode, nodeName } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
 import { showNoise } from "./noise.js";
 import { drawAllCurves, drawMembers } from "./panels.js";
@@ -176,13 +176,7 @@ function drawPlane() {
   const hover = diagram.hovered();
   const caption = $("plane-caption");
   if (hover && state.diagram && state.frame && hover.kind !== "output") {
-    const { pixels, grid } = nodePixels(hover, state.diagram, state.frame, state.data);
-    const canvas = $("boundary"), ctx = canvas.getContext("2d");
-    const small = document.createElement("canvas");
-    small.width = small.height = grid;
-    small.getContext("2d").putImageData(new ImageData(pixels, grid, grid), 0, 0);
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+    drawNode($("boundary"), hover, state.diagram, state.frame, state.data);
     caption.textContent = t("net.showing", { name: nodeName(hover, state.data) });
     caption.hidden = false;
     return;
