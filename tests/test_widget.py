@@ -81,6 +81,8 @@ def playground(one_thread):
 def test_buttons_train_the_page_session_and_the_run_comes_back_trained(playground, tmp_path):
     pg = playground
     before = pg.result()  # waits for the setup: epoch 0, the initial weights
+    _until(lambda: pg.status == "paused")  # the setup's frame
+    assert repr(pg) == "<Playground circle, layers 4: epoch 0, paused>"
     assert before.stopped_epoch == 0 and pg.settings["layers"] == "4"
     pg._from_page(pg, {"type": "step"}, [])  # the Step button
     assert pg.wait(1) == 1

@@ -149,6 +149,12 @@ class Playground(anywidget.AnyWidget):
         finally:
             self._gate.release()
 
+    def __repr__(self) -> str:
+        """<Playground circle, layers 4: epoch 120, paused> (where a widget cannot be drawn)."""
+        data, layers = self.settings.get("data", "spiral"), self.settings.get("layers", "16,16")
+        status = self.status or "setting up"
+        return f"<Playground {data}, layers {layers}: epoch {self.epoch}, {status}>"
+
     def close(self) -> None:
         """Stop the session's worker (after its current piece of work) and close the views."""
         if hasattr(self, "_session"):  # not when __init__ failed before making it
