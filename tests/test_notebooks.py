@@ -42,6 +42,21 @@ def test_the_notebook_runs_from_top_to_bottom(path: Path, monkeypatch):
         if output.output_type == "execute_result" and "text/html" in output.data
     ]
     assert len(shown) >= 4  # the data set, the runs and the report display themselves
+    if path.name == "tour.ipynb":  # a sweep's table; the playground's view and its run
+        assert any("pointlab sweep" in html and "val loss" in html for html in shown)
+        views = [
+            output
+            for cell in notebook.cells
+            if cell.cell_type == "code"
+            for output in cell.outputs
+            if output.output_type == "execute_result"
+            and "application/vnd.jupyter.widget-view+json" in output.data
+        ]
+        assert len(views) == 1
+        assert any(
+            "pointlab run (not written)" in html and "finished at epoch 300" in html
+            for html in shown
+        )
     for html in shown:
         assert '<img src="data:image/png;base64,' in html, html[:300]
     assert os.environ["OMP_NUM_THREADS"] == "1"

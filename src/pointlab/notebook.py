@@ -1,14 +1,15 @@
 """How pointlab's results show themselves in Jupyter: HTML (`_repr_html_`) and a short plain text
 (`__repr__`) for a trained run (`runs.Run` read back, `runs.RunResult` just trained), a data set
-(`data.Dataset`) and an experiment's report (`experiments.base.Report`), as scikit-learn's
-estimators show themselves.
+(`data.Dataset`), an experiment's report (`experiments.base.Report`) and a sweep's result
+(`search.sweep.SweepResult`), as scikit-learn's estimators show themselves.
 
 The classes call these functions, so the markup lives here, in one place. The HTML stands alone
 (pictures embedded as base64 PNG, styles inline, no script, nothing fetched) and reuses the
 pictures a run directory holds (`boundary.png`, `loss.png`) or draws them the way
 `runs.write_pictures` does; a data set is drawn by `plots.points`.
 
-Not here: the pictures themselves (`pointlab.plots`), the run record (`pointlab.runs`).
+Not here: the pictures themselves (`pointlab.plots`), the run record (`pointlab.runs`), the
+playground widget (`pointlab.widget`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from pointlab.data import Dataset
     from pointlab.experiments.base import Report
     from pointlab.runs import Run, RunResult
+    from pointlab.search.sweep import SweepResult
+
+MAX_TRIALS_SHOWN = 10  # rows of a sweep's ranked table (as `pointlab sweep` prints)
 
 BOX = "font-family: system-ui, sans-serif; max-width: 980px"
 CELL = "padding: 2px 10px; text-align: left; border-bottom: 1px solid #ddd"
@@ -130,19 +134,25 @@ def result_text(result: RunResult) -> str:
 
 def result_html(result: RunResult) -> str:
     """A run just trained: its numbers, and the pictures its run directory has (or would have)."""
-    from pointlab.runs import BOUNDARY, LOSS, write_pictures
-
     rows = _run_rows(result.describe(), result.data.data.name, result.summary())
     title = f"pointlab run {result.path}" if result.path else "pointlab run (not written)"
+    return box(title, table(rows), result_pictures(result))
+
+
+def result_pictures(result: RunResult) -> str:
+    """The regions and learning curves of a run: its run directory's, or drawn as
+    `runs.write_pictures` draws them when it has none."""
+    from pointlab.runs import BOUNDARY, LOSS, write_pictures
+
     if result.path is not None and (result.path / BOUNDARY).is_file():
         folder = result.path
-        pictures = picture(folder / BOUNDARY, "decision regions")
-        return box(title, table(rows), pictures + picture(folder / LOSS, "learning curves"))
+        return picture(folder / BOUNDARY, "decision regions") + picture(
+            folder / LOSS, "learning curves"
+        )
     with tempfile.TemporaryDirectory() as scratch:
         write_pictures(Path(scratch), result)
         pictures = picture(Path(scratch) / BOUNDARY, "decision regions")
-        pictures += picture(Path(scratch) / LOSS, "learning curves")
-    return box(title, table(rows), pictures)
+        return pictures + picture(Path(scratch) / LOSS, "learning curves")
 
 
 # --- data sets -------------------------------------------------------------------------------
@@ -200,3 +210,90 @@ def report_html(report: Report) -> str:
         picture(folder / name, caption) for name, caption in report.figures if folder is not None
     )
     return box(report.title, verdict, claims, findings, figures)
+
+
+# --- sweeps ----------------------------------------------------------------------------------
+
+
+def _searched(result: SweepResult) -> list[str]:
+    """The searched hyperparameters, in the order the trials name them."""
+    names: dict[str, None] = {}
+    for row in result.rows:
+        names.update(dict.fromkeys(row.params))
+    return list(names)
+
+
+def _choice(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={number(v)}" for k, v in params.items())
+
+
+def sweep_text(result: SweepResult) -> str:
+    """<SweepResult: 8 trials (8 complete); best trial 3 (lr=0.1), val loss 0.12; test acc 0.95>"""
+    states: dict[str, int] = {}
+    for row in result.rows:
+        states[row.state] = states.get(row.state, 0) + 1
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+    best = result.best
+    test = result.run.test
+    tested = f"; test acc {number(test.accuracy)}" if test is not None else ""
+    return (
+        f"<SweepResult: {len(result.rows)} trials ({counts}); best trial {best.slot} "
+        f"({_choice(best.params)}), val loss {number(best.value)}{tested}>"
+    )
+
+
+def sweep_html(result: SweepResult) -> str:
+    """The ranked trials (best first, as `pointlab sweep` prints them), the choice and its test,
+    the sweep's pictures when its folder was written (`search.folder.write_sweep`), else the
+    learning curves of the best trials, and the retrained best run's regions and curves."""
+    from pointlab.search import report
+
+    names = _searched(result)
+    ranked = report.ranked(result.rows)
+    rows = []
+    for rank, row in enumerate(ranked[:MAX_TRIALS_SHOWN], 1):
+        res = row.result or {}
+        rows.append(
+            (
+                str(rank),
+                str(row.slot),
+                *(number(row.params.get(name)) for name in names),
+                number(row.value),
+                number(res.get("val_acc")),
+                number(res.get("best_epoch")),
+                row.state,
+            )
+        )
+    header = ("rank", "trial", *names, "val loss", "val acc", "best epoch", "state")
+    more = len(ranked) - MAX_TRIALS_SHOWN
+    left = f"<p>… and {more} more trials</p>" if more > 0 else ""
+    best, run = result.best, result.run
+    said = [
+        ("trials", str(len(result.rows))),
+        ("best", f"trial {best.slot} ({_choice(best.params)})"),
+        ("retrained", f"{run.describe()}, {run.spec.config.epochs} epochs"),
+    ]
+    if run.test is not None:
+        said.append(
+            ("test loss / accuracy", f"{number(run.test.loss)} / {number(run.test.accuracy)}")
+        )
+    title = "pointlab sweep" + (f" {run.path.parent}" if run.path is not None else "")
+    return box(
+        title, table(said), table(rows, header), left, _sweep_pictures(result), result_pictures(run)
+    )
+
+
+def _sweep_pictures(result: SweepResult) -> str:
+    from pointlab.search.folder import PICTURES
+
+    captions = ("validation loss of each trial", "points tried", "the best trials' curves")
+    if result.run.path is not None:  # written: the folder's own pictures
+        folder = result.run.path.parent
+        return "".join(picture(folder / n, c) for n, c in zip(PICTURES, captions, strict=True))
+    from pointlab.plots.sweep import plot_best_curves
+    from pointlab.search import report
+
+    complete = [r for r in report.ranked(result.rows) if r.state == "complete"]
+    with tempfile.TemporaryDirectory() as scratch:
+        path = plot_best_curves(complete, Path(scratch) / PICTURES[2], "the best trials")
+        return picture(path, captions[2])

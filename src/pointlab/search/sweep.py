@@ -50,6 +50,16 @@ class SweepResult:
     run: RunResult  # the best configuration retrained on all the training data, tested once
     created: bool  # this process created the study
 
+    def __repr__(self) -> str:
+        from pointlab.notebook import sweep_text
+
+        return sweep_text(self)
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from pointlab.notebook import sweep_html
+
+        return sweep_html(self)
+
     @property
     def config(self) -> TrainConfig:
         """The best configuration as retrained."""

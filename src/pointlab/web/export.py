@@ -10,7 +10,8 @@ So `pointlab evaluate RUN_DIR RUN_DIR/data.csv` and `pointlab predict` take it, 
 were not edited during training `pointlab train RUN_DIR/data.csv` with the same settings repeats
 it when given `--split-seed` = the page's data seed (the live loop gives the engine's weights,
 epoch for epoch). The files are written by the library's one run writer,
-`pointlab.runs.write_run`, from a `RunResult` built here, into a hidden folder beside the run
+`pointlab.runs.write_run`, from a `RunResult` built here (`member_result`, which the notebook
+widget's `Playground.result()` returns unwritten), into a hidden folder beside the run
 (`.NAME.export.tmp`) that is renamed into place once every file is there: a run directory is
 whole or absent, never half-written (a failed picture once left one without config.json). The
 name is reserved first (`runs.new_run_dir` makes it, empty), so a run started in the same second
@@ -75,15 +76,32 @@ def _write(
     run_dir: Path,
 ) -> None:
     """Every file of the run into `build`; config.json names the data as it will be, in run_dir."""
-    config = live.configs[m].replace(epochs=live.epoch)
     data_path = save_csv(dataset, build / "data.csv")
     # The spec names the data where it will be once the build folder is renamed into run_dir.
     saved = dataclasses.replace(
         dataset, source=str((run_dir / data_path.name).resolve()), columns=None
     )
+    result = member_result(live, m, dataset, val_fraction, split_seed, edited, saved)
+    runs.write_run(build, result)
+
+
+def member_result(
+    live: LiveTraining,
+    m: int,
+    dataset: Dataset,
+    val_fraction: float,
+    split_seed: int,
+    edited: bool,
+    saved: Dataset | None = None,
+    made_by: str = "pointlab play",
+) -> runs.RunResult:
+    """Member `m` of `live` now as the `RunResult` `pointlab train` would return: the config with
+    epochs = the epochs trained so far, its weights, history and status. `saved`: the data as
+    the spec names it (`dataset` itself when None: where it came from)."""
+    config = live.configs[m].replace(epochs=live.epoch)
     spec = runs.RunSpec.for_data(
         config,
-        saved,
+        dataset if saved is None else saved,
         val_fraction=val_fraction if live.val is not None else 0.0,
         split_seed=split_seed,
         log_every=live.log_every,
@@ -91,7 +109,7 @@ def _write(
     status = live.statuses[m]  # the engine's: finished, early_stopped, diverged, ...
     if status == "finished" and live.epoch < live.max_epochs:
         status = "interrupted"  # paused before its epochs: what `pointlab train` says on Ctrl-C
-    result = runs.RunResult(
+    return runs.RunResult(
         spec=spec,
         model=TrainedModel(config, dataset.n_classes, live.state(m), live.scaling(m)),
         history={k: list(v[m]) for k, v in live.history.items()},
@@ -100,7 +118,6 @@ def _write(
         weights="final",
         weights_epoch=live.epoch,
         collapsed_epoch=live.collapsed_epoch[m],
-        made_by="pointlab play" + (" (points edited while training)" if edited else ""),
+        made_by=made_by + (" (points edited while training)" if edited else ""),
         data=runs.RunData(data=dataset, train=live.train, val=live.val, test=None),
     )
-    runs.write_run(build, result)

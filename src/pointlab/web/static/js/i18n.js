@@ -32,6 +32,13 @@ export async function setLanguage(lang) {
   return current;
 }
 
+// Strings given rather than fetched: the notebook widget (pointlab.widget) has no server to
+// fetch them from, so it brings the English file inside its module.
+export function useStrings(table) {
+  english = strings = table;
+  current = "en";
+}
+
 export function language() {
   return current;
 }

@@ -1,10 +1,10 @@
 // pointlab play: the page. The server trains; this draws what it sends and forwards the controls.
-import { drawChart } from "./charts.js";
+import { addRows, drawCurves, emptyHistory } from "./curves.js";
 import { renderExplain } from "./explain.js";
 import { createGenerate } from "./generate.js";
 import { chooseLanguage, language, loadLanguages, serverText, setLanguage, t } from "./i18n.js";
 import { createLessons } from "./lessons.js";
-import { createDiagram, nodeName, nodePixels } from "./network.js";
+import { createDiagram, drawNode, nodeName } from "./network.js";
 import { decode, drawPoints, drawRegions, nearestPoint, toData } from "./plane.js";
 import { showNoise } from "./noise.js";
 import { drawAllCurves, drawMembers } from "./panels.js";
@@ -142,17 +142,8 @@ function updateUrl() {
   if (state.data) history.replaceState(null, "", toUrl(state.data.settings, pageParams(state)));
 }
 
-function emptyHistory() {
-  return { epoch: [], train_loss: [], train_acc: [], val_loss: [], val_acc: [] };
-}
-
 function frame(f) {
-  if (f.epoch === 0 || (state.frame && f.epoch < state.frame.epoch)) {
-    state.history = state.history.map(() => emptyHistory());
-  }
-  f.rows.forEach((rows, m) => {
-    for (const key of Object.keys(rows)) state.history[m]?.[key].push(...rows[key]);
-  });
+  state.history = addRows(state.history, state.frame, f);
   state.frame = f;
   if (f.diagram) state.diagram = f.diagram;
   const m = f.main;
@@ -181,17 +172,7 @@ function frame(f) {
 }
 
 function drawCharts() {
-  const f = state.frame, m = f.main, h = state.history[m];
-  const xs = [...h.epoch, f.epoch];
-  const train = t("numbers.train"), validation = t("numbers.validation");
-  drawChart($("loss-chart"), [
-    { x: xs, y: [...h.train_loss, f.now.train_loss[m]], colour: "#1f77b4", label: train },
-    { x: xs, y: [...h.val_loss, f.now.val_loss[m]], colour: "#ff7f0e", label: validation },
-  ], { log: true, title: t("numbers.loss"), epochLabel: t("epoch") });
-  drawChart($("acc-chart"), [
-    { x: xs, y: [...h.train_acc, f.now.train_acc[m]], colour: "#1f77b4", label: train },
-    { x: xs, y: [...h.val_acc, f.now.val_acc[m]], colour: "#ff7f0e", label: validation },
-  ], { yMin: 0, yMax: 1, title: t("numbers.accuracy"), epochLabel: t("epoch") });
+  drawCurves($("loss-chart"), $("acc-chart"), state.history, state.frame);
 }
 
 // The big plane: the main model's regions, or the map of the unit under the pointer.
@@ -199,13 +180,7 @@ function drawPlane() {
   const hover = diagram.hovered();
   const caption = $("plane-caption");
   if (hover && state.diagram && state.frame && hover.kind !== "output") {
-    const { pixels, grid } = nodePixels(hover, state.diagram, state.frame, state.data);
-    const canvas = $("boundary"), ctx = canvas.getContext("2d");
-    const small = document.createElement("canvas");
-    small.width = small.height = grid;
-    small.getContext("2d").putImageData(new ImageData(pixels, grid, grid), 0, 0);
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+    drawNode($("boundary"), hover, state.diagram, state.frame, state.data);
     caption.textContent = t("net.showing", { name: nodeName(hover, state.data) });
     caption.hidden = false;
     return;

@@ -51,6 +51,17 @@ export function nodePixels(node, diagram, frame, data) {
   return { pixels: unitPixels(bytes, grid), grid };
 }
 
+// A node's map over a whole canvas: the big plane while the pointer is on the node.
+export function drawNode(canvas, node, diagram, frame, data) {
+  const { pixels, grid } = nodePixels(node, diagram, frame, data);
+  const ctx = canvas.getContext("2d");
+  const small = document.createElement("canvas");
+  small.width = small.height = grid;
+  small.getContext("2d").putImageData(new ImageData(pixels, grid, grid), 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+
 export function nodeName(node, data) {
   if (node.kind === "input") return t("net.input-name", { name: node.name || "xy"[node.unit] });
   if (node.kind === "output") {
@@ -172,7 +183,8 @@ export function createDiagram(canvas, details, { onHover }) {
         ctx.fillStyle = "#444";
       }
     });
-    window.pointlab.diagramNodes = shape.nodes.map(({ kind, layer, unit, x, y, size }) => ({ kind, layer, unit, x, y, size }));
+    // For the page's tests (main.js sets window.pointlab; the notebook widget does not).
+    if (window.pointlab) window.pointlab.diagramNodes = shape.nodes.map(({ kind, layer, unit, x, y, size }) => ({ kind, layer, unit, x, y, size }));
   }
 
   function columnName(c) {
