@@ -80,8 +80,10 @@ class GenModel:
         path: bool = False,
     ) -> np.ndarray:
         """(n, 2) samples in data units; path: (steps + 1, n, 2), from the noise at index 0 to
-        the samples at the end. label: the class to draw (conditional models; None: labels drawn
-        in the training points' proportions)."""
+        the samples at the end. steps: flow's Euler steps (None: the config's); a ddpm model
+        samples with the T it was trained with (another number is a ValueError). label: the
+        class to draw (conditional models; None: labels drawn in the training points'
+        proportions)."""
         return sample_population([self], n, seed=seed, steps=steps, label=label, path=path)[0]
 
     def velocity(self, points: np.ndarray, t: float, label: int | None = None) -> np.ndarray:

@@ -193,6 +193,8 @@ def train_generators(
     step; True ends training (`GeneratorsInterrupted`, as Ctrl-C).
     """
     configs = list(configs)
+    if not configs:
+        return []
     data = Points.prepare(points, configs, labels)
     if log_every is None:
         log_every = max(1, max(c.epochs for c in configs) // 100)
