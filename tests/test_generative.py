@@ -93,6 +93,11 @@ def test_conditional_model_samples_the_asked_class():
         other = data.X[data.y != label].mean(0)
         mean = samples.mean(0)
         assert np.linalg.norm(mean - own) < np.linalg.norm(mean - other)
+    # without a label: the label-weighted mean of the fields, the same every call
+    field = result.model.velocity(data.X[:5], 0.3)
+    np.testing.assert_array_equal(field, result.model.velocity(data.X[:5], 0.3))
+    both = [result.model.velocity(data.X[:5], 0.3, label) for label in (0, 1)]
+    np.testing.assert_allclose(field, (both[0] + both[1]) / 2, rtol=0.05, atol=1e-6)
 
 
 def test_bad_configs_name_every_fault():
@@ -129,3 +134,12 @@ def test_a_stop_request_ends_training_with_the_models_so_far():
     assert first is not None and second is None  # the second population never started
     assert first.history["epoch"][-1] < SMALL["epochs"]
     assert first.model.sample(5).shape == (5, 2)
+
+
+def test_flow_velocity_is_the_step_the_sampler_takes():
+    (result,) = train_generators(_moons(), [GenConfig(**SMALL)])
+    model = result.model
+    path = model.sample(40, seed=3, steps=4, path=True)  # data units, dt = 1/4
+    for i, t in enumerate((0.0, 0.25, 0.5, 0.75)):
+        step = model.velocity(path[i], t) / 4
+        np.testing.assert_allclose(path[i + 1] - path[i], step, rtol=1e-4, atol=1e-5)
