@@ -100,6 +100,13 @@ def test_conditional_model_samples_the_asked_class():
     np.testing.assert_allclose(field, (both[0] + both[1]) / 2, rtol=0.05, atol=1e-6)
 
 
+def test_a_record_from_before_the_schedule_option_repeats_at_a_constant_rate():
+    recorded = GenConfig(lr=1e-3).to_dict()
+    del recorded["schedule"]
+    assert GenConfig.from_dict(recorded).schedule == "constant"
+    assert GenConfig.from_dict(GenConfig().to_dict()) == GenConfig()
+
+
 def test_bad_configs_name_every_fault():
     with pytest.raises(ConfigError, match="method must be one of flow, ddpm.*embedding_size"):
         GenConfig(method="gan", embedding_size=7)
