@@ -100,6 +100,15 @@ def test_conditional_model_samples_the_asked_class():
     np.testing.assert_allclose(field, (both[0] + both[1]) / 2, rtol=0.05, atol=1e-6)
 
 
+def test_a_diverging_member_is_frozen_with_its_last_finite_weights_and_the_others_go_on():
+    configs = [GenConfig(**SMALL).replace(lr=1e6, clip_grad=None, weight_decay=0.0, epochs=20)]
+    configs.append(GenConfig(**SMALL).replace(seed=1, epochs=20))
+    diverged, fine = train_generators(_moons(), configs, log_every=1)
+    assert diverged.status == "diverged" and fine.status == "finished"
+    assert all(bool(v.isfinite().all()) for v in diverged.model.state.values())
+    assert np.isfinite(fine.history["train_loss"]).all() and len(fine.history["epoch"]) == 21
+
+
 def test_a_record_from_before_the_schedule_option_repeats_at_a_constant_rate():
     recorded = GenConfig(lr=1e-3).to_dict()
     del recorded["schedule"]
@@ -139,6 +148,7 @@ def test_a_stop_request_ends_training_with_the_models_so_far():
         train_generators(_moons(200), configs, stop=stop)
     first, second = caught.value.results
     assert first is not None and second is None  # the second population never started
+    assert first.status == "interrupted"
     assert first.history["epoch"][-1] < SMALL["epochs"]
     assert first.model.sample(5).shape == (5, 2)
 

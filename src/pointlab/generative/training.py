@@ -38,12 +38,15 @@ OnEpoch = Callable[[int, dict[str, np.ndarray]], None]
 @dataclass(frozen=True)
 class GenResult:
     """One trained member: its config, its model, its history (epoch, train_loss: the squared
-    error on one fixed draw of noise and times, at each logged epoch) and its training time."""
+    error on one fixed draw of noise and times, at each logged epoch), its training time and
+    status (finished; diverged: its loss turned NaN or infinite, and its model holds the last
+    finite weights; interrupted)."""
 
     config: GenConfig
     model: GenModel
     history: dict[str, list[float]]
     seconds: float
+    status: str = "finished"
 
 
 class GeneratorsInterrupted(KeyboardInterrupt):
@@ -171,7 +174,9 @@ class GenTraining:
             weights = data.label_weights if config.conditional else None
             model = GenModel(config, member.final_state, data.scaling, weights)
             history = {k: member.history[k] for k in ("epoch", "train_loss")}
-            results.append(GenResult(config, model, history, member.wall_time or seconds))
+            results.append(
+                GenResult(config, model, history, member.wall_time or seconds, member.status)
+            )
         return results
 
 
