@@ -160,3 +160,34 @@ def test_flow_velocity_is_the_step_the_sampler_takes():
     for i, t in enumerate((0.0, 0.25, 0.5, 0.75)):
         step = model.velocity(path[i], t) / 4
         np.testing.assert_allclose(path[i + 1] - path[i], step, rtol=1e-4, atol=1e-5)
+
+
+def test_ddpm_samples_as_tiny_diffusions_ancestral_sampler_with_the_same_noise():
+    import torch
+
+    from test_generative_reference import Denoiser
+
+    config = GenConfig(method="ddpm", steps=12, **SMALL)
+    (result,) = train_generators(_moons(), [config])
+    net = Denoiser(config, 0)
+    net.mlp.load_state_dict(result.model.state)
+    n, T = 64, config.steps
+    generator = torch.Generator().manual_seed(3)  # the model's draws: start, then every step
+    x = torch.randn(n, 2, generator=generator)
+    noises = torch.randn(T, n, 2, generator=generator)
+    betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float32)
+    alphas = 1.0 - betas
+    cumulative = torch.cumprod(alphas, 0)
+    previous = torch.cat((torch.ones(1), cumulative[:-1]))
+    with torch.no_grad():
+        for i, k in enumerate(range(T - 1, -1, -1)):
+            eps = net(x, torch.full((n,), float(k)), None)
+            x0 = torch.sqrt(1 / cumulative[k]) * x - torch.sqrt(1 / cumulative[k] - 1) * eps
+            mean = (betas[k] * torch.sqrt(previous[k]) / (1 - cumulative[k])) * x0 + (
+                (1 - previous[k]) * torch.sqrt(alphas[k]) / (1 - cumulative[k])
+            ) * x
+            variance = (betas[k] * (1 - previous[k]) / (1 - cumulative[k])).clip(1e-20)
+            x = mean + variance**0.5 * noises[i] if k > 0 else mean
+    scaling = result.model.scaling
+    expected = x.numpy() * np.asarray(scaling.std) + np.asarray(scaling.mean)
+    np.testing.assert_allclose(result.model.sample(n, seed=3), expected, rtol=1e-4, atol=1e-5)
