@@ -136,6 +136,20 @@ def test_stepping_a_population_gives_what_training_to_the_end_gives():
         np.testing.assert_array_equal(stepped.model.sample(20), trained.model.sample(20))
 
 
+def test_a_stepped_population_goes_on_training_on_edited_points():
+    training = GenTraining(_moons(200), [GenConfig(**SMALL)], log_every=1)
+    for _ in range(3):
+        training.step_epoch()
+    moved = _moons(150) + [2.0, 0.0]  # the points dragged to the right
+    training.replace_points(moved)
+    while training.step_epoch():
+        pass
+    (result,) = training.results()
+    assert result.history["epoch"] == list(range(SMALL["epochs"] + 1))
+    assert result.model.scaling == training.points.scaling  # the first points' scaling, kept
+    assert np.isfinite(result.model.sample(10)).all()
+
+
 def test_a_stop_request_ends_training_with_the_models_so_far():
     calls = []
 

@@ -166,6 +166,20 @@ class GenTraining:
             raise GeneratorsInterrupted(list(self.results())) from None
         return self.results()
 
+    def replace_points(self, points: np.ndarray, labels: np.ndarray | None = None) -> None:
+        """Go on training on other points (a page whose points were edited): the members keep
+        their weights, history and epoch count, the optimizer starts afresh
+        (`engine.Training.replace_points`), and the new points are scaled as the first were
+        (the models keep that scaling; labels beyond the first set's classes are refused)."""
+        data = Points.prepare(points, self.configs, labels)
+        y = data.y
+        first = self.points.label_weights
+        if first is not None and len(y) and y.max() >= len(first):
+            raise ValueError(f"labels must be among the first points' 0 ... {len(first) - 1}")
+        Z = self.points.scaling.apply(np.asarray(points, np.float64)).astype(np.float32)
+        self.points = Points(Z, y, self.points.scaling, first)
+        self.training.replace_points(Z, y, [np.arange(len(Z))] * len(self.configs))
+
     def results(self) -> list[GenResult]:
         """Each member's model and history as they stand now."""
         data, seconds = self.points, time.perf_counter() - self.start
