@@ -78,6 +78,12 @@ def test_saved_model_loads_and_samples_the_same(tmp_path):
     np.testing.assert_array_equal(loaded.sample(30, seed=1), result.model.sample(30, seed=1))
     velocity = loaded.velocity(_moons()[:5], 0.5)
     assert velocity.shape == (5, 2) and np.isfinite(velocity).all()
+    record = (tmp_path / "gen" / "generator.json").read_text()
+    (tmp_path / "gen" / "generator.json").write_text(
+        record.replace('"label_weights": null', '"label_weights": "half"')
+    )
+    with pytest.raises(UserError, match="generator.json: damaged record"):
+        GenModel.load(tmp_path / "gen")
     (tmp_path / "gen" / "generator.json").write_text("{")
     with pytest.raises(UserError, match="generator.json: not readable JSON"):
         GenModel.load(tmp_path / "gen")
