@@ -153,3 +153,15 @@ def test_flow_and_ddpm_members_share_one_population():
     configs = [base, base.replace(method="ddpm", seed=1, steps=12, lr=2e-3)]
     for result in train_generators(data.X, configs, log_every=1):
         _assert_matches(result, X, data.y, 2, log_every=1)
+
+
+def test_members_of_one_spec_measured_on_one_shared_draw():
+    # One spec for all: the logged loss's draw is computed once and broadcast (engine.generative)
+    data = make("moons", n=50, seed=6)
+    X = fit_scaling(data.X).apply(data.X).astype(np.float32)
+    base = GenConfig(method="ddpm", steps=15, hidden=(12, 12), embedding_size=8, epochs=4)
+    configs = [
+        base.replace(seed=s, lr=1e-3 * (s + 1), batch_size=[16, None, 7][s]) for s in range(3)
+    ]
+    for result in train_generators(data.X, configs, log_every=1):
+        _assert_matches(result, X, data.y, 2, log_every=1)
