@@ -177,6 +177,7 @@ def run(ctx: Context) -> Report:
             "predicted": (1 - p) + p / K,
         }
     true, rand = rows[(0.0, 0.0)], rows[(1.0, 0.0)]
+    randoms = pick(1.0, 0.0)  # more seeds than the other levels (RANDOM_SEEDS)
     ratio = rand["fit_epoch"] / true["fit_epoch"]
     # In 2-D two points with different random labels can lie almost on top of each other (the
     # closest such pair is reported); a seed can then miss 100% by that one point in the budget.
@@ -226,9 +227,9 @@ def run(ctx: Context) -> Report:
         ),
         Claim(
             "random labels: test accuracy at chance",
-            f"|test acc - 1/{K}| <= 0.06",
+            f"|test acc - 1/{K}| <= 0.06 (mean, 95% t interval over seeds)",
             rand["test_acc"],
-            abs(rand["test_acc"] - 1 / K) <= 0.06,
+            at_most(abs(rand["test_acc"] - 1 / K), 0.06, _se(randoms), len(randoms) - 1),
         ),
         Claim(
             "fitting random labels takes many times longer",
