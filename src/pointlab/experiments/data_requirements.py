@@ -248,9 +248,9 @@ def _findings(b: Budget, claims, curves, fits, diff, cross) -> str:
         + follow(
             claims[2],
             "At the smallest size both models mostly guess, and the larger one buys nothing. ",
-            "Even at the smallest size the larger model is already better: in 2-D, a wide "
-            "network trained by Adam does not pay for its size on few points, as the classical "
-            "picture of overfitting would have it. ",
+            "Even at the smallest size the larger model is already better: in 2-D a wide "
+            "network trained by Adam pays no price for its size on few points, unlike the "
+            "classical picture of overfitting. ",
             "Whether the larger model already pays at the smallest size, these seeds cannot tell. ",
         )
         + follow(
