@@ -26,11 +26,13 @@ guess, and the fixed 2 standard errors used before held claims on the luck of a 
 - Independent groups (a difference, a ratio to first order, any sum of scaled means): the
   Welch-Satterthwaite degrees of freedom of the combined standard error (`combined_se`).
 - A fitted slope over n points: df = n - 2.
+- A bootstrap standard error over seeds: the df of the plain one (seeds - 1, or both groups'
+  seeds - 2 for a difference of two groups).
 - A share of n trials (`binomial_se`): df = math.inf, the normal quantile. Its variance follows
   from the share itself rather than from a spread estimated from the same few values, which is
   what Student's t corrects for; instead the share is kept half a trial from 0 and 1, so that 6 of
   6 is not taken for certainty. This Wald interval runs a little narrow for few trials near 0 or
-  1; the experiments' shares come from 20 to 200 trials.
+  1; the experiments' shares come from 20 to 20,000 trials.
 
 A number that turned NaN (a diverged member, an empty mean) settles a claim against it: the claim
 fails. NaN compares as False both ways, so without this rule `at_most` would call it

@@ -21,7 +21,7 @@ each seed's curve with its model's c was tried first: where a seed's error nears
 runs away, and the small model's seeds gave exponents of 0.95 +- 0.22 around a mean curve's 0.53.)
 
 Not here: the verdict statistics (`experiments/base.py`), training (`pointlab.engine`), drawing
-(`pointlab.plots.save`).
+(`pointlab.plots.lines`).
 """
 
 from __future__ import annotations
