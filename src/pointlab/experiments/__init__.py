@@ -26,7 +26,7 @@ EXPERIMENTS: dict[str, str] = {
     "batch-noise": "sorted batches bias a model, random ones do not; small vs full batch sharpness",
     "landscape": "many starts, straight paths, connected minima, saddles: non-convex nets train",
     "lottery": "iterative magnitude pruning finds winning tickets (Frankle & Carbin 2019)",
-    "data-requirements": "error falls as a power law of n (Hestness 2017); where a larger model pays",
+    "data-requirements": "error falls as a power law of n (Hestness 2017); where a big model pays",
 }
 
 
