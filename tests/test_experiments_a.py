@@ -44,12 +44,13 @@ def test_theorem1_network_fits_the_book_random_labels_with_a_relu_mlp():
 def test_noisy_claims_hold_fail_or_are_inconclusive():
     from pointlab.experiments.base import Claim, Report, at_least, at_most
 
-    assert at_most(0.03, 0.07, se=0.01) is True  # 4 standard errors within: holds
-    assert at_most(0.20, 0.07, se=0.05) is False  # 2.6 standard errors beyond: fails
-    assert at_most(0.09, 0.07, se=0.02) is None  # 1 standard error beyond: cannot tell
-    assert at_most(0.05, 0.07, se=0.02) is None  # 1 standard error within: cannot tell either
-    assert at_most(0.05, 0.07, se=float("inf")) is None  # one seed: no error estimate
-    assert at_least(0.5, 0.9, se=0.1) is False and at_least(0.95, 0.9, se=0.01) is True
+    # Ten seeds (9 degrees of freedom): the 95% interval is +- 2.26 standard errors.
+    assert at_most(0.03, 0.07, se=0.01, df=9) is True  # 4 standard errors within: holds
+    assert at_most(0.20, 0.07, se=0.05, df=9) is False  # 2.6 standard errors beyond: fails
+    assert at_most(0.09, 0.07, se=0.02, df=9) is None  # 1 standard error beyond: cannot tell
+    assert at_most(0.05, 0.07, se=0.02, df=9) is None  # 1 standard error within: nor here
+    assert at_most(0.05, 0.07, se=float("inf"), df=0) is None  # one seed: no error estimate
+    assert at_least(0.5, 0.9, 0.1, 9) is False and at_least(0.95, 0.9, 0.01, 9) is True
     claims = [Claim("a", "c", 1, True), Claim("b", "c", 1, None)]
     assert [c.verdict for c in claims] == ["holds", "inconclusive"]
     report = Report("t", "c", "m", claims)

@@ -35,6 +35,7 @@ SLOW = {
     "lr-importance": 8,
     "landscape": 5,
     "adversarial": 8,
+    "data-requirements": 12,
 }
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name

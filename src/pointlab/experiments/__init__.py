@@ -28,6 +28,7 @@ EXPERIMENTS: dict[str, str] = {
     "lottery": "iterative magnitude pruning finds winning tickets (Frankle & Carbin 2019)",
     "adversarial": "FGSM and PGD flip answers; adversarial training widens the margin (Madry 2018)",
     "class-imbalance": "1:20 classes: class weights, balanced batches, moved threshold (Buda 2018)",
+    "data-requirements": "error falls as a power law of n (Hestness 2017); where a big model pays",
 }
 
 

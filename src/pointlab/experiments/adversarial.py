@@ -25,7 +25,6 @@ Not here: the attacks (`pointlab.attacks`), the figure (`experiments/adversarial
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -33,7 +32,16 @@ import torch
 
 from pointlab import attacks, engine, features, generators
 from pointlab.config import TrainConfig
-from pointlab.experiments.base import Claim, Context, Report, follow, standard_error
+from pointlab.experiments.base import (
+    Claim,
+    Context,
+    Report,
+    at_least,
+    at_most,
+    follow,
+    standard_error,
+    t_quantile,
+)
 
 NAME = "adversarial"
 HIDDEN = (64, 64)
@@ -168,39 +176,24 @@ def train_and_attack(b: Budget, device: str) -> dict:
     )
 
 
-# --- verdicts over seeds: Student's t -------------------------------------------------------------
-# A local rule until `base.py` has one (issue 25: at_least(value, limit, se, df) with Student's t):
-# then `t_interval`, `t_at_least` and `t_at_most` become calls of it with df = seeds - 1, and this
-# table goes. Two-sided 95% quantiles of Student's t by degrees of freedom.
-_T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
-_T95_MORE = ((15, 2.13), (20, 2.09), (30, 2.04))
-
-
+# --- verdicts over seeds: base.py's Student's t rule, df = seeds - 1 ---------------------------
 def t_interval(values) -> tuple[float, float, float]:
     """(mean, standard error, t) of per-seed values: the 95% interval is mean +- t se (t for
-    seeds - 1 degrees of freedom; 2.0 from 30 seeds on)."""
+    seeds - 1 degrees of freedom, `base.t_quantile`)."""
     values = np.asarray(values, dtype=float).ravel()
-    df = len(values) - 1
-    t = math.inf if df < 1 else _T95.get(df) or next((t for n, t in _T95_MORE if df <= n), 2.0)
-    return float(values.mean()), standard_error(values), t
+    return float(values.mean()), standard_error(values), t_quantile(len(values) - 1)
 
 
 def t_at_least(values, limit: float) -> bool | None:
-    """Verdict for "the mean of per-seed values >= limit": holds when the whole 95% t interval
-    is at or above the limit, fails when it is wholly below, else None (inconclusive); a NaN
-    fails."""
-    mean, se, t = t_interval(values)
-    if math.isnan(mean) or math.isnan(se):
-        return False
-    half = t * se if se > 0 else 0.0  # an exact value (se 0) is its own interval
-    if mean - half >= limit:
-        return True
-    return False if mean + half < limit else None
+    """Verdict for "the mean of per-seed values >= limit" (`base.at_least`)."""
+    values = np.asarray(values, dtype=float).ravel()
+    return at_least(float(values.mean()), limit, standard_error(values), len(values) - 1)
 
 
 def t_at_most(values, limit: float) -> bool | None:
-    """Verdict for "the mean of per-seed values <= limit", as `t_at_least`."""
-    return t_at_least(-np.asarray(values, dtype=float), -limit)
+    """Verdict for "the mean of per-seed values <= limit" (`base.at_most`)."""
+    values = np.asarray(values, dtype=float).ravel()
+    return at_most(float(values.mean()), limit, standard_error(values), len(values) - 1)
 
 
 def every(verdicts) -> bool | None:

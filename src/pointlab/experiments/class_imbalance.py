@@ -15,7 +15,7 @@ first three as one population (the same initial weights per seed, so differences
   threshold that maximizes balanced accuracy on the validation points (not 0.5).
 Measured on the test points: the rare class's recall and balanced accuracy (the mean recall of
 the two classes), and plain accuracy, which hides the neglect. Verdicts take paired differences
-over seeds with Student's t (few seeds: `base.t_factor`).
+over seeds with Student's t (`base.at_least` with n - 1 degrees of freedom).
 
 Not here: the options themselves (`engine.losses.class_weights`, `engine.batches.balanced_order`),
 the metrics (`pointlab.metrics`), drawing (`plots.boundary`, `plots.precision_recall`).
@@ -38,7 +38,6 @@ from pointlab.experiments.base import (
     at_least,
     at_most,
     standard_error,
-    t_factor,
 )
 from pointlab.plots.boundary import compute_boundary, draw_boundary
 from pointlab.plots.palette import LINE_COLOURS
@@ -210,7 +209,7 @@ def _paired(measured, arm: str, base: str, metric: str) -> tuple[float, float]:
 
 
 def _claims(measured, n: int) -> list[Claim]:
-    t = t_factor(n - 1)
+    t = n - 1  # degrees of freedom: one group of seeds, or differences paired by seed
     plain = measured["plain"]
     gap, gap_se = (
         float((plain["accuracy"] - plain["balanced_accuracy"]).mean()),
