@@ -6,6 +6,7 @@ experiment's quick run is in `test_experiments_quick.py`.)"""
 from __future__ import annotations
 
 import json
+import math
 import types
 
 import numpy as np
@@ -22,8 +23,10 @@ from pointlab.experiments.base import (
     at_least,
     at_most,
     binomial_se,
+    combined_se,
+    interval,
     standard_error,
-    t_factor,
+    t_quantile,
 )
 from pointlab.experiments.lottery import prune, random_mask, weight_share
 from pointlab.experiments.members import error_rate, logits
@@ -92,20 +95,66 @@ def test_pruning_removes_a_fifth_of_the_hidden_weights_by_magnitude_and_never_bi
 def test_verdict_statistics():
     assert standard_error([1.0, 3.0]) == pytest.approx(1.0)
     assert standard_error([0.5]) == float("inf")  # one seed settles nothing
-    assert at_least(0.5, 0.4, standard_error([0.5])) is None
+    assert at_least(0.5, 0.4, standard_error([0.5]), 0) is None
     assert binomial_se(1.0, 6) > 0.1  # six of six is not certainty
     assert binomial_se(0.5, 100) == pytest.approx(0.05)
     # Two seeds a side (df 2): a log ratio of 0.65 against 1.5 with se 0.23 is not a failure.
-    assert t_factor(2) == 4.30 and t_factor(0) == float("inf") and t_factor(1000) == 2.0
-    assert at_least(np.log(0.65), np.log(1.5), 0.23) is False  # what z = 2 said
-    assert at_least(np.log(0.65), np.log(1.5), 0.23, t_factor(2)) is None
+    assert at_least(np.log(0.65), np.log(1.5), 0.23, 2) is None
+    assert at_least(np.log(0.65), np.log(1.5), 0.23, math.inf) is False  # the normal's 1.96
+
+
+@pytest.mark.parametrize(
+    "df, quantile",  # two-sided 95% quantiles of Student's t, from printed tables
+    [
+        (1, 12.706),
+        (2, 4.303),
+        (3, 3.182),
+        (4, 2.776),
+        (7, 2.365),
+        (10, 2.228),
+        (30, 2.042),
+        (120, 1.980),
+        (math.inf, 1.960),
+    ],  # fmt: skip
+)
+def test_t_quantile_matches_the_tables(df, quantile):
+    assert t_quantile(df) == pytest.approx(quantile, abs=5e-4)
+
+
+def test_t_quantile_of_a_fractional_df_lies_between_its_neighbours_and_none_settles_nothing():
+    assert t_quantile(3) > t_quantile(3.5) > t_quantile(4)
+    assert t_quantile(0) == math.inf and t_quantile(float("nan")) == math.inf
+    assert t_quantile(4, level=0.9) == pytest.approx(2.132, abs=5e-4)
+    assert interval(1.0, 0.5, 4) == pytest.approx((1 - 1.388, 1 + 1.388), abs=1e-3)
+
+
+def test_a_claim_that_held_at_2_standard_errors_from_3_seeds_is_inconclusive_under_t():
+    seeds = np.array([0.05, 0.11, 0.08])  # a gap over 3 seeds, the claim: gap >= 0.02
+    mean, se = float(seeds.mean()), standard_error(seeds)
+    assert mean - 2 * se > 0.02  # what a fixed 2 standard errors said: holds
+    assert at_least(mean, 0.02, se, len(seeds) - 1) is None  # t = 4.30: cannot tell
+    more = np.tile(seeds, 5)  # the same spread from 15 seeds settles it
+    assert at_least(float(more.mean()), 0.02, standard_error(more), len(more) - 1) is True
+    assert at_most(mean, 0.02, se, len(seeds) - 1) is None  # and it does not fail either
+
+
+def test_combined_standard_errors_take_welchs_degrees_of_freedom():
+    # Two groups of 5 with equal spread: df = 8, as the pooled two-sample t test.
+    se, df = combined_se((0.1, 4), (0.1, 4))
+    assert se == pytest.approx(0.1 * math.sqrt(2)) and df == pytest.approx(8)
+    # One noisy group dominates: df falls to near its own.
+    assert combined_se((1.0, 2), (0.01, 30))[1] == pytest.approx(2, abs=0.01)
+    assert combined_se((0.0, 3), (0.0, 3)) == (0.0, math.inf)  # no noise: exact
+    se, df = combined_se((float("inf"), 0), (0.1, 4))  # one group of one seed: settles nothing
+    assert at_least(1.0, 0.0, se, df) is None
+    assert at_least(1.0, 0.0, *combined_se((float("nan"), 3), (0.1, 4))) is False
 
 
 def test_numbers_that_turned_nan_fail_the_claim_instead_of_leaving_it_inconclusive():
     nan = float("nan")
-    assert at_most(nan, 0.07, se=0.01) is False and at_least(nan, 0.9, se=0.01) is False
-    assert at_least(0.95, 0.9, se=nan) is False  # a NaN among the seeds makes the se NaN
-    assert at_least(0.5, 0.4, se=float("inf")) is None  # one seed is still only inconclusive
+    assert at_most(nan, 0.07, se=0.01, df=9) is False and at_least(nan, 0.9, 0.01, 9) is False
+    assert at_least(0.95, 0.9, se=nan, df=9) is False  # a NaN among the seeds makes the se NaN
+    assert at_least(0.5, 0.4, se=float("inf"), df=0) is None  # one seed: only inconclusive
     given = [None, True, None, True]  # what a comparison or an interval said of the number
     measured = [nan, f"{nan:+.3f} +- {nan:.3f}", np.array([0.5, nan]), (0.9, np.float32(nan))]
     claims = [Claim("c", "x >= 0.9", m, p) for m, p in zip(measured, given, strict=True)]

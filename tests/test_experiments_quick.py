@@ -33,6 +33,7 @@ SLOW = {
     "batch-noise": 8,
     "lr-importance": 8,
     "landscape": 5,
+    "data-requirements": 12,
 }
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name

@@ -1,5 +1,11 @@
 """What every experiment produces: claims with a verdict, figures, numbers, and a report.
 
+The one statistical rule, for every claim about a noisy number: `at_least(value, limit, se, df)`
+(or `at_most`), where `df` is the degrees of freedom of `se`: a mean over seeds is
+`at_least(x.mean(), limit, standard_error(x), len(x) - 1)`, a difference of independent groups
+takes its `se, df` from `combined_se((se_a, df_a), (se_b, df_b))`, a share of n trials
+`binomial_se(share, n)` with `df=math.inf`.
+
 An experiment module defines `NAME` and `run(ctx: Context) -> Report`; its one-line description
 lives in the registry (`pointlab.experiments.EXPERIMENTS`), so listing imports no experiment. The
 shared `write` turns a Report into `report.md` and `results.json` in the output folder, which
@@ -10,10 +16,21 @@ and names those that do not, and an experiment's own findings use `follow(claim,
 inconclusive)` where a sentence depends on a verdict.
 
 Verdicts are three-way: a claim holds, fails, or is inconclusive (`passed=None`) when the run's
-budget is too noisy to tell, e.g. a mean over few seeds whose interval of +- 2 standard errors
-straddles the criterion. An inconclusive claim says so in the report instead of failing or
-passing by luck; `at_most` and `at_least` decide that for a measured mean and its standard error
-(`standard_error` of seeds, `binomial_se` of a share).
+budget is too noisy to tell: the two-sided 95% interval of the measured number straddles the
+criterion. An inconclusive claim says so in the report instead of failing or passing by luck.
+The interval is value +- t se, with t Student's quantile for the degrees of freedom the standard
+error was estimated with (`t_quantile`): a standard deviation from 3 seeds is itself a rough
+guess, and the fixed 2 standard errors used before held claims on the luck of a small spread
+(t is 4.30 for 3 seeds, 2.78 for 5, 2.36 for 8, and reaches the normal's 1.96 for many).
+- A mean over n seeds: df = n - 1 (`standard_error`). Paired by seed: the differences' mean.
+- Independent groups (a difference, a ratio to first order, any sum of scaled means): the
+  Welch-Satterthwaite degrees of freedom of the combined standard error (`combined_se`).
+- A fitted slope over n points: df = n - 2.
+- A share of n trials (`binomial_se`): df = math.inf, the normal quantile. Its variance follows
+  from the share itself rather than from a spread estimated from the same few values, which is
+  what Student's t corrects for; instead the share is kept half a trial from 0 and 1, so that 6 of
+  6 is not taken for certainty. This Wald interval runs a little narrow for few trials near 0 or
+  1; the experiments' shares come from 20 to 200 trials.
 
 A number that turned NaN (a diverged member, an empty mean) settles a claim against it: the claim
 fails. NaN compares as False both ways, so without this rule `at_most` would call it
@@ -109,53 +126,123 @@ def has_nan(measured: Any) -> bool:
     return isinstance(measured, float) and math.isnan(measured)
 
 
-def at_most(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
-    """Verdict for "value <= limit" where value is a noisy estimate with standard error se.
+def at_most(value: float, limit: float, se: float, df: float) -> bool | None:
+    """Verdict for "value <= limit" where value is a noisy estimate with standard error se,
+    estimated with df degrees of freedom (math.inf: the normal's quantile).
 
-    Holds when the whole interval value +- z se lies within the limit, fails when it lies wholly
-    beyond; when the interval straddles the limit the budget cannot tell (None: inconclusive).
-    A NaN value or standard error fails: something measured turned NaN, which no budget excuses.
+    Holds when the whole two-sided 95% interval (`interval`) lies within the limit, fails when
+    it lies wholly beyond; when it straddles the limit the budget cannot tell (None:
+    inconclusive). A NaN value or standard error fails: something measured turned NaN, which no
+    budget excuses.
     """
     if math.isnan(value) or math.isnan(se):
         return False
-    if value + z * se <= limit:
+    low, high = interval(value, se, df)
+    if high <= limit:
         return True
-    return False if value - z * se > limit else None
+    return False if low > limit else None
 
 
-def at_least(value: float, limit: float, se: float, z: float = 2.0) -> bool | None:
+def at_least(value: float, limit: float, se: float, df: float) -> bool | None:
     """Verdict for "value >= limit", as `at_most`."""
-    return at_most(-value, -limit, se, z)
+    return at_most(-value, -limit, se, df)
+
+
+def interval(value: float, se: float, df: float) -> tuple[float, float]:
+    """The two-sided 95% interval value +- t se, t from Student's t with df degrees of freedom."""
+    half = t_quantile(df) * se if se > 0 else 0.0  # inf * 0 would be NaN
+    return value - half, value + half
 
 
 def standard_error(values) -> float:
     """Standard error of the mean of `values` (sample standard deviation / sqrt n); infinite for
-    a single value, which settles nothing."""
+    a single value, which settles nothing. Its degrees of freedom: len(values) - 1."""
     values = np.asarray(values, dtype=float).ravel()
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("inf")
 
 
-# Two-sided 95% quantiles of Student's t by degrees of freedom; past 30 the normal's ~2 is close.
-_T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
-_T95_MORE = ((15, 2.13), (20, 2.09), (30, 2.04))
+def combined_se(*parts: tuple[float, float]) -> tuple[float, float]:
+    """Standard error and degrees of freedom of a sum of independent estimates, each part given as
+    (its standard error, its df) with any coefficient already applied to the standard error (for
+    a - b pass (se_a, df_a), (se_b, df_b); for c a pass (|c| se_a, df_a)). The degrees of freedom
+    are Welch-Satterthwaite's: near the sum of the parts' when they are alike, near the noisiest
+    part's when it dominates."""
+    se = math.sqrt(sum(s * s for s, _ in parts))
+    if not math.isfinite(se) or se == 0:  # NaN fails, infinite settles nothing, 0 is exact
+        return se, math.inf
+    if any(s > 0 and d <= 0 for s, d in parts):  # a part from a single value
+        return se, 0.0
+    denominator = sum(s**4 / d for s, d in parts if s > 0 and math.isfinite(d))
+    return se, se**4 / denominator if denominator > 0 else math.inf
 
 
-def t_factor(df: int) -> float:
-    """How many standard errors wide a 95% interval is when the standard error itself comes from
-    few values (df = values - groups): with two seeds a side, 4.3, not 2; 2.0 from 30 on."""
-    if df < 1:
-        return float("inf")
-    if df in _T95:
-        return _T95[df]
-    for limit, factor in _T95_MORE:
-        if df <= limit:
-            return factor
-    return 2.0
+def t_quantile(df: float, level: float = 0.95) -> float:
+    """The two-sided `level` quantile of Student's t with df degrees of freedom (df may be
+    fractional, as Welch's is): 12.71 for df 1, 4.30 for 2, 2.78 for 4, 1.96 as df grows without
+    bound; infinite for df <= 0 (a standard error from one value settles nothing). By bisection on
+    the distribution function, to about 1e-9 (scipy is not a dependency)."""
+    if math.isnan(df) or df <= 0:
+        return math.inf
+    p = (1 + level) / 2  # one-sided
+    if math.isinf(df) or df > 1e7:
+        return _normal_quantile(p)
+    low, high = 0.0, 1.0
+    while _t_cdf(high, df) < p:
+        high *= 2
+    for _ in range(100):
+        mid = (low + high) / 2
+        low, high = (mid, high) if _t_cdf(mid, df) < p else (low, mid)
+    return (low + high) / 2
+
+
+def _normal_quantile(p: float) -> float:
+    low, high = 0.0, 10.0
+    for _ in range(100):
+        mid = (low + high) / 2
+        low, high = (mid, high) if 0.5 * math.erfc(-mid / math.sqrt(2)) < p else (low, mid)
+    return (low + high) / 2
+
+
+def _t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for t >= 0: 1 - I_x(df/2, 1/2) / 2 with x = df / (df + t^2)."""
+    return 1 - 0.5 * _incomplete_beta(df / (df + t * t), df / 2, 0.5)
+
+
+def _incomplete_beta(x: float, a: float, b: float) -> float:
+    """The regularized incomplete beta function I_x(a, b), by its continued fraction (Lentz's
+    method, as in Numerical Recipes' betacf)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x > (a + 1) / (a + b + 2):  # the fraction converges fast only below this point
+        return 1 - _incomplete_beta(1 - x, b, a)
+    tiny = 1e-300
+    c, d = 1.0, 1 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny)
+    f = d
+    for m in range(1, 300):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1 + numerator * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            f *= c * d
+        if abs(c * d - 1) < 1e-15:
+            break
+    return front * f / a
 
 
 def binomial_se(share: float, n: int) -> float:
     """Standard error of a share of n trials; a share of 0 or 1 still has the uncertainty of one
-    trial more (the rule of three's spirit), so six successes of six is not certainty."""
+    trial more (the rule of three's spirit), so six successes of six is not certainty. Its
+    degrees of freedom: math.inf (see the module docstring)."""
     share = min(max(share, 0.5 / n), 1 - 0.5 / n)
     return float(np.sqrt(share * (1 - share) / n))
 

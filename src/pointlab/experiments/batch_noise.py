@@ -33,9 +33,10 @@ from pointlab.experiments.base import (
     Report,
     at_least,
     at_most,
+    combined_se,
     follow,
+    interval,
     standard_error,
-    t_factor,
 )
 from pointlab.experiments.members import error_rate
 from pointlab.plots.regions import draw_lines
@@ -192,6 +193,11 @@ def train_sizes(b: Budget, device: str) -> dict:
     return out
 
 
+def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """The standard error of mean(a) - mean(b), independent groups, and its degrees of freedom."""
+    return combined_se((standard_error(a), len(a) - 1), (standard_error(b), len(b) - 1))
+
+
 def run(ctx: Context) -> Report:
     b = QUICK if ctx.quick else FULL
     # --seeds raises the full version's seeds per condition (never below the calibrated counts)
@@ -211,37 +217,33 @@ def run(ctx: Context) -> Report:
     acc = orders["val_acc"][tail].mean(0)  # (M,)
     bias_sorted, bias_random = float(bias[srt].mean()), float(bias[rnd].mean())
     acc_gap = float(acc[rnd].mean() - acc[srt].mean())
-    acc_gap_se = float(np.hypot(standard_error(acc[rnd]), standard_error(acc[srt])))
+    acc_gap_se, acc_gap_df = _welch(acc[rnd], acc[srt])
     small, full = sizes["small"], sizes["full"]
     # Sharpness spans orders of magnitude: compare logs (the ratio of geometric means).
     log_full, log_small = np.log(full["sharpness"]), np.log(small["sharpness"])
     sharp_ratio = float(np.exp(log_full.mean() - log_small.mean()))
-    sharp_se = float(np.hypot(standard_error(log_full), standard_error(log_small)))
+    sharp_se, sharp_df = _welch(log_full, log_small)
     err_gap = float(full["test_error"].mean() - small["test_error"].mean())
-    # Few seeds a side (two in the quick run): their standard errors are rough, so the interval
-    # takes Student's t, lest a quick run "fail" a claim by the luck of two draws.
-    z_size = t_factor(len(log_full) + len(log_small) - 2)
-    err_gap_se = float(
-        np.hypot(standard_error(full["test_error"]), standard_error(small["test_error"]))
-    )
+    # Few seeds a side (two in the quick run): the intervals take Student's t (base.py's rule).
+    err_gap_se, err_gap_df = _welch(full["test_error"], small["test_error"])
     claims = [
         Claim(
             "sorted order leaves a model biased toward the class it saw last",
             "share of validation points called class 1, minus the true share, >= 0.1 (sorted)",
             f"{bias_sorted:+.3f} +- {standard_error(bias[srt]):.3f}",
-            at_least(bias_sorted, 0.1, standard_error(bias[srt])),
+            at_least(bias_sorted, 0.1, standard_error(bias[srt]), int(srt.sum()) - 1),
         ),
         Claim(
             "random order is not biased",
             "|share called class 1 - true share| <= 0.05 (random order)",
             f"{bias_random:+.3f} +- {standard_error(bias[rnd]):.3f}",
-            at_most(abs(bias_random), 0.05, standard_error(bias[rnd])),
+            at_most(abs(bias_random), 0.05, standard_error(bias[rnd]), int(rnd.sum()) - 1),
         ),
         Claim(
             "random order gives better validation accuracy",
             "validation acc, random - sorted >= 0.03",
             f"{acc_gap:+.3f} +- {acc_gap_se:.3f}",
-            at_least(acc_gap, 0.03, acc_gap_se),
+            at_least(acc_gap, 0.03, acc_gap_se, acc_gap_df),
         ),
         Claim(
             "full batch finds sharper minima (Keskar et al.)",
@@ -249,13 +251,13 @@ def run(ctx: Context) -> Report:
             "each at its best lr)",
             f"{sharp_ratio:.2f} ({np.median(full['sharpness']):.3g} vs "
             f"{np.median(small['sharpness']):.3g}; log se {sharp_se:.2f})",
-            at_least(np.log(sharp_ratio), np.log(1.5), sharp_se, z_size),
+            at_least(np.log(sharp_ratio), np.log(1.5), sharp_se, sharp_df),
         ),
         Claim(
             "and generalizes worse on noisy data (Keskar et al.)",
-            "test error, full - small batch > 0 (+- t standard errors over seeds, t = 2 for many)",
+            "test error, full - small batch > 0 (95% Student's t interval over seeds)",
             f"{err_gap:+.3f} +- {err_gap_se:.3f}",
-            at_least(err_gap, 0.0, err_gap_se, z_size),
+            at_least(err_gap, 0.0, err_gap_se, err_gap_df),
         ),
     ]
     names = [_order_figure(ctx, b, orders), _size_figure(ctx, b, sizes)]
@@ -417,13 +419,10 @@ def _findings(b, claims, bias_sorted, bias_random, acc, srt, rnd, sizes, sharp_r
     )
     bound = ""
     if worse.passed is None:  # what the interval does rule out
-        gap = full["test_error"] - small["test_error"]  # its mean: the claim's err_gap
-        upper = float(
-            gap.mean()
-            + 2 * np.hypot(standard_error(full["test_error"]), standard_error(small["test_error"]))
-        )
+        gap = float(full["test_error"].mean() - small["test_error"].mean())  # the claim's err_gap
+        upper = interval(gap, *_welch(full["test_error"], small["test_error"]))[1]
         bound = (
-            f"; at 2 standard errors full batch is at most {upper:.3f} worse, below the 3 to 5 "
+            f"; at 95% confidence full batch is at most {upper:.3f} worse, below the 3 to 5 "
             "points Keskar et al. report on CIFAR and TIMIT"
             if upper < 0.03
             else ""

@@ -161,13 +161,16 @@ def run(ctx: Context) -> Report:
     )
 
 
-def _ratio(top: np.ndarray, bottom: np.ndarray) -> tuple[float, float]:
-    """mean(top) / mean(bottom) over seeds and its standard error (first-order, independent)."""
+def _ratio(top: np.ndarray, bottom: np.ndarray) -> tuple[float, float, float]:
+    """mean(top) / mean(bottom) over seeds, its standard error (first-order, independent) and
+    that error's degrees of freedom (Welch's)."""
     a, b = float(np.mean(top)), float(np.mean(bottom))
     ratio = a / b
-    return ratio, ratio * float(
-        np.hypot(base.standard_error(top) / a, base.standard_error(bottom) / b)
+    se, df = base.combined_se(
+        (ratio * base.standard_error(top) / a, len(top) - 1),
+        (ratio * base.standard_error(bottom) / b, len(bottom) - 1),
     )
+    return ratio, se, df
 
 
 def _claims(b: Budget, saw, fresh, trained, scaling, target) -> tuple[list[Claim], dict]:
@@ -181,15 +184,15 @@ def _claims(b: Budget, saw, fresh, trained, scaling, target) -> tuple[list[Claim
     deepest, shallowest = max(b.depths), min(b.depths)
     # Not exponential in depth: the same neurons in 8 layers could cut the plane into far more
     # pieces (the sawtooth shows 2^L from 2 units a layer), yet they make no more than in one.
-    fresh_ratio, fresh_se = _ratio(fresh[deepest][0], fresh[shallowest][0])
-    trained_ratio, trained_se = _ratio(trained[deepest][0], trained[shallowest][0])
+    fresh_ratio, fresh_se, fresh_df = _ratio(fresh[deepest][0], fresh[shallowest][0])
+    trained_ratio, trained_se, trained_df = _ratio(trained[deepest][0], trained[shallowest][0])
     # Regions against neurons on log-log axes: the slope of a least-squares line through every
     # seed's count, with its standard error from the residuals.
     log_n = np.concatenate([np.full(len(scaling[N]), np.log(N)) for N in b.neuron_counts])
     log_r = np.concatenate([np.log(scaling[N]) for N in b.neuron_counts])
     (slope, _), cov = np.polyfit(log_n, log_r, 1, cov=True)
-    slope, slope_se = float(slope), float(np.sqrt(cov[0, 0]))
-    gap, gap_se = target["gap"], target["gap_se"]
+    slope, slope_se = float(slope), float(np.sqrt(cov[0, 0]))  # df: points - 2
+    gap, gap_se = target["gap"], target["gap_se"]  # df: seeds of both sides - 2
     claims = [
         Claim(
             "depth L with 2 units a layer makes 2^L linear pieces (Telgarsky)",
@@ -206,34 +209,34 @@ def _claims(b: Budget, saw, fresh, trained, scaling, target) -> tuple[list[Claim
         ),
         Claim(
             "trained at equal parameter count, deep fits a high-frequency target better",
-            f"sawtooth L = {b.target_depth} target: median test acc deep - shallow >= 0 (+- 2 "
-            "bootstrap standard errors over seeds)",
+            f"sawtooth L = {b.target_depth} target: median test acc deep - shallow >= 0 (95% t "
+            "interval, bootstrap standard error over seeds)",
             f"{gap:+.3f} +- {gap_se:.3f} (deep {target['deep_median']:.3f}, shallow "
             f"{target['shallow_median']:.3f})",
-            base.at_least(gap, 0.0, gap_se),
+            base.at_least(gap, 0.0, gap_se, 2 * b.target_seeds - 2),
         ),
         Claim(
             "fresh networks: regions do not grow exponentially with depth (Hanin & Rolnick)",
             f"{b.neurons} neurons: mean regions at {deepest} layers <= 2 x at {shallowest} layer "
-            "(ratio +- 2 standard errors)",
+            "(ratio's 95% t interval)",
             f"{fresh[deepest][0].mean():.0f} vs {fresh[shallowest][0].mean():.0f} (ratio "
             f"{fresh_ratio:.2f} +- {fresh_se:.2f})",
-            base.at_most(fresh_ratio, 2.0, fresh_se),
+            base.at_most(fresh_ratio, 2.0, fresh_se, fresh_df),
         ),
         Claim(
             "trained networks: still no exponential growth with depth",
             f"after training: mean regions at {deepest} layers <= 2 x at {shallowest} layer "
-            "(ratio +- 2 standard errors)",
+            "(ratio's 95% t interval)",
             f"{trained[deepest][0].mean():.0f} vs {trained[shallowest][0].mean():.0f} (ratio "
             f"{trained_ratio:.2f} +- {trained_se:.2f})",
-            base.at_most(trained_ratio, 2.0, trained_se),
+            base.at_most(trained_ratio, 2.0, trained_se, trained_df),
         ),
         Claim(
             "regions grow like a low power of the neuron count, not exponentially",
             "fresh 2-layer nets: log-log slope of regions against N <= 2 (N^2 for a 2-D input; "
-            "+- 2 standard errors)",
+            "95% t interval)",
             f"{slope:.2f} +- {slope_se:.2f}",
-            base.at_most(slope, 2.0, slope_se),
+            base.at_most(slope, 2.0, slope_se, len(log_n) - 2),
         ),
     ]
     numbers = dict(

@@ -12,12 +12,14 @@ Not here: pointlab's own sweeps and strategies (`pointlab.search`), training (`p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
+from pointlab.experiments import base
 from pointlab.experiments.base import Claim, Context, Report, follow
 from pointlab.plots.save import fit_title, new_figure, save_figure
 
@@ -113,25 +115,27 @@ def run(ctx: Context) -> Report:
         }
     at_least = float(np.mean(best_random >= best_grid))
     strictly = float(np.mean(best_random > best_grid))
-    stderr = float(np.sqrt(at_least * (1 - at_least) / reps))  # of a binomial share
+    stderr = base.binomial_se(at_least, reps)
     claims = [
         Claim(
             "one of two matters: random finds the better best most of the time",
-            f"random better in >= 60% of {reps_synthetic} repetitions (calibrated: 67%)",
+            f"random better in >= 60% of {reps_synthetic} repetitions (calibrated: 67%; 95% "
+            "normal interval)",
             win_one,
-            win_one >= 0.60,
+            base.at_least(win_one, 0.60, base.binomial_se(win_one, reps_synthetic), math.inf),
         ),
         Claim(
             "the advantage comes from the unimportant axis",
-            "both matter equally: random better in < 50% (the grid covers 2-D evenly)",
+            "both matter equally: random better in < 50% (the grid covers 2-D evenly; 95% normal "
+            "interval)",
             win_both,
-            win_both < 0.50,
+            base.at_most(win_both, 0.50, base.binomial_se(win_both, reps_synthetic), math.inf),
         ),
         Claim(
             "real tuning: random's best val accuracy is at least grid's",
-            f"random >= grid in most (> 50%) of {reps} repetitions",
+            f"random >= grid in most (> 50%) of {reps} repetitions (95% normal interval)",
             at_least,
-            at_least > 0.50,
+            base.at_least(at_least, 0.50, stderr, math.inf),
         ),
     ]
     names = [_figure(ctx, points[0], win_one, win_both, best_grid, best_random, acc, reps)]

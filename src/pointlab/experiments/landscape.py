@@ -23,6 +23,7 @@ the Hessian and the loss of theta (`experiments/hessian.py`), the drawing (`plot
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -220,24 +221,24 @@ def run(ctx: Context) -> Report:
         Claim(
             "wide nets almost never get stuck",
             f"share of {b.starts} starts reaching >= 99% train acc at width {wide} >= 0.9 "
-            "(+- 2 binomial standard errors)",
+            "(95% normal interval, binomial standard error)",
             f"{share[wide]:.3f} +- {binomial_se(share[wide], b.starts):.3f}",
-            at_least(share[wide], 0.9, binomial_se(share[wide], b.starts)),
+            at_least(share[wide], 0.9, binomial_se(share[wide], b.starts), math.inf),
         ),
         Claim(
             "narrow nets often do, even where they can fit",
             f"share at width {wide} - share at width {TEACHER_UNITS} (the teacher's) >= 0.5 "
-            "(+- 2 binomial standard errors)",
+            "(95% normal interval, binomial standard error)",
             f"{share[wide] - at_teacher:.2f} +- {stuck_se:.2f} ({at_teacher:.2f} vs "
             f"{share[wide]:.2f})",
-            at_least(share[wide] - at_teacher, 0.5, stuck_se),
+            at_least(share[wide] - at_teacher, 0.5, stuck_se, math.inf),
         ),
         Claim(
             "the loss falls monotonically from init to solution for most runs (Goodfellow et al.)",
             f"share of {b.runs} runs whose loss never rises by > 1e-4 along the line >= 0.75 "
-            "(+- 2 binomial standard errors)",
+            "(95% normal interval, binomial standard error)",
             f"{monotone:.3f} +- {binomial_se(monotone, b.runs):.3f}",
-            at_least(monotone, 0.75, binomial_se(monotone, b.runs)),
+            at_least(monotone, 0.75, binomial_se(monotone, b.runs), math.inf),
         ),
         Claim(
             "the straight line between two solutions has a barrier",
@@ -254,16 +255,16 @@ def run(ctx: Context) -> Report:
         Claim(
             "on the early plateau the Hessian has clearly negative eigenvalues (Dauphin et al.)",
             f"epoch {b.snapshots[early]}: negative share of |eigenvalue| mass >= 0.1 (mean of "
-            f"{b.spectrum_seeds} runs +- 2 standard errors)",
+            f"{b.spectrum_seeds} runs, 95% t interval)",
             f"{early_neg.mean():.3f} +- {standard_error(early_neg):.3f}",
-            at_least(float(early_neg.mean()), 0.1, standard_error(early_neg)),
+            at_least(float(early_neg.mean()), 0.1, standard_error(early_neg), len(early_neg) - 1),
         ),
         Claim(
             "at the end almost none",
             f"epoch {b.snapshots[-1]}: negative share <= 0.01 (mean of {b.spectrum_seeds} runs "
-            "+- 2 standard errors)",
+            "95% t interval)",
             f"{end_neg.mean():.4f} +- {standard_error(end_neg):.4f}",
-            at_most(float(end_neg.mean()), 0.01, standard_error(end_neg)),
+            at_most(float(end_neg.mean()), 0.01, standard_error(end_neg), len(end_neg) - 1),
         ),
     ]
     name = _figure(ctx, b, share, starts, p, s, alphas, slice_loss)

@@ -175,24 +175,24 @@ def _report(ctx, b, arch, share, acc, dense, tickets, train) -> Report:
     claims = [
         Claim(
             "winning tickets with 10-20% of the weights match the dense net",
-            "best level in 10-20%: ticket test acc - dense >= -0.01 (paired by seed, +- 2 "
-            "standard errors)",
+            "best level in 10-20%: ticket test acc - dense >= -0.01 (paired by seed, 95% t "
+            "interval)",
             f"{gap.mean():+.3f} +- {standard_error(gap):.3f} at {share[level]:.1%} of the weights",
-            at_least(float(gap.mean()), -0.01, standard_error(gap)),
+            at_least(float(gap.mean()), -0.01, standard_error(gap), len(gap) - 1),
         ),
         Claim(
             "the same masks with new random weights fall behind at high sparsity",
             f"at the winning ticket's {share[level]:.1%}: ticket - reinit test acc >= 0.02 "
-            "(paired by seed, +- 2 standard errors)",
+            "(paired by seed, 95% t interval)",
             f"{reinit_gap.mean():+.3f} +- {standard_error(reinit_gap):.3f}",
-            at_least(float(reinit_gap.mean()), 0.02, standard_error(reinit_gap)),
+            at_least(float(reinit_gap.mean()), 0.02, standard_error(reinit_gap), len(gap) - 1),
         ),
         Claim(
             "random masks fall behind at high sparsity",
             f"at the winning ticket's {share[level]:.1%}: ticket - random mask test acc >= 0.02 "
-            "(paired by seed, +- 2 standard errors)",
+            "(paired by seed, 95% t interval)",
             f"{random_gap.mean():+.3f} +- {standard_error(random_gap):.3f}",
-            at_least(float(random_gap.mean()), 0.02, standard_error(random_gap)),
+            at_least(float(random_gap.mean()), 0.02, standard_error(random_gap), len(gap) - 1),
         ),
     ]
     name = _figure(ctx, b, arch, share, acc, tickets, level, train)
