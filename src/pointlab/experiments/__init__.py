@@ -26,6 +26,7 @@ EXPERIMENTS: dict[str, str] = {
     "batch-noise": "sorted batches bias a model, random ones do not; small vs full batch sharpness",
     "landscape": "many starts, straight paths, connected minima, saddles: non-convex nets train",
     "lottery": "iterative magnitude pruning finds winning tickets (Frankle & Carbin 2019)",
+    "skip-connections": "plain MLPs stall past ~16 layers, residual ones train (He et al. 2016)",
     "data-requirements": "test error falls as a power law of the data (Hestness 2017); big pays",
 }
 

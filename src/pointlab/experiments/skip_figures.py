@@ -26,11 +26,15 @@ def figure(ctx: Context, b, by_depth) -> tuple[str, str]:
     fig = new_figure(16, 4.6, dpi=90, h_pad=0.12)
     ax_loss, ax_init, ax_early = fig.subplots(1, 3)
     depths = list(b.depths)
-    series, bands = {}, {}
+    series: dict = {}
+    bands: dict = {}
     for k, kind in enumerate(KINDS):
         losses = [by_depth[D].train_loss[k] for D in depths]
         means = [float(np.mean(v)) for v in losses]
-        spans = [base.interval(m, base.standard_error(v), len(v) - 1) for m, v in zip(means, losses, strict=True)]
+        spans = [
+            base.interval(m, base.standard_error(v), len(v) - 1)
+            for m, v in zip(means, losses, strict=True)
+        ]
         series[kind] = means
         bands[kind] = ([max(lo, 0.0) for lo, _ in spans], [hi for _, hi in spans])
     draw_lines(
@@ -43,9 +47,16 @@ def figure(ctx: Context, b, by_depth) -> tuple[str, str]:
         ylabel="training loss (mean, 95% band)",
         logx=True,
     )
+    ax_loss.set_xticks(depths, [str(D) for D in depths])
     ax_loss.axhline(np.log(2), color="grey", ls=":", lw=1)
-    ax_loss.annotate("ln 2: chance", (depths[0], np.log(2)), fontsize=8, color="grey",
-                     xytext=(0, 3), textcoords="offset points")
+    ax_loss.annotate(
+        "ln 2: chance",
+        (depths[0], np.log(2)),
+        fontsize=8,
+        color="grey",
+        xytext=(0, 3),
+        textcoords="offset points",
+    )
     ax_loss.legend(fontsize=9)
     deepest = max(depths)
     for ax, key, when in (
