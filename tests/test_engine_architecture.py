@@ -20,6 +20,8 @@ from conftest import CURVE, quiet
 
 ARCHITECTURES = {
     "residual": ["--residual", "--layers", "8,8,8"],
+    "batch": ["--norm", "batch", "--layers", "8,8", "--batch-size", "64"],
+    "layer": ["--norm", "layer", "--residual", "--layers", "8,8,8"],
 }
 
 
@@ -34,7 +36,8 @@ def trained(request, tmp_path_factory) -> tuple[str, Path]:
 def test_the_run_records_the_architecture_and_evaluates_as_training_reported(trained, capsys):
     name, out = trained
     config = json.loads((out / "config.json").read_text())["config"]
-    assert config["residual"] == (name == "residual")
+    assert config["residual"] == (name != "batch")
+    assert config["norm"] == {"residual": "none"}.get(name, name)
     final = runs.read_metrics(out)
     capsys.readouterr()
     assert main(["evaluate", str(out), str(CURVE), "--json"], quiet()) == 0
@@ -77,3 +80,65 @@ def test_onnx_export_computes_what_predict_computes(trained):
     (proba,) = session.run(None, {"points": points})
     expected = runs.load_run(out).model.predict_proba(points)
     assert np.abs(proba - expected).max() <= 1e-5
+
+
+@pytest.mark.parametrize("norm", ["layer", "batch"])
+def test_the_estimator_takes_residual_and_norm_and_its_torch_model_predicts_the_same(norm):
+    import torch
+
+    from pointlab.engine.models import MLP
+    from pointlab.sklearn import MLPClassifier
+
+    data = np.loadtxt(CURVE, delimiter=",", dtype=np.float32)
+    X, y = data[:, :2], data[:, 2].astype(np.int64)
+    estimator = MLPClassifier(
+        (8, 8, 8),
+        residual=True,
+        norm=norm,
+        max_iter=20,
+        batch_size=64,
+        dropout=0.1,
+        random_state=0,
+    )
+    assert estimator.get_params()["residual"] and estimator.get_params()["norm"] == norm
+    estimator.fit(X, y)
+    model = estimator.to_torch()
+    assert isinstance(model, MLP)
+    with torch.no_grad():
+        logits = model(torch.as_tensor(X))[:, 0].numpy()
+    assert np.array_equal(estimator.predict(X), (logits > 0).astype(np.int64))
+    assert estimator.score(X, y) > 0.5
+    with pytest.raises(ValueError, match="norm must be one of none, layer, batch"):
+        MLPClassifier(norm="group", max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("norm", ["none", "layer", "batch"])
+def test_the_playground_draws_a_residual_member_as_its_saved_model_predicts(norm):
+    from pointlab import generators
+    from pointlab.checkpoint import TrainedModel
+    from pointlab.splits import split
+    from pointlab.web import settings
+    from pointlab.web.live import LiveTraining
+
+    setup = settings.parse({"residual": "on", "norm": norm, "layers": "6,6", "epochs": "8"})
+    assert setup.settings["residual"] == "on" and setup.settings["norm"] == norm
+    (config,) = setup.members
+    assert config.residual and config.norm == norm
+    data = generators.make("spiral", n=80, seed=1)
+    train, val, _ = split(data, 0.25, seed=0)
+    configs = [config.replace(seed=0), config.replace(seed=1, residual=False)]
+    live = LiveTraining(configs, train, val, 2, log_every=4)
+    while not live.finished:
+        live.step()
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5)), -1).reshape(-1, 2)
+    grid = grid.astype(np.float32)
+    both = live.regions([0, 1], grid)
+    for m in (0, 1):
+        model = TrainedModel(configs[m], 2, live.state(m), live.scaling(m))
+        expected = model.predict_proba(grid)
+        np.testing.assert_allclose(live.regions([m], grid)[0], expected, atol=1e-5)
+        np.testing.assert_allclose(both[m], expected, atol=1e-5)
+    units = live.units(0, grid)
+    assert [u.shape for u in units] == [(25, 6), (25, 6)]
+    with pytest.raises(Exception, match="norm"):
+        settings.parse({"norm": "group"})

@@ -1,6 +1,7 @@
 """The engine against plain PyTorch: every member of a population must train exactly as a lone
-`torch.nn.Sequential` with the matching `torch.optim` optimizer and `lr_scheduler` would, whatever
-its neighbours: other hyperparameters, batch sizes, masks, widths (padded to the widest)."""
+`torch.nn.Sequential` (or `models.MLP`, with skips or normalization) with the matching
+`torch.optim` optimizer and `lr_scheduler` would, whatever its neighbours: other
+hyperparameters, batch sizes, masks, widths (padded to the widest), skips."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ import torch
 
 from pointlab.config import OPTIMIZERS, TrainConfig
 from pointlab.engine import train, train_population
-from pointlab.engine.models import Architecture, param_mask_from_states, to_sequential
+from pointlab.engine.models import (
+    Architecture,
+    param_mask_from_states,
+    to_module,
+    to_sequential,
+)
 from pointlab.engine.padding import own_mask
 from pointlab.engine.population import Population
 
@@ -37,7 +43,11 @@ def _assert_member_matches(result, X, y, log_every, n_classes=2, mask=None, samp
     history, state = reference_train(config, X, y, log_every, n_classes, mask, sample_weight)
     got = np.array(result.history["train_loss"])
     np.testing.assert_allclose(got, history, rtol=RTOL, atol=1e-7, err_msg=str(config))
+    assert set(result.final_state) == set(state), config
     for key, value in state.items():
+        if not value.is_floating_point():  # batch norm's num_batches_tracked: a count
+            assert int(result.final_state[key]) == int(value), f"{key} ({config})"
+            continue
         # Relative difference of each weight tensor (an element near 0 has no useful ratio).
         difference = torch.linalg.norm(result.final_state[key] - value) / torch.linalg.norm(value)
         assert difference < RTOL, f"{key}: relative difference {difference:.2e} ({config})"
@@ -466,3 +476,93 @@ def test_residual_skips_only_hidden_layers_of_equal_widths():
     assert Architecture((2, 2), "relu", residual=True).skips == (False, True, False)
     assert Architecture((8, 8), "relu").skips == (False, False, False)
     assert Architecture((8, 4), "relu", residual=True).plain
+
+
+# Normalization: one kind per population (part of `group_key`), members of different widths
+# (padded), skips, batch sizes, dropout and epochs around it. Batch norm's losses are logged in
+# evaluation mode (running statistics), and its running statistics and batch count are compared
+# as part of the state: the training mode's batch statistics (padding rows and members sitting
+# a step out left out) and the evaluation mode both follow torch.
+NORMED = [((8, 8), True), ((8, 8), False), ((5, 3), False), ((6, 6), True)]
+
+
+@pytest.mark.parametrize("norm", ["layer", "batch"])
+@pytest.mark.parametrize("batches", [(16, None, 7, 10), (16, 16, 16, 16)])
+def test_normalized_members_match_lone_torch_models(norm, batches):
+    X, y = _data()
+    configs = [
+        TrainConfig(
+            hidden=hidden,
+            residual=residual,
+            norm=norm,
+            activation="tanh" if norm == "layer" else "relu",
+            # Not Adam, and small steps: a bias before a normalization gets a gradient that is
+            # partly rounding noise (the normalization removes the bias, or its mean over
+            # units), which Adam scales up to full steps, in torch as in the engine (seen: batch
+            # norm 1e-2 apart); larger SGD steps amplified float rounding past 1e-5 in 40 steps.
+            optimizer="momentum",
+            lr=0.01 * (1 + 0.5 * m),
+            epochs=[9, 9, 6, 9][m],
+            batch_size=batches[m],
+            dropout=[0.0, 0.2, 0.0, 0.0][m],
+            weight_decay=[0.0, 1e-3, 0.0, 1e-2][m],
+            seed=60 + m,
+            **SCHEDULES[m],
+        )
+        for m, (hidden, residual) in enumerate(NORMED)
+    ]
+    results = train_population(configs, X, y, train_index=[np.arange(48)] * 4, log_every=3)
+    for result in results:
+        assert result.status == "finished"
+        _assert_member_matches(result, X, y, log_every=3)
+    if norm == "batch":
+        steps = [-(-48 // (b or 48)) for b in batches]
+        assert [int(r.final_state["1.num_batches_tracked"]) for r in results] == [
+            s * c.epochs for s, c in zip(steps, configs, strict=True)
+        ]
+
+
+@pytest.mark.parametrize("activation", ["tanh", "gelu"])
+def test_batch_norm_members_on_their_own_folds_in_full_batch(activation):
+    # Members with fewer points than the widest: their padding rows stay out of the statistics.
+    X, y = _data(n=45)
+    folds = [np.flatnonzero(np.arange(45) % 3 != k) for k in range(3)] + [np.arange(45)]
+    configs = [
+        TrainConfig(
+            hidden=(6, 6),
+            norm="batch",
+            residual=k % 2 == 0,
+            activation=activation,
+            optimizer="sgd",
+            lr=0.1,
+            epochs=7,
+            seed=k,
+        )
+        for k in range(4)
+    ]
+    results = train_population(configs, X, y, train_index=folds, log_every=2)
+    for result, fold in zip(results, folds, strict=True):
+        _assert_member_matches(result, X[fold], y[fold], log_every=2)
+
+
+def test_batch_norm_early_stopped_member_keeps_the_running_statistics_of_its_best_weights():
+    X, y = _data()
+    configs = [
+        TrainConfig(hidden=(8,), norm="batch", lr=0.05, epochs=30, seed=s, early_stopping=2)
+        for s in range(2)
+    ]
+    index = [np.arange(36)] * 2
+    results = train_population(
+        configs, X, y, train_index=index, val_index=[np.arange(36, 48)] * 2, log_every=1
+    )
+    for result in results:
+        model = to_module(Architecture((8,), "relu", norm="batch"))
+        model.load_state_dict(result.state)
+        model.eval()
+        with torch.no_grad():
+            logits = model(torch.as_tensor(X[36:]))
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits[:, 0], torch.as_tensor(y[36:]).float()
+        )
+        best = result.history["epoch"].index(result.best_epoch)
+        assert float(loss) == pytest.approx(result.history["val_loss"][best], rel=1e-5)

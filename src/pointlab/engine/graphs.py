@@ -20,7 +20,8 @@ ones (`tests/test_engine_graphs.py`, which runs only where CUDA is). `GraphEpoch
 training's `Epochs` strategy (`training.py`): eager until the capture, replays after it.
 
 When (`blocker`): a CUDA device, full-batch epochs (minibatch orders are built per epoch), no
-dropout (its masks are drawn per step from the host's epoch number), and an update
+dropout (its masks are drawn per step from the host's epoch number), no normalization (its
+backward is autograd's, `norms.py`), and an update
 without per-step host arithmetic (`PopulationOptimizer.capturable`: every rule except Adam with
 per-member betas or eps). Otherwise, with `cuda_graphs=False`, or with the environment variable
 POINTLAB_CUDA_GRAPHS=0, the eager strategy runs, as it always does on a CPU; so does it after a
@@ -51,6 +52,8 @@ def blocker(pop: Population) -> str | None:
         return "it trains in minibatches (only full-batch epochs are captured)"
     if pop.dropout is not None:
         return "it uses dropout"
+    if pop.norms is not None:
+        return "it normalizes (its backward is autograd's)"
     if not pop.optimizer.capturable():
         return f"its {pop.optimizer.kind} members differ in betas or eps (no fused update)"
     if pop.device.type != "cuda":

@@ -197,6 +197,7 @@ def forward(
     skips: Sequence[Skip] | None = None,
     normalize: Normalize | None = None,
     scales: Callable[[int, torch.Size], torch.Tensor] | None = None,
+    hidden: list[torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Logits (M, B, n_outputs) for inputs x, shared (B, D) or per member (M, B, D).
 
@@ -204,7 +205,8 @@ def forward(
     training; None in evaluation. scales: instead, hidden layer i's dropout scale (mask / keep)
     from (i, shape) (`population.Population`'s own masks). skips: each layer's skip coefficient
     (`skip_coefficients`; default: arch's own). normalize: each hidden pre-activation's
-    normalization (`norms.Norms.bind`); needed when arch has one.
+    normalization (`norms.Norms.bind`); needed when arch has one. hidden: a list that gets each
+    hidden layer's output (M, B, width), skip included (the playground draws them).
     """
     act = ACTIVATION_FUNCTIONS[arch.activation]
     # In place where autograd allows it (these save their output, not their input, and baddbmm's
@@ -234,6 +236,8 @@ def forward(
             skip = skips[i]
             if skip is not None:  # out of place: autograd keeps h, the activation's output
                 h = h + previous if isinstance(skip, float) else h + skip * previous
+            if hidden is not None:
+                hidden.append(h)
     return h
 
 

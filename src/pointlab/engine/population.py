@@ -3,7 +3,9 @@
 Everything here is batched over the M members; nothing loops over members inside a step. Members
 may differ in width (not depth): the parameters are then laid out as the widest member's, each
 member's padding held at zero like a pruned parameter (`padding.py`), and in skips (each member's
-own, `models.skip_coefficients`). A member's randomness (its
+own, `models.skip_coefficients`). A population that normalizes (`norms.py`: one kind for all its
+members) takes autograd's backward of the same forward instead of `backprop.py`'s, and keeps batch
+norm's running statistics beside theta. A member's randomness (its
 minibatch order, its dropout masks) is drawn from its own seed alone (`batches.py`), so it trains
 the same whatever its neighbours.
 
@@ -27,8 +29,10 @@ from pointlab.engine.models import (
     forward,
     layer_views,
     member_state,
+    norm_views,
     skip_coefficients,
 )
+from pointlab.engine.norms import Norms
 from pointlab.engine.optim import PopulationOptimizer, clip_grad_norm
 from pointlab.engine.padding import init_padded, own_mask, padded_architecture, padding_key, unpad
 from pointlab.engine.schedules import PopulationSchedule
@@ -68,6 +72,7 @@ class PointSets:
         arange = torch.arange(n_max, device=device)
         even = len(set(self.counts_host)) == 1
         self.weights = None if even else (arange < self.counts.unsqueeze(1)).float()
+        self.valid = self.weights  # (M, n_max) 1 / 0: which rows are the member's points
         if point_weights is not None:  # each point's own weight (scikit-learn's sample_weight)
             mask = 1.0 if self.weights is None else self.weights
             self.weights = point_weights[self.index] * mask  # (M, n_max)
@@ -96,8 +101,8 @@ class Population:
         first = configs[0]
         if any(padding_key(c) != padding_key(first) for c in configs):
             raise ValueError(
-                "a population needs members of one depth, activation, loss and optimizer kind "
-                "(engine.padding.padding_key); use engine.train"
+                "a population needs members of one depth, activation, normalization, loss and "
+                "optimizer kind (engine.padding.padding_key); use engine.train"
             )
         self.X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, D)
         # D input features: 2 for points in the plane, any number for scikit-learn's users.
@@ -133,6 +138,13 @@ class Population:
         self.grad = torch.zeros_like(self.theta)
         self.grad_layers = layer_views(self.arch, self.grad)
         self._saved: Saved | None = None  # the last training forward pass, for its backward
+        # Normalization (`norms.py`), None without: its state, and the last training forward's
+        # autograd graph (theta's leaf, logits) that `step` differentiates.
+        self.norms = (
+            None if self.arch.norm == "none" else Norms(self.arch, self.member_archs, device)
+        )
+        self._graph: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._valid: torch.Tensor | None = None  # the current minibatch's rows that are points
         self._dlogits: torch.Tensor | None = None  # its loss gradient (M, B, n_outputs)
         self.optimizer = PopulationOptimizer(first.optimizer, configs, self.theta)
         self.schedule = PopulationSchedule(configs)
@@ -176,12 +188,29 @@ class Population:
             for s in range(self.steps_per_epoch)
         ]
 
-    def member_state(self, theta: torch.Tensor, member: int) -> dict[str, torch.Tensor]:
-        """Member's weights from theta (M, P) (this population's or a snapshot of it) as a
-        `torch.nn.Sequential` state dict of its own architecture."""
+    @property
+    def stats(self) -> torch.Tensor | None:
+        """Batch norm's running statistics (M, Q) (`norms.Norms`), None without batch norm."""
+        return None if self.norms is None else self.norms.stats
+
+    def member_state(
+        self, theta: torch.Tensor, member: int, stats: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Member's weights from theta (M, P) (this population's or a snapshot of it), and its
+        running statistics from stats (M, Q) (default: the population's), as a
+        `torch.nn.Sequential` (or `models.MLP`) state dict of its own architecture."""
         arch = self.member_archs[member]
         own = unpad(self.arch, arch, theta.detach(), member)  # (1, P_arch)
-        return member_state(arch, own, 0, self.configs[member].dropout > 0)
+        stats = self.stats if stats is None else stats
+        running = None
+        if self.norms is not None and stats is not None:
+            running = self.norms.member_stats(stats, member)
+        return member_state(arch, own, 0, self.configs[member].dropout > 0, running)
+
+    def set_live(self, live: np.ndarray) -> None:
+        """Which members still train (M,) 1 / 0 (`tracker.Tracker.frozen_mask`)."""
+        if self.norms is not None:
+            self.norms.set_live(live)
 
     # --- measuring ---------------------------------------------------------------------------
     def logits(
@@ -189,17 +218,37 @@ class Population:
         x: torch.Tensor,
         train: bool,
         at: tuple[int, torch.Tensor | None] | None = None,
+        hidden: list[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Logits (M, B, n_outputs); in training with dropout, and kept for `step`'s backward.
         at: (epoch, rows) of a training pass, which set its dropout masks: rows (M, B) the
-        members' training points (`Batch`), None for all of them in order (full batch)."""
+        members' training points (`Batch`), None for all of them in order (full batch).
+        hidden: in evaluation, a list that gets each hidden layer's output (M, B, width)."""
         no_skips = [None] * len(self.layers)
+        skips = self.skips or no_skips
         if not train:
-            return forward(self.arch, self.layers, x, skips=self.skips or no_skips)
+            normalize = None
+            if self.norms is not None:
+                normalize = self.norms.bind(norm_views(self.arch, self.theta), train=False)
+            return forward(
+                self.arch, self.layers, x, skips=skips, normalize=normalize, hidden=hidden
+            )
         masks = None
         if self.dropout is not None:
             assert at is not None, "a training pass with dropout says where it is (at)"
             masks = self._dropout_masks(*at)
+        if self.norms is not None:
+            # The rows that are points: the whole set's (full batch) or this minibatch's.
+            valid = self.train.valid if at is None or at[1] is None else self._valid
+            with torch.enable_grad():
+                leaf = self.theta.detach().requires_grad_(True)
+                normalize = self.norms.bind(norm_views(self.arch, leaf), True, valid)
+                layers = layer_views(self.arch, leaf)
+                logits = forward(
+                    self.arch, layers, x, skips=skips, normalize=normalize, scales=masks
+                )
+            self._graph = (leaf, logits)
+            return logits.detach()
         logits, self._saved = forward_train(self.arch, self.layers, x, masks, self.skips)
         return logits
 
@@ -294,6 +343,7 @@ class Population:
                 rows = order[:, s * size : min((s + 1) * size, n)]  # (M, B) positions
                 points = index.gather(1, rows)  # (M, B) indices into X
                 weights = None if self.point_weights is None else self.point_weights[points]
+                self._valid = None
                 yield self.X[points], self.y[points], weights, None, rows
             return
         arange = torch.arange(self.batch_max, device=self.device)
@@ -306,6 +356,7 @@ class Population:
             # Members whose epoch has fewer steps sit this one out, optimizer state untouched.
             stepping = None if s < self.min_steps else self.stepping_at[s]
             weights = valid.float()
+            self._valid = weights  # batch norm's statistics: points only, whatever they weigh
             if self.point_weights is not None:
                 weights = weights * self.point_weights[points]
             yield self.X[points], self.y[points], weights, stepping, rows
@@ -313,8 +364,17 @@ class Population:
     @torch.no_grad()
     def step(self, stepping: torch.Tensor | None) -> None:
         """Backward pass of the last training `loss` and one optimizer step of every member."""
-        assert self._saved is not None and self._dlogits is not None, "step follows loss(grad=True)"
-        backward(self.arch, self.layers, self.grad_layers, self._saved, self._dlogits, self.skips)
+        assert self._dlogits is not None, "step follows loss(grad=True)"
+        if self._graph is not None:  # normalization: autograd's backward of the same forward
+            leaf, logits = self._graph
+            (gradient,) = torch.autograd.grad(logits, leaf, grad_outputs=self._dlogits)
+            self.grad.copy_(gradient)
+            self._graph = None
+        else:
+            assert self._saved is not None, "step follows a training forward pass"
+            backward(
+                self.arch, self.layers, self.grad_layers, self._saved, self._dlogits, self.skips
+            )
         self._saved = self._dlogits = None  # free the activations before the update
         grad = self.grad  # (M, P), theta's layout
         self.optimizer.add_l1(self.theta, grad)  # the L1 penalty's gradient, before clipping

@@ -104,6 +104,10 @@ class Tracker:
         self.best_theta = pop.theta.clone() if pop.val is not None else None
         # The last logged weights with a finite loss: what a diverged member keeps. (M, P)
         self.good_theta = pop.theta.clone()
+        # Batch norm's running statistics (M, Q) that go with those weights (None without).
+        stats = pop.stats
+        self.best_stats = None if stats is None or pop.val is None else stats.clone()
+        self.good_stats = None if stats is None else stats.clone()
         self.good_epoch = np.zeros(M, dtype=np.int64)
         # Whether each member's output told training points apart when first logged; one that
         # did and then no longer does has collapsed, at `collapsed_at` (-1: it has not).
@@ -178,9 +182,13 @@ class Tracker:
         if improved.any() and self.best_theta is not None:
             mask = torch.as_tensor(improved, device=pop.device).unsqueeze(1)
             torch.where(mask, pop.theta, self.best_theta, out=self.best_theta)
+            if self.best_stats is not None and pop.stats is not None:
+                torch.where(mask, pop.stats, self.best_stats, out=self.best_stats)
         if good.any():
             mask = torch.as_tensor(good, device=pop.device).unsqueeze(1)
             torch.where(mask, pop.theta, self.good_theta, out=self.good_theta)
+            if self.good_stats is not None and pop.stats is not None:
+                torch.where(mask, pop.stats, self.good_stats, out=self.good_stats)
         self.live = [
             m for m in self.live if self.status[m] == "finished" and epoch < pop.configs[m].epochs
         ]
@@ -223,6 +231,10 @@ class Tracker:
         diverged, else the population's weights as they are."""
         return self.good_theta if self.status[m] == "diverged" else self.pop.theta
 
+    def kept_stats(self, m: int) -> torch.Tensor | None:
+        """(M, Q) batch norm's running statistics that go with `kept_theta(m)` (None without)."""
+        return self.good_stats if self.status[m] == "diverged" else self.pop.stats
+
     def results(self) -> list[MemberResult]:
         pop = self.pop
         results = []
@@ -235,14 +247,14 @@ class Tracker:
                 status=self.status[m],
                 stopped_epoch=self.stopped[m],
                 # A diverged member's weights are NaN by now: keep its last finite ones.
-                final_state=pop.member_state(self.kept_theta(m), m),
+                final_state=pop.member_state(self.kept_theta(m), m, self.kept_stats(m)),
                 wall_time=self.stop_time[m],
                 weights_epoch=int(self.good_epoch[m]) if diverged else self.stopped[m],
                 extra_steps=self.extra_steps if self.status[m] == "interrupted" else 0,
                 collapsed_epoch=int(self.collapsed_at[m]) if self.collapsed_at[m] >= 0 else None,
             )
             if self.best_theta is not None:
-                result.best_state = pop.member_state(self.best_theta, m)
+                result.best_state = pop.member_state(self.best_theta, m, self.best_stats)
                 result.best_epoch = int(self.best_epoch[m])
                 if result.state is result.best_state:
                     result.weights_epoch, result.extra_steps = result.best_epoch, 0

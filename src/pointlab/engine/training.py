@@ -199,6 +199,7 @@ class Training:
 
     def _set_lr(self) -> None:
         self.population.optimizer.set_lr(self._lr * self.tracker.frozen_mask)
+        self.population.set_live(self.tracker.frozen_mask)
 
     def _epoch(self, epoch: int) -> bool:
         """Log the weights after `epoch` epochs if due, then train epoch `epoch + 1`; False
@@ -215,6 +216,15 @@ class Training:
             if done and not logging:
                 return False
             if not logging:
+                self.strategy.whole(epoch)
+                return True
+            if pop.stats is not None:
+                # Batch norm: measured in evaluation mode (running statistics), before this
+                # epoch's training pass moves them, as a lone torch loop measures.
+                tracker.log(epoch, None)
+                self._set_lr()
+                if done or not tracker.live:
+                    return False
                 self.strategy.whole(epoch)
                 return True
             # One forward pass measures the model after `epoch` epochs and gives the gradient
@@ -264,8 +274,8 @@ class Training:
         config = pop.configs[member]
         chosen = config.early_stopping is not None or tracker.collapsed_at[member] >= 0
         if chosen and tracker.best_theta is not None:
-            return pop.member_state(tracker.best_theta, member)
-        return pop.member_state(tracker.kept_theta(member), member)
+            return pop.member_state(tracker.best_theta, member, tracker.best_stats)
+        return pop.member_state(tracker.kept_theta(member), member, tracker.kept_stats(member))
 
     def interrupt(self) -> None:
         """End training here: the members still training are measured once more and stop with
@@ -304,11 +314,14 @@ class Training:
         )
         with torch.no_grad():
             pop.theta.copy_(old.theta)
+            if pop.stats is not None and old.stats is not None:
+                pop.stats.copy_(old.stats)
         self.population = self.tracker.pop = pop
         if pop.val is None:
-            self.tracker.best_theta = None
+            self.tracker.best_theta = self.tracker.best_stats = None
         elif self.tracker.best_theta is None:
             self.tracker.best_theta = pop.theta.clone()
+            self.tracker.best_stats = None if pop.stats is None else pop.stats.clone()
         self.strategy = self._strategy(self.cuda_graphs)
         self._lr = pop.schedule(self.epoch)
         self._set_lr()

@@ -12,14 +12,17 @@ Pipeline or a search written for scikit-learn's estimator takes this one. What d
   `n_iter_no_change` epochs without a lower validation *loss* (scikit-learn watches accuracy) and
   keeps the best weights.
 - pointlab's own: `schedule` ("constant" or "cosine" annealing to 0 over the epochs after the
-  warmup), `warmup` (epochs of linear warmup), `dropout` (after each hidden layer) and `device`.
+  warmup), `warmup` (epochs of linear warmup), `dropout` (after each hidden layer), `residual`
+  (skip connections around hidden layers of equal widths), `norm` ("none", "layer" or "batch"
+  normalization of each hidden pre-activation) and `device`.
 - `loss_curve_[i]` is the mean cross-entropy on the training points after epoch i + 1, measured
   in evaluation mode without the L2 term (weighted by `sample_weight` when `fit` has one).
 - No `partial_fit`: the engine trains from a seed's initial weights, not from given ones.
 
 The fitted state is plain tensors: `state_dict_` is the state dict of the `torch.nn.Sequential`
-that `to_torch()` returns, so a fitted estimator pickles by scikit-learn's rules and loads into
-plain PyTorch. Predictions run on the CPU in float64.
+(`pointlab.engine.models.MLP` with skips or normalization) that `to_torch()` returns, so a
+fitted estimator pickles by scikit-learn's rules and loads into plain PyTorch. Predictions run
+on the CPU in float64.
 
 Not here: the engine (`pointlab.engine`), searching many candidates at once (`search.py`).
 """
@@ -37,10 +40,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from pointlab.config import TrainConfig, parse_hidden
+from pointlab.config import NORMS, TrainConfig, parse_hidden
 from pointlab.cpu import cpu_threads  # threads for the idle cores, restored after each call
 from pointlab.engine import MemberResult, train_population
-from pointlab.engine.models import Architecture, to_sequential
+from pointlab.engine.models import Architecture, to_module
 from pointlab.errors import UserError
 
 # scikit-learn's activation names first, then pointlab's own; the engine's name for each.
@@ -73,7 +76,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier on pointlab's population engine.
 
     Parameters are those of `sklearn.neural_network.MLPClassifier` (see the module docstring for
-    what differs) plus `schedule`, `warmup`, `dropout` and `device` ("cpu", "cuda" or "auto").
+    what differs) plus `schedule`, `warmup`, `dropout`, `residual`, `norm` and `device` ("cpu",
+    "cuda" or "auto").
     """
 
     def __init__(
@@ -98,6 +102,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         schedule="constant",
         warmup=0,
         dropout=0.0,
+        residual=False,
+        norm="none",
         device="cpu",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -119,6 +125,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.schedule = schedule
         self.warmup = warmup
         self.dropout = dropout
+        self.residual = residual
+        self.norm = norm
         self.device = device
 
     # --- fitting -----------------------------------------------------------------------------
@@ -201,6 +209,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             )
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
+        if self.norm not in NORMS:
+            problems.append(f"norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
         hidden = self.hidden_layer_sizes
         if isinstance(hidden, str):  # "64,64" or "none": the one widths grammar of every front end
             try:
@@ -240,6 +250,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 hidden=hidden,
                 activation=ACTIVATIONS[self.activation],
                 dropout=float(self.dropout),
+                residual=bool(self.residual),
+                norm=self.norm,
                 optimizer=optimizer,
                 lr=float(self.learning_rate_init),
                 momentum=float(self.momentum),
@@ -264,13 +276,22 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 f"training diverged (the loss became NaN or infinite) at epoch "
                 f"{result.stopped_epoch}: try a lower learning_rate_init"
             )
-        # The weights in layer order, keyed as in a Sequential without dropout layers.
-        tensors = list(result.state.values())
-        self.state_dict_ = {
-            f"{2 * (i // 2)}.{'weight' if i % 2 == 0 else 'bias'}": t.detach().clone()
-            for i, t in enumerate(tensors)
-        }
-        self.activation_ = result.arch.activation
+        # The weights in layer order, keyed as in a Sequential without dropout layers (a norm's
+        # state under the index after its Linear's).
+        arch = result.arch
+        index = {}
+        for old, new in zip(
+            arch.sequential_indices(result.config.dropout > 0),
+            arch.sequential_indices(False),
+            strict=True,
+        ):
+            index[str(old)], index[str(old + 1)] = str(new), str(new + 1)
+        self.state_dict_ = {}
+        for key, t in result.state.items():
+            layer, name = key.split(".", 1)
+            self.state_dict_[f"{index[layer]}.{name}"] = t.detach().clone()
+        self.activation_ = arch.activation
+        self.residual_, self.norm_ = arch.residual, arch.norm
         self.n_layers_ = len(result.arch.hidden) + 2
         self.n_outputs_ = result.arch.n_outputs
         self.out_activation_ = "logistic" if self.n_outputs_ == 1 else "softmax"
@@ -289,18 +310,24 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     # --- predicting --------------------------------------------------------------------------
-    def to_torch(self) -> torch.nn.Sequential:
-        """The fitted network as a plain `torch.nn.Sequential` (float32, on the CPU)."""
+    def to_torch(self) -> torch.nn.Module:
+        """The fitted network as a plain `torch.nn.Sequential` (float32, on the CPU), or
+        `pointlab.engine.models.MLP` (same state dict keys) with skips or normalization."""
         check_is_fitted(self)
         arch = Architecture(
-            self._hidden_widths(), self.activation_, len(self.classes_), self.n_features_in_
+            self._hidden_widths(),
+            self.activation_,
+            len(self.classes_),
+            self.n_features_in_,
+            getattr(self, "residual_", False),  # an estimator pickled before these options
+            getattr(self, "norm_", "none"),
         )
-        model = to_sequential(arch)
+        model = to_module(arch)
         model.load_state_dict(self.state_dict_)
         return model.eval()
 
     def _hidden_widths(self) -> tuple[int, ...]:
-        weights = [t for k, t in self.state_dict_.items() if k.endswith("weight")]
+        weights = [t for k, t in self.state_dict_.items() if k.endswith("weight") and t.dim() == 2]
         return tuple(int(w.shape[0]) for w in weights[:-1])
 
     def _logits(self, X) -> torch.Tensor:

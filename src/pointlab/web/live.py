@@ -192,6 +192,10 @@ class LiveTraining:
         pop, j = self._where(member)
         act = ACTIVATION_FUNCTIONS[pop.arch.activation]
         h = torch.as_tensor(self.inputs(member, grid))  # (G, D)
+        if pop.skips is not None or pop.norms is not None:  # the engine's own forward
+            hidden: list[torch.Tensor] = []
+            pop.logits(h, train=False, hidden=hidden)
+            return [layer[j].numpy().copy() for layer in hidden]
         out = []
         for w, b in layer_views(pop.arch, pop.theta[j : j + 1])[:-1]:
             h = act(h @ w[0] + b[0])  # (G, width)
@@ -223,6 +227,8 @@ class LiveTraining:
 
 def _forward_one(pop: Population, j: int, x: torch.Tensor) -> torch.Tensor:
     """Logits (G, n_outputs) of member j of `pop` at points x (G, 2), evaluation mode."""
+    if pop.skips is not None or pop.norms is not None:  # the whole population's forward
+        return pop.logits(x, train=False)[j]
     act = ACTIVATION_FUNCTIONS[pop.arch.activation]
     layers = layer_views(pop.arch, pop.theta[j : j + 1].detach())
     h = x

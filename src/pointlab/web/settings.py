@@ -30,6 +30,7 @@ from typing import Any
 from pointlab.config import (
     ACTIVATIONS,
     LOSSES,
+    NORMS,
     OPTIMIZERS,
     SCHEDULES,
     TrainConfig,
@@ -79,6 +80,8 @@ DEFAULTS: dict[str, str] = {
     "layers": "16,16",
     "activation": "tanh",
     "dropout": "0",
+    "residual": "off",
+    "norm": "none",
     "optimizer": "adam",
     "lr": "0.03",
     "momentum": "0.9",
@@ -101,6 +104,8 @@ VARIABLE = {
     "standardize": "standardize",
     "activation": "activation",
     "dropout": "dropout",
+    "residual": "residual",
+    "norm": "norm",
     "optimizer": "optimizer",
     "momentum": "momentum",
     "weight-decay": "weight_decay",
@@ -231,8 +236,8 @@ def _value(key: str, text: str) -> Any:
         if text not in (*GENERATORS, *BOOK_FILES, UPLOAD):
             raise ValueError(f"{text!r} is not one of {', '.join(GENERATORS + BOOK_FILES)}")
         return text
-    if key in ("activation", "optimizer", "schedule", "loss"):
-        choices = {"activation": ACTIVATIONS, "optimizer": OPTIMIZERS}.get(key) or (
+    if key in ("activation", "optimizer", "schedule", "loss", "norm"):
+        choices = {"activation": ACTIVATIONS, "optimizer": OPTIMIZERS, "norm": NORMS}.get(key) or (
             SCHEDULES if key == "schedule" else LOSSES
         )
         if text not in choices:
@@ -248,7 +253,7 @@ def _value(key: str, text: str) -> Any:
         return widths
     if key == "features":  # the library's one grammar (a FeaturesError is a ValueError)
         return parse_features(text)
-    if key == "standardize":
+    if key in ("standardize", "residual"):
         if text not in ("on", "off"):
             raise ValueError(f"{shown(text)} is not on or off")
         return text == "on"
