@@ -34,6 +34,7 @@ SLOW = {
     "lr-importance": 8,
     "landscape": 5,
     "data-requirements": 12,
+    "skip-connections": 25,
 }
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name

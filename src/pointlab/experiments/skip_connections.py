@@ -261,6 +261,11 @@ def _claims(b: Budget, by_depth: dict[int, DepthResult]) -> tuple[list[Claim], d
     return claims, numbers
 
 
+def _trained(acc: np.ndarray) -> str:
+    """How many seeds fit the training points: "3 / 4"."""
+    return f"{int((np.asarray(acc) >= 0.99).sum())} / {len(acc)}"
+
+
 def _both(*verdicts: bool | None) -> bool | None:
     """All hold: holds; any fails: fails; else inconclusive."""
     if any(v is False for v in verdicts):
@@ -293,7 +298,8 @@ def _findings(b: Budget, claims: list[Claim], numbers: dict) -> str:
             f"| {D} | {loss['plain'].mean():.3f} | {loss['residual'].mean():.3f} | "
             f"{acc['plain'].mean():.3f} | {acc['residual'].mean():.3f} | "
             f"{test['plain'].mean():.3f} | {test['residual'].mean():.3f} | "
-            f"{ratio['plain'].mean():.1f} | {ratio['residual'].mean():.1f} |"
+            f"{ratio['plain'].mean():.1f} | {ratio['residual'].mean():.1f} | "
+            f"{_trained(acc['plain'])} | {_trained(acc['residual'])} |"
         )
     vanish, _, _, degrade, trains, no_harm = claims
     deepest = max(b.depths)
@@ -303,10 +309,11 @@ def _findings(b: Budget, claims: list[Claim], numbers: dict) -> str:
         f"Shortcuts alone did not make {deepest} layers train here",
         f"Whether shortcuts make {deepest} layers train, the seeds cannot settle",
     )
+    ratio = numbers["log10_grad_ratio_init"][str(deepest)]["plain"].mean()
     why = base.follow(
         vanish,
-        "the plain stack's first layer gets a gradient thousands of times smaller than its "
-        "output layer",
+        f"the plain {deepest}-layer stack's first layer gets a gradient 10^{ratio:.0f} times "
+        "its output layer's",
         "the plain stack's gradient does not vanish by three orders of magnitude",
     )
     depth_words = base.follow(
@@ -323,8 +330,9 @@ def _findings(b: Budget, claims: list[Claim], numbers: dict) -> str:
     )
     return (
         "| layers | train loss, plain | residual | train acc, plain | residual | test acc, "
-        "plain | residual | log10 grad ratio at init, plain | residual |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        "plain | residual | log10 grad ratio at init, plain | residual | seeds that fit "
+        "(train acc >= 0.99), plain | residual |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
         + "\n".join(rows)
         + f"\n\nIn a fixed budget {worse}: at initialization {why}. {story}, {depth_words}. "
         "This is the 2-D picture of He et al.'s degradation problem at MLP scale; their networks "
