@@ -36,6 +36,7 @@ SLOW = {
     "landscape": 5,
     "adversarial": 8,
     "data-requirements": 12,
+    "skip-connections": 25,
 }
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name
