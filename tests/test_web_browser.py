@@ -367,6 +367,7 @@ def test_step_and_explain_lays_out_the_report_with_the_gradient_check(page, serv
 NAMES = {"pointlab", "ReLU", "Leaky", "tanh", "GELU", "Adam", "AdamW", "SGD", "RMSprop", "CSV"}
 NAMES |= {"XOR", "Shift", "MB", "x", "y"}
 NAMES |= {"xy", "sinx", "siny", "L"}  # the inputs' names, as the link writes them; L1
+NAMES |= {"none", "balanced"}  # the class weights' words, typed in their field as in the link
 CONTROL_TEXTS = """() => {
     const out = [];
     const roots = document.querySelectorAll('header, .controls, #network-panel, #view-panel');
