@@ -35,7 +35,7 @@ SLOW = {
     "landscape": 5,
     "data-requirements": 12,
     "skip-connections": 25,
-    "normalization": 40,
+    "normalization": 7,
 }
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name

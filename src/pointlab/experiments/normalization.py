@@ -462,6 +462,24 @@ def _findings(b: Budget, claims: list[Claim], numbers: dict, by_norm: dict) -> s
         "and the gradient does not change less a step further on",
         "and whether the gradient is more predictive, the seeds cannot tell",
     )
+    later = [str(p) for p in b.probes[1:]]
+
+    def later_mean(key: str, n: str) -> float:
+        return float(np.mean([numbers[key][p][n][ref].mean() for p in later]))
+
+    measured = (
+        f"Mean log10 over seeds and the later probes at lr {ref_lr:.3g}: the loss's variation "
+        + ", ".join(
+            f"{normalization_figures.LABELS[n]} {later_mean('log10_variation', n):.2f}"
+            for n in NORMS
+        )
+        + "; the gradient's change "
+        + ", ".join(
+            f"{normalization_figures.LABELS[n]} {later_mean('log10_predictiveness', n):.2f}"
+            for n in NORMS
+        )
+        + ". "
+    )
     plateau = (
         f"After {first} epochs, though, the plain net's loss is the flattest (log10 variation "
         f"{early['none']:.1f}, against {early['batch']:.1f} with batch norm): it still sits on "
@@ -486,5 +504,5 @@ def _findings(b: Budget, claims: list[Claim], numbers: dict, by_norm: dict) -> s
         + f"\n\n{range_words}, {top_words} (largest rate that trains, geometric mean over "
         f"seeds: plain {top['none']:.3g}, layer norm {top['layer']:.3g}, batch norm "
         f"{top['batch']:.3g}). {layer_words}. {speed_words}. {smooth_words}, "
-        f"{predict_words}. {plateau}{floor}"
+        f"{predict_words}. {measured}{plateau}{floor}"
     ).rstrip()

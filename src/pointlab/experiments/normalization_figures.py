@@ -54,7 +54,7 @@ def figure(ctx: Context, b, by_norm, numbers) -> tuple[str, str]:
         fontsize=8,
         color="grey",
     )
-    ax_loss.legend(fontsize=9, loc="upper right")
+    ax_loss.legend(fontsize=9, loc="lower right")
     ref = numbers["reference_index"]
     probes = list(b.probes)
     for ax, key, what in (
