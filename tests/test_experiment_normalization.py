@@ -11,9 +11,12 @@ import torch
 
 from pointlab.engine.models import Architecture, init_theta, member_state, to_module
 from pointlab.experiments.normalization import (
+    NormResult,
     along_gradient,
     decades_that_train,
+    epochs_to,
     largest_that_trains,
+    reference_lr,
 )
 
 
@@ -81,3 +84,21 @@ def test_the_range_that_trains_per_seed():
     )
     np.testing.assert_allclose(largest_that_trains(trains, lrs), [-1.5, -1.0, -2.5], atol=0.01)
     np.testing.assert_allclose(decades_that_train(trains), [1.0, 1.0, 0.0])
+
+
+def test_epochs_to_train_is_the_first_logged_epoch_at_the_accuracy():
+    history = {"epoch": [0, 5, 10, 15], "train_acc": [0.5, 0.85, 0.93, 0.99]}
+    assert epochs_to(history, never=20) == 10
+    assert epochs_to({"epoch": [0, 5], "train_acc": [0.5, 0.6]}, never=20) == 20
+
+
+def test_the_reference_rate_is_the_largest_where_most_seeds_train():
+    def result(acc, loss):  # (lrs, seeds)
+        acc, loss = np.array(acc), np.array(loss)
+        return NormResult(loss, acc, acc, np.zeros(acc.shape, bool), acc, {}, {}, {})
+
+    acc = [[0.5, 0.5, 0.5], [0.95, 0.95, 0.5], [0.95, 0.5, 0.5], [0.5, 0.5, 0.5]]
+    assert reference_lr(result(acc, np.full((4, 3), 0.5))) == 1
+    # trains nowhere: the lowest mean training loss
+    loss = [[0.7, 0.7, 0.7], [0.6, 0.6, 0.6], [0.3, 0.4, 0.5], [0.69, 0.69, 0.69]]
+    assert reference_lr(result(np.full((4, 3), 0.5), loss)) == 2

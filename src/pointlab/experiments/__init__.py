@@ -27,7 +27,7 @@ EXPERIMENTS: dict[str, str] = {
     "landscape": "many starts, straight paths, connected minima, saddles: non-convex nets train",
     "lottery": "iterative magnitude pruning finds winning tickets (Frankle & Carbin 2019)",
     "skip-connections": "plain MLPs stall past ~16 layers, residual ones train (He et al. 2016)",
-    "normalization": "batch norm widens the learning rates that train; smoother along the gradient",
+    "normalization": "batch norm widens the learning rates that train (Ioffe & Szegedy 2015)",
     "data-requirements": "test error falls as a power law of the data (Hestness 2017); big pays",
 }
 

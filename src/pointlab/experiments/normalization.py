@@ -107,7 +107,7 @@ class NormResult:
     diverged: np.ndarray
     epochs_to_train: np.ndarray  # first logged epoch with training accuracy >= TRAINS (else
     # the budget plus LOG_EVERY: "not within the budget")
-    batch_loss: dict[int, np.ndarray]  # the training loss with the whole set's statistics
+    batch_loss: dict[int, np.ndarray]  # full-batch training loss (batch norm: the set's statistics)
     variation: dict[int, np.ndarray]
     predictiveness: dict[int, np.ndarray]
 
