@@ -37,6 +37,7 @@ SLOW = {
     "adversarial": 8,
     "data-requirements": 12,
     "skip-connections": 25,
+    "normalization": 7,
 }
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name

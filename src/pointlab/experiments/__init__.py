@@ -27,6 +27,7 @@ EXPERIMENTS: dict[str, str] = {
     "landscape": "many starts, straight paths, connected minima, saddles: non-convex nets train",
     "lottery": "iterative magnitude pruning finds winning tickets (Frankle & Carbin 2019)",
     "skip-connections": "plain MLPs stall past ~16 layers, residual ones train (He et al. 2016)",
+    "normalization": "batch norm widens the learning rates that train (Ioffe & Szegedy 2015)",
     "data-requirements": "error falls as a power law of n (Hestness 2017); where a big model pays",
     "class-imbalance": "1:20 classes: class weights, balanced batches, moved threshold (Buda 2018)",
     "adversarial": "FGSM and PGD flip answers; adversarial training widens the margin (Madry 2018)",
