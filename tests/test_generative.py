@@ -8,7 +8,14 @@ import pytest
 
 from pointlab.config import ConfigError
 from pointlab.errors import UserError
-from pointlab.generative import GenConfig, GenModel, sample_population, train_generators
+from pointlab.generative import (
+    GenConfig,
+    GeneratorsInterrupted,
+    GenModel,
+    GenTraining,
+    sample_population,
+    train_generators,
+)
 from pointlab.generators import make
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -86,8 +93,53 @@ def test_conditional_model_samples_the_asked_class():
         other = data.X[data.y != label].mean(0)
         mean = samples.mean(0)
         assert np.linalg.norm(mean - own) < np.linalg.norm(mean - other)
+    # without a label: the label-weighted mean of the fields, the same every call
+    field = result.model.velocity(data.X[:5], 0.3)
+    np.testing.assert_array_equal(field, result.model.velocity(data.X[:5], 0.3))
+    both = [result.model.velocity(data.X[:5], 0.3, label) for label in (0, 1)]
+    np.testing.assert_allclose(field, (both[0] + both[1]) / 2, rtol=0.05, atol=1e-6)
 
 
 def test_bad_configs_name_every_fault():
     with pytest.raises(ConfigError, match="method must be one of flow, ddpm.*embedding_size"):
         GenConfig(method="gan", embedding_size=7)
+
+
+def test_stepping_a_population_gives_what_training_to_the_end_gives():
+    X = _moons(200)
+    configs = [GenConfig(**SMALL), GenConfig(method="ddpm", steps=8, seed=1, **SMALL)]
+    training = GenTraining(X, configs, log_every=2)
+    more = True
+    while more:
+        more = training.step_epoch()  # False from the call that trains the last epoch
+        assert training.results()[0].history["epoch"][-1] <= training.training.epoch
+    assert training.training.epoch == SMALL["epochs"]
+    trained_to_end = train_generators(X, configs, log_every=2)
+    for stepped, trained in zip(training.results(), trained_to_end, strict=True):
+        assert stepped.history == trained.history
+        np.testing.assert_array_equal(stepped.model.sample(20), trained.model.sample(20))
+
+
+def test_a_stop_request_ends_training_with_the_models_so_far():
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 10
+
+    configs = [GenConfig(**SMALL), GenConfig(**SMALL).replace(hidden=(16,), seed=1)]
+    with pytest.raises(GeneratorsInterrupted) as caught:
+        train_generators(_moons(200), configs, stop=stop)
+    first, second = caught.value.results
+    assert first is not None and second is None  # the second population never started
+    assert first.history["epoch"][-1] < SMALL["epochs"]
+    assert first.model.sample(5).shape == (5, 2)
+
+
+def test_flow_velocity_is_the_step_the_sampler_takes():
+    (result,) = train_generators(_moons(), [GenConfig(**SMALL)])
+    model = result.model
+    path = model.sample(40, seed=3, steps=4, path=True)  # data units, dt = 1/4
+    for i, t in enumerate((0.0, 0.25, 0.5, 0.75)):
+        step = model.velocity(path[i], t) / 4
+        np.testing.assert_allclose(path[i + 1] - path[i], step, rtol=1e-4, atol=1e-5)

@@ -85,6 +85,9 @@ def training_pair(c: GenConfig, x1, noise, u):
 def reference_train(c: GenConfig, X, labels, n_labels: int, log_every: int):
     model = Denoiser(c, n_labels if c.conditional else 0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+    scheduler = None
+    if c.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, c.epochs, c.lr / 100)
     X, labels = torch.as_tensor(X), torch.as_tensor(labels)
     n = len(X)
 
@@ -108,6 +111,8 @@ def reference_train(c: GenConfig, X, labels, n_labels: int, log_every: int):
             if c.clip_grad is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip_grad)
             optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
     return np.array(history), model.mlp.state_dict()
 
 
@@ -132,6 +137,7 @@ def test_every_member_trains_as_a_lone_torch_loop(method):
         base.replace(seed=2, input_embedding="identity", time_embedding="linear", steps=7),
         base.replace(seed=3, input_embedding="linear", time_embedding="zero", batch_size=None),
         base.replace(seed=4, embedding_size=12, weight_decay=0.0, batch_size=20, epochs=4),
+        base.replace(seed=7, schedule="constant", lr=2e-3),
         base.replace(seed=5, conditional=True, activation="gelu", time_embedding="identity"),
         base.replace(seed=6, hidden=(8, 8, 8), activation="tanh"),  # a population of its own
     ]
@@ -145,5 +151,17 @@ def test_flow_and_ddpm_members_share_one_population():
     X = fit_scaling(data.X).apply(data.X).astype(np.float32)
     base = GenConfig(hidden=(16, 16), embedding_size=8, epochs=5, batch_size=16)
     configs = [base, base.replace(method="ddpm", seed=1, steps=12, lr=2e-3)]
+    for result in train_generators(data.X, configs, log_every=1):
+        _assert_matches(result, X, data.y, 2, log_every=1)
+
+
+def test_members_of_one_spec_measured_on_one_shared_draw():
+    # One spec for all: the logged loss's draw is computed once and broadcast (engine.generative)
+    data = make("moons", n=50, seed=6)
+    X = fit_scaling(data.X).apply(data.X).astype(np.float32)
+    base = GenConfig(method="ddpm", steps=15, hidden=(12, 12), embedding_size=8, epochs=4)
+    configs = [
+        base.replace(seed=s, lr=1e-3 * (s + 1), batch_size=[16, None, 7][s]) for s in range(3)
+    ]
     for result in train_generators(data.X, configs, log_every=1):
         _assert_matches(result, X, data.y, 2, log_every=1)

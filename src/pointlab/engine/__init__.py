@@ -24,6 +24,9 @@ Read it in this order; each file is one stage of a training step:
 12. `loop.py`: `train` and `train_population`, training to the end.
 13. `memory.py`: the memory a population will take, estimated from its shapes; what cannot fit is
     refused before anything is allocated, and planners size populations by the same estimate.
+14. `generative.py`: generative members (flow matching, DDPM): each step's noisy, embedded
+    inputs and regression targets, drawn from the member's seed; `training.Training(generative=)`
+    trains them in the same epoch, with the squared error of `losses.py`.
 
 Not here: run directories and checkpoints (`pointlab.runs`, `pointlab.checkpoint`), searches
 (`pointlab.search`), anything that prints (`pointlab.cli`).

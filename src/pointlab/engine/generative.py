@@ -150,17 +150,23 @@ def member_draws(seed: int, epoch: int, rows: torch.Tensor) -> tuple[torch.Tenso
 
 
 def training_pair(
-    spec: GenerativeSpec, x1: torch.Tensor, noise: torch.Tensor, u: torch.Tensor
+    spec: GenerativeSpec,
+    x1: torch.Tensor,
+    noise: torch.Tensor,
+    u: torch.Tensor,
+    schedule: dict[str, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(noisy points (..., 2), time values (...,), targets (..., 2)) of one member from data x1
-    (..., 2) and its draws: the definitions of the module docstring."""
+    (..., 2) and its draws: the definitions of the module docstring. schedule: ddpm's tables
+    (`ddpm_schedule(spec.steps)`) on x1's device, when the caller keeps them."""
     if spec.method == "flow":
         t = u.unsqueeze(-1)
         return (1 - t) * noise + t * x1, u, x1 - noise
-    schedule = ddpm_schedule(spec.steps)
+    if schedule is None:
+        schedule = {k: v.to(x1.device) for k, v in ddpm_schedule(spec.steps).items()}
     k = torch.floor(u * spec.steps).clamp(max=spec.steps - 1).long()
-    a = schedule["sqrt_cumulative"].to(x1.device)[k].unsqueeze(-1)
-    b = schedule["sqrt_one_minus_cumulative"].to(x1.device)[k].unsqueeze(-1)
+    a = schedule["sqrt_cumulative"][k].unsqueeze(-1)
+    b = schedule["sqrt_one_minus_cumulative"][k].unsqueeze(-1)
     return a * x1 + b * noise, k.to(x1.dtype), noise
 
 
@@ -184,6 +190,12 @@ class GenerativeTask:
             (spec, None if len(rows) == len(specs) else torch.tensor(rows, device=device))
             for spec, rows in groups.items()
         ]
+        # DDPM's tables on the device, once per number of steps (not once per step)
+        self.schedules = {
+            spec.steps: {k: v.to(device) for k, v in ddpm_schedule(spec.steps).items()}
+            for spec in specs
+            if spec.method == "ddpm"
+        }
 
     def inputs(
         self, points: torch.Tensor, time: torch.Tensor, labels: torch.Tensor | None
@@ -208,21 +220,32 @@ class GenerativeTask:
         """(inputs (M, B, n_inputs), targets (M, B, 2)) of a training step on data points x1
         (M, B, 2) or shared (B, 2) with labels (M, B) or (B,), at each member's training points
         rows (M, B) (or (1, B) for all members alike), in `epoch`; epoch EVALUATION_EPOCH: the
-        fixed draw every member is measured on (seed 0)."""
+        fixed draw every member is measured on (seed 0). When that draw is the same for every
+        member (one spec, shared points), it is computed once and returned shared: inputs
+        (B, n_inputs), targets (B, 2), which the forward pass and the loss broadcast (it is kept
+        for every logged epoch, and M copies of it could outweigh the population)."""
         M = len(self.specs)
-        seeds = self.seeds if epoch != EVALUATION_EPOCH else torch.zeros_like(self.seeds[:1])
+        evaluation = epoch == EVALUATION_EPOCH
+        seeds = self.seeds if not evaluation else torch.zeros_like(self.seeds[:1])
         noise, u = draws(seeds, epoch, rows)
         B = rows.shape[1]
+        if len(self.groups) == 1:
+            spec = self.groups[0][0]
+            schedule = self.schedules.get(spec.steps)
+            if evaluation and x1.shape[0] == 1 and rows.shape[0] == 1:  # one draw for all
+                noisy, time, targets = training_pair(spec, x1, noise, u, schedule)
+                return self.inputs(noisy, time, labels.expand(1, B))[0], targets[0]
+            x1 = x1.expand(M, B, 2)
+            noisy, time, targets = training_pair(spec, x1, noise, u, schedule)
+            return self.inputs(noisy, time, labels.expand(M, B)), targets
         x1 = x1.expand(M, B, 2)
         noise, u, labels = noise.expand(M, B, 2), u.expand(M, B), labels.expand(M, B)
         noisy = torch.empty_like(x1)
         time = torch.empty_like(u)
         targets = torch.empty_like(x1)
-        if len(self.groups) == 1:
-            noisy, time, targets = training_pair(self.groups[0][0], x1, noise, u)
-        else:
-            for spec, index in self.groups:
-                assert index is not None
-                pair = training_pair(spec, x1[index], noise[index], u[index])
-                noisy[index], time[index], targets[index] = pair
+        for spec, index in self.groups:
+            assert index is not None
+            schedule = self.schedules.get(spec.steps)
+            pair = training_pair(spec, x1[index], noise[index], u[index], schedule)
+            noisy[index], time[index], targets[index] = pair
         return self.inputs(noisy, time, labels), targets

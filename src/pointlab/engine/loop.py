@@ -26,6 +26,11 @@ Semantics, the same for every member and the same as a lone `torch.nn` loop
   `optimizer.step()` (`tests/reference.py`);
 - members stop (and are frozen: learning rate 0) when they diverge, collapse, early-stop or are
   pruned, as `tracker.py` describes; the others go on.
+- generative members (`Training(generative=...)`, `generative.py`) follow the same semantics with
+  a regression objective: each minibatch's points become noisy points with times, embedded, and
+  targets (velocity or noise) drawn from the member's seed, (epoch, point) like dropout masks;
+  the loss is the mean squared error of the 2 outputs; history rows hold the loss on one fixed
+  draw, and accuracy is NaN.
 
 The library never prints: progress goes to `callback(epoch, metrics)` at each logged epoch, where
 metrics maps train_loss, train_acc, val_loss, val_acc and active to (M,) arrays; the callback may

@@ -1,8 +1,9 @@
 """Generative models of 2-D point sets on the population engine: flow matching and DDPM.
 
 - `config.py`: `GenConfig`, one member's settings (light: importing it does not import torch);
-- `training.py`: `train_generators`, a population of configs trained on one point set by the
-  engine's one loop (`pointlab.engine.Training` with generative members), and `GenResult`;
+- `training.py`: `train_generators`, configs trained on one point set by the engine's one loop
+  (`pointlab.engine.Training` with generative members), `GenTraining` (one population stepped
+  an epoch at a time, for front ends that watch), `GenResult`, `GeneratorsInterrupted`;
 - `model.py`: `GenModel` (sample, velocity, save, load) and `sample_population`, every model
   of a population sampled in one batched program.
 The engine's side, what a member trains on at each step, is `pointlab.engine.generative`.
@@ -21,12 +22,19 @@ from pointlab.generative.config import EMBEDDINGS, METHODS, GenConfig
 
 if TYPE_CHECKING:
     from pointlab.generative.model import GenModel, sample_population
-    from pointlab.generative.training import GenResult, train_generators
+    from pointlab.generative.training import (
+        GeneratorsInterrupted,
+        GenResult,
+        GenTraining,
+        train_generators,
+    )
 
 _LAZY = {
     "GenModel": "pointlab.generative.model",
     "sample_population": "pointlab.generative.model",
     "GenResult": "pointlab.generative.training",
+    "GenTraining": "pointlab.generative.training",
+    "GeneratorsInterrupted": "pointlab.generative.training",
     "train_generators": "pointlab.generative.training",
 }
 
@@ -36,6 +44,8 @@ __all__ = [
     "GenConfig",
     "GenModel",
     "GenResult",
+    "GenTraining",
+    "GeneratorsInterrupted",
     "sample_population",
     "train_generators",
 ]

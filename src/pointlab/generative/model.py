@@ -80,14 +80,23 @@ class GenModel:
         path: bool = False,
     ) -> np.ndarray:
         """(n, 2) samples in data units; path: (steps + 1, n, 2), from the noise at index 0 to
-        the samples at the end. label: the class to draw (conditional models; None: labels drawn
-        in the training points' proportions)."""
+        the samples at the end. steps: flow's Euler steps (None: the config's); a ddpm model
+        samples with the T it was trained with (another number is a ValueError). label: the
+        class to draw (conditional models; None: labels drawn in the training points'
+        proportions)."""
         return sample_population([self], n, seed=seed, steps=steps, label=label, path=path)[0]
 
     def velocity(self, points: np.ndarray, t: float, label: int | None = None) -> np.ndarray:
         """(n, 2) in data units per unit time at points (n, 2) and time t in [0, 1] (0 noise,
         1 data): flow, the learned velocity; ddpm, the mean of one reverse step (from step
-        k = T - 1 - floor(t T)) minus the point, times T (one step takes 1/T of the time)."""
+        k = T - 1 - floor(t T)) minus the point, times T (one step takes 1/T of the time).
+        A conditional model without a label: the mean of its fields over the labels, weighted
+        by their share of the training points (a picture's summary, not a sampler's field)."""
+        if self.label_weights is not None and label is None:
+            fields = [self.velocity(points, t, k) for k in range(len(self.label_weights))]
+            return sum(
+                (w * f for w, f in zip(self.label_weights, fields, strict=True)), 0 * fields[0]
+            )
         z = torch.as_tensor(self.scaling.apply(points), dtype=torch.float32)  # (n, 2)
         n = len(z)
         labels = self._labels(n, label, None)
