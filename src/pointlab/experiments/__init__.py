@@ -27,6 +27,7 @@ EXPERIMENTS: dict[str, str] = {
     "landscape": "many starts, straight paths, connected minima, saddles: non-convex nets train",
     "lottery": "iterative magnitude pruning finds winning tickets (Frankle & Carbin 2019)",
     "adversarial": "FGSM and PGD flip answers; adversarial training widens the margin (Madry 2018)",
+    "generative-ablations": "tiny-diffusion's gallery (lr, steps, width, embeddings), measured",
 }
 
 
