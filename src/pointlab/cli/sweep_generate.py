@@ -53,6 +53,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     import optuna
 
     from pointlab import engine
+    from pointlab.cli.sweep_cmd import _progress
     from pointlab.cpu import tune_cpu
     from pointlab.search import folder
     from pointlab.search.generative import run_generative_sweep, write_best
@@ -68,8 +69,12 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     storage = namespace.storage or folder.default_storage(out)
     store = Store(storage, study, stale_after=namespace.stale_after)
     try:
-        with signals.term_as_interrupt(), store.guard():
-            result = run_generative_sweep(setup, data, store, device=str(device))
+        with (
+            signals.term_as_interrupt(),
+            store.guard(),
+            _progress(console, disable=namespace.json) as progress,
+        ):
+            result = run_generative_sweep(setup, data, store, device=str(device), progress=progress)
             best = write_best(out, result.best, data, str(device))
     except KeyboardInterrupt as stop:
         print("pointlab: interrupted; run the same command again to resume", file=sys.stderr)
