@@ -180,12 +180,24 @@ def best_config(best: TrialRow) -> GenConfig:
 
 def write_best(out: Path, best: TrialRow, data: GenData, device: str) -> GenRun:
     """OUT/best: the best trial's config trained again as a `pointlab generate` run directory
-    (its config.json repeats it: `pointlab generate --config OUT/best/config.json`)."""
+    (its config.json repeats it: `pointlab generate --config OUT/best/config.json`). Built in a
+    folder of this process's own and swapped in whole, as `folder.write_best` does, so workers
+    sharing the study never see each other's files. The GenRun's paths name that folder."""
+    import os
+    import secrets
     import shutil
 
     from pointlab.generative.run import run_generative
+    from pointlab.search.folder import BEST, _swap_in
 
-    target = out / "best"
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    return run_generative(best_config(best), data, target, device=device)
+    fresh = out / f".best-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        fresh.mkdir()
+    except OSError as error:
+        raise UserError(f"{fresh}: cannot create: {error.strerror or error}") from None
+    try:
+        run = run_generative(best_config(best), data, fresh, device=device)
+        _swap_in(fresh, out / BEST)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)  # the old best after a swap, or a failed one
+    return run
