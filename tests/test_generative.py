@@ -78,6 +78,12 @@ def test_saved_model_loads_and_samples_the_same(tmp_path):
     np.testing.assert_array_equal(loaded.sample(30, seed=1), result.model.sample(30, seed=1))
     velocity = loaded.velocity(_moons()[:5], 0.5)
     assert velocity.shape == (5, 2) and np.isfinite(velocity).all()
+    record = (tmp_path / "gen" / "generator.json").read_text()
+    (tmp_path / "gen" / "generator.json").write_text(
+        record.replace('"label_weights": null', '"label_weights": "half"')
+    )
+    with pytest.raises(UserError, match="generator.json: damaged record"):
+        GenModel.load(tmp_path / "gen")
     (tmp_path / "gen" / "generator.json").write_text("{")
     with pytest.raises(UserError, match="generator.json: not readable JSON"):
         GenModel.load(tmp_path / "gen")
@@ -100,6 +106,22 @@ def test_conditional_model_samples_the_asked_class():
     np.testing.assert_allclose(field, (both[0] + both[1]) / 2, rtol=0.05, atol=1e-6)
 
 
+def test_a_diverging_member_is_frozen_with_its_last_finite_weights_and_the_others_go_on():
+    configs = [GenConfig(**SMALL).replace(lr=1e6, clip_grad=None, weight_decay=0.0, epochs=20)]
+    configs.append(GenConfig(**SMALL).replace(seed=1, epochs=20))
+    diverged, fine = train_generators(_moons(), configs, log_every=1)
+    assert diverged.status == "diverged" and fine.status == "finished"
+    assert all(bool(v.isfinite().all()) for v in diverged.model.state.values())
+    assert np.isfinite(fine.history["train_loss"]).all() and len(fine.history["epoch"]) == 21
+
+
+def test_a_record_from_before_the_schedule_option_repeats_at_a_constant_rate():
+    recorded = GenConfig(lr=1e-3).to_dict()
+    del recorded["schedule"]
+    assert GenConfig.from_dict(recorded).schedule == "constant"
+    assert GenConfig.from_dict(GenConfig().to_dict()) == GenConfig()
+
+
 def test_bad_configs_name_every_fault():
     with pytest.raises(ConfigError, match="method must be one of flow, ddpm.*embedding_size"):
         GenConfig(method="gan", embedding_size=7)
@@ -120,6 +142,20 @@ def test_stepping_a_population_gives_what_training_to_the_end_gives():
         np.testing.assert_array_equal(stepped.model.sample(20), trained.model.sample(20))
 
 
+def test_a_stepped_population_goes_on_training_on_edited_points():
+    training = GenTraining(_moons(200), [GenConfig(**SMALL)], log_every=1)
+    for _ in range(3):
+        training.step_epoch()
+    moved = _moons(150) + [2.0, 0.0]  # the points dragged to the right
+    training.replace_points(moved)
+    while training.step_epoch():
+        pass
+    (result,) = training.results()
+    assert result.history["epoch"] == list(range(SMALL["epochs"] + 1))
+    assert result.model.scaling == training.points.scaling  # the first points' scaling, kept
+    assert np.isfinite(result.model.sample(10)).all()
+
+
 def test_a_stop_request_ends_training_with_the_models_so_far():
     calls = []
 
@@ -132,6 +168,7 @@ def test_a_stop_request_ends_training_with_the_models_so_far():
         train_generators(_moons(200), configs, stop=stop)
     first, second = caught.value.results
     assert first is not None and second is None  # the second population never started
+    assert first.status == "interrupted"
     assert first.history["epoch"][-1] < SMALL["epochs"]
     assert first.model.sample(5).shape == (5, 2)
 
@@ -143,3 +180,34 @@ def test_flow_velocity_is_the_step_the_sampler_takes():
     for i, t in enumerate((0.0, 0.25, 0.5, 0.75)):
         step = model.velocity(path[i], t) / 4
         np.testing.assert_allclose(path[i + 1] - path[i], step, rtol=1e-4, atol=1e-5)
+
+
+def test_ddpm_samples_as_tiny_diffusions_ancestral_sampler_with_the_same_noise():
+    import torch
+
+    from test_generative_reference import Denoiser
+
+    config = GenConfig(method="ddpm", steps=12, **SMALL)
+    (result,) = train_generators(_moons(), [config])
+    net = Denoiser(config, 0)
+    net.mlp.load_state_dict(result.model.state)
+    n, T = 64, config.steps
+    generator = torch.Generator().manual_seed(3)  # the model's draws: start, then every step
+    x = torch.randn(n, 2, generator=generator)
+    noises = torch.randn(T, n, 2, generator=generator)
+    betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float32)
+    alphas = 1.0 - betas
+    cumulative = torch.cumprod(alphas, 0)
+    previous = torch.cat((torch.ones(1), cumulative[:-1]))
+    with torch.no_grad():
+        for i, k in enumerate(range(T - 1, -1, -1)):
+            eps = net(x, torch.full((n,), float(k)), None)
+            x0 = torch.sqrt(1 / cumulative[k]) * x - torch.sqrt(1 / cumulative[k] - 1) * eps
+            mean = (betas[k] * torch.sqrt(previous[k]) / (1 - cumulative[k])) * x0 + (
+                (1 - previous[k]) * torch.sqrt(alphas[k]) / (1 - cumulative[k])
+            ) * x
+            variance = (betas[k] * (1 - previous[k]) / (1 - cumulative[k])).clip(1e-20)
+            x = mean + variance**0.5 * noises[i] if k > 0 else mean
+    scaling = result.model.scaling
+    expected = x.numpy() * np.asarray(scaling.std) + np.asarray(scaling.mean)
+    np.testing.assert_allclose(result.model.sample(n, seed=3), expected, rtol=1e-4, atol=1e-5)

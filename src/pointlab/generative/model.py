@@ -166,13 +166,18 @@ class GenModel:
             config = GenConfig.from_dict(record["config"])
             scaling = Scaling.from_dict(record["scaling"])
             label_weights = record.get("label_weights")
+            if label_weights is not None and (
+                not isinstance(label_weights, list) or not label_weights
+            ):
+                raise ValueError("label_weights must be a list of each label's share")
+            probe = cls(config, {}, scaling, label_weights)  # reads the weights as numbers
         except (KeyError, ValueError, TypeError, UserError) as error:
             raise UserError(f"{record_path}: damaged record ({error})") from None
         try:
             state = load_file(str(weights_path))
         except (SafetensorError, OSError, ValueError) as error:
             raise UserError(f"{weights_path}: not readable safetensors ({error})") from None
-        model = cls(config, state, scaling, label_weights)
+        model = cls(config, state, scaling, probe.label_weights)
         try:
             theta_from_states(model.arch, [state])
         except (KeyError, RuntimeError) as error:
@@ -206,7 +211,8 @@ class _Networks:
 
 def _posterior_mean(tables, k, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     """tiny-diffusion's reverse step without its noise: the data point the predicted noise eps
-    implies, then the mean of the step before k. k: an int, or (M, 1, 1) step numbers."""
+    implies, then the mean of the step before k. k indexes the tables: a step number into one
+    model's (T,) tables, or (members (M, 1, 1), steps (M, 1, 1)) into (M, S) ones."""
 
     def at(name):
         return tables[name][k]

@@ -38,12 +38,15 @@ OnEpoch = Callable[[int, dict[str, np.ndarray]], None]
 @dataclass(frozen=True)
 class GenResult:
     """One trained member: its config, its model, its history (epoch, train_loss: the squared
-    error on one fixed draw of noise and times, at each logged epoch) and its training time."""
+    error on one fixed draw of noise and times, at each logged epoch), its training time and
+    status (finished; diverged: its loss turned NaN or infinite, and its model holds the last
+    finite weights; interrupted)."""
 
     config: GenConfig
     model: GenModel
     history: dict[str, list[float]]
     seconds: float
+    status: str = "finished"
 
 
 class GeneratorsInterrupted(KeyboardInterrupt):
@@ -163,6 +166,20 @@ class GenTraining:
             raise GeneratorsInterrupted(list(self.results())) from None
         return self.results()
 
+    def replace_points(self, points: np.ndarray, labels: np.ndarray | None = None) -> None:
+        """Go on training on other points (a page whose points were edited): the members keep
+        their weights, history and epoch count, the optimizer starts afresh
+        (`engine.Training.replace_points`), and the new points are scaled as the first were
+        (the models keep that scaling; labels beyond the first set's classes are refused)."""
+        data = Points.prepare(points, self.configs, labels)
+        y = data.y
+        first = self.points.label_weights
+        if first is not None and len(y) and y.max() >= len(first):
+            raise ValueError(f"labels must be among the first points' 0 ... {len(first) - 1}")
+        Z = self.points.scaling.apply(np.asarray(points, np.float64)).astype(np.float32)
+        self.points = Points(Z, y, self.points.scaling, first)
+        self.training.replace_points(Z, y, [np.arange(len(Z))] * len(self.configs))
+
     def results(self) -> list[GenResult]:
         """Each member's model and history as they stand now."""
         data, seconds = self.points, time.perf_counter() - self.start
@@ -171,7 +188,9 @@ class GenTraining:
             weights = data.label_weights if config.conditional else None
             model = GenModel(config, member.final_state, data.scaling, weights)
             history = {k: member.history[k] for k in ("epoch", "train_loss")}
-            results.append(GenResult(config, model, history, member.wall_time or seconds))
+            results.append(
+                GenResult(config, model, history, member.wall_time or seconds, member.status)
+            )
         return results
 
 
