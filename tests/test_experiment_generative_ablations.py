@@ -57,3 +57,27 @@ def test_claims_follow_the_distances_and_a_diverged_model_counts_as_worse():
     assert claims["too high a learning rate raises it"].verdict == "holds"
     assert claims["wider nets lower it"].verdict == "fails"
     assert all(not math.isnan(v) for v in ga.gap(got, "moons", "lr 0.1", "base"))
+
+
+def test_the_figure_draws_a_diverged_setting_as_such(tmp_path):
+    from pointlab.experiments.base import Context
+    from pointlab.experiments.generative_ablations_figures import figure
+
+    from conftest import is_png
+
+    b = ga.Budget(points=300, epochs=1, seeds=2)
+    rng = np.random.default_rng(0)
+    held = rng.normal(size=(100, 2))
+    samples = [rng.normal(size=(100, 2)) for _ in range(len(ga.SETTINGS) * b.seeds)]
+    high = [label for label, _ in ga.SETTINGS].index("lr 0.1")
+    samples[high * b.seeds] = np.full((100, 2), np.nan)  # seed 0 of lr 0.1 diverged
+    mmd = np.full((len(ga.SETTINGS), b.seeds), 1e-3)
+    mmd[high, 0] = np.inf
+    one = {
+        "held_out": held,
+        "samples": samples,
+        "mmd": mmd,
+        "references": {"gaussian": (1e-2, 1e-3), "floor": (1e-4, 1e-4)},
+    }
+    name, caption = figure(Context(out=tmp_path), b, {kind: one for kind in ga.SETS})
+    assert is_png(tmp_path / name) and "checkerboard" in caption

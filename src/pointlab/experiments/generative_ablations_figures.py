@@ -18,7 +18,13 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from pointlab.experiments.base import Context
-from pointlab.plots.generative import data_box, draw_samples
+from pointlab.plots.generative import (
+    DATA_COLOUR,
+    data_box,
+    draw_samples,
+    frame_axes,
+    marker_size,
+)
 from pointlab.plots.palette import LINE_COLOURS
 from pointlab.plots.save import new_figure, save_figure
 
@@ -41,10 +47,15 @@ def figure(ctx: Context, b, got: dict[str, Any]) -> tuple[str, str]:
         for c, (label, _) in enumerate(SETTINGS):
             ax = gallery[r, c]
             samples = g["samples"][c * b.seeds][:SHOWN]  # seed 0 of setting c
-            finite = samples[np.isfinite(samples).all(axis=1)]
-            draw_samples(ax, finite if len(finite) else held[:1], held, box=box)
-            ax.get_legend().remove()
-            ax.set_title(f"{kind}\n{label}: {g['mmd'][c, 0]:.2g}", fontsize=8)
+            if np.isfinite(samples).all():
+                draw_samples(ax, samples, held, box=box)
+                ax.get_legend().remove()
+                ax.set_title(f"{kind}\n{label}: {g['mmd'][c, 0]:.2g}", fontsize=8)
+            else:  # a diverged model: the data alone, and the word
+                size = marker_size(len(held))
+                ax.scatter(held[:, 0], held[:, 1], s=size, c=DATA_COLOUR, alpha=0.5, lw=0)
+                frame_axes(ax, box, "")
+                ax.set_title(f"{kind}\n{label}: diverged", fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
     for ax, kind in zip(bottom.subplots(1, len(SETS)), SETS, strict=True):
@@ -67,13 +78,29 @@ def draw_bars(ax: Axes, kind: str, g: dict[str, Any]) -> None:
     from pointlab.experiments.generative_ablations import SETTINGS, t_interval
 
     labels = [label for label, _ in SETTINGS]
-    mmd = np.where(np.isfinite(g["mmd"]), g["mmd"], np.nan)
-    means, halves = zip(*(t_interval(row[np.isfinite(row)]) for row in mmd), strict=True)
-    means_a = np.maximum(np.array(means), 1e-6)
-    low = np.minimum(np.array(halves), means_a * 0.99)  # a log axis cannot go below 0
+    means, halves = np.full(len(labels), np.nan), np.zeros(len(labels))
+    for i, row in enumerate(np.asarray(g["mmd"], dtype=float)):
+        finite = row[np.isfinite(row)]  # diverged seeds (inf) have no bar to add to
+        if len(finite):
+            means[i], half = t_interval(finite)
+            halves[i] = half if np.isfinite(half) else 0.0
+    means = np.maximum(means, 1e-6)
+    low = np.minimum(halves, means * 0.99)  # a log axis cannot go below 0
     x = np.arange(len(labels))
-    ax.bar(x, means_a, color=LINE_COLOURS[0], alpha=0.8)
-    ax.errorbar(x, means_a, yerr=[low, np.array(halves)], fmt="none", ecolor="black", capsize=3)
+    ax.bar(x, np.nan_to_num(means), color=LINE_COLOURS[0], alpha=0.8)
+    ax.errorbar(x, means, yerr=[low, halves], fmt="none", ecolor="black", capsize=3)
+    for i, row in enumerate(np.asarray(g["mmd"], dtype=float)):
+        if not np.isfinite(row).all():
+            diverged = int((~np.isfinite(row)).sum())
+            ax.annotate(
+                f"{diverged} diverged",
+                (i, 1),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="top",
+                fontsize=7,
+                color="black",
+            )
     gaussian, floor = g["references"]["gaussian"][0], g["references"]["floor"][0]
     ax.axhline(gaussian, color=LINE_COLOURS[3], ls="--", lw=1.2, label="fitted Gaussian")
     ax.axhline(max(floor, 1e-6), color=LINE_COLOURS[2], ls=":", lw=1.5, label="floor (data)")
