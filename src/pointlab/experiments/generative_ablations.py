@@ -238,6 +238,8 @@ def run(ctx: Context) -> Report:
         "budget": b.__dict__,
         "settings": [label for label, _ in SETTINGS],
         "base": BASE.replace(epochs=b.epochs).to_dict(),
+        "reference_columns": ["mmd", "mmd_se", "energy", "energy_se"],
+        "mmd": "squared MMD, Gaussian kernel of each set's bandwidth; arrays (settings, seeds)",
     }
     for kind in SETS:
         g = got[kind]
