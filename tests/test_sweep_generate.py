@@ -75,3 +75,33 @@ def test_classifier_only_options_are_refused_with_generate(tmp_path, capsys):
 def test_method_without_generate_is_refused(tmp_path, capsys):
     assert main(["sweep", points(tmp_path), "--method", "ddpm"]) == 2
     assert "--method: only with --generate" in capsys.readouterr().err
+
+
+def test_an_interrupted_generative_sweep_resumes_and_runs_each_trial_once(
+    tmp_path, capsys, monkeypatch
+):
+    import optuna
+
+    import pointlab.generative.training as training
+
+    data = points(tmp_path)
+    real = training.train_generators
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the claimed trials train
+
+    monkeypatch.setattr(training, "train_generators", interrupted)
+    out = tmp_path / "out"
+    argv = ["sweep", data, "--generate", "--epochs", "2", "--layers", "8", "--strategy", "grid"]
+    argv += ["--space", "lr=1e-3,1e-2", "--out", str(out), "--json"]
+    assert main(argv) == 130
+    assert "run the same command again to resume" in capsys.readouterr().err
+    assert not (out / "sweep.json").exists()
+    monkeypatch.setattr(training, "train_generators", real)
+    assert main(argv) == 0
+    summary = json.loads((out / "sweep.json").read_text())
+    assert [t["state"] for t in summary["trials"]] == ["complete", "complete"]
+    storage = optuna.storages.RDBStorage(f"sqlite:///{out / 'study.db'}")
+    study = optuna.load_study(study_name="moons", storage=storage)
+    done = [t for t in study.get_trials() if t.state == optuna.trial.TrialState.COMPLETE]
+    assert sorted(t.params["lr"] for t in done) == [1e-3, 1e-2]  # each trained exactly once
