@@ -37,7 +37,7 @@ def test_t_verdicts_hold_fail_and_say_inconclusive():
 def fake(mmd_by_setting: dict[str, list[float]]) -> dict:
     """Measurements where every setting not named has the base's distances."""
     base = mmd_by_setting["base"]
-    rows = [mmd_by_setting.get(label, base) for label, _ in ga.SETTINGS]
+    rows = [mmd_by_setting.get(label, base) for label in ga.LABELS]
     got = {"mmd": np.array(rows), "references": {"gaussian": (0.02, 0.001)}}
     return {kind: got for kind in ga.SETS}
 
@@ -68,10 +68,10 @@ def test_the_figure_draws_a_diverged_setting_as_such(tmp_path):
     b = ga.Budget(points=300, epochs=1, seeds=2)
     rng = np.random.default_rng(0)
     held = rng.normal(size=(100, 2))
-    samples = [rng.normal(size=(100, 2)) for _ in range(len(ga.SETTINGS) * b.seeds)]
-    high = [label for label, _ in ga.SETTINGS].index("lr 0.1")
+    samples = [rng.normal(size=(100, 2)) for _ in range(len(ga.LABELS) * b.seeds)]
+    high = ga.LABELS.index("lr 0.1")
     samples[high * b.seeds] = np.full((100, 2), np.nan)  # seed 0 of lr 0.1 diverged
-    mmd = np.full((len(ga.SETTINGS), b.seeds), 1e-3)
+    mmd = np.full((len(ga.LABELS), b.seeds), 1e-3)
     mmd[high, 0] = np.inf
     one = {
         "held_out": held,

@@ -34,7 +34,7 @@ SLOW = {
     "lr-importance": 8,
     "landscape": 5,
     "adversarial": 8,
-    "generative-ablations": 19,
+    "generative-ablations": 10,
 }
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name

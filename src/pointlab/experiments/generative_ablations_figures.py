@@ -33,9 +33,9 @@ SHOWN = 600  # samples drawn per panel
 
 
 def figure(ctx: Context, b, got: dict[str, Any]) -> tuple[str, str]:
-    from pointlab.experiments.generative_ablations import SETS, SETTINGS
+    from pointlab.experiments.generative_ablations import LABELS, SETS
 
-    columns = len(SETTINGS)
+    columns = len(LABELS)
     fig = new_figure(2.1 * columns, 2.3 * len(SETS) + 3.4)
     rows = fig.add_gridspec(2, 1, height_ratios=[2.3 * len(SETS), 3.4])
     top, bottom = fig.add_subfigure(rows[0]), fig.add_subfigure(rows[1])
@@ -44,7 +44,7 @@ def figure(ctx: Context, b, got: dict[str, Any]) -> tuple[str, str]:
         g = got[kind]
         held = g["held_out"][:SHOWN]
         box = data_box(held)
-        for c, (label, _) in enumerate(SETTINGS):
+        for c, label in enumerate(LABELS):
             ax = gallery[r, c]
             samples = g["samples"][c * b.seeds][:SHOWN]  # seed 0 of setting c
             if np.isfinite(samples).all():
@@ -61,7 +61,8 @@ def figure(ctx: Context, b, got: dict[str, Any]) -> tuple[str, str]:
     for ax, kind in zip(bottom.subplots(1, len(SETS)), SETS, strict=True):
         draw_bars(ax, kind, got[kind])
     fig.suptitle(
-        "DDPM ablations (seed 0's samples in orange over held-out points; "
+        "DDPM ablations, and flow matching sampled with 50 and 5 steps (seed 0's samples in "
+        "orange over held-out points; "
         "title: narrow-kernel MMD², lower is closer)",
         fontsize=10,
     )
@@ -75,9 +76,9 @@ def figure(ctx: Context, b, got: dict[str, Any]) -> tuple[str, str]:
 
 def draw_bars(ax: Axes, kind: str, g: dict[str, Any]) -> None:
     """A bar per setting: the mean MMD² over seeds with its 95% t interval, log scale."""
-    from pointlab.experiments.generative_ablations import SETTINGS, t_interval
+    from pointlab.experiments.generative_ablations import LABELS, t_interval
 
-    labels = [label for label, _ in SETTINGS]
+    labels = list(LABELS)
     means, halves = np.full(len(labels), np.nan), np.zeros(len(labels))
     for i, row in enumerate(np.asarray(g["mmd"], dtype=float)):
         finite = row[np.isfinite(row)]  # diverged seeds (inf) have no bar to add to
@@ -113,7 +114,13 @@ def draw_bars(ax: Axes, kind: str, g: dict[str, Any]) -> None:
 
 
 def method(b, got: dict[str, Any]) -> str:
-    from pointlab.experiments.generative_ablations import BASE, HELD_OUT, SETS, SETTINGS
+    from pointlab.experiments.generative_ablations import (
+        BASE,
+        HELD_OUT,
+        RESAMPLED,
+        SETS,
+        SETTINGS,
+    )
 
     first = got[SETS[0]]
     settings = "; ".join(
@@ -128,7 +135,12 @@ def method(b, got: dict[str, Any]) -> str:
         f"embeddings of t and of each coordinate; AdamW lr {BASE.lr:g} (cosine to 1/100), weight "
         f"decay {BASE.weight_decay:g}, gradient norm clipped to {BASE.clip_grad:g}, batches of "
         f"{BASE.batch_size}, {b.epochs} epochs. Settings (one knob each): {settings}; "
-        f"{b.seeds} seeds each; every member of a set trains as one engine population. Each "
+        f"{b.seeds} seeds each; every member of a set trains as one engine population. "
+        + "; ".join(
+            f"{label}: the {trained} models sampled with {steps} steps instead"
+            for label, trained, steps in RESAMPLED
+        )
+        + ". Each "
         "model draws as many samples as the measured third holds; distance: the squared MMD "
         "with a Gaussian kernel of bandwidth a tenth of the held-out points' median distance "
         "(the energy distance in results.json beside it). Verdicts: per-seed log ratios of two "
