@@ -38,6 +38,7 @@ def test_a_generative_grid_sweep_ranks_by_distance_and_its_best_run_repeats(tmp_
     distances = [t["distance"] for t in trials]
     assert distances == sorted(distances)  # ranked: lowest distance first
     assert summary["best"]["slot"] == trials[0]["slot"]
+    assert all(t["se"] > 0 for t in trials)  # each distance with its jackknife standard error
     best = tmp_path / "out" / "best"
     record = json.loads((best / "config.json").read_text())
     assert record["format"] == "pointlab-generate-run"

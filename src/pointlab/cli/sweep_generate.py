@@ -154,12 +154,24 @@ def _summary(result, setup, study: str, storage: str, best_dir: Path, best) -> d
         "space": [p.spec for p in setup.params],
         "strategy": setup.strategy,
         "trials": [
-            {"slot": r.slot, "params": r.params, "distance": r.value, "state": r.state}
+            {
+                "slot": r.slot,
+                "params": r.params,
+                "distance": r.value,
+                "se": _se(r),
+                "state": r.state,
+            }
             for r in ranked
         ],
         "best": {"slot": result.best.slot, "params": result.best.params, "run": str(best_dir)},
         "best_quality": quality,
     }
+
+
+def _se(row) -> float | None:
+    """The jackknife standard error of a trial's distance (None: diverged, or not finished)."""
+    quality = (row.result or {}).get("quality") or {}
+    return quality.get("model", {}).get("se")
 
 
 def _print_report(console: Console, result, setup, summary: dict) -> None:
@@ -172,7 +184,7 @@ def _print_report(console: Console, result, setup, summary: dict) -> None:
     table.add_column("trial", justify="right")
     for p in setup.params:
         table.add_column(p.name, justify="right")
-    table.add_column("distance", justify="right")
+    table.add_column("distance ± se", justify="right")
     table.add_column("status", justify="right")
     rows = {r.slot: r for r in result.rows}
     for entry in summary["trials"][:10]:
@@ -180,7 +192,7 @@ def _print_report(console: Console, result, setup, summary: dict) -> None:
         table.add_row(
             str(row.slot),
             *[_text(row.params.get(p.name)) for p in setup.params],
-            f"{row.value:.4g}",
+            f"{row.value:.4g}" + ("" if entry["se"] is None else f" ± {entry['se']:.2g}"),
             str((row.result or {}).get("status")),
         )
     console.print(table)
@@ -199,6 +211,8 @@ def _print_report(console: Console, result, setup, summary: dict) -> None:
             f"references on the same points: fitted Gaussian {quality['gaussian']['value']:.4g}, "
             f"floor (a second held-out sample) {quality['floor']['value']:.4g}"
         )
+        if quality["margin_below_gaussian_in_se"] < 2:
+            say("note: the best lies not 2 standard errors below the Gaussian: train longer")
     say(
         f"wrote {summary['best']['run']} (repeat it: pointlab generate --config "
         f"{summary['best']['run']}/config.json)"
