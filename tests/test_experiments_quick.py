@@ -38,6 +38,7 @@ SLOW = {
     "data-requirements": 12,
     "skip-connections": 25,
     "normalization": 7,
+    "generative-ablations": 10,
 }
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name

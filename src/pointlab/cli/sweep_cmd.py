@@ -33,7 +33,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "kept in a study database (run the same command again to resume); the best configuration "
         "is retrained on all the training data and tested once on data it never chose by.",
     )
-    parser.add_argument("csv", metavar="FILE.csv", help="training data (the book's format)")
+    parser.add_argument(
+        "csv",
+        metavar="FILE.csv",
+        help="training data (the book's format); with --generate, a CSV of points or a data "
+        "set to generate",
+    )
+    parser.add_argument(
+        "--generate",
+        action="store_true",
+        help="sweep a generative model (flow matching or DDPM) instead of a classifier: --space "
+        "names its options (lr, hidden, width, depth, steps, input_embedding, ...), each trial "
+        "scored by the energy distance of its samples to held-out points; OUT/best is a "
+        "`pointlab generate` run directory",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("flow", "ddpm"),
+        default=None,
+        help="with --generate: flow matching or DDPM for every trial (default: flow)",
+    )
     parser.add_argument(
         "--space",
         action="append",
@@ -154,6 +173,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(namespace: argparse.Namespace, console: Console) -> int:
+    if namespace.generate:
+        from pointlab.cli import sweep_generate
+
+        return sweep_generate.run(namespace, console)
+    if namespace.method is not None:
+        raise UserError("--method: only with --generate")
     args.check_fraction(namespace.val_fraction, "--val-fraction")
     args.check_fraction(namespace.test_fraction, "--test-fraction")
     base = _fixed_config(namespace)

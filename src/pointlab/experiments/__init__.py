@@ -31,6 +31,7 @@ EXPERIMENTS: dict[str, str] = {
     "data-requirements": "error falls as a power law of n (Hestness 2017); where a big model pays",
     "class-imbalance": "1:20 classes: class weights, balanced batches, moved threshold (Buda 2018)",
     "adversarial": "FGSM and PGD flip answers; adversarial training widens the margin (Madry 2018)",
+    "generative-ablations": "tiny-diffusion's gallery (lr, steps, width, embeddings), measured",
 }
 
 

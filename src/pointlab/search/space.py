@@ -1,6 +1,8 @@
 """Search spaces: `NAME=SPEC` strings parsed into hyperparameters Optuna understands.
 
-NAME is any `TrainConfig` field (lr, weight_decay, dropout, batch_size, optimizer, ...) or one of
+NAME is any `TrainConfig` field (lr, weight_decay, dropout, batch_size, optimizer, ...), or any
+`GenConfig` field when the base config is one (a generative sweep: method, steps, embeddings, ...),
+or one of
 the architecture names `layers` (hidden widths per choice), `depth` and `width` (every hidden
 layer `width` wide, `depth` of them). SPEC is
 - a list of choices: `activation=relu,tanh`, `layers=[16],[64,64],[128,128]`,
@@ -39,6 +41,7 @@ from optuna.distributions import (
 from pointlab.config import TrainConfig, WidthsError, parse_hidden
 from pointlab.errors import SettingError, UserError
 from pointlab.features import FeaturesError, parse_features
+from pointlab.generative.config import GenConfig
 
 # What a newcomer can trust: the learning rate matters most (log scale), then capacity (depth and
 # width, a few architectures so that trials of one shape train together), then regularization.
@@ -103,7 +106,9 @@ class Param:
         )
 
 
-def parse_space(specs: typing.Sequence[str], base: TrainConfig | None = None) -> list[Param]:
+def parse_space(
+    specs: typing.Sequence[str], base: TrainConfig | GenConfig | None = None
+) -> list[Param]:
     """Parse `NAME=SPEC` strings (the default space when empty); names must not repeat."""
     base = base or TrainConfig()
     params = [parse_param(spec, base) for spec in (specs or DEFAULT_SPACE)]
@@ -116,7 +121,7 @@ def parse_space(specs: typing.Sequence[str], base: TrainConfig | None = None) ->
     return params
 
 
-def parse_param(spec: str, base: TrainConfig | None = None) -> Param:
+def parse_param(spec: str, base: TrainConfig | GenConfig | None = None) -> Param:
     base = base or TrainConfig()
     name, sep, text = spec.partition("=")
     name, text = name.strip().replace("-", "_"), text.strip()
@@ -125,7 +130,7 @@ def parse_param(spec: str, base: TrainConfig | None = None) -> Param:
     where = "{space} " + SettingError.literal(repr(spec))
     if not sep or not name or not text:
         raise _fail(where, "write NAME=SPEC, e.g. lr=loguniform(1e-4,1e-1)")
-    kind = _field_kind(name, where)
+    kind = _field_kind(name, where, type(base))
     match = _DISTRIBUTION.match(text.replace(" ", ""))
     if match:
         param = _parse_range(name, kind, match.group(1), match.group(2), spec, where)
@@ -149,7 +154,10 @@ def parse_param(spec: str, base: TrainConfig | None = None) -> Param:
     return param
 
 
-def apply_params(base: TrainConfig, params: dict) -> TrainConfig:
+Config = typing.TypeVar("Config", bound=TrainConfig | GenConfig)
+
+
+def apply_params(base: Config, params: dict) -> Config:
     """The config `base` with searched values put in (layers, depth and width set `hidden`)."""
     changes = {k: v for k, v in params.items() if k not in ARCH_NAMES}
     if "layers" in params:
@@ -158,7 +166,7 @@ def apply_params(base: TrainConfig, params: dict) -> TrainConfig:
         depth = int(params.get("depth", len(base.hidden)))
         width = int(params.get("width", base.hidden[0] if base.hidden else 64))
         changes["hidden"] = (width,) * depth
-    return base.replace(**changes)
+    return typing.cast(Config, base.replace(**changes))
 
 
 def layers_text(hidden: typing.Sequence[int]) -> str:
@@ -166,17 +174,18 @@ def layers_text(hidden: typing.Sequence[int]) -> str:
     return "[" + ",".join(str(int(h)) for h in hidden) + "]"
 
 
-def _field_kind(name: str, where: str) -> str:
-    """ "int", "float", "str", "bool", "layers" or "features"; unknown names are refused with the
-    known ones."""
+def _field_kind(name: str, where: str, config: type = TrainConfig) -> str:
+    """ "int", "float", "str", "bool" (on/off), "layers" or "features" for a field of `config`
+    (TrainConfig, or GenConfig in a generative sweep); unknown names are refused with the known
+    ones."""
     if name in ("layers", "hidden"):
         return "layers"
-    if name == "features":
+    if name == "features" and config is TrainConfig:
         return name
     if name in ("depth", "width"):
         return "int"
-    hints = typing.get_type_hints(TrainConfig)
-    fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "hidden"]
+    hints = typing.get_type_hints(config)
+    fields = [f.name for f in dataclasses.fields(config) if f.name != "hidden"]
     if name not in fields:
         known = ", ".join([*ARCH_NAMES, *fields])
         raise _fail(where, f"unknown name {name!r}; searchable: {known}")
