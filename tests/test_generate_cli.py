@@ -70,6 +70,7 @@ def test_samples_are_written_as_points_the_loader_reads(moons_run):
     assert 0.0 < X[:, 0].mean() < 1.0  # in moons' own units, not standardized ones
 
 
+@pytest.mark.slow  # trains a second model (a few seconds); the moons test covers the command
 def test_a_conditional_model_writes_labelled_samples_from_a_csv(tmp_path, capsys):
     data = tmp_path / "blobs.csv"
     assert main(["data", "make", "gauss", "--n", "200", "--classes", "3", "-o", str(data)]) == 0
@@ -121,6 +122,7 @@ def test_bad_arguments_are_one_line_and_leave_nothing(tmp_path, capsys, argv, wo
     assert not out.exists()
 
 
+@pytest.mark.slow  # trains twice (a few seconds)
 def test_a_ddpm_run_repeated_from_its_config_json_gives_the_same_numbers(tmp_path):
     first, again = tmp_path / "first", tmp_path / "again"
     argv = ["generate", "twospirals", "--method", "ddpm", "--steps", "20", "--epochs", "4"]

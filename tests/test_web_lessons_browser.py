@@ -20,6 +20,7 @@ from conftest import POINTLAB
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a real server and Chromium, as the other browser tests
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
     ),

@@ -11,6 +11,7 @@ LAYERS_IN_URL = "(want) => new URLSearchParams(window.location.search).get('laye
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a real server and Chromium, as the other browser tests
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
     ),
