@@ -31,8 +31,9 @@ class Trained:
     predicted: np.ndarray  # (N,)
 
 
-def train_and_predict(root: Path, name: str) -> Trained:
-    """A small run on `name`'s points, and `pointlab predict` on those points."""
+def train_and_predict(root: Path, name: str, options: tuple[str, ...] = ()) -> Trained:
+    """A small run on `name`'s points (`options`: more flags of `pointlab train`, after the
+    shape's, so they may replace them), and `pointlab predict` on those points."""
     if name == "spiral":
         data = root / "spiral.csv"
         save_csv(make("spiral", n=150, classes=3, seed=0), data)
@@ -42,7 +43,9 @@ def train_and_predict(root: Path, name: str) -> Trained:
         data = book_file(f"{name}.csv")
         shape = ["--layers", "8", "--epochs", "60"]
     run = root / f"run-{name}"
-    assert main(["train", str(data), "--seed", "1", *shape, "--out", str(run)], quiet()) == 0
+    assert (
+        main(["train", str(data), "--seed", "1", *shape, *options, "--out", str(run)], quiet()) == 0
+    )
     out = root / f"{name}-predicted.csv"
     assert main(["predict", str(run), str(data), "-o", str(out)], quiet()) == 0
     rows = list(csv.reader(out.read_text().splitlines()))

@@ -110,6 +110,85 @@ def test_the_page_predicts_what_predict_predicts(pages, browser, name):
     assert requests == [path.as_uri()] and not errors
 
 
+# Runs with skips and normalization: (data, more `pointlab train` flags).
+VARIANTS = {
+    "residual": ("curve", ("--residual", "--layers", "8,8,8")),
+    "batch-norm": ("curve", ("--norm", "batch", "--batch-size", "32")),
+    "layer-norm-residual": ("spiral", ("--norm", "layer", "--residual")),
+}
+
+
+@pytest.fixture(scope="module")
+def variant_pages(tmp_path_factory) -> dict[str, tuple[exports.Trained, Path]]:
+    """Each run of VARIANTS with its exported page."""
+    out = {}
+    for variant, (name, options) in VARIANTS.items():
+        root = tmp_path_factory.mktemp(variant)
+        trained = exports.train_and_predict(root, name, options)
+        page = root / f"{variant}.html"
+        argv = ["export", str(trained.run), "--format", "web", "-o", str(page)]
+        assert main(argv, quiet()) == 0
+        out[variant] = (trained, page)
+    return out
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@needs_chromium
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_skips_and_normalization_run_in_the_page_as_predict(variant_pages, browser, variant):
+    trained, path = variant_pages[variant]
+    arch = load_run(trained.run).model.arch
+    assert not arch.plain  # the run has what the page must take along
+    ctx, page, errors, requests = open_page(browser, path)
+    got = np.array(
+        page.evaluate(
+            "points => points.map(([x, y]) => window.pointlab.probabilities(x, y))",
+            trained.points.tolist(),
+        )
+    )  # (N, K)
+    labels = page.evaluate(
+        "points => points.map(([x, y]) => window.pointlab.classify(x, y))",
+        trained.points.tolist(),
+    )
+    ctx.close()
+    worst = float(np.abs(got - trained.proba).max())
+    print(f"{variant}: {len(got)} points, largest |page - predict| = {worst:.2g}")
+    assert got.shape == trained.proba.shape and worst <= 1e-5
+    assert np.array_equal(labels, trained.predicted)
+    assert requests == [path.as_uri()] and not errors
+
+
+def test_the_weights_carry_each_layers_skip_and_normalization():
+    import torch
+
+    from pointlab.checkpoint import TrainedModel
+    from pointlab.config import TrainConfig
+    from pointlab.engine.models import architecture, init_theta, member_state
+    from pointlab.export.page import layers
+
+    config = TrainConfig(hidden=(6, 6, 4), residual=True, norm="batch")
+    arch = architecture(config, 3)
+    stats = [
+        {
+            "running_mean": torch.full((w,), 0.5),
+            "running_var": torch.full((w,), 2.0),
+            "num_batches_tracked": torch.tensor(7),
+        }
+        for w in arch.hidden
+    ]
+    state = member_state(arch, init_theta(arch, [0]), 0, stats=stats)
+    got = layers(TrainedModel(config, 3, state))
+    dense = [layer for layer in got if "w" in layer]
+    assert [layer["skip"] for layer in dense] == list(arch.skips) == [False, True, False, False]
+    norms = [layer for layer in got if "norm" in layer]
+    assert [layer["norm"] for layer in norms] == ["batch"] * 3
+    assert norms[1]["running_mean"] == [0.5] * 6 and norms[1]["running_var"] == [2.0] * 6
+    assert norms[2]["weight"] == [1.0] * 4 and norms[2]["eps"] == 1e-5
+    kinds = [next(k for k in ("w", "norm", "act") if k in layer) for layer in got]
+    assert kinds == ["w", "norm", "act"] * 3 + ["w"]  # Linear -> norm -> activation
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @needs_chromium
@@ -150,11 +229,11 @@ def test_a_layer_the_page_cannot_run_is_refused_not_left_out(monkeypatch):
     model, _ = exports.untrained("relu", (4,), 2)
     # A model whose points pass a step the page does not know (here the identity, as torch
     # runs it) must not get a page that silently skips it.
-    scaled = torch.nn.Sequential(torch.nn.BatchNorm1d(2, eps=0.0).eval(), model.module())
+    scaled = torch.nn.Sequential(torch.nn.Flatten(), model.module())
     monkeypatch.setattr(
         TrainedModel, "torch_module", lambda self: Probabilities(scaled, self.n_classes)
     )
-    with pytest.raises(UserError, match="cannot run a BatchNorm1d layer"):
+    with pytest.raises(UserError, match="cannot run a Flatten layer"):
         page_html(model, None, "scaled")
 
 

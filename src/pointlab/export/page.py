@@ -5,7 +5,9 @@ classified and marked. Nothing is fetched: the file works from disk, offline, on
 
 The page runs the layers of `TrainedModel.torch_module()`: feature inputs and standardization
 (`checkpoint.Inputs`), dense layers and the activations of `engine.models.ACTIVATION_MODULES`
-(dropout is the identity at prediction time). A module it
+(dropout is the identity at prediction time), and for an `engine.models.MLP` each hidden layer's
+skip (a flag on its dense layer: its input is added after its activation) and layer or batch
+normalization (batch norm in evaluation mode, its running statistics). A module it
 does not know is refused (`UserError`) rather than left out, so the page never silently differs
 from `pointlab predict`. JavaScript computes in float64, torch in float32: the probabilities agree
 to about 1e-6.
@@ -32,35 +34,59 @@ UNIT_SQUARE = [[-0.05, 1.05], [-0.05, 1.05]]  # the plane shown when no data com
 
 
 def layers(model: TrainedModel) -> list[dict[str, Any]]:
-    """The network as the page runs it: {"w": (out, in), "b": (out,)}, {"act": name}, and
-    {"inputs": feature names, "mean", "std"} for a step from the points to the inputs."""
+    """The network as the page runs it, in order: {"w": (out, in), "b": (out,), "skip": bool}
+    (skip: the layer's input is added to its output after its activation), {"norm": "layer",
+    "weight", "bias", "eps"} or {"norm": "batch", "running_mean", "running_var", "weight",
+    "bias", "eps"} after a dense layer, {"act": name}, and {"inputs": feature names, "mean",
+    "std"} for a step from the points to the inputs."""
     import torch
 
-    from pointlab.engine.models import ACTIVATION_MODULES
+    from pointlab.engine.models import ACTIVATION_MODULES, MLP
     from pointlab.export import check_exportable
 
-    if not model.arch.plain:  # the page's JavaScript runs a plain stack of layers
-        raise UserError(
-            "the web page cannot run skip connections (--residual) or normalization (--norm) "
-            "yet; --format onnx can; nothing written"
-        )
     check_exportable(model)
     names = {cls: name for name, cls in ACTIVATION_MODULES.items()}
+    skips: dict[int, bool] = {}  # id of an MLP's Linear layer -> whether its layer skips
     out: list[dict[str, Any]] = []
     for module in model.torch_module().modules():
         # The containers, dropout (the identity when predicting), and the last step to
         # probabilities, which the page does after the layers.
         if isinstance(module, Probabilities | torch.nn.Sequential | torch.nn.Dropout):
             continue
-        if isinstance(module, Inputs):
+        if isinstance(module, MLP):  # its layers follow, in order; the skips are its own
+            for block, skip in zip(module.blocks, module.skips, strict=True):
+                skips[id(getattr(module, block[0]))] = skip
+        elif isinstance(module, Inputs):
             out.append({"inputs": list(module.features), "mean": module.mean, "std": module.std})
         elif isinstance(module, torch.nn.Linear):
-            out.append({"w": module.weight.tolist(), "b": module.bias.tolist()})
+            skip = skips.get(id(module), False)
+            out.append({"w": module.weight.tolist(), "b": module.bias.tolist(), "skip": skip})
+        elif (norm := _norm(module)) is not None:
+            out.append(norm)
         elif type(module) in names:
             out.append({"act": names[type(module)]})
         else:
             raise UserError(f"the web page cannot run a {type(module).__name__} layer yet")
     return out
+
+
+def _norm(module: Any) -> dict[str, Any] | None:
+    """A normalization as the page runs it: layer norm, or batch norm in evaluation mode (by its
+    running statistics), each with its scale and shift per unit; None for any other module."""
+    import torch
+
+    entry: dict[str, Any]
+    if isinstance(module, torch.nn.LayerNorm) and module.elementwise_affine:
+        entry = {"norm": "layer"}
+    elif isinstance(module, torch.nn.BatchNorm1d) and module.affine and not module.training:
+        mean, var = module.running_mean, module.running_var
+        if mean is None or var is None:  # one that normalizes by each batch's statistics
+            return None
+        entry = {"norm": "batch", "running_mean": mean.tolist(), "running_var": var.tolist()}
+    else:
+        return None
+    weight, bias = module.weight.tolist(), module.bias.tolist()
+    return {**entry, "weight": weight, "bias": bias, "eps": module.eps}
 
 
 def page_html(model: TrainedModel, data: Dataset | None, title: str) -> str:
