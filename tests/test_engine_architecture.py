@@ -65,6 +65,8 @@ def test_the_web_page_takes_it_along_and_explain_refuses_it_in_one_line(trained,
     assert main(["explain", str(CURVE), "--run", str(out)], quiet()) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "explain takes a plain MLP" in err[0]
+    # It says what to do instead: the plain network of the same shape, or the experiments.
+    assert "pointlab explain DATA --layers 8," in err[0] and "experiment skip-connections" in err[0]
 
 
 @pytest.mark.skipif(

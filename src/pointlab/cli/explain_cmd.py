@@ -231,9 +231,20 @@ def _as_trained(run, points, notes: list[str]):
 
     model = run.model
     if not model.arch.plain:  # pointlab.autodiff's MLP is a plain stack of layers
+        from pointlab.config import hidden_text
+
+        has = ["skip connections (--residual)"] if any(model.arch.skips) else []
+        if model.arch.norm != "none":
+            has.append(f"{model.arch.norm} normalization (--norm {model.arch.norm})")
+        act = model.arch.activation
+        shape = f"--layers {hidden_text(model.arch.hidden)}" + (
+            f" --activation {act}" if act in ACTIVATIONS else ""
+        )
         raise UserError(
-            f"{run.path}: explain takes a plain MLP; this one has skip connections (residual) "
-            "or normalization (norm)"
+            f"{run.path}: explain takes a plain MLP; this one has {' and '.join(has)}; explain "
+            f"the plain one of its shape instead (pointlab explain DATA {shape}, without --run), "
+            "or watch what skips and normalization do to training in `pointlab experiment "
+            "skip-connections` and `pointlab experiment normalization`"
         )
     if model.config.features != ("x", "y"):
         shown = ",".join(model.config.features)
