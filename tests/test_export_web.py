@@ -1,7 +1,8 @@
 """`pointlab export RUN --format web`: one HTML file that needs nothing but itself, opened from
 disk in Chromium (Playwright with Debian's /usr/bin/chromium, as `test_web_browser.py`), whose
-forward pass gives what `pointlab predict` gives on the book's three files and a three-class
-spiral, and which classifies a point tapped on a phone-sized screen.
+forward pass gives what `pointlab predict` gives on the book's three files, a three-class spiral
+and runs with skip connections and layer or batch normalization, and which classifies a point
+tapped on a phone-sized screen.
 
 The phone screenshot lands in `screenshots/export-phone.png` (git-ignored). `docs/export-phone.png`
 is the same view of a longer-trained spiral (`pointlab data make spiral --n 300 --classes 3`,
