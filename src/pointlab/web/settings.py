@@ -21,12 +21,13 @@ Not here: making the points (`pointlab.generators`, `pointlab.data`), training (
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pointlab.config import (
     ACTIVATIONS,
@@ -140,6 +141,18 @@ class DataRecipe:
     label_noise: float
     seed: int
     edits: tuple[str, ...] = ()  # clicked points, in order: "a0.25,0.5,1" added, "r17" removed
+
+
+class _Setup(Protocol):
+    """What both modes' checked settings hold (`Setup`, `generate_settings.GenSetup`)."""
+
+    @property
+    def data(self) -> DataRecipe: ...
+    @property
+    def settings(self) -> dict[str, str]: ...
+
+
+AnySetup = TypeVar("AnySetup", bound=_Setup)
 
 
 @dataclass(frozen=True)
@@ -391,6 +404,28 @@ def _number(text: str, low: float, high: float) -> float:
     if not (math.isfinite(value) and low <= value <= high):
         raise ValueError(f"{text} is outside {low:g}..{high:g}")
     return value
+
+
+def member(message: dict[str, Any], members: int) -> int:
+    """The member a select message names (an index below `members`); UserError otherwise."""
+    index = whole(message.get("member"))
+    if index is None or not 0 <= index < members:
+        raise UserError(f"{message.get('type')}: no member {shown(message.get('member'))}")
+    return index
+
+
+def with_edit(setup: AnySetup, edit: str) -> AnySetup | None:
+    """`setup` (either mode's) with a click (`edit`, as `points.click` writes it) added to its
+    data's edits and to the `edits` setting; None when the link holds MAX_EDITS already (the
+    points are trained on, the link does not keep the click)."""
+    if len(setup.data.edits) >= MAX_EDITS:
+        return None
+    edits = (*setup.data.edits, edit)
+    return dataclasses.replace(  # type: ignore[type-var]
+        setup,
+        data=dataclasses.replace(setup.data, edits=edits),
+        settings=dict(setup.settings, edits=";".join(edits)),
+    )
 
 
 def whole(value: Any) -> int | None:
