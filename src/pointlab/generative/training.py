@@ -107,7 +107,6 @@ class GenTraining:
         members: Sequence[int] | None = None,
         stop: Callable[[], bool] | None = None,
     ) -> None:
-        from pointlab.engine.generative import GenerativeSpec
         from pointlab.engine.training import Training
 
         self.configs = list(configs)
@@ -116,17 +115,7 @@ class GenTraining:
         data = points if isinstance(points, Points) else Points.prepare(points, configs, labels)
         self.points = data
         n_labels = 0 if data.label_weights is None else len(data.label_weights)
-        specs = [
-            GenerativeSpec(
-                c.method,
-                c.steps,
-                c.time_embedding,
-                c.input_embedding,
-                c.embedding_size,
-                n_labels if c.conditional else 0,
-            )
-            for c in self.configs
-        ]
+        specs = [c.engine_spec(n_labels if c.conditional else 0) for c in self.configs]
         if log_every is None:
             log_every = max(1, max(c.epochs for c in self.configs) // 100)
         # the indices on_epoch reports (into the caller's configs)

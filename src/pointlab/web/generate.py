@@ -267,20 +267,12 @@ def cost(configs: tuple[GenConfig, ...] | list[GenConfig], n_points: int) -> bud
     """One unit of work: an epoch of every member (forward and backward, three matrix products
     a layer, over every point, plus the optimizer's steps) and a sampling (a forward pass a
     sampling step: the main member's paths, and each member's small picture in compare mode)."""
-    from pointlab.engine.generative import GenerativeSpec
     from pointlab.engine.memory import estimate_memory
     from pointlab.engine.models import Architecture
 
     flops, memory, largest = 0.0, 0, 0.0
     for config in configs:
-        spec = GenerativeSpec(
-            config.method,
-            config.steps,
-            config.time_embedding,
-            config.input_embedding,
-            config.embedding_size,
-            0,
-        )
+        spec = config.engine_spec()
         arch = Architecture(config.hidden, config.activation, 2, spec.n_inputs, outputs=2)
         macs = sum(fan_in * fan_out for fan_in, fan_out in arch.layer_shapes)
         flops += 2 * macs * 3 * n_points
