@@ -2,7 +2,9 @@
 in-process, the installed `pointlab` command, and one torch thread for tests of tiny models.
 
 The constants and helpers are imported by name (`from conftest import CURVE, quiet`); the fixtures
-are pytest's (`one_thread`, `console`).
+are pytest's (`one_thread`, `console`; the playground's in-process `client`; the browser tests'
+`browser`, one Chromium a test file, and `page`, a fresh tab that fails its test on a JavaScript
+error).
 
 Not here: the PyTorch reference loop (`reference.py`), database and Ray servers (`servers.py`).
 """
@@ -58,3 +60,42 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def client(tmp_path):
+    """The playground in-process (Starlette's TestClient around `create_app`), its exports in
+    a temporary folder; `webclient` opens tabs on it."""
+    from starlette.testclient import TestClient
+
+    from pointlab.web.app import create_app
+    from webclient import ORIGIN
+
+    app = create_app("127.0.0.1", tmp_path / "runs")
+    with TestClient(app, base_url=ORIGIN) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one a test file."""
+    from playwright.sync_api import sync_playwright
+
+    from servers import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A new tab, 1280 x 1000; the test fails on any JavaScript error in the page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"

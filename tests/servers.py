@@ -1,4 +1,5 @@
-"""Real servers for the cluster tests: a throwaway PostgreSQL and a two-node local Ray cluster.
+"""Real servers for the tests: a throwaway PostgreSQL, a two-node local Ray cluster, and
+`pointlab play` with the Chromium the browser tests drive.
 
 Both start from this machine's binaries in temporary directories and are stopped by what the
 test started (PostgreSQL by its data directory, Ray by the process groups of its own nodes),
@@ -19,6 +20,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 RAY = str(Path(sys.executable).parent / "ray")
@@ -177,6 +180,15 @@ def ray_cluster(cpus: int = 1, nodes: int = 2) -> Iterator[str]:
 
 # Debian's Chromium as the browser tests launch it (Playwright cannot download one here).
 CHROMIUM = Path("/usr/bin/chromium")
+# Every browser test file's `pytestmark`: a real server and Chromium are slow (~30 s for a file
+# on an idle 2-core machine), and skipped where /usr/bin/chromium is missing.
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -25,7 +25,7 @@ from pointlab.runs import load_run
 from conftest import quiet
 
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-CHROMIUM, ARGS = servers.CHROMIUM, servers.CHROMIUM_ARGS
+CHROMIUM = servers.CHROMIUM
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
 )
@@ -43,16 +43,6 @@ def pages(tmp_path_factory) -> dict[str, tuple[exports.Trained, Path]]:
         assert main(argv, quiet()) == 0
         out[name] = (trained, page)
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, path: Path, **context):

@@ -8,24 +8,15 @@ import json
 
 import pytest
 from starlette.requests import Request
-from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from pointlab.cli import main
 from pointlab.errors import UserError
-from pointlab.web.app import create_app
 from pointlab.web.security import allowed_host, read_limited
 from pointlab.web.settings import parse
 from webclient import ORIGIN, WS, session, setup, until, workers
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-@pytest.fixture
-def client(tmp_path):
-    app = create_app("127.0.0.1", tmp_path / "runs")
-    with TestClient(app, base_url=ORIGIN) as client:
-        yield client
 
 
 # --- the page --------------------------------------------------------------------------------

@@ -18,15 +18,8 @@ import servers
 from conftest import POINTLAB
 
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-CHROMIUM, ARGS = servers.CHROMIUM, servers.CHROMIUM_ARGS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,  # a real server and Chromium: ~30 s for the five on an idle 2-core machine
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = servers.BROWSER_TEST
 
 
 @pytest.fixture(scope="module")
@@ -39,27 +32,6 @@ def server(tmp_path_factory):
     out, _ = process.communicate(timeout=20)
     assert process.returncode == 0, out
     assert f"pointlab play: {url}" in out and "pointlab play: stopped" in out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors in the page: {errors}"
 
 
 def shot(page, name: str) -> Path:

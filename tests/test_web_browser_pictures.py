@@ -11,23 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from test_web_browser import (  # noqa: F401
-    CHROMIUM,
-    SHOTS,
-    browser,
-    by_testid,
-    page,
-    server,
-    shot,
-)
+import servers
+from test_web_browser import SHOTS, by_testid, server, shot  # noqa: F401 (the fixture)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = servers.BROWSER_TEST
 
 SMALL = "?data=moons&points=120&epochs=60&layers=8,8&data-seed=5"
 

@@ -5,22 +5,13 @@ is refused with a message naming it."""
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
 from pointlab.errors import UserError
-from pointlab.web.app import create_app
 from pointlab.web.settings import MAX_EDITS, parse
-from webclient import ORIGIN, session, setup, until
+from webclient import session, setup, until
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 DATA = dict(data="moons", points=40, epochs=20)
-
-
-@pytest.fixture
-def client(tmp_path):
-    app = create_app("127.0.0.1", tmp_path / "runs")
-    with TestClient(app, base_url=ORIGIN) as client:
-        yield client
 
 
 def ready(ws):

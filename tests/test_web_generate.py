@@ -8,21 +8,12 @@ import base64
 
 import numpy as np
 import pytest
-from starlette.testclient import TestClient
 
-from pointlab.web.app import create_app
-from webclient import ORIGIN, session, until
+from webclient import session, until
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 SMALL = {"points": "200", "layers": "32,32", "epochs": "40", "steps": "10"}
-
-
-@pytest.fixture
-def client(tmp_path):
-    app = create_app("127.0.0.1", tmp_path / "runs")
-    with TestClient(app, base_url=ORIGIN) as client:
-        yield client
 
 
 def gen_setup(ws, **settings):

@@ -18,15 +18,8 @@ from conftest import POINTLAB
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SHOTS = DOCS.parent / "screenshots"  # git-ignored
-CHROMIUM, ARGS = servers.CHROMIUM, servers.CHROMIUM_ARGS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = servers.BROWSER_TEST
 
 # Small and quick on two shared cores; the page's own defaults are larger.
 QUICK = "data=moons&layers=64,64&epochs=600&speed=full"
@@ -51,27 +44,6 @@ def server(tmp_path_factory):
     yield url
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors in the page: {errors}"
 
 
 def by_testid(page, name: str):

@@ -14,17 +14,11 @@ import pytest
 
 import servers
 from pointlab.lessons.lesson import load_lesson, shipped_folder
-from test_web_browser import CHROMIUM, browser, by_testid, shot  # noqa: F401 (the fixture)
+from test_web_browser import by_testid, shot
 
 from conftest import POINTLAB
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,  # a real server and Chromium, as the other browser tests
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = servers.BROWSER_TEST
 BAD = """order = 1
 [title]
 en = "Broken"
@@ -52,17 +46,6 @@ def server(tmp_path_factory):
     yield {"url": url, "bad": folder / "broken.toml"}
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=20)
-
-
-@pytest.fixture
-def page(browser):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors in the page: {errors}"
 
 
 def set_field(page, name: str, value: str) -> None:

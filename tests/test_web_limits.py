@@ -32,13 +32,6 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 EXPLAINED = dict(data="gauss", points=3000, layers="64,64", epochs=100)
 
 
-@pytest.fixture
-def client(tmp_path):
-    app = create_app("127.0.0.1", tmp_path / "runs")
-    with TestClient(app, base_url=ORIGIN) as client:
-        yield client
-
-
 def resident() -> int:
     """This process's resident memory in bytes."""
     with open("/proc/self/statm") as file:

@@ -9,25 +9,16 @@ import io
 
 import numpy as np
 import pytest
-from starlette.testclient import TestClient
 
 from pointlab import generators
 from pointlab.config import TrainConfig
 from pointlab.web import pictures
-from pointlab.web.app import create_app
 from pointlab.web.figure import member_png
 from pointlab.web.live import LiveTraining
-from webclient import ORIGIN, session, setup, until
+from webclient import session, setup, until
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 EXTENT = [[-0.05, 1.05], [-0.05, 1.05]]
-
-
-@pytest.fixture
-def client(tmp_path):
-    app = create_app("127.0.0.1", tmp_path / "runs")
-    with TestClient(app, base_url=ORIGIN) as client:
-        yield client
 
 
 def trained_spiral(classes: int) -> LiveTraining:

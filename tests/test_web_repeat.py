@@ -8,25 +8,16 @@ import json
 
 import numpy as np
 import pytest
-from starlette.testclient import TestClient
 
 from pointlab import runs, training
 from pointlab.cli import main
-from pointlab.web.app import create_app
-from webclient import ORIGIN, session, setup, until
+from webclient import session, setup, until
 
 from conftest import quiet
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 SETTINGS = dict(data="moons", points=120, epochs=60, layers="8,8", lr=0.03, data_seed=5)
-
-
-@pytest.fixture
-def client(tmp_path):
-    app = create_app("127.0.0.1", tmp_path / "runs")
-    with TestClient(app, base_url=ORIGIN) as client:
-        yield client
 
 
 def trained(ws, **settings):

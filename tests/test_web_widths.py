@@ -3,19 +3,12 @@ the page shows the widths it names, spelled back as the server gives them (8,4 o
 
 from __future__ import annotations
 
-import pytest
-
-from test_web_browser import CHROMIUM, browser, page, server  # noqa: F401 (the fixtures)
+import servers
+from test_web_browser import server  # noqa: F401 (the fixture)
 
 LAYERS_IN_URL = "(want) => new URLSearchParams(window.location.search).get('layers') === want"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,  # a real server and Chromium, as the other browser tests
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = servers.BROWSER_TEST
 
 
 def test_a_link_with_bracketed_widths_opens_with_those_layers(page, server):  # noqa: F811

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pointlab.config import (
     ACTIVATIONS,
@@ -27,6 +27,9 @@ from pointlab.config import (
     parse_hidden,
 )
 from pointlab.errors import UserError
+
+if TYPE_CHECKING:
+    from pointlab.engine.generative import GenerativeSpec
 
 METHODS = ("flow", "ddpm")
 EMBEDDINGS = ("sinusoidal", "linear", "identity", "zero")
@@ -141,6 +144,20 @@ class GenConfig:
             epochs=self.epochs,
             batch_size=self.batch_size,
             seed=self.seed,
+        )
+
+    def engine_spec(self, n_labels: int = 0) -> GenerativeSpec:
+        """The engine's generative part of this member (`engine.generative.GenerativeSpec`);
+        `n_labels`: the classes a conditional model is conditioned on, 0 for none."""
+        from pointlab.engine.generative import GenerativeSpec  # torch: only when training
+
+        return GenerativeSpec(
+            self.method,
+            self.steps,
+            self.time_embedding,
+            self.input_embedding,
+            self.embedding_size,
+            n_labels,
         )
 
     def replace(self, **changes: Any) -> GenConfig:

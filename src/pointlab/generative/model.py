@@ -33,7 +33,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
-from pointlab.engine.generative import GenerativeSpec, GenerativeTask, ddpm_schedule
+from pointlab.engine.generative import GenerativeTask, ddpm_schedule
 from pointlab.engine.models import Architecture, forward, layer_views, theta_from_states
 from pointlab.engine.padding import member_index, padded_architecture
 from pointlab.errors import UserError
@@ -60,14 +60,7 @@ class GenModel:
         # The share of each label among the training points (conditional models only).
         self.label_weights = None if label_weights is None else [float(w) for w in label_weights]
         n_labels = 0 if label_weights is None else len(label_weights)
-        self.spec = GenerativeSpec(
-            config.method,
-            config.steps,
-            config.time_embedding,
-            config.input_embedding,
-            config.embedding_size,
-            n_labels,
-        )
+        self.spec = config.engine_spec(n_labels)
         self.arch = Architecture(config.hidden, config.activation, 2, self.spec.n_inputs, outputs=2)
 
     def sample(

@@ -1,5 +1,6 @@
 """Training generative models: `train_generators`, GenConfigs trained on one point set, and
-`GenTraining`, one population of them stepped an epoch at a time (for front ends that watch).
+`GenTraining`, one population of them stepped an epoch at a time (for front ends that watch;
+`gen_populations` groups configs into them as `train_generators` does).
 
 The points are standardized first (each coordinate to mean 0 and deviation 1, `fit_scaling`; the
 scaling is kept with every model, so samples come back in data units and every data set trains
@@ -17,7 +18,7 @@ Not here: the per-step noise, times and inputs (`pointlab.engine.generative`), s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -106,7 +107,6 @@ class GenTraining:
         members: Sequence[int] | None = None,
         stop: Callable[[], bool] | None = None,
     ) -> None:
-        from pointlab.engine.generative import GenerativeSpec
         from pointlab.engine.training import Training
 
         self.configs = list(configs)
@@ -115,17 +115,7 @@ class GenTraining:
         data = points if isinstance(points, Points) else Points.prepare(points, configs, labels)
         self.points = data
         n_labels = 0 if data.label_weights is None else len(data.label_weights)
-        specs = [
-            GenerativeSpec(
-                c.method,
-                c.steps,
-                c.time_embedding,
-                c.input_embedding,
-                c.embedding_size,
-                n_labels if c.conditional else 0,
-            )
-            for c in self.configs
-        ]
+        specs = [c.engine_spec(n_labels if c.conditional else 0) for c in self.configs]
         if log_every is None:
             log_every = max(1, max(c.epochs for c in self.configs) // 100)
         # the indices on_epoch reports (into the caller's configs)
@@ -194,6 +184,35 @@ class GenTraining:
         return results
 
 
+def gen_populations(
+    data: Points,
+    configs: Sequence[GenConfig],
+    *,
+    device: str = "cpu",
+    log_every: int | None = None,
+    on_epoch: OnEpoch | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[tuple[list[int], GenTraining]]:
+    """The configs that share a depth and an activation as one GenTraining each, with their
+    indices into `configs`, in order of first appearance; each built only when the iteration
+    reaches it (so one population at a time holds memory when trained in turn)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, config in enumerate(configs):
+        groups.setdefault((len(config.hidden), config.activation), []).append(i)
+    for indices in groups.values():
+        group = [configs[i] for i in indices]
+        training = GenTraining(
+            data,
+            group,
+            device=device,
+            log_every=log_every,
+            on_epoch=on_epoch,
+            members=indices,
+            stop=stop,
+        )
+        yield indices, training
+
+
 def train_generators(
     points: np.ndarray,
     configs: Sequence[GenConfig],
@@ -217,21 +236,11 @@ def train_generators(
     data = Points.prepare(points, configs, labels)
     if log_every is None:
         log_every = max(1, max(c.epochs for c in configs) // 100)
-    groups: dict[tuple, list[int]] = {}
-    for i, config in enumerate(configs):
-        groups.setdefault((len(config.hidden), config.activation), []).append(i)
     results: list[GenResult | None] = [None] * len(configs)
-    for indices in groups.values():
-        group = [configs[i] for i in indices]
-        training = GenTraining(
-            data,
-            group,
-            device=device,
-            log_every=log_every,
-            on_epoch=on_epoch,
-            members=indices,
-            stop=stop,
-        )
+    populations = gen_populations(
+        data, configs, device=device, log_every=log_every, on_epoch=on_epoch, stop=stop
+    )
+    for indices, training in populations:
         try:
             trained = training.run()
         except GeneratorsInterrupted as interrupted:

@@ -33,7 +33,6 @@ itself and its standard error (`pointlab.generative.quality`).
 from __future__ import annotations
 
 import base64
-import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -45,7 +44,7 @@ from pointlab.data import Dataset
 from pointlab.errors import UserError
 from pointlab.web import budget, points
 from pointlab.web.pictures import floats
-from pointlab.web.settings import MAX_EDITS, UPLOAD, shown, whole
+from pointlab.web.settings import MAX_EDITS, UPLOAD, member, shown, with_edit
 
 if TYPE_CHECKING:
     from pointlab.generative import GenConfig
@@ -116,18 +115,10 @@ class Generate:
             self.frame(force=True)
         elif kind == "gen_reset":
             self._setup(self.setup, playing=False)
-        elif kind == "gen_add_point":
-            message = {"x": message.get("x"), "y": message.get("y"), "label": 0}
-            dataset = points.add(self.dataset, message)
-            self._edit(dataset, points.added_text(dataset))
-        elif kind == "gen_remove_point":
-            dataset = points.remove(self.dataset, message)
-            self._edit(dataset, f"r{message['index']}")
+        elif kind in ("gen_add_point", "gen_remove_point"):
+            self._edit(*points.click(self.dataset, message, label=0))
         elif kind == "gen_select":
-            member = whole(message.get("member"))
-            if member is None or not 0 <= member < self.live.M:
-                raise UserError(f"gen_select: no member {shown(message.get('member'))}")
-            self.main = member
+            self.main = member(message, self.live.M)
             self.frame(force=True)
         else:
             raise UserError(f"unknown message type {shown(kind)}")
@@ -160,15 +151,11 @@ class Generate:
         setup = self.setup
         cost(setup.members, len(dataset)).check("this many points")
         self.dataset = dataset
-        if len(setup.data.edits) < MAX_EDITS:
-            edits = (*setup.data.edits, edit)
-            self.setup = dataclasses.replace(
-                setup,
-                data=dataclasses.replace(setup.data, edits=edits),
-                settings=dict(setup.settings, edits=";".join(edits)),
-            )
-        else:
+        edited = with_edit(setup, edit)
+        if edited is None:
             self.edits_left_out += 1
+        else:
+            self.setup = edited
         self.live.set_points(dataset.X)
         self.reference = _reference(self.live, dataset.X)
         self.send(self._ready())
@@ -280,20 +267,12 @@ def cost(configs: tuple[GenConfig, ...] | list[GenConfig], n_points: int) -> bud
     """One unit of work: an epoch of every member (forward and backward, three matrix products
     a layer, over every point, plus the optimizer's steps) and a sampling (a forward pass a
     sampling step: the main member's paths, and each member's small picture in compare mode)."""
-    from pointlab.engine.generative import GenerativeSpec
     from pointlab.engine.memory import estimate_memory
     from pointlab.engine.models import Architecture
 
     flops, memory, largest = 0.0, 0, 0.0
     for config in configs:
-        spec = GenerativeSpec(
-            config.method,
-            config.steps,
-            config.time_embedding,
-            config.input_embedding,
-            config.embedding_size,
-            0,
-        )
+        spec = config.engine_spec()
         arch = Architecture(config.hidden, config.activation, 2, spec.n_inputs, outputs=2)
         macs = sum(fan_in * fan_out for fan_in, fan_out in arch.layer_shapes)
         flops += 2 * macs * 3 * n_points

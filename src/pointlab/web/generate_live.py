@@ -2,12 +2,13 @@
 step it, and sample every member between epochs.
 
 `generative.train_generators` runs a whole training to its end; the playground steps the same
-engine object, `engine.Training` with generative members, built here as `train_generators` builds
-it: the points standardized (`features.fit_scaling`, kept with every model), members that share a
-depth and an activation as one population, one `GenerativeSpec` per member. So a member after N
-steps is where `train_generators` leaves it with `epochs=N` (`tests/test_web_generate.py` checks
-this). Between epochs `models()` gives each member as a `GenModel` with its weights now, which
-samples, draws paths and gives the velocity field as a trained model does.
+engine object, `engine.Training` with generative members, built by the same builders
+(`generative.training`'s `Points.prepare` and `gen_populations`): the points standardized (the
+scaling kept with every model), members that share a depth and an activation as one population,
+one `GenerativeSpec` per member. So a member after N steps is where `train_generators` leaves it
+with `epochs=N` (`tests/test_web_generate.py` checks this). Between epochs `models()` gives each
+member as a `GenModel` with its weights now, which samples, draws paths and gives the velocity
+field as a trained model does.
 
 Not here: the epoch itself (`pointlab.engine.training`), sampling (`pointlab.generative.model`),
 the page's messages and frames (`generate.py`).
@@ -17,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from pointlab.engine.generative import GenerativeSpec
 from pointlab.engine.training import Training
-from pointlab.features import fit_scaling
 from pointlab.generative import GenConfig, GenModel
+from pointlab.generative.training import Points, gen_populations
+from pointlab.web.live import step_groups
 
 
 class LiveGeneration:
@@ -28,25 +29,13 @@ class LiveGeneration:
         self.configs, self.log_every = list(configs), log_every
         self.M = len(configs)
         self.max_epochs = max(c.epochs for c in configs)
-        X = np.asarray(points, dtype=np.float64)  # (N, 2)
-        self.scaling = fit_scaling(X)
-        Z = self.scaling.apply(X).astype(np.float32)
-        by_key: dict[tuple, list[int]] = {}
-        for m, config in enumerate(configs):
-            by_key.setdefault((len(config.hidden), config.activation), []).append(m)
-        self.groups: list[tuple[list[int], Training]] = []
-        for members in by_key.values():
-            group = [configs[m] for m in members]
-            training = Training(
-                [c.train_config() for c in group],
-                Z,
-                np.zeros(len(Z), dtype=np.int64),  # unconditional: labels unused
-                [np.arange(len(Z))] * len(group),
-                n_classes=2,
-                log_every=log_every,
-                generative=[_spec(c) for c in group],
-            )
-            self.groups.append((members, training))
+        # the points scaled, grouped and specified as `train_generators` does it: its builders
+        data = Points.prepare(points, configs, None)
+        self.scaling = data.scaling
+        self.groups: list[tuple[list[int], Training]] = [
+            (members, population.training)
+            for members, population in gen_populations(data, configs, log_every=log_every)
+        ]
         self.epoch = 0  # epochs trained so far
 
     def set_points(self, points: np.ndarray) -> None:
@@ -64,12 +53,7 @@ class LiveGeneration:
 
     def step(self) -> None:
         """Train every member one epoch (`engine.Training.step_epoch`)."""
-        trained = False
-        for _, training in self.groups:
-            before = training.epoch
-            training.step_epoch()
-            trained = trained or training.epoch > before
-        if trained:
+        if step_groups(self.groups):
             self.epoch += 1
 
     @property
@@ -99,15 +83,3 @@ class LiveGeneration:
             state = training.state(group.index(m))
             out.append(GenModel(self.configs[m], state, self.scaling))
         return out
-
-
-def _spec(config: GenConfig) -> GenerativeSpec:
-    """The engine's part of an unconditional member, as `train_generators` makes it."""
-    return GenerativeSpec(
-        config.method,
-        config.steps,
-        config.time_embedding,
-        config.input_embedding,
-        config.embedding_size,
-        0,
-    )

@@ -17,7 +17,6 @@ messages (`generate.py`).
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,60 +85,20 @@ class GenSetup:
 
 def parse(raw: dict[str, Any]) -> GenSetup:
     """Check every setting; one UserError naming each bad one."""
-    unknown = sorted(set(raw) - set(DEFAULTS))
-    if unknown:
-        raise UserError(f"unknown settings: {', '.join(unknown)}")
-    text = {k: str(raw[k]).strip() if raw.get(k) is not None else v for k, v in DEFAULTS.items()}
-    problems: list[str] = []
-    values: dict[str, Any] = {}
-    for key, value in text.items():
-        if key == "compare":
-            continue
-        try:
-            values[key] = _value(key, value)
-        except ValueError as error:
-            problems.append(f"{key}: {error}")
-    axes: list[tuple[str, tuple[str, ...]]] = []
-    try:
-        axes = classifier._axes(text["compare"], VARIABLE)
-        for key, options in axes:
-            for option in options:
-                _value(key, option)
-    except ValueError as error:
-        problems.append(f"compare: {error}")
-    if problems:
-        raise UserError("; ".join(problems))
-
-    kind = values["data"]
-    if kind in ("linear", "curve", "random") and values["classes"] != 2:
-        raise UserError(f"classes: the {kind} data set has exactly 2 classes")
-    recipe = DataRecipe(
-        kind,
-        values["points"],
-        values["classes"],
-        values["noise"],
-        values["label-noise"],
-        values["data-seed"],
-        values["edits"],
-    )
+    text, values, axes = classifier.read(raw, DEFAULTS, VARIABLE, _value)
     base = {field: values[key] for key, field in VARIABLE.items()}
-    members, labels = [], []
-    for combo in itertools.product(*(options for _, options in axes)):
-        fields = dict(base)
-        for (key, _), option in zip(axes, combo, strict=True):
-            fields[VARIABLE[key]] = _value(key, option)
-        try:
-            members.append(GenConfig(**fields))
-        except ConfigError as error:  # its faults by field, named as the page's keys
-            raise UserError(error.named(_key_of)) from None
-        labels.append(
-            " ".join(f"{key}={option}" for (key, _), option in zip(axes, combo, strict=True))
-        )
-    normalized = dict(text)
-    normalized["layers"] = hidden_text(values["layers"])
-    normalized["compare"] = "; ".join(f"{k}={' '.join(v)}" for k, v in axes)
-    normalized["edits"] = ";".join(values["edits"])
-    return GenSetup(recipe, tuple(members), tuple(labels), tuple(axes), normalized)
+    members, labels = classifier.expand(axes, base, VARIABLE, _value, _gen_config)
+    normalized = classifier.normalize(text, values, axes)
+    return GenSetup(
+        classifier.recipe(values), tuple(members), tuple(labels), tuple(axes), normalized
+    )
+
+
+def _gen_config(fields: dict[str, Any]) -> GenConfig:
+    try:
+        return GenConfig(**fields)
+    except ConfigError as error:  # its faults by field, named as the page's keys
+        raise UserError(error.named(_key_of)) from None
 
 
 def _key_of(field: str) -> str:

@@ -132,14 +132,7 @@ class LiveTraining:
     # --- training -----------------------------------------------------------------------------
     def step(self) -> None:
         """Train every member for one epoch (`engine.Training.step_epoch`)."""
-        if self.finished:
-            return
-        trained = False
-        for _, training in self.groups:
-            before = training.epoch
-            training.step_epoch()
-            trained = trained or training.epoch > before
-        if trained:
+        if not self.finished and step_groups(self.groups):
             self.epoch += 1
 
     # --- measuring ----------------------------------------------------------------------------
@@ -237,3 +230,15 @@ def _forward_one(pop: Population, j: int, x: torch.Tensor) -> torch.Tensor:
         if i < len(layers) - 1:
             h = act(h)
     return h
+
+
+def step_groups(groups: list[tuple[list[int], Training]]) -> bool:
+    """Train every population one epoch (`engine.Training.step_epoch`; one that is done stays
+    done); True when any trained, so the page's epoch count moves on. `LiveGeneration` steps
+    its populations with this too."""
+    trained = False
+    for _, training in groups:
+        before = training.epoch
+        training.step_epoch()
+        trained = trained or training.epoch > before
+    return trained

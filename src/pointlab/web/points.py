@@ -120,6 +120,20 @@ def added_text(dataset: Dataset) -> str:
     return f"a{x:.{EDIT_DIGITS}g},{y:.{EDIT_DIGITS}g},{label}"
 
 
+def click(
+    dataset: Dataset, message: dict[str, Any], label: int | None = None
+) -> tuple[Dataset, str]:
+    """`dataset` after an add_point or remove_point message (the Generate mode's gen_ ones
+    too), and the click as the link's `edits` write it ("a0.25,0.5,1", "r17"). `label`: the
+    added point's label instead of the message's (the Generate mode's points are unlabelled)."""
+    if str(message.get("type")).endswith("add_point"):
+        if label is not None:
+            message = {"x": message.get("x"), "y": message.get("y"), "label": label}
+        added = add(dataset, message)
+        return added, added_text(added)
+    return remove(dataset, message), f"r{message['index']}"
+
+
 def replay(dataset: Dataset, edits: tuple[str, ...]) -> Dataset:
     """`dataset` with a link's clicked points (`settings.edits`) added and removed in order, as
     `add` and `remove` did when they were clicked; faults name the `edits` setting."""

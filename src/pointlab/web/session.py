@@ -41,7 +41,6 @@ pictures (`pictures.py`), the training loop (`live.py`).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
@@ -216,17 +215,10 @@ class Session:
             self._frame(force=True)
         elif kind == "reset":
             self._setup(self.setup, playing=False)
-        elif kind == "add_point":
-            dataset = points.add(self.dataset, message)
-            self._edit(dataset, points.added_text(dataset))
-        elif kind == "remove_point":
-            dataset = points.remove(self.dataset, message)
-            self._edit(dataset, f"r{message['index']}")
+        elif kind in ("add_point", "remove_point"):
+            self._edit(*points.click(self.dataset, message))
         elif kind == "select":
-            member = whole(message.get("member"))
-            if member is None or not 0 <= member < self.live.M:
-                raise UserError(f"select: no member {shown(message.get('member'))}")
-            self.main = member
+            self.main = settings_mod.member(message, self.live.M)
             self._frame(force=True)
         elif kind == "view":
             if "diagram" in message:
@@ -290,15 +282,11 @@ class Session:
         train, val = points.split_points(dataset, setup.val_fraction, setup.data.seed)
         _check_cost(live.configs, dataset.n_classes, train, val, "this many points")
         self.dataset = dataset
-        if len(setup.data.edits) < MAX_EDITS:
-            edits = (*setup.data.edits, edit)
-            self.setup = dataclasses.replace(
-                setup,
-                data=dataclasses.replace(setup.data, edits=edits),
-                settings=dict(setup.settings, edits=";".join(edits)),
-            )
-        else:
+        edited = settings_mod.with_edit(setup, edit)
+        if edited is None:
             self.edits_left_out += 1
+        else:
+            self.setup = edited
         live.set_data(train, val, keep_weights=True)
         self.edited = True
         self.send(self._ready())

@@ -21,11 +21,13 @@ Not here: making the points (`pointlab.generators`, `pointlab.data`), training (
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pointlab.config import (
     ACTIVATIONS,
@@ -40,6 +42,8 @@ from pointlab.config import (
 )
 from pointlab.errors import UserError
 from pointlab.features import parse_features
+
+Config = TypeVar("Config")
 
 GENERATORS = (
     *("linear", "curve", "random", "circle", "xor", "gauss", "spiral", "moons"),
@@ -139,6 +143,18 @@ class DataRecipe:
     edits: tuple[str, ...] = ()  # clicked points, in order: "a0.25,0.5,1" added, "r17" removed
 
 
+class _Setup(Protocol):
+    """What both modes' checked settings hold (`Setup`, `generate_settings.GenSetup`)."""
+
+    @property
+    def data(self) -> DataRecipe: ...
+    @property
+    def settings(self) -> dict[str, str]: ...
+
+
+AnySetup = TypeVar("AnySetup", bound=_Setup)
+
+
 @dataclass(frozen=True)
 class Setup:
     """Checked settings: the data, its split and one TrainConfig per member."""
@@ -153,34 +169,76 @@ class Setup:
 
 def parse(raw: dict[str, Any]) -> Setup:
     """Check every setting; one UserError naming each bad one."""
-    unknown = sorted(set(raw) - set(DEFAULTS))
+    text, values, axes = read(raw, DEFAULTS, VARIABLE, _value)
+    base = {field: values[key] for key, field in VARIABLE.items()}
+    base["epochs"] = values["epochs"]
+    members, labels = expand(axes, base, VARIABLE, _value, _train_config)
+    normalized = normalize(text, values, axes)
+    normalized["features"] = ",".join(values["features"])
+    normalized["class-weight"] = values["class-weight"] or "none"
+    return Setup(
+        recipe(values),
+        values["val-fraction"],
+        tuple(members),
+        tuple(labels),
+        tuple(axes),
+        normalized,
+    )
+
+
+def _train_config(fields: dict[str, Any]) -> TrainConfig:
+    try:
+        return TrainConfig(**fields)
+    except UserError as error:
+        raise UserError(str(error).replace("bad training config: ", "")) from None
+
+
+# The grammar both modes' settings share (this module's and `generate_settings.py`): their own
+# DEFAULTS, VARIABLE and one-value checker go in, the same checks and messages come out.
+Axes = list[tuple[str, tuple[str, ...]]]
+
+
+def read(
+    raw: dict[str, Any],
+    defaults: dict[str, str],
+    variable: dict[str, str],
+    value: Callable[[str, str], Any],
+) -> tuple[dict[str, str], dict[str, Any], Axes]:
+    """Every setting's text (a default where `raw` has none), its checked value, and compare
+    mode's axes (each option checked by `value`); one UserError naming each bad one."""
+    unknown = sorted(set(raw) - set(defaults))
     if unknown:
         raise UserError(f"unknown settings: {', '.join(unknown)}")
-    text = {k: str(raw[k]).strip() if raw.get(k) is not None else v for k, v in DEFAULTS.items()}
+    text = {k: str(raw[k]).strip() if raw.get(k) is not None else v for k, v in defaults.items()}
     problems: list[str] = []
     values: dict[str, Any] = {}
-    for key, value in text.items():
+    for key, given in text.items():
         if key == "compare":
             continue
         try:
-            values[key] = _value(key, value)
+            values[key] = value(key, given)
         except ValueError as error:
             problems.append(f"{key}: {error}")
-    axes: list[tuple[str, tuple[str, ...]]] = []
+    axes: Axes = []
     try:
-        axes = _axes(text["compare"])
+        axes = _axes(text["compare"], variable)
         for key, options in axes:
             for option in options:
-                _value(key, option)
+                value(key, option)
     except ValueError as error:
         problems.append(f"compare: {error}")
     if problems:
         raise UserError("; ".join(problems))
+    return text, values, axes
 
+
+def recipe(values: dict[str, Any]) -> DataRecipe:
+    """The data keys' checked values as a DataRecipe; UserError for a class count the set
+    cannot have."""
     kind = values["data"]
     if kind in ("linear", "curve", "random") and values["classes"] != 2:
         raise UserError(f"classes: the {kind} data set has exactly 2 classes")
-    recipe = DataRecipe(
+    return DataRecipe(
         kind,
         values["points"],
         values["classes"],
@@ -189,34 +247,42 @@ def parse(raw: dict[str, Any]) -> Setup:
         values["data-seed"],
         values["edits"],
     )
-    base = {field: values[key] for key, field in VARIABLE.items()}
-    base["epochs"] = values["epochs"]
+
+
+def expand(
+    axes: Axes,
+    base: dict[str, Any],
+    variable: dict[str, str],
+    value: Callable[[str, str], Any],
+    build: Callable[[dict[str, Any]], Config],
+) -> tuple[list[Config], list[str]]:
+    """One config per combination of the axes' options (`build` of the fields, `base` with the
+    varied ones set), and its short label ("lr=0.01 layers=8"; "" without axes)."""
     members, labels = [], []
     for combo in itertools.product(*(options for _, options in axes)):
         fields = dict(base)
         for (key, _), option in zip(axes, combo, strict=True):
-            fields[VARIABLE[key]] = _value(key, option)
-        try:
-            members.append(TrainConfig(**fields))
-        except UserError as error:
-            raise UserError(str(error).replace("bad training config: ", "")) from None
+            fields[variable[key]] = value(key, option)
+        members.append(build(fields))
         labels.append(
             " ".join(f"{key}={option}" for (key, _), option in zip(axes, combo, strict=True))
         )
-    normalized = {k: v for k, v in text.items()}
+    return members, labels
+
+
+def normalize(text: dict[str, str], values: dict[str, Any], axes: Axes) -> dict[str, str]:
+    """The settings as the page shows and links them: one spelling of layers, compare and
+    edits (the rest as given)."""
+    normalized = dict(text)
     normalized["layers"] = hidden_text(values["layers"])  # one spelling for the page's editor
-    normalized["features"] = ",".join(values["features"])
-    normalized["class-weight"] = values["class-weight"] or "none"
     normalized["compare"] = "; ".join(f"{k}={' '.join(v)}" for k, v in axes)
     normalized["edits"] = ";".join(values["edits"])
-    return Setup(
-        recipe, values["val-fraction"], tuple(members), tuple(labels), tuple(axes), normalized
-    )
+    return normalized
 
 
-def _axes(text: str, variable: Any = VARIABLE) -> list[tuple[str, tuple[str, ...]]]:
+def _axes(text: str, variable: dict[str, str]) -> Axes:
     """'lr=0.01 0.1; layers=8 16,16' -> [('lr', ('0.01', '0.1')), ('layers', ('8', '16,16'))];
-    `variable`: the settings that may vary (the Generate mode's are its own)."""
+    `variable`: the settings that may vary (each mode has its own)."""
     axes: list[tuple[str, tuple[str, ...]]] = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         key, equals, options = part.partition("=")
@@ -338,6 +404,28 @@ def _number(text: str, low: float, high: float) -> float:
     if not (math.isfinite(value) and low <= value <= high):
         raise ValueError(f"{text} is outside {low:g}..{high:g}")
     return value
+
+
+def member(message: dict[str, Any], members: int) -> int:
+    """The member a select message names (an index below `members`); UserError otherwise."""
+    index = whole(message.get("member"))
+    if index is None or not 0 <= index < members:
+        raise UserError(f"{message.get('type')}: no member {shown(message.get('member'))}")
+    return index
+
+
+def with_edit(setup: AnySetup, edit: str) -> AnySetup | None:
+    """`setup` (either mode's) with a click (`edit`, as `points.click` writes it) added to its
+    data's edits and to the `edits` setting; None when the link holds MAX_EDITS already (the
+    points are trained on, the link does not keep the click)."""
+    if len(setup.data.edits) >= MAX_EDITS:
+        return None
+    edits = (*setup.data.edits, edit)
+    return dataclasses.replace(  # type: ignore[type-var]
+        setup,
+        data=dataclasses.replace(setup.data, edits=edits),
+        settings=dict(setup.settings, edits=";".join(edits)),
+    )
 
 
 def whole(value: Any) -> int | None:

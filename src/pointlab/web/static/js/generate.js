@@ -5,6 +5,7 @@
 // round trip, and asks the server only for the vector field at the new time.
 import { drawChart } from "./charts.js";
 import { serverText, t } from "./i18n.js";
+import { drawTiles, rankBy } from "./panels.js";
 import { decode, toData, toPixel } from "./plane.js";
 import { badKeys, fillForm, pageParams, toUrl } from "./settings.js";
 
@@ -311,37 +312,28 @@ export function createGenerate(hooks) {
   }
 
   function drawMembers() {
-    const container = $("gen-members"), { samples, distances } = g.thumbs;
-    const order = distances.map((d, i) => [d === null ? Infinity : d, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
-    const existing = new Map([...container.children].map((el) => [Number(el.dataset.member), el]));
-    order.forEach((m, rank) => {
-      let el = existing.get(m);
-      if (!el) {
-        el = document.createElement("div");
-        el.className = "member";
-        el.dataset.member = m;
-        el.dataset.testid = "gen-member";
-        const canvas = document.createElement("canvas");
-        canvas.width = canvas.height = 120;
-        el.append(canvas, document.createElement("span"));
-        el.addEventListener("click", () => send({ type: "gen_select", member: m }));
-      }
-      const [canvas, label] = el.children, ctx = canvas.getContext("2d"), extent = g.data.extent;
-      ctx.fillStyle = "#fff";
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-      const dots = (xy, colour, r) => {
-        ctx.fillStyle = colour;
-        for (let j = 0; j + 1 < xy.length; j += 2) {
-          const [px, py] = toPixel(extent, canvas, xy[j], xy[j + 1]);
-          ctx.fillRect(px - r / 2, py - r / 2, r, r);
-        }
-      };
-      dots(g.data.points.flat(), DATA, 1.5);
-      dots(samples[m], SAMPLE, 2);
-      const d = distances[m];
-      label.textContent = `#${rank + 1} ${g.data.members[m]} · ${d === null ? "–" : d.toFixed(3)}`;
-      el.classList.toggle("main", m === g.frame.main);
-      container.append(el);
+    const { samples, distances } = g.thumbs, extent = g.data.extent;
+    drawTiles($("gen-members"), rankBy(distances), {
+      testid: "gen-member",
+      size: 120,
+      main: g.frame.main,
+      onSelect: (m) => send({ type: "gen_select", member: m }),
+      draw: (canvas, label, m, rank) => {
+        const ctx = canvas.getContext("2d");
+        ctx.fillStyle = "#fff";
+        ctx.fillRect(0, 0, canvas.width, canvas.height);
+        const dots = (xy, colour, r) => {
+          ctx.fillStyle = colour;
+          for (let j = 0; j + 1 < xy.length; j += 2) {
+            const [px, py] = toPixel(extent, canvas, xy[j], xy[j + 1]);
+            ctx.fillRect(px - r / 2, py - r / 2, r, r);
+          }
+        };
+        dots(g.data.points.flat(), DATA, 1.5);
+        dots(samples[m], SAMPLE, 2);
+        const d = distances[m];
+        label.textContent = `#${rank + 1} ${g.data.members[m]} · ${d === null ? "–" : d.toFixed(3)}`;
+      },
     });
   }
 

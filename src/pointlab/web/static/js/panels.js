@@ -5,13 +5,19 @@ import { decode, drawRegions } from "./plane.js";
 
 // Members ordered by validation loss (training loss without validation), best first.
 export function ranking(now) {
-  const key = now.val_loss.some((v) => v !== null) ? now.val_loss : now.train_loss;
-  return key.map((v, i) => [v === null ? Infinity : v, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  return rankBy(now.val_loss.some((v) => v !== null) ? now.val_loss : now.train_loss);
 }
 
-// `discrete`: each class in one flat colour ("discretize output").
-export function drawMembers(container, frame, data, history, onSelect, discrete = false) {
-  const order = ranking(frame.now);
+// Indices of `values`, smallest first; null (a diverged member) last. The Generate mode ranks
+// its members' distances with it.
+export function rankBy(values) {
+  return values.map((v, i) => [v === null ? Infinity : v, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+}
+
+// One tile (a size x size canvas and a label) per member, in `order`; a click on one calls
+// onSelect(m). Tiles are kept between frames and re-appended in rank order; those of members
+// past the population go. `draw(canvas, label, m, rank)` fills one. Both modes' small multiples.
+export function drawTiles(container, order, { testid, size, main, onSelect, draw }) {
   const existing = new Map([...container.children].map((el) => [Number(el.dataset.member), el]));
   order.forEach((m, rank) => {
     let el = existing.get(m);
@@ -19,21 +25,33 @@ export function drawMembers(container, frame, data, history, onSelect, discrete 
       el = document.createElement("div");
       el.className = "member";
       el.dataset.member = m;
-      el.dataset.testid = "member";
+      el.dataset.testid = testid;
       const canvas = document.createElement("canvas");
-      canvas.width = canvas.height = 96;
-      const label = document.createElement("span");
-      el.append(canvas, label);
+      canvas.width = canvas.height = size;
+      el.append(canvas, document.createElement("span"));
       el.addEventListener("click", () => onSelect(m));
     }
     const [canvas, label] = el.children;
-    if (frame.thumbs) drawRegions(canvas, decode(frame.thumbs[m]), frame.thumb_grid, data.colours, true, discrete);
-    const loss = frame.now.val_loss[m] ?? frame.now.train_loss[m];
-    label.textContent = `#${rank + 1} ${data.members[m] || t("population.member", { m })} · ${loss === null ? t("status.diverged") : loss.toFixed(3)}`;
-    el.classList.toggle("main", m === frame.main);
+    draw(canvas, label, m, rank);
+    el.classList.toggle("main", m === main);
     container.append(el); // re-appending moves it into rank order
   });
-  for (const [m, el] of existing) if (m >= frame.now.train_loss.length) el.remove();
+  for (const [m, el] of existing) if (m >= order.length) el.remove();
+}
+
+// `discrete`: each class in one flat colour ("discretize output").
+export function drawMembers(container, frame, data, history, onSelect, discrete = false) {
+  drawTiles(container, ranking(frame.now), {
+    testid: "member",
+    size: 96,
+    main: frame.main,
+    onSelect,
+    draw: (canvas, label, m, rank) => {
+      if (frame.thumbs) drawRegions(canvas, decode(frame.thumbs[m]), frame.thumb_grid, data.colours, true, discrete);
+      const loss = frame.now.val_loss[m] ?? frame.now.train_loss[m];
+      label.textContent = `#${rank + 1} ${data.members[m] || t("population.member", { m })} · ${loss === null ? t("status.diverged") : loss.toFixed(3)}`;
+    },
+  });
 }
 
 export function drawAllCurves(canvas, history, frame, data) {
