@@ -113,7 +113,8 @@ def test_a_lesson_walked_end_to_end(page, server, lang):
     other = "ja" if lang == "en" else "en"
     by_testid(page, "lang").select_option(other)
     page.wait_for_function(
-        "(t) => document.querySelector('[data-testid=lesson-title]').textContent === t",
+        # The panel is drawn anew in the other language: the title may be absent for a moment.
+        "(t) => document.querySelector('[data-testid=lesson-title]')?.textContent === t",
         arg=lesson.title(other),
     )
     assert task.explanation(other).split("\n")[0] in by_testid(page, "explanation").inner_text()
@@ -131,8 +132,8 @@ def test_a_lesson_walked_end_to_end(page, server, lang):
     done = {"en": "1 of 1 done", "ja": "1 個中 1 個完了"}[lang]
     if lang == "en":
         page.wait_for_function(
-            "(t) => document.querySelector('[data-testid=lesson-index] li')"
-            ".textContent.includes(t)",
+            "(t) => (document.querySelector('[data-testid=lesson-index] li')?.textContent ?? '')"
+            ".includes(t)",
             arg=done,
         )
     by_testid(page, "forget").click()
