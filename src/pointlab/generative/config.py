@@ -20,11 +20,11 @@ from pointlab.config import (
     MAX_EPOCHS,
     MAX_SEED,
     ConfigError,
+    Faults,
     TrainConfig,
-    WidthsError,
-    _show,
+    hidden_widths,
     option,
-    parse_hidden,
+    refuse_unknown,
 )
 from pointlab.errors import UserError
 
@@ -80,24 +80,15 @@ class GenConfig:
     conditional: bool = option(False, "condition on the class label of each point")
 
     def __post_init__(self) -> None:
-        if isinstance(self.hidden, str):
-            try:
-                object.__setattr__(self, "hidden", parse_hidden(self.hidden))
-            except WidthsError as error:
-                raise ConfigError([("hidden", str(error))]) from None
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "hidden", hidden_widths(self.hidden))
         problems = self.problems()
         if problems:
             raise ConfigError(problems)
 
     def problems(self) -> list[tuple[str, str]]:
         """Every fault as (field, what is wrong)."""
-        problems: list[tuple[str, str]] = []
-
-        def check(ok: bool, name: str, text: str) -> None:
-            if not ok:
-                problems.append((name, f"{text}, got {_show(getattr(self, name))}"))
-
+        faults = Faults(self)
+        problems, check = faults.found, faults.check
         check(self.method in METHODS, "method", f"must be one of {', '.join(METHODS)}")
         check(self.schedule in SCHEDULES, "schedule", f"must be one of {', '.join(SCHEDULES)}")
         check(self.activation in ACTIVATIONS, "activation", "must be a known activation")
@@ -158,10 +149,7 @@ class GenConfig:
         # Records written before the schedule was an option trained at a constant rate: they
         # repeat so.
         data = {"schedule": "constant", **data}
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise UserError(f"unknown generative options: {', '.join(unknown)}")
+        refuse_unknown(cls, data, "generative")
         return cls(**data)
 
     def to_json(self) -> str:
