@@ -24,13 +24,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from pointlab import generators
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture, forward, layer_views, theta_from_states
 from pointlab.engine.training import Training
 from pointlab.experiments import base, skip_figures
 from pointlab.experiments.base import Claim, Context, Report
-from pointlab.experiments.members import standardize
+from pointlab.experiments.members import spiral_points
 
 NAME = "skip-connections"
 WIDTH = 32
@@ -66,10 +65,7 @@ class DepthResult:
 def run(ctx: Context) -> Report:
     b = QUICK if ctx.quick else FULL
     b = replace(b, seeds=ctx.seed_count(b.seeds))
-    train = generators.make("spiral", n=b.n_train, seed=0)
-    test = generators.make("spiral", n=b.n_test, seed=1)
-    X = np.concatenate([standardize(train.X), standardize(test.X)])
-    y = np.concatenate([train.y, test.y])
+    X, y = spiral_points(b.n_train, b.n_test)
     by_depth = {}
     for depth in b.depths:
         ctx.say(f"skip-connections: {depth} layers, plain and residual, {b.seeds} seeds each")
