@@ -21,5 +21,10 @@ def test_both_configs_read_widths_name_every_fault_and_refuse_unknown_options(cl
     assert [name for name, _ in bad.value.problems] == ["hidden", "lr", "seed"]
     assert ("lr", "must be a finite number >= 0, got -1") in bad.value.problems
     assert ("hidden", "widths must be at least 1, got 16,0") in bad.value.problems
+    with pytest.raises(ConfigError) as bad:
+        cls(schedule="wavy")
+    [(name, text)] = bad.value.problems
+    assert name == "schedule" and text.startswith("must be one of constant, ")
+    assert text.endswith(", got wavy")
     with pytest.raises(UserError, match=f"^unknown {what} options: depth, widht$"):
         cls.from_dict({"widht": 3, "depth": 2})

@@ -185,7 +185,7 @@ class TrainConfig:
             ("loss", LOSSES),
             ("norm", NORMS),
         ):
-            check(getattr(self, name) in known, name, f"must be one of {', '.join(known)}")
+            faults.one_of(name, known)
         for name in ("dropout", "momentum", "beta1", "beta2", "alpha", "label_smoothing"):
             check(0.0 <= getattr(self, name) < 1.0, name, "must be in [0, 1)")
         check(math.isfinite(self.lr) and self.lr >= 0, "lr", "must be a finite number >= 0")
@@ -267,8 +267,9 @@ class ConfigError(UserError):
 
 class Faults:
     """Collects a config's faults as (field, what is wrong): `check(ok, name, text)` adds one,
-    naming the value the field got, when `ok` is false. The one way TrainConfig and GenConfig
-    write their `problems()`. Not here: raising them (`ConfigError`)."""
+    naming the value the field got, when `ok` is false; `one_of(name, known)` checks a choice.
+    The one way TrainConfig and GenConfig write their `problems()`. Not here: raising them
+    (`ConfigError`)."""
 
     def __init__(self, config: Any) -> None:
         self.config = config
@@ -277,6 +278,9 @@ class Faults:
     def check(self, ok: bool, name: str, text: str) -> None:
         if not ok:
             self.found.append((name, f"{text}, got {_show(getattr(self.config, name))}"))
+
+    def one_of(self, name: str, known: Sequence[str]) -> None:
+        self.check(getattr(self.config, name) in known, name, f"must be one of {', '.join(known)}")
 
 
 def refuse_unknown(cls: type, data: dict[str, Any], what: str) -> None:

@@ -88,14 +88,12 @@ class GenConfig:
     def problems(self) -> list[tuple[str, str]]:
         """Every fault as (field, what is wrong)."""
         faults = Faults(self)
-        problems, check = faults.found, faults.check
-        check(self.method in METHODS, "method", f"must be one of {', '.join(METHODS)}")
-        check(self.schedule in SCHEDULES, "schedule", f"must be one of {', '.join(SCHEDULES)}")
+        check = faults.check
+        faults.one_of("method", METHODS)
+        faults.one_of("schedule", SCHEDULES)
         check(self.activation in ACTIVATIONS, "activation", "must be a known activation")
-        for name in ("time_embedding", "input_embedding"):
-            check(
-                getattr(self, name) in EMBEDDINGS, name, f"must be one of {', '.join(EMBEDDINGS)}"
-            )
+        faults.one_of("time_embedding", EMBEDDINGS)
+        faults.one_of("input_embedding", EMBEDDINGS)
         check(all(h >= 1 for h in self.hidden), "hidden", "widths must be at least 1")
         check(math.isfinite(self.lr) and self.lr >= 0, "lr", "must be a finite number >= 0")
         check(
@@ -114,7 +112,7 @@ class GenConfig:
             "must be an even number >= 4",
         )
         check(isinstance(self.conditional, bool), "conditional", "must be true or false")
-        return problems
+        return faults.found
 
     def train_config(self) -> TrainConfig:
         """The engine's member config: the network, AdamW and the loop (no classifier inputs)."""
