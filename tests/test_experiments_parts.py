@@ -25,6 +25,7 @@ from pointlab.experiments.base import (
     at_most,
     binomial_se,
     combined_se,
+    difference_se,
     interval,
     mean_at_least,
     mean_at_most,
@@ -155,6 +156,8 @@ def test_a_mean_over_seeds_is_judged_by_students_t_with_one_df_fewer_than_seeds(
     assert mean_at_least([-1.0, -1.1, -0.9], 0.0) is False
     assert mean_at_least([1.0], 0.0) is None and mean_interval([1.0])[1] == math.inf
     assert mean_at_least([math.nan, 1.0], 0.0) is False
+    a, b = [0.1, 0.2, 0.4], [0.3, 0.3, 0.5, 0.2, 0.1]  # independent groups: Welch's df
+    assert difference_se(a, b) == combined_se((standard_error(a), 2), (standard_error(b), 4))
 
 
 def test_a_claim_of_several_criteria_fails_if_one_fails_and_holds_only_if_all_hold():

@@ -5,7 +5,8 @@ The one statistical rule, for every claim about a noisy number: `at_least(value,
 `mean_at_least(x, limit)`, that is `at_least(x.mean(), limit, standard_error(x), len(x) - 1)`
 (`mean_interval(x)` gives its mean and the half-width shown beside it, `all_of` joins the
 verdicts of a claim made of several criteria), a difference of independent groups
-takes its `se, df` from `combined_se((se_a, df_a), (se_b, df_b))`, a share of n trials
+takes its `se, df` from `combined_se((se_a, df_a), (se_b, df_b))` (of two groups of per-seed
+values: `difference_se(a, b)`), a share of n trials
 `binomial_se(share, n)` with `df=math.inf`.
 
 An experiment module defines `NAME` and `run(ctx: Context) -> Report`; its one-line description
@@ -213,6 +214,12 @@ def combined_se(*parts: tuple[float, float]) -> tuple[float, float]:
         return se, 0.0
     denominator = sum(s**4 / d for s, d in parts if s > 0 and math.isfinite(d))
     return se, se**4 / denominator if denominator > 0 else math.inf
+
+
+def difference_se(a, b) -> tuple[float, float]:
+    """Standard error and degrees of freedom of mean(a) - mean(b), a and b independent groups of
+    per-seed values: `combined_se` of each mean's (standard_error, len - 1)."""
+    return combined_se((standard_error(a), len(a) - 1), (standard_error(b), len(b) - 1))
 
 
 def t_quantile(df: float, level: float = 0.95) -> float:

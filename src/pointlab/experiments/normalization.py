@@ -274,10 +274,7 @@ def reference_lr(plain: NormResult) -> int:
 
 def _difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """mean(a) - mean(b) of independent groups over seeds, its standard error and Welch's df."""
-    se, df = base.combined_se(
-        (base.standard_error(a), len(a) - 1), (base.standard_error(b), len(b) - 1)
-    )
-    return float(np.mean(a) - np.mean(b)), se, df
+    return float(np.mean(a) - np.mean(b)), *base.difference_se(a, b)
 
 
 def _claims(b: Budget, by_norm: dict[str, NormResult]) -> tuple[list[Claim], dict]:

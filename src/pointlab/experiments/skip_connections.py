@@ -170,22 +170,15 @@ def _claims(b: Budget, by_depth: dict[int, DepthResult]) -> tuple[list[Claim], d
     plain_loss = {D: r.train_loss[0] for D, r in by_depth.items()}
     best_plain = min((D for D in b.depths if D != deepest), key=lambda D: plain_loss[D].mean())
     gap = float(plain_loss[deepest].mean() - plain_loss[best_plain].mean())
-    gap_se, gap_df = base.combined_se(
-        (base.standard_error(plain_loss[deepest]), df),
-        (base.standard_error(plain_loss[best_plain]), df),
-    )
+    gap_se, gap_df = base.difference_se(plain_loss[deepest], plain_loss[best_plain])
     # Shortcuts at the same depth.
     gain = float(deep.train_loss[0].mean() - deep.train_loss[1].mean())
-    gain_se, gain_df = base.combined_se(
-        (base.standard_error(deep.train_loss[0]), df),
-        (base.standard_error(deep.train_loss[1]), df),
-    )
+    gain_se, gain_df = base.difference_se(deep.train_loss[0], deep.train_loss[1])
     res_acc, res_acc_se = mean_se(deep.train_acc[1])
     # Depth does not hurt a residual net: deepest against shallowest.
     res_gap = float(deep.train_loss[1].mean() - by_depth[shallowest].train_loss[1].mean())
-    res_gap_se, res_gap_df = base.combined_se(
-        (base.standard_error(deep.train_loss[1]), df),
-        (base.standard_error(by_depth[shallowest].train_loss[1]), df),
+    res_gap_se, res_gap_df = base.difference_se(
+        deep.train_loss[1], by_depth[shallowest].train_loss[1]
     )
     claims = [
         Claim(
