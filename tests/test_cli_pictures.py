@@ -79,9 +79,9 @@ def test_one_dimension_sweep_draws_the_loss_against_it_once_and_says_so(
 
 def test_a_piped_sweep_says_what_it_is_doing_line_by_line(tmp_path, monkeypatch):
     """A 32-trial sweep printed nothing for 47 s when piped."""
-    from pointlab.cli import sweep_cmd
+    from pointlab.cli import sweep_output
 
-    monkeypatch.setattr(sweep_cmd._progress, "LINE_EVERY", 0.0)  # every epoch callback
+    monkeypatch.setattr(sweep_output.SweepProgress, "LINE_EVERY", 0.0)  # every epoch callback
     console = Console(file=io.StringIO(), width=200)  # not a terminal: as when piped
     space = ["--space", "lr=loguniform(1e-3,3e-1)", "--space", "width=4,8", "--device", "cpu"]
     out = tmp_path / "s"

@@ -26,14 +26,6 @@ def test_each_setting_moves_one_knob_and_all_share_one_population():
     assert len({(len(c.hidden), c.activation) for c in configs}) == 1
 
 
-def test_t_verdicts_hold_fail_and_say_inconclusive():
-    assert ga.t_at_least([1.0, 1.1, 0.9], 0.0) is True
-    assert ga.t_at_least([-1.0, -1.1, -0.9], 0.0) is False
-    assert ga.t_at_least([0.3, -0.2, 0.1], 0.0) is None  # the t interval straddles 0
-    assert ga.t_at_least([1.0], 0.0) is None  # one seed settles nothing
-    assert ga.t_at_least([math.nan, 1.0], 0.0) is False
-
-
 def fake(mmd_by_setting: dict[str, list[float]]) -> dict:
     """Measurements where every setting not named has the base's distances."""
     base = mmd_by_setting["base"]

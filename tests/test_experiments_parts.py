@@ -20,11 +20,17 @@ from pointlab.experiments import regions, sawtooth
 from pointlab.experiments.base import (
     Claim,
     Report,
+    all_of,
     at_least,
     at_most,
     binomial_se,
     combined_se,
+    difference_se,
     interval,
+    mean_at_least,
+    mean_at_most,
+    mean_interval,
+    mean_text,
     standard_error,
     t_quantile,
 )
@@ -136,6 +142,28 @@ def test_a_claim_that_held_at_2_standard_errors_from_3_seeds_is_inconclusive_und
     more = np.tile(seeds, 5)  # the same spread from 15 seeds settles it
     assert at_least(float(more.mean()), 0.02, standard_error(more), len(more) - 1) is True
     assert at_most(mean, 0.02, se, len(seeds) - 1) is None  # and it does not fail either
+
+
+def test_a_mean_over_seeds_is_judged_by_students_t_with_one_df_fewer_than_seeds():
+    values = [0.10, 0.12, 0.14]
+    mean, half = mean_interval(values)
+    assert mean == pytest.approx(0.12) and half == pytest.approx(4.303 * 0.02 / 3**0.5, rel=1e-3)
+    assert mean_text(values) == "+0.120 +- 0.050" and mean_text(values, 2) == "+0.12 +- 0.05"
+    # 0.12 - 2 se = 0.097 would clear 0.09; 0.12 - 4.3 se = 0.070 does not: inconclusive
+    assert mean_at_least(values, 0.09) is None
+    assert mean_at_least(values, 0.06) is True
+    assert mean_at_most(values, 0.06) is False
+    assert mean_at_least([-1.0, -1.1, -0.9], 0.0) is False
+    assert mean_at_least([1.0], 0.0) is None and mean_interval([1.0])[1] == math.inf
+    assert mean_at_least([math.nan, 1.0], 0.0) is False
+    a, b = [0.1, 0.2, 0.4], [0.3, 0.3, 0.5, 0.2, 0.1]  # independent groups: Welch's df
+    assert difference_se(a, b) == combined_se((standard_error(a), 2), (standard_error(b), 4))
+
+
+def test_a_claim_of_several_criteria_fails_if_one_fails_and_holds_only_if_all_hold():
+    assert all_of([True, True]) is True
+    assert all_of([True, None]) is None
+    assert all_of(v for v in (None, False, True)) is False
 
 
 def test_combined_standard_errors_take_welchs_degrees_of_freedom():

@@ -284,3 +284,27 @@ def test_the_sweep_never_imports_ray_and_ray_imports_no_sweep():
     assert not {m for m in imports("sweep") if "ray" in m.split(".")[-1]}
     assert "pointlab.search.sweep" not in imports("ray_cluster")
     assert not {m for m in imports("jobs") if m.endswith(("sweep", "ray_cluster"))}
+
+
+def test_the_best_trial_is_the_lowest_finished_finite_value_and_the_earliest_slot_on_a_tie():
+    """Both sweeps, classifier and generative, choose their best by `store.lowest`."""
+    from pointlab.errors import UserError
+    from pointlab.search import generative, sweep
+    from pointlab.search.store import TrialRow
+
+    def row(slot: int, state: str, value: float | None) -> TrialRow:
+        return TrialRow(slot, slot, state, {}, value, None, None, None)
+
+    rows = [
+        row(0, "complete", 0.5),
+        row(1, "pruned", 0.1),  # stopped early: not finished
+        row(2, "complete", float("inf")),  # diverged
+        row(3, "complete", 0.3),
+        row(4, "complete", 0.3),
+        row(5, "running", None),
+    ]
+    assert sweep.choose(rows).slot == 3 and generative.choose(rows).slot == 3
+    with pytest.raises(UserError, match="no trial finished with a finite validation loss"):
+        sweep.choose(rows[1:3])
+    with pytest.raises(UserError, match="no trial's samples were finite"):
+        generative.choose(rows[1:3])

@@ -160,13 +160,7 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        if isinstance(self.hidden, str):  # "64,64": read as every front end reads it
-            try:
-                hidden = parse_hidden(self.hidden)
-            except WidthsError as error:
-                raise ConfigError([("hidden", str(error))]) from None
-            object.__setattr__(self, "hidden", hidden)
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "hidden", hidden_widths(self.hidden))
         try:
             object.__setattr__(self, "features", parse_features(self.features))
         except FeaturesError as error:
@@ -181,12 +175,8 @@ class TrainConfig:
 
     def problems(self) -> list[tuple[str, str]]:
         """Every fault of this config as (field, what is wrong), e.g. ("epochs", "must be >= 0")."""
-        problems: list[tuple[str, str]] = []
-
-        def check(ok: bool, name: str, text: str) -> None:
-            if not ok:
-                problems.append((name, f"{text}, got {_show(getattr(self, name))}"))
-
+        faults = Faults(self)
+        problems, check = faults.found, faults.check
         check(all(h >= 1 for h in self.hidden), "hidden", "widths must be at least 1")
         for name, known in (
             ("activation", ACTIVATIONS),
@@ -195,7 +185,7 @@ class TrainConfig:
             ("loss", LOSSES),
             ("norm", NORMS),
         ):
-            check(getattr(self, name) in known, name, f"must be one of {', '.join(known)}")
+            faults.one_of(name, known)
         for name in ("dropout", "momentum", "beta1", "beta2", "alpha", "label_smoothing"):
             check(0.0 <= getattr(self, name) < 1.0, name, "must be in [0, 1)")
         check(math.isfinite(self.lr) and self.lr >= 0, "lr", "must be a finite number >= 0")
@@ -255,10 +245,7 @@ class TrainConfig:
         data = {k: v for k, v in data.items() if k != "extra"}
         # Records written before inputs were standardized trained on raw points: they repeat so.
         data.setdefault("standardize", False)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise UserError(f"unknown training options: {', '.join(unknown)}")
+        refuse_unknown(cls, data, "training")
         return cls(**data)
 
     def to_json(self) -> str:
@@ -276,6 +263,44 @@ class ConfigError(UserError):
     def named(self, name_of: Callable[[str], str]) -> str:
         """The faults as one line, each field called `name_of(field)`."""
         return "; ".join(f"{name_of(name)} {text}" for name, text in self.problems)
+
+
+class Faults:
+    """Collects a config's faults as (field, what is wrong): `check(ok, name, text)` adds one,
+    naming the value the field got, when `ok` is false; `one_of(name, known)` checks a choice.
+    The one way TrainConfig and GenConfig write their `problems()`. Not here: raising them
+    (`ConfigError`)."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.found: list[tuple[str, str]] = []
+
+    def check(self, ok: bool, name: str, text: str) -> None:
+        if not ok:
+            self.found.append((name, f"{text}, got {_show(getattr(self.config, name))}"))
+
+    def one_of(self, name: str, known: Sequence[str]) -> None:
+        self.check(getattr(self.config, name) in known, name, f"must be one of {', '.join(known)}")
+
+
+def refuse_unknown(cls: type, data: dict[str, Any], what: str) -> None:
+    """Raise a UserError naming the keys of a config record (`data`) that are no field of the
+    config dataclass `cls`: "unknown training options: depth, widht"."""
+    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise UserError(f"unknown {what} options: {', '.join(unknown)}")
+
+
+def hidden_widths(hidden: str | Sequence[int]) -> tuple[int, ...]:
+    """A config's `hidden` as a tuple of ints: text ("64,64") read as every front end reads it
+    (`parse_hidden`), a sequence (a list from JSON) as it is; unreadable text raises a
+    `ConfigError` naming `hidden`. Widths below 1 are left to the config's `problems()`."""
+    if isinstance(hidden, str):
+        try:
+            hidden = parse_hidden(hidden)
+        except WidthsError as error:
+            raise ConfigError([("hidden", str(error))]) from None
+    return tuple(int(h) for h in hidden)
 
 
 class WidthsError(UserError, ValueError):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from rich.console import Console
 
 from pointlab.api import SWEEP_VAL_FRACTION
 from pointlab.cli import args, signals
+from pointlab.cli.sweep_output import SweepProgress, params_text, value_text
 from pointlab.config import TrainConfig
 from pointlab.data import load_csv
 from pointlab.errors import UserError
@@ -239,7 +239,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
         with (
             signals.term_as_interrupt(),
             store.guard(),
-            _progress(console, disable=namespace.json) as progress,
+            SweepProgress(console, disable=namespace.json) as progress,
         ):
             result = run_sweep(
                 setup,
@@ -281,60 +281,6 @@ def _fixed_config(namespace: argparse.Namespace) -> TrainConfig:
     return args.build_config(values)
 
 
-class _progress:
-    """A rich progress bar over trials and over the epochs of the population in training; when
-    the console is not a terminal (piped, a log file), a plain line instead whenever a trial
-    finishes and at most every LINE_EVERY seconds between (a piped sweep said nothing for 47 s).
-    """
-
-    LINE_EVERY = 5.0  # seconds
-
-    def __init__(self, console: Console, disable: bool) -> None:
-        self.console, self.lines = console, not disable and not console.is_terminal
-        self.start = self.said_at = time.perf_counter()
-        self.said_done = -1
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=disable,
-        )
-        self.trials = self.bar.add_task("trials", total=None)
-        self.epochs = self.bar.add_task("epochs", total=None)
-
-    def __enter__(self):
-        self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.bar.__exit__(*exc)
-
-    def __call__(self, done: int, total: int, epoch: int, epochs: int) -> None:
-        self.bar.update(self.trials, completed=done, total=total)
-        self.bar.update(self.epochs, completed=epoch, total=epochs)
-        now = time.perf_counter()
-        if self.lines and (done != self.said_done or now - self.said_at >= self.LINE_EVERY):
-            self.said_done, self.said_at = done, now
-            training = f"; training: epoch {epoch:,} of {epochs:,}" if done < total else ""
-            self.console.print(
-                f"sweep: {done} of {total} trials done{training} ({now - self.start:.0f} s)",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
-
-
 def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
     from rich.table import Table
 
@@ -352,7 +298,7 @@ def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
         res = row.result or {}
         table.add_row(
             str(row.slot),
-            *[_text(row.params.get(p.name)) for p in setup.params],
+            *[value_text(row.params.get(p.name)) for p in setup.params],
             f"{row.value:.4f}",
             f"{res.get('val_acc', float('nan')):.3f}",
             str(res.get("best_epoch")),
@@ -367,7 +313,7 @@ def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
     how = "new study" if result.created else "resumed or shared study"
     say(f"{how} {summary['study']!r} in {summary['storage']}")
     say(
-        f"best: trial {best.slot} ({_params(best.params)}), validation loss {best.value:.4f}, "
+        f"best: trial {best.slot} ({params_text(best.params)}), validation loss {best.value:.4f}, "
         f"accuracy {best.result['val_acc']:.3f} at epoch {best.result['best_epoch']}"
     )
     say(f"retrained on all {result.n_train} training points for {result.config.epochs} epochs")
@@ -378,17 +324,3 @@ def _print_report(console, result, setup, summary, best_dir, pictures) -> None:
     say(f"wrote {best_dir} and {', '.join(str(p) for p in pictures)}")
     if len(setup.params) == 1:
         say("one searched dimension: sweep_loss.png shows the points tried (no sweep_points.png)")
-
-
-def _params(params: dict) -> str:
-    return ", ".join(f"{k}={_text(v)}" for k, v in params.items())
-
-
-def _text(value) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, tuple | list):
-        return ",".join(str(v) for v in value) or "[]"
-    return str(value)

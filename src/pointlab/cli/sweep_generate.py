@@ -53,7 +53,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
     import optuna
 
     from pointlab import engine
-    from pointlab.cli.sweep_cmd import _progress
+    from pointlab.cli.sweep_output import SweepProgress
     from pointlab.cpu import tune_cpu
     from pointlab.search import folder
     from pointlab.search.generative import run_generative_sweep, write_best
@@ -72,7 +72,7 @@ def run(namespace: argparse.Namespace, console: Console) -> int:
         with (
             signals.term_as_interrupt(),
             store.guard(),
-            _progress(console, disable=namespace.json) as progress,
+            SweepProgress(console, disable=namespace.json) as progress,
         ):
             result = run_generative_sweep(setup, data, store, device=str(device), progress=progress)
             best = write_best(out, result.best, data, str(device))
@@ -177,7 +177,7 @@ def _se(row) -> float | None:
 def _print_report(console: Console, result, setup, summary: dict) -> None:
     from rich.table import Table
 
-    from pointlab.cli.sweep_cmd import _params, _text
+    from pointlab.cli.sweep_output import params_text, value_text
 
     quality = summary["best_quality"] or {}
     table = Table(title=f"best trials of {len(result.rows)} (energy distance, held-out points)")
@@ -191,7 +191,7 @@ def _print_report(console: Console, result, setup, summary: dict) -> None:
         row = rows[entry["slot"]]
         table.add_row(
             str(row.slot),
-            *[_text(row.params.get(p.name)) for p in setup.params],
+            *[value_text(row.params.get(p.name)) for p in setup.params],
             f"{row.value:.4g}" + ("" if entry["se"] is None else f" ± {entry['se']:.2g}"),
             str((row.result or {}).get("status")),
         )
@@ -203,7 +203,7 @@ def _print_report(console: Console, result, setup, summary: dict) -> None:
     how = "new study" if result.created else "resumed or shared study"
     say(f"{how} {summary['study']!r} in {summary['storage']}")
     say(
-        f"best: trial {result.best.slot} ({_params(result.best.params)}), distance "
+        f"best: trial {result.best.slot} ({params_text(result.best.params)}), distance "
         f"{result.best.value:.4g}"
     )
     if quality:

@@ -17,8 +17,8 @@ attacked on test points with FGSM and PGD at each eps, and each test point's L-i
 to the member's boundary is estimated (the smallest eps at which PGD flips it, by bisection).
 
 Verdicts over few seeds use Student's t (mean +- t standard errors, t for n - 1 degrees of
-freedom, paired by seed where two trainings are compared: the same seed starts both), by a local
-rule until `base.py` has one.
+freedom, paired by seed where two trainings are compared: the same seed starts both;
+`base.mean_at_least`).
 
 Not here: the attacks (`pointlab.attacks`), the figure (`experiments/adversarial_figures.py`).
 """
@@ -36,11 +36,11 @@ from pointlab.experiments.base import (
     Claim,
     Context,
     Report,
-    at_least,
-    at_most,
+    all_of,
     follow,
-    standard_error,
-    t_quantile,
+    mean_at_least,
+    mean_at_most,
+    mean_text,
 )
 
 NAME = "adversarial"
@@ -176,39 +176,6 @@ def train_and_attack(b: Budget, device: str) -> dict:
     )
 
 
-# --- verdicts over seeds: base.py's Student's t rule, df = seeds - 1 ---------------------------
-def t_interval(values) -> tuple[float, float, float]:
-    """(mean, standard error, t) of per-seed values: the 95% interval is mean +- t se (t for
-    seeds - 1 degrees of freedom, `base.t_quantile`)."""
-    values = np.asarray(values, dtype=float).ravel()
-    return float(values.mean()), standard_error(values), t_quantile(len(values) - 1)
-
-
-def t_at_least(values, limit: float) -> bool | None:
-    """Verdict for "the mean of per-seed values >= limit" (`base.at_least`)."""
-    values = np.asarray(values, dtype=float).ravel()
-    return at_least(float(values.mean()), limit, standard_error(values), len(values) - 1)
-
-
-def t_at_most(values, limit: float) -> bool | None:
-    """Verdict for "the mean of per-seed values <= limit" (`base.at_most`)."""
-    values = np.asarray(values, dtype=float).ravel()
-    return at_most(float(values.mean()), limit, standard_error(values), len(values) - 1)
-
-
-def every(verdicts) -> bool | None:
-    """All hold: True; any fails: False; otherwise (some inconclusive) None."""
-    verdicts = list(verdicts)
-    if any(v is False for v in verdicts):
-        return False
-    return None if any(v is None for v in verdicts) else True
-
-
-def shown(values, digits: int = 3) -> str:
-    mean, se, t = t_interval(values)
-    return f"{mean:+.{digits}f} +- {t * se:.{digits}f}"
-
-
 def run(ctx: Context) -> Report:
     from pointlab.experiments.adversarial_figures import figure, method
 
@@ -268,8 +235,8 @@ def judge(b: Budget, got: dict) -> tuple[list[Claim], str]:
             f"smallest {mean_gap[low]:+.3f} (trained at eps {b.train_eps[low[0]]:g}, attacked "
             f"at {b.attack_eps[low[1]]:g}); largest {mean_gap[high]:+.3f} (trained at "
             f"{b.train_eps[high[0]]:g}, attacked at {b.attack_eps[high[1]]:g})",
-            every(
-                t_at_least(gap[g, :, e], -0.01)
+            all_of(
+                mean_at_least(gap[g, :, e], -0.01)
                 for g in range(len(b.train_eps))
                 for e in range(len(b.attack_eps))
             ),
@@ -278,31 +245,31 @@ def judge(b: Budget, got: dict) -> tuple[list[Claim], str]:
             "an accurate standard network is fragile",
             f"standard training: clean test accuracy >= 0.95, and under PGD at eps {MAIN_EPS:g} "
             "<= 0.85 (mean over seeds +- t standard errors)",
-            f"clean {shown(clean[0])}, PGD {shown(pgd[0, :, j])}",
-            every([t_at_least(clean[0], 0.95), t_at_most(pgd[0, :, j], 0.85)]),
+            f"clean {mean_text(clean[0])}, PGD {mean_text(pgd[0, :, j])}",
+            all_of([mean_at_least(clean[0], 0.95), mean_at_most(pgd[0, :, j], 0.85)]),
         ),
         Claim(
             "adversarial training raises accuracy under attack",
             f"PGD accuracy at eps {MAIN_EPS:g}, trained at eps {MAIN_EPS:g} - standard >= 0.03 "
             "(paired by seed, +- t standard errors)",
-            shown(pgd[adv, :, j] - pgd[0, :, j]),
-            t_at_least(pgd[adv, :, j] - pgd[0, :, j], 0.03),
+            mean_text(pgd[adv, :, j] - pgd[0, :, j]),
+            mean_at_least(pgd[adv, :, j] - pgd[0, :, j], 0.03),
         ),
         Claim(
             "adversarial training widens the margin",
             f"median L-infinity distance from test points to the boundary, trained at eps "
             f"{MAIN_EPS:g} / standard >= 1.1 (log ratio paired by seed, +- t standard errors)",
             f"x{np.exp(ratio.mean()):.2f} ({typical[adv].mean():.4f} vs "
-            f"{typical[0].mean():.4f}; log ratio {shown(ratio)})",
-            t_at_least(ratio, np.log(1.1)),
+            f"{typical[0].mean():.4f}; log ratio {mean_text(ratio)})",
+            mean_at_least(ratio, np.log(1.1)),
         ),
         Claim(
             f"at eps {MAIN_EPS:g}, inside the gap between the arms, robustness costs no clean "
             "accuracy",
             f"clean test accuracy, standard - trained at eps {MAIN_EPS:g} <= 0.02 (paired by "
             "seed, +- t standard errors)",
-            shown(clean[0] - clean[adv]),
-            t_at_most(clean[0] - clean[adv], 0.02),
+            mean_text(clean[0] - clean[adv]),
+            mean_at_most(clean[0] - clean[adv], 0.02),
         ),
     ]
     big = [g for g, e in enumerate(b.train_eps) if e > MAIN_EPS]
@@ -314,8 +281,8 @@ def judge(b: Budget, got: dict) -> tuple[list[Claim], str]:
                 "robustness costs clean accuracy (Tsipras et al.)",
                 f"clean test accuracy, standard - trained at eps {b.train_eps[g]:g} >= 0.02 "
                 "(paired by seed, +- t standard errors)",
-                shown(clean[0] - clean[g]),
-                t_at_least(clean[0] - clean[g], 0.02),
+                mean_text(clean[0] - clean[g]),
+                mean_at_least(clean[0] - clean[g], 0.02),
             )
         )
     return claims, findings(b, got, claims)

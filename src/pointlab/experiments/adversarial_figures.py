@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from pointlab.engine.models import forward, layer_views
-from pointlab.experiments.base import Context
+from pointlab.experiments.base import Context, mean_interval
 from pointlab.plots.boundary import compute_boundary, draw_boundary, legend_handles
 from pointlab.plots.palette import LINE_COLOURS
 from pointlab.plots.save import new_figure, save_figure
@@ -117,18 +117,16 @@ def draw_attacked(ax: Axes, got: dict, member: int, title: str, eps: float) -> N
 
 def draw_accuracy(ax: Axes, b, got: dict) -> None:
     """Test accuracy against eps: PGD solid with its t interval over seeds, FGSM dashed."""
-    from pointlab.experiments.adversarial import t_interval
-
     eps = np.array(b.attack_eps)
     for g, trained in enumerate(b.train_eps):
         colour = LINE_COLOURS[g]
         name = "standard" if trained == 0 else f"adversarial, eps {trained:g}"
         for attack, style in (("pgd", "o-"), ("fgsm", "s--")):
-            per_eps = [t_interval(got[attack][g, :, j]) for j in range(len(eps))]
-            mean = np.array([m for m, _, _ in per_eps])
+            per_eps = [mean_interval(got[attack][g, :, j]) for j in range(len(eps))]
+            mean = np.array([m for m, _ in per_eps])
             ax.plot(eps, mean, style, color=colour, ms=4, lw=1.6, label=f"{name}: {attack.upper()}")
             if attack == "pgd":
-                half = np.array([t * se for _, se, t in per_eps])
+                half = np.array([h for _, h in per_eps])
                 ax.fill_between(eps, mean - half, mean + half, color=colour, alpha=0.15)
     ax.set(
         title=f"test accuracy under attack (mean of {b.seeds} seeds; band: 95% t interval)",

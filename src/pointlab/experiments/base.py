@@ -2,8 +2,11 @@
 
 The one statistical rule, for every claim about a noisy number: `at_least(value, limit, se, df)`
 (or `at_most`), where `df` is the degrees of freedom of `se`: a mean over seeds is
-`at_least(x.mean(), limit, standard_error(x), len(x) - 1)`, a difference of independent groups
-takes its `se, df` from `combined_se((se_a, df_a), (se_b, df_b))`, a share of n trials
+`mean_at_least(x, limit)`, that is `at_least(x.mean(), limit, standard_error(x), len(x) - 1)`
+(`mean_interval(x)` gives its mean and the half-width shown beside it, `all_of` joins the
+verdicts of a claim made of several criteria), a difference of independent groups
+takes its `se, df` from `combined_se((se_a, df_a), (se_b, df_b))` (of two groups of per-seed
+values: `difference_se(a, b)`), a share of n trials
 `binomial_se(share, n)` with `df=math.inf`.
 
 An experiment module defines `NAME` and `run(ctx: Context) -> Report`; its one-line description
@@ -53,7 +56,7 @@ import math
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -156,6 +159,41 @@ def interval(value: float, se: float, df: float) -> tuple[float, float]:
     return value - half, value + half
 
 
+def mean_at_least(values, limit: float) -> bool | None:
+    """Verdict for "the mean of per-seed values >= limit": `at_least` with the mean's standard
+    error and df = len(values) - 1 (one value settles nothing; a NaN fails)."""
+    values = np.asarray(values, dtype=float).ravel()
+    return at_least(float(values.mean()), limit, standard_error(values), len(values) - 1)
+
+
+def mean_at_most(values, limit: float) -> bool | None:
+    """Verdict for "the mean of per-seed values <= limit", as `mean_at_least`."""
+    values = np.asarray(values, dtype=float).ravel()
+    return at_most(float(values.mean()), limit, standard_error(values), len(values) - 1)
+
+
+def mean_interval(values) -> tuple[float, float]:
+    """(mean, half-width of its 95% interval) of per-seed values: the half-width is t se with t
+    for len(values) - 1 degrees of freedom; infinite for a single value, NaN where one is NaN."""
+    values = np.asarray(values, dtype=float).ravel()
+    return float(values.mean()), t_quantile(len(values) - 1) * standard_error(values)
+
+
+def mean_text(values, digits: int = 3) -> str:
+    """The mean of per-seed values with its 95% t interval's half-width: "+0.123 +- 0.045"."""
+    mean, half = mean_interval(values)
+    return f"{mean:+.{digits}f} +- {half:.{digits}f}"
+
+
+def all_of(verdicts: Iterable[bool | None]) -> bool | None:
+    """Verdict of a claim made of several criteria: it holds when all hold, fails when any
+    fails, and is otherwise (some inconclusive) inconclusive."""
+    verdicts = list(verdicts)
+    if any(v is False for v in verdicts):
+        return False
+    return None if any(v is None for v in verdicts) else True
+
+
 def standard_error(values) -> float:
     """Standard error of the mean of `values` (sample standard deviation / sqrt n); infinite for
     a single value, which settles nothing. Its degrees of freedom: len(values) - 1."""
@@ -176,6 +214,12 @@ def combined_se(*parts: tuple[float, float]) -> tuple[float, float]:
         return se, 0.0
     denominator = sum(s**4 / d for s, d in parts if s > 0 and math.isfinite(d))
     return se, se**4 / denominator if denominator > 0 else math.inf
+
+
+def difference_se(a, b) -> tuple[float, float]:
+    """Standard error and degrees of freedom of mean(a) - mean(b), a and b independent groups of
+    per-seed values: `combined_se` of each mean's (standard_error, len - 1)."""
+    return combined_se((standard_error(a), len(a) - 1), (standard_error(b), len(b) - 1))
 
 
 def t_quantile(df: float, level: float = 0.95) -> float:

@@ -33,7 +33,7 @@ from pointlab.experiments.base import (
     Report,
     at_least,
     at_most,
-    combined_se,
+    difference_se,
     follow,
     interval,
     standard_error,
@@ -193,11 +193,6 @@ def train_sizes(b: Budget, device: str) -> dict:
     return out
 
 
-def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """The standard error of mean(a) - mean(b), independent groups, and its degrees of freedom."""
-    return combined_se((standard_error(a), len(a) - 1), (standard_error(b), len(b) - 1))
-
-
 def run(ctx: Context) -> Report:
     b = QUICK if ctx.quick else FULL
     # --seeds raises the full version's seeds per condition (never below the calibrated counts)
@@ -217,15 +212,15 @@ def run(ctx: Context) -> Report:
     acc = orders["val_acc"][tail].mean(0)  # (M,)
     bias_sorted, bias_random = float(bias[srt].mean()), float(bias[rnd].mean())
     acc_gap = float(acc[rnd].mean() - acc[srt].mean())
-    acc_gap_se, acc_gap_df = _welch(acc[rnd], acc[srt])
+    acc_gap_se, acc_gap_df = difference_se(acc[rnd], acc[srt])
     small, full = sizes["small"], sizes["full"]
     # Sharpness spans orders of magnitude: compare logs (the ratio of geometric means).
     log_full, log_small = np.log(full["sharpness"]), np.log(small["sharpness"])
     sharp_ratio = float(np.exp(log_full.mean() - log_small.mean()))
-    sharp_se, sharp_df = _welch(log_full, log_small)
+    sharp_se, sharp_df = difference_se(log_full, log_small)
     err_gap = float(full["test_error"].mean() - small["test_error"].mean())
     # Few seeds a side (two in the quick run): the intervals take Student's t (base.py's rule).
-    err_gap_se, err_gap_df = _welch(full["test_error"], small["test_error"])
+    err_gap_se, err_gap_df = difference_se(full["test_error"], small["test_error"])
     claims = [
         Claim(
             "sorted order leaves a model biased toward the class it saw last",
@@ -420,7 +415,7 @@ def _findings(b, claims, bias_sorted, bias_random, acc, srt, rnd, sizes, sharp_r
     bound = ""
     if worse.passed is None:  # what the interval does rule out
         gap = float(full["test_error"].mean() - small["test_error"].mean())  # the claim's err_gap
-        upper = interval(gap, *_welch(full["test_error"], small["test_error"]))[1]
+        upper = interval(gap, *difference_se(full["test_error"], small["test_error"]))[1]
         bound = (
             f"; at 95% confidence full batch is at most {upper:.3f} worse, below the 3 to 5 "
             "points Keskar et al. report on CIFAR and TIMIT"

@@ -38,9 +38,10 @@ from pointlab.experiments.base import (
     Context,
     Report,
     at_least,
-    at_most,
     follow,
-    t_quantile,
+    mean_at_least,
+    mean_at_most,
+    mean_interval,
 )
 from pointlab.experiments.base import standard_error as se
 from pointlab.experiments.members import standardize
@@ -134,7 +135,7 @@ def bootstrap_exponents(
 def crossover(sizes: tuple[int, ...], diff: np.ndarray) -> int | None:
     """The smallest size from which the large model is better at every size on (paired
     difference large - small, (seeds, sizes), below 0 by its 95% t interval); None if none."""
-    better = [at_most(float(d.mean()), 0.0, se(d), len(d) - 1) is True for d in diff.T]
+    better = [mean_at_most(d, 0.0) is True for d in diff.T]
     for j in range(len(sizes)):
         if all(better[j:]):
             return sizes[j]
@@ -161,14 +162,14 @@ def run(ctx: Context) -> Report:
             "at the smallest size the large model does not pay (the small-data region)",
             f"n = {b.sizes[0]}: test error large - small >= -0.02 (paired by seed, 95% t interval)",
             f"{first.mean():+.3f} +- {se(first):.3f}",
-            at_least(float(first.mean()), -0.02, se(first), df),
+            mean_at_least(first, -0.02),
         ),
         Claim(
             "at the largest size the large model is better",
             f"n = {b.sizes[-1]}: test error large - small <= -0.02 (paired by seed, 95% t "
             "interval)",
             f"{last.mean():+.3f} +- {se(last):.3f}",
-            at_most(float(last.mean()), -0.02, se(last), df),
+            mean_at_most(last, -0.02),
         ),
         Claim(
             "the large model's error falls more steeply",
@@ -295,7 +296,7 @@ def _figure(ctx: Context, b: Budget, curves, fits, diff, cross) -> tuple[str, st
                 colour,
             ),
         ]
-    half = np.array([t_half(d) for d in diff.T])
+    half = np.array([mean_interval(d)[1] for d in diff.T])
     marks = [(float(cross), f"large better from n = {cross}")] if cross is not None else []
     panels = [
         Panel(
@@ -334,8 +335,3 @@ def _figure(ctx: Context, b: Budget, curves, fits, diff, cross) -> tuple[str, st
         "size, log-log. Right: the large model's test error minus the "
         "small one's, paired by seed, with its 95% t interval.",
     )
-
-
-def t_half(values: np.ndarray) -> float:
-    """Half the width of the 95% t interval of the mean of `values`."""
-    return float(t_quantile(len(values) - 1) * se(values))

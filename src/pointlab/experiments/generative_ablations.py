@@ -16,8 +16,7 @@ points' median distance, fixed per set, so every model is measured with the same
 `generative.quality`), which tells fine structure such as the checkerboard's squares apart far
 better than the energy distance at these sample sizes; the energy distance is reported beside it.
 Verdicts compare settings seed by seed (the same seed draws the same training batches, noise
-and times) with Student's t over the seeds' differences, by a local rule until `base.py` has one
-with degrees of freedom (`base.at_least` through `t_at_least` below).
+and times) with Student's t over the seeds' differences (`base.mean_at_least`).
 
 Not here: training and sampling (`pointlab.generative`), the metric (`generative.quality`), the
 figure and method text (`experiments/generative_ablations_figures.py`).
@@ -35,10 +34,10 @@ from pointlab.experiments.base import (
     Claim,
     Context,
     Report,
-    at_least,
+    all_of,
     follow,
-    interval,
-    standard_error,
+    mean_at_least,
+    mean_text,
 )
 from pointlab.generative.config import GenConfig
 
@@ -126,30 +125,6 @@ def measure_set(kind: str, b: Budget, device: str) -> dict[str, Any]:
     )
 
 
-# --- verdicts over seeds: base.py's Student's t rule, df = seeds - 1 ---------------------------
-
-
-def t_interval(values) -> tuple[float, float]:
-    """(mean, half-width of its 95% t interval) of per-seed values (inf for a single value)."""
-    values = np.asarray(values, dtype=float).ravel()
-    mean = float(values.mean())
-    low, _ = interval(mean, standard_error(values), len(values) - 1)
-    return mean, mean - low
-
-
-def t_at_least(values, limit: float) -> bool | None:
-    """Verdict for "the mean of per-seed values >= limit" (`base.at_least`); NaN fails."""
-    values = np.asarray(values, dtype=float).ravel()
-    return at_least(float(values.mean()), limit, standard_error(values), len(values) - 1)
-
-
-def every(verdicts) -> bool | None:
-    verdicts = list(verdicts)
-    if any(v is False for v in verdicts):
-        return False
-    return None if any(v is None for v in verdicts) else True
-
-
 def index(label: str) -> int:
     return LABELS.index(label)
 
@@ -164,11 +139,6 @@ def gap(got: dict, kind: str, worse: str, better: str) -> np.ndarray:
     return np.nan_to_num(ratio, posinf=50.0)  # a diverged model (inf) is simply far worse
 
 
-def shown(values) -> str:
-    mean, half = t_interval(values)
-    return f"{mean:+.2f} +- {half:.2f}"
-
-
 def judge(got: dict) -> list[Claim]:
     def raises(name: str, worse: str, better: str, kinds=SETS) -> Claim:
         gaps = {k: gap(got, k, worse, better) for k in kinds}
@@ -176,8 +146,8 @@ def judge(got: dict) -> list[Claim]:
             name,
             f"on {' and '.join(kinds)}: mean over seeds of log(MMD {worse} / MMD {better}) > 0, "
             "whole 95% t interval",
-            "; ".join(f"{k} {shown(v)}" for k, v in gaps.items()),
-            every(t_at_least(v, 1e-9) for v in gaps.values()),
+            "; ".join(f"{k} {mean_text(v, 2)}" for k, v in gaps.items()),
+            all_of(mean_at_least(v, 1e-9) for v in gaps.values()),
         )
 
     beats = {}
@@ -188,8 +158,8 @@ def judge(got: dict) -> list[Claim]:
         Claim(
             "the base setting beats the fitted Gaussian on both sets",
             "mean over seeds of log(MMD Gaussian / MMD base) > 0, whole 95% t interval",
-            "; ".join(f"{k} {shown(v)}" for k, v in beats.items()),
-            every(t_at_least(v, 1e-9) for v in beats.values()),
+            "; ".join(f"{k} {mean_text(v, 2)}" for k, v in beats.items()),
+            all_of(mean_at_least(v, 1e-9) for v in beats.values()),
         ),
         raises(
             "sinusoidal input embeddings lower the distance on checkerboard",

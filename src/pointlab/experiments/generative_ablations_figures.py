@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 
-from pointlab.experiments.base import Context
+from pointlab.experiments.base import Context, mean_interval
 from pointlab.plots.generative import (
     DATA_COLOUR,
     data_box,
@@ -76,14 +76,14 @@ def figure(ctx: Context, b, got: dict[str, Any]) -> tuple[str, str]:
 
 def draw_bars(ax: Axes, kind: str, g: dict[str, Any]) -> None:
     """A bar per setting: the mean MMD² over seeds with its 95% t interval, log scale."""
-    from pointlab.experiments.generative_ablations import LABELS, t_interval
+    from pointlab.experiments.generative_ablations import LABELS
 
     labels = list(LABELS)
     means, halves = np.full(len(labels), np.nan), np.zeros(len(labels))
     for i, row in enumerate(np.asarray(g["mmd"], dtype=float)):
         finite = row[np.isfinite(row)]  # diverged seeds (inf) have no bar to add to
         if len(finite):
-            means[i], half = t_interval(finite)
+            means[i], half = mean_interval(finite)
             halves[i] = half if np.isfinite(half) else 0.0
     means = np.maximum(means, 1e-6)
     low = np.minimum(halves, means * 0.99)  # a log axis cannot go below 0

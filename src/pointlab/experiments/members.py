@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from pointlab import generators
 from pointlab.engine.models import Architecture, forward, layer_views
 
 
@@ -21,6 +22,15 @@ def standardize(X: np.ndarray) -> np.ndarray:
     """Points of the unit square (N, 2) -> mean 0, variance 1 per axis (U(0, 1) has variance
     1/12), float32 as the engine trains on."""
     return ((np.asarray(X, dtype=np.float64) - 0.5) * np.sqrt(12.0)).astype(np.float32)
+
+
+def spiral_points(n_train: int, n_test: int) -> tuple[np.ndarray, np.ndarray]:
+    """The book's spiral as one array for the engine: `n_train` training points (seed 0), then
+    `n_test` test points (seed 1), standardized: X (n_train + n_test, 2) float32, y (n,)."""
+    train = generators.make("spiral", n=n_train, seed=0)
+    test = generators.make("spiral", n=n_test, seed=1)
+    X = np.concatenate([standardize(train.X), standardize(test.X)])
+    return X, np.concatenate([train.y, test.y])
 
 
 def logits(arch: Architecture, theta: torch.Tensor, points: np.ndarray) -> np.ndarray:

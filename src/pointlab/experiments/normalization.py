@@ -38,14 +38,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from pointlab import generators
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture, forward, layer_views, norm_views, theta_from_states
 from pointlab.engine.norms import Norms
 from pointlab.engine.training import Training
 from pointlab.experiments import base, normalization_figures
 from pointlab.experiments.base import Claim, Context, Report
-from pointlab.experiments.members import standardize
+from pointlab.experiments.members import spiral_points
 
 NAME = "normalization"
 WIDTH = 32
@@ -120,10 +119,7 @@ class NormResult:
 def run(ctx: Context) -> Report:
     b = QUICK if ctx.quick else FULL
     b = replace(b, seeds=ctx.seed_count(b.seeds))
-    train = generators.make("spiral", n=b.n_train, seed=0)
-    test = generators.make("spiral", n=b.n_test, seed=1)
-    X = np.concatenate([standardize(train.X), standardize(test.X)])
-    y = np.concatenate([train.y, test.y])
+    X, y = spiral_points(b.n_train, b.n_test)
     by_norm = {}
     for norm in NORMS:
         ctx.say(f"normalization: {norm}, {len(b.lrs)} learning rates x {b.seeds} seeds")
@@ -278,10 +274,7 @@ def reference_lr(plain: NormResult) -> int:
 
 def _difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """mean(a) - mean(b) of independent groups over seeds, its standard error and Welch's df."""
-    se, df = base.combined_se(
-        (base.standard_error(a), len(a) - 1), (base.standard_error(b), len(b) - 1)
-    )
-    return float(np.mean(a) - np.mean(b)), se, df
+    return float(np.mean(a) - np.mean(b)), *base.difference_se(a, b)
 
 
 def _claims(b: Budget, by_norm: dict[str, NormResult]) -> tuple[list[Claim], dict]:

@@ -20,11 +20,11 @@ from pointlab.config import (
     MAX_EPOCHS,
     MAX_SEED,
     ConfigError,
+    Faults,
     TrainConfig,
-    WidthsError,
-    _show,
+    hidden_widths,
     option,
-    parse_hidden,
+    refuse_unknown,
 )
 from pointlab.errors import UserError
 
@@ -83,31 +83,20 @@ class GenConfig:
     conditional: bool = option(False, "condition on the class label of each point")
 
     def __post_init__(self) -> None:
-        if isinstance(self.hidden, str):
-            try:
-                object.__setattr__(self, "hidden", parse_hidden(self.hidden))
-            except WidthsError as error:
-                raise ConfigError([("hidden", str(error))]) from None
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "hidden", hidden_widths(self.hidden))
         problems = self.problems()
         if problems:
             raise ConfigError(problems)
 
     def problems(self) -> list[tuple[str, str]]:
         """Every fault as (field, what is wrong)."""
-        problems: list[tuple[str, str]] = []
-
-        def check(ok: bool, name: str, text: str) -> None:
-            if not ok:
-                problems.append((name, f"{text}, got {_show(getattr(self, name))}"))
-
-        check(self.method in METHODS, "method", f"must be one of {', '.join(METHODS)}")
-        check(self.schedule in SCHEDULES, "schedule", f"must be one of {', '.join(SCHEDULES)}")
+        faults = Faults(self)
+        check = faults.check
+        faults.one_of("method", METHODS)
+        faults.one_of("schedule", SCHEDULES)
         check(self.activation in ACTIVATIONS, "activation", "must be a known activation")
-        for name in ("time_embedding", "input_embedding"):
-            check(
-                getattr(self, name) in EMBEDDINGS, name, f"must be one of {', '.join(EMBEDDINGS)}"
-            )
+        faults.one_of("time_embedding", EMBEDDINGS)
+        faults.one_of("input_embedding", EMBEDDINGS)
         check(all(h >= 1 for h in self.hidden), "hidden", "widths must be at least 1")
         check(math.isfinite(self.lr) and self.lr >= 0, "lr", "must be a finite number >= 0")
         check(
@@ -126,7 +115,7 @@ class GenConfig:
             "must be an even number >= 4",
         )
         check(isinstance(self.conditional, bool), "conditional", "must be true or false")
-        return problems
+        return faults.found
 
     def train_config(self) -> TrainConfig:
         """The engine's member config: the network, AdamW and the loop (no classifier inputs)."""
@@ -175,10 +164,7 @@ class GenConfig:
         # Records written before the schedule was an option trained at a constant rate: they
         # repeat so.
         data = {"schedule": "constant", **data}
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise UserError(f"unknown generative options: {', '.join(unknown)}")
+        refuse_unknown(cls, data, "generative")
         return cls(**data)
 
     def to_json(self) -> str:

@@ -165,17 +165,14 @@ def train_claimed(setup, data: GenData, store: Store, claimed, device: str, prog
 
 def choose(rows: list[TrialRow]) -> TrialRow:
     """The finished trial with the lowest distance (the earliest slot on a tie)."""
-    finished = [
-        r for r in rows if r.state == "complete" and r.value is not None and math.isfinite(r.value)
-    ]
-    if not finished:
-        raise UserError("no trial's samples were finite: try lower learning rates")
-    return min(finished, key=lambda r: (r.value, r.slot))
+    from pointlab.search.store import lowest
+
+    return lowest(rows, "no trial's samples were finite: try lower learning rates")
 
 
 def best_config(best: TrialRow) -> GenConfig:
     assert best.config is not None, "a finished trial has its config"
-    return GenConfig.from_dict({**best.config, "hidden": tuple(best.config["hidden"])})
+    return GenConfig.from_dict(best.config)  # its hidden, a JSON list, is read as a tuple
 
 
 def write_best(out: Path, best: TrialRow, data: GenData, device: str) -> GenRun:

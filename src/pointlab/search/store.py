@@ -31,6 +31,7 @@ Not here: the parts of Optuna's private API that claiming a queued trial needs
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import threading
@@ -69,6 +70,17 @@ class TrialRow:
     config: dict | None
     result: dict | None
     history: dict | None
+
+
+def lowest(rows: list[TrialRow], none_finished: str) -> TrialRow:
+    """The finished trial with the lowest finite value (the earliest slot on a tie): a sweep's
+    best, whatever its score. With none, a UserError that says `none_finished`."""
+    finished = [
+        r for r in rows if r.state == "complete" and r.value is not None and math.isfinite(r.value)
+    ]
+    if not finished:
+        raise UserError(none_finished)
+    return min(finished, key=lambda r: (r.value, r.slot))
 
 
 def one_line(error: BaseException) -> str:

@@ -37,7 +37,7 @@ from pointlab.runs import RunData, RunResult, RunSpec, SweepChoice
 from pointlab.search import strategies
 from pointlab.search.jobs import MAX_MEMBERS, Executor, LocalExecutor
 from pointlab.search.setup import Progress, Split, SweepSetup
-from pointlab.search.store import Store, TrialRow
+from pointlab.search.store import Store, TrialRow, lowest
 from pointlab.splits import kfold, split
 
 
@@ -207,19 +207,14 @@ def run_trials(
 
 def choose(rows: list[TrialRow]) -> TrialRow:
     """The finished trial with the lowest validation loss (the earliest slot on a tie)."""
-    finished = [
-        r for r in rows if r.state == "complete" and r.value is not None and math.isfinite(r.value)
-    ]
-    if not finished:
-        raise UserError("no trial finished with a finite validation loss: try lower learning rates")
-    return min(finished, key=lambda r: (r.value, r.slot))
+    return lowest(rows, "no trial finished with a finite validation loss: try lower learning rates")
 
 
 def retrain_config(best: TrialRow) -> TrainConfig:
     """The best trial's config for the retrain: its best epoch count under a constant rate; no
     early stopping, since the retrain has no validation data left to stop on."""
     assert best.config is not None and best.result is not None, "a finished trial has both"
-    config = TrainConfig.from_dict({**best.config, "hidden": tuple(best.config["hidden"])})
+    config = TrainConfig.from_dict(best.config)  # its hidden, a JSON list, is read as a tuple
     if config.schedule == "constant":
         config = config.replace(epochs=int(best.result["best_epoch"]))
     return config.replace(early_stopping=None)
