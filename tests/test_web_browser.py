@@ -134,6 +134,27 @@ def test_bad_csv_upload_shows_its_line(page, server, tmp_path):
     assert by_testid(page, "dataset").input_value() == "upload"
 
 
+def test_bad_csv_upload_is_told_in_japanese(page, server, tmp_path):
+    """The loader's refusal of an uploaded file reads in Japanese, with its file, line and value;
+    every such message is checked without a browser in test_web_strings.py."""
+    page.goto(server["url"] + "?lang=ja")
+    page.wait_for_function("window.pointlab.frame !== null")
+    error = by_testid(page, "error")
+    for body, wanted in (
+        ("0.1,0.2,0\n0.3,0.4,1\n0.5,oops,1\n", "word.csv:3: y の 'oops' は数値ではありません"),
+        ("0.1,0.2,0\n0.3,0.4,0.5\n", "half.csv:2: ラベル 0.5 はクラスではありません"),
+        (
+            "0.1,0.2,1\n0.3,0.4,1\n",
+            "one.csv: すべての点のラベルが 1 です; クラスが 2 つ以上必要です",
+        ),
+    ):
+        bad = tmp_path / wanted.split(":")[0]  # a new file each time: a new change event
+        bad.write_text(body)
+        by_testid(page, "upload").set_input_files(str(bad))
+        error.filter(has_text=wanted).wait_for()
+        assert "not" not in error.inner_text()
+
+
 def test_a_refused_request_is_told_in_the_page(page, server):
     """Settings each within its limit whose cost together is too large, and a number spelled in
     Arabic-Indic digits: one message each in the page, which opens with what it can train (the
