@@ -26,9 +26,9 @@ from pointlab.experiments.base import (
     Context,
     Report,
     at_least,
-    at_most,
     combined_se,
     follow,
+    mean_at_most,
     standard_error,
 )
 from pointlab.plots.lines import Panel, Series, plot_panels
@@ -162,9 +162,7 @@ def run(ctx: Context) -> Report:
             f"at k = {at}: error(scaled + warmup) - error(scaled) < 0 (paired by seed, 95% t "
             "interval)",
             f"{mean['scaled + warmup'][ia]:.3f} vs {mean['scaled'][ia]:.3f}",
-            at_most(
-                float(warmup_gain.mean()), 0.0, standard_error(warmup_gain), len(warmup_gain) - 1
-            ),
+            mean_at_most(warmup_gain, 0.0),
         ),
     ]
     rows = "\n".join(

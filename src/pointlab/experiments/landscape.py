@@ -38,9 +38,10 @@ from pointlab.experiments.base import (
     Context,
     Report,
     at_least,
-    at_most,
     binomial_se,
     follow,
+    mean_at_least,
+    mean_at_most,
     standard_error,
 )
 from pointlab.experiments.members import standardize
@@ -257,14 +258,14 @@ def run(ctx: Context) -> Report:
             f"epoch {b.snapshots[early]}: negative share of |eigenvalue| mass >= 0.1 (mean of "
             f"{b.spectrum_seeds} runs, 95% t interval)",
             f"{early_neg.mean():.3f} +- {standard_error(early_neg):.3f}",
-            at_least(float(early_neg.mean()), 0.1, standard_error(early_neg), len(early_neg) - 1),
+            mean_at_least(early_neg, 0.1),
         ),
         Claim(
             "at the end almost none",
             f"epoch {b.snapshots[-1]}: negative share <= 0.01 (mean of {b.spectrum_seeds} runs "
             "95% t interval)",
             f"{end_neg.mean():.4f} +- {standard_error(end_neg):.4f}",
-            at_most(float(end_neg.mean()), 0.01, standard_error(end_neg), len(end_neg) - 1),
+            mean_at_most(end_neg, 0.01),
         ),
     ]
     name = _figure(ctx, b, share, starts, p, s, alphas, slice_loss)

@@ -29,7 +29,14 @@ from pointlab import engine, generators
 from pointlab.checkpoint import TrainedModel
 from pointlab.config import TrainConfig
 from pointlab.engine.models import Architecture, layer_views, theta_from_states
-from pointlab.experiments.base import Claim, Context, Report, at_least, follow, standard_error
+from pointlab.experiments.base import (
+    Claim,
+    Context,
+    Report,
+    follow,
+    mean_at_least,
+    standard_error,
+)
 from pointlab.experiments.members import standardize
 from pointlab.plots.boundary import compute_boundary, draw_boundary
 from pointlab.plots.regions import draw_lines
@@ -178,21 +185,21 @@ def _report(ctx, b, arch, share, acc, dense, tickets, train) -> Report:
             "best level in 10-20%: ticket test acc - dense >= -0.01 (paired by seed, 95% t "
             "interval)",
             f"{gap.mean():+.3f} +- {standard_error(gap):.3f} at {share[level]:.1%} of the weights",
-            at_least(float(gap.mean()), -0.01, standard_error(gap), len(gap) - 1),
+            mean_at_least(gap, -0.01),
         ),
         Claim(
             "the same masks with new random weights fall behind at high sparsity",
             f"at the winning ticket's {share[level]:.1%}: ticket - reinit test acc >= 0.02 "
             "(paired by seed, 95% t interval)",
             f"{reinit_gap.mean():+.3f} +- {standard_error(reinit_gap):.3f}",
-            at_least(float(reinit_gap.mean()), 0.02, standard_error(reinit_gap), len(gap) - 1),
+            mean_at_least(reinit_gap, 0.02),
         ),
         Claim(
             "random masks fall behind at high sparsity",
             f"at the winning ticket's {share[level]:.1%}: ticket - random mask test acc >= 0.02 "
             "(paired by seed, 95% t interval)",
             f"{random_gap.mean():+.3f} +- {standard_error(random_gap):.3f}",
-            at_least(float(random_gap.mean()), 0.02, standard_error(random_gap), len(gap) - 1),
+            mean_at_least(random_gap, 0.02),
         ),
     ]
     name = _figure(ctx, b, arch, share, acc, tickets, level, train)

@@ -21,7 +21,15 @@ import torch
 from pointlab import engine, generators
 from pointlab.checkpoint import TrainedModel
 from pointlab.config import TrainConfig
-from pointlab.experiments.base import Claim, Context, Report, at_most, combined_se, follow
+from pointlab.experiments.base import (
+    Claim,
+    Context,
+    Report,
+    at_most,
+    combined_se,
+    follow,
+    standard_error,
+)
 from pointlab.plots.boundary import compute_boundary, draw_boundary
 from pointlab.plots.save import new_figure, save_figure
 
@@ -133,8 +141,7 @@ def _closest_opposite_pair(n: int, seeds) -> list[float]:
 def _se(results) -> float:
     """Standard error of the mean final test accuracy over these members (inf for one seed:
     one seed cannot say how far its number is from the mean)."""
-    accs = [r.last("val_acc") for r in results]
-    return float(np.std(accs, ddof=1) / np.sqrt(len(accs))) if len(accs) > 1 else float("inf")
+    return standard_error([r.last("val_acc") for r in results])
 
 
 def _fit_epoch(result) -> float:

@@ -25,7 +25,7 @@ import torch
 from pointlab import engine, generators
 from pointlab.config import TrainConfig
 from pointlab.engine.schedules import lr_table
-from pointlab.experiments.base import Claim, Context, Report, at_most, standard_error
+from pointlab.experiments.base import Claim, Context, Report, mean_at_most
 from pointlab.plots.lines import Panel, Series, plot_panels
 from pointlab.splits import split
 
@@ -248,7 +248,7 @@ def run(ctx: Context) -> Report:
             "cosine ends lower than constant",
             "mean final training loss cosine - constant < 0 (paired by seed, 95% t interval)",
             f"{final['cosine']:.4f} vs {final['constant']:.4f}",
-            at_most(float(cosine_gap.mean()), 0.0, standard_error(cosine_gap), len(cosine_gap) - 1),
+            mean_at_most(cosine_gap, 0.0),
         ),
         Claim(
             "schedules equal torch.optim.lr_scheduler",
