@@ -137,7 +137,7 @@ export function createGenerate(hooks) {
     $("gen-compare").hidden = data.members.length < 2;
     $("gen-members-note").textContent = data.members.length > 1 ? t("population.note", { n: data.members.length }) : "";
     $("gen-members").replaceChildren();
-    $("gen-reference").textContent = data.reference.toFixed(3);
+    $("gen-reference").textContent = distanceText(data.reference);
     updateUrl();
   }
 
@@ -162,7 +162,7 @@ export function createGenerate(hooks) {
     header();
     const m = f.main, number = (v, digits) => (v === null || v === undefined ? "–" : v.toFixed(digits));
     $("gen-loss").textContent = number(f.loss[m], 4);
-    if ("distance" in f) $("gen-distance").textContent = number(f.distance, 3);
+    if ("distance" in f) $("gen-distance").textContent = distanceText(f.distance);
     $("gen-main-label").textContent = g.data.members.length > 1 ? t("population.main", { label: g.data.members[m] }) : "";
     draw();
     charts();
@@ -332,9 +332,18 @@ export function createGenerate(hooks) {
         dots(g.data.points.flat(), DATA, 1.5);
         dots(samples[m], SAMPLE, 2);
         const d = distances[m];
-        label.textContent = `#${rank + 1} ${g.data.members[m]} · ${d === null ? "–" : d.toFixed(3)}`;
+        label.textContent = `#${rank + 1} ${g.data.members[m]} · ${distanceText(d, true)}`;
       },
     });
+  }
+
+  // The energy distance is estimated without bias: samples the points cannot tell from the data
+  // (a good model, or too few points to judge) read about 0, a little below it as often as above.
+  // Below 0 the page says so instead of showing a learner a negative distance (short: in a tile).
+  function distanceText(d, short = false) {
+    if (d === null || d === undefined) return "–";
+    if (d >= 0) return d.toFixed(3);
+    return short ? "≈ 0" : t("gen.floor");
   }
 
   // After a language change: the words this module writes.
